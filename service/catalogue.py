@@ -1,0 +1,221 @@
+"""Load and validate policies/ into an immutable catalogue: all of it, or nothing."""
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from service.catalogue_checks import check_measure
+from service.policy_files import (
+    CatalogueFile,
+    Clause,
+    ClausesFile,
+    Department,
+    DepartmentsFile,
+    Document,
+    MeasureFile,
+    NearMissRule,
+)
+from service.rules import COMPARE, Node, Operator, Test, compile_tree, tests_of
+from service.vocabulary import Vocabularies, read_vocabularies
+
+
+class CatalogueError(Exception):
+    """The policies folder is not a valid catalogue; `problems` names each file and field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid policy catalogue:\n  " + "\n  ".join(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTest:
+    """A distinct test of the catalogue, ready to run against a profile's facts."""
+
+    index: int
+    test: Test
+    field: str
+    compare: Any
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """A measure as served: its file, its units and its compiled eligibility."""
+
+    spec: MeasureFile
+    departments: tuple[Department, ...]
+    tree: Node
+    tests: tuple[int, ...]  # indices into Catalogue.tests, in reading order
+    source_file: str
+
+    @property
+    def measure_id(self) -> str:
+        """The stable id."""
+        return self.spec.measure_id
+
+    def in_force(self, day: date) -> bool:
+        """Whether the measure applies on `day`."""
+        return self.spec.valid_from <= day <= self.spec.valid_until
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every measure of the plan with the reference data it is written in."""
+
+    version: str
+    document: Document
+    near_miss: NearMissRule
+    vocabularies: Vocabularies
+    departments: Mapping[str, Department]
+    clauses: Mapping[str, Clause]
+    measures: tuple[Measure, ...]
+    tests: tuple[CompiledTest, ...]
+    fixed_tests: frozenset[int]
+    by_id: Mapping[str, Measure] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "by_id", MappingProxyType({m.measure_id: m for m in self.measures})
+        )
+
+
+def load_catalogue(policies_dir: Path) -> Catalogue:
+    """Read, validate and compile a policies folder; raise CatalogueError naming every problem."""
+    problems: list[str] = []
+    meta = _read(policies_dir / "catalogue.yaml", CatalogueFile, problems)
+    units = _read(policies_dir / "departments.yaml", DepartmentsFile, problems)
+    sections = _read(policies_dir / "clauses.yaml", ClausesFile, problems)
+    try:
+        vocab = read_vocabularies(policies_dir)
+    except (OSError, ValidationError, yaml.YAMLError) as e:
+        problems.append(f"vocabularies.yaml: {e}")
+        raise CatalogueError(problems) from e
+    if meta is None or units is None or sections is None:
+        raise CatalogueError(problems)
+
+    departments = {d.code: d for d in units.departments}
+    clauses = {c.clause: c for c in sections.clauses}
+    for c in sections.clauses:
+        problems += [
+            f"clauses.yaml: {c.clause}: unknown department {code!r}"
+            for code in c.departments
+            if code not in departments
+        ]
+    plan_text = _issued_text(policies_dir, meta, problems)
+
+    specs: list[tuple[str, MeasureFile]] = []
+    for path in sorted((policies_dir / "measures").glob("*.yaml")):
+        name = f"measures/{path.name}"
+        spec = _read(path, MeasureFile, problems, name)
+        if spec is None:
+            continue
+        if spec.measure_id != path.stem:
+            problems.append(f"{name}: measure_id: {spec.measure_id!r} must equal the file name")
+        problems += [f"{name}: {p}" for p in check_measure(spec, clauses, vocab, plan_text)]
+        specs.append((name, spec))
+    if not specs and not problems:
+        problems.append("measures/: no measure files")
+    if problems:
+        raise CatalogueError(problems)
+    return _compile(meta, vocab, departments, clauses, specs)
+
+
+def _compile(
+    meta: CatalogueFile,
+    vocab: Vocabularies,
+    departments: dict[str, Department],
+    clauses: dict[str, Clause],
+    specs: list[tuple[str, MeasureFile]],
+) -> Catalogue:
+    table: dict[tuple[str, str, str], CompiledTest] = {}
+
+    def index(test: Test) -> int:
+        key = test.key()
+        if key not in table:
+            value = test.value
+            if test.operator in (Operator.ONE_OF, Operator.NONE_OF):
+                value = frozenset(value)
+            table[key] = CompiledTest(len(table), test, test.field, COMPARE[test.operator], value)
+        return table[key].index
+
+    measures = []
+    for name, spec in specs:
+        tree = compile_tree(spec.eligibility, index)
+        indices = tuple(index(t) for t in tests_of(spec.eligibility))
+        units = tuple(departments[code] for code in clauses[spec.clause].departments)
+        measures.append(Measure(spec, units, tree, indices, name))
+    tests = tuple(sorted(table.values(), key=lambda t: t.index))
+    fixed = frozenset(t.index for t in tests if t.field in meta.near_miss.fixed_fields)
+    return Catalogue(
+        version=_version(meta, vocab, departments, clauses, [s for _, s in specs]),
+        document=meta.document,
+        near_miss=meta.near_miss,
+        vocabularies=vocab,
+        departments=MappingProxyType(departments),
+        clauses=MappingProxyType(clauses),
+        measures=tuple(measures),
+        tests=tests,
+        fixed_tests=fixed,
+    )
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _read(
+    path: Path, model: type[M], problems: list[str], name: str | None = None
+) -> M | None:
+    name = name or path.name
+    try:
+        with path.open(encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+        return model.model_validate(data)
+    except OSError as e:
+        problems.append(f"{name}: cannot read: {e.strerror}")
+    except yaml.YAMLError as e:
+        problems.append(f"{name}: not valid YAML: {e}")
+    except ValidationError as e:
+        for error in e.errors():
+            where = ".".join(str(p) for p in error["loc"]) or "(file)"
+            problems.append(f"{name}: {where}: {error['msg']}")
+    return None
+
+
+def _issued_text(policies_dir: Path, meta: CatalogueFile, problems: list[str]) -> str:
+    try:
+        text = (policies_dir / meta.document.source_file).read_text(encoding="utf-8")
+    except OSError as e:
+        problems.append(f"catalogue.yaml: document.source_file: cannot read: {e.strerror}")
+        return ""
+    for erratum in meta.errata:
+        if erratum.stored not in text:
+            problems.append(f"catalogue.yaml: errata: {erratum.stored!r} is not in the plan")
+        text = text.replace(erratum.stored, erratum.issued)
+    return text
+
+
+def _version(meta: CatalogueFile, vocab: Vocabularies, *parts: Any) -> str:
+    """A content hash of everything served (test cases excluded: they change no answer)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="json", exclude={"cases"})
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+
+    payload = json.dumps(
+        [plain(meta), plain(vocab), *(plain(p) for p in parts)],
+        sort_keys=True, ensure_ascii=False, default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]

@@ -1,0 +1,56 @@
+"""Settings: one flat class, read from POLICY_MATCH_* environment variables or a .env file."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRET = "change-me-development-only"
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="POLICY_MATCH_", env_file=".env", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./policy_match.db"
+    policies_dir: Path = PROJECT_ROOT / "policies"
+
+    jwt_secret: SecretStr | None = SecretStr(PLACEHOLDER_SECRET)
+    jwt_public_key: str | None = None
+    jwt_private_key: SecretStr | None = None
+    jwt_audience: str = "policy-match"
+    jwt_issuer: str | None = None
+    token_ttl_seconds: int = Field(default=3600, ge=60, le=86_400)
+    # Development token endpoint clients: JSON list of
+    # {"client_id", "secret_hash" (bcrypt), "scopes": [...], "bank_id"?}.
+    auth_clients: str = ""
+    enable_token_endpoint: bool = True
+
+    uscc_allowlist: frozenset[str] = frozenset()
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_batch_size: int = Field(default=1000, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_in_production(self) -> "Settings":
+        if self.environment == "production":
+            secret = self.jwt_secret.get_secret_value() if self.jwt_secret else None
+            if self.jwt_public_key is None and (not secret or secret == PLACEHOLDER_SECRET):
+                raise ValueError(
+                    "POLICY_MATCH_JWT_SECRET or POLICY_MATCH_JWT_PUBLIC_KEY must be set in production"
+                )
+            if self.enable_token_endpoint:
+                raise ValueError("POLICY_MATCH_ENABLE_TOKEN_ENDPOINT must be false in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

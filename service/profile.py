@@ -1,0 +1,163 @@
+"""The enterprise profile as the contract defines it, validated field by field."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+
+from service.config import get_settings
+from service.uscc import uscc_problem
+from service.vocabulary import Vocabularies, vocabularies
+
+Tier = Literal["none", "innovative", "municipal", "provincial", "little_giant"]
+RdInstitution = Literal["none", "municipal", "provincial", "national"]
+StandardsRole = Literal["none", "participant", "lead"]
+ListingStage = Literal["none", "planning", "tutoring", "filed", "listed"]
+ZJTX_TIERS: tuple[Tier, ...] = ("municipal", "provincial", "little_giant")
+
+
+def _valid_uscc(code: str) -> str:
+    if code in get_settings().uscc_allowlist:
+        return code
+    problem = uscc_problem(code)
+    if problem:
+        raise ValueError(f"not a valid unified social credit code: {problem}")
+    return code
+
+
+def _in_vocabulary(list_name: str, what: str) -> AfterValidator:
+    def check(code: str) -> str:
+        allowed = vocabularies().codes(list_name)
+        if code not in allowed:
+            raise ValueError(f"{code!r} is not {what}; expected one of {', '.join(allowed)}")
+        return code
+
+    return AfterValidator(check)
+
+
+def _enum_schema(list_name: str, description: str, nullable: bool = False) -> WithJsonSchema:
+    enum: list[str | None] = list(vocabularies().codes(list_name))
+    schema: dict[str, Any] = {"type": "string", "enum": enum, "description": description}
+    if nullable:
+        schema = {"anyOf": [schema, {"type": "null"}], "description": description}
+    return WithJsonSchema(schema)
+
+
+Uscc = Annotated[
+    str,
+    Field(min_length=18, max_length=18, description="统一社会信用代码 (GB 32100-2015)"),
+    AfterValidator(_valid_uscc),
+]
+CountyCode = Annotated[
+    str,
+    _in_vocabulary("counties", "a county-level division of Jiangmen"),
+    _enum_schema("counties", "GB/T 2260 code of the county-level division"),
+]
+ClusterCode = Annotated[str, _in_vocabulary("clusters", "a strategic industry cluster")]
+SubIndustryCode = Annotated[str, _in_vocabulary("sub_industries", "a sub-industry of 二(二)2")]
+Count = Annotated[int, Field(ge=0, le=10**7)]
+Yuan = Annotated[int, Field(ge=0, le=10**15)]
+
+
+class Profile(BaseModel):
+    """An enterprise profile; every field but `county` may be left out (then it is unknown)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    uscc: Uscc | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    county: CountyCode
+    industry_code: (
+        Annotated[str, Field(pattern=r"^[A-T](\d{2}|\d{3}|\d{4})?$", description="GB/T 4754-2017")]
+        | None
+    ) = None
+    cluster: Annotated[
+        ClusterCode | None, _enum_schema("clusters", "strategic industry cluster", nullable=True)
+    ] = None
+    sub_industry: Annotated[
+        SubIndustryCode | None,
+        _enum_schema("sub_industries", "segment of the digital pilot", nullable=True),
+    ] = None
+    tier: Tier | None = None
+    key_little_giant: bool | None = None
+    tier_valid_until: date | None = None
+    employees: Count | None = None
+    revenue_cny: Yuan | None = None
+    profit_cny: Annotated[int, Field(ge=-(10**15), le=10**15)] | None = None
+    rd_expense_cny: Yuan | None = None
+    invention_patents: Count | None = None
+    trademarks: Count | None = None
+    digital_level: Annotated[int, Field(ge=0, le=4)] | None = None
+    rd_institution: RdInstitution | None = None
+    university_partner: bool | None = None
+    fills_tech_gap: bool | None = None
+    standards_role: StandardsRole | None = None
+    quality_award: bool | None = None
+    listing_stage: ListingStage | None = None
+    equity_board_listed: bool | None = None
+    has_bank_loan: bool | None = None
+    zyb_digital_loan: bool | None = None
+    guaranteed_loan: bool | None = None
+    tech_upgrade_project: bool | None = None
+    needs_land: bool | None = None
+    imports_exports: bool | None = None
+    needs_talent: bool | None = None
+    migrant_workers: Count | None = None
+    bank_consents: (
+        Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]],
+            Field(max_length=100),
+        ]
+        | None
+    ) = None
+
+    def facts(self) -> dict[str, Any]:
+        """The fields the caller gave, as plain values; absent means unknown."""
+        given = self.model_dump(exclude_unset=True)
+        # null is a value only where the contract allows it; elsewhere it means "not given".
+        return {k: v for k, v in given.items() if v is not None or k in NULLABLE_FIELDS}
+
+
+NULLABLE_FIELDS = frozenset({"cluster", "sub_industry", "tier_valid_until"})
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """What a condition may say about one profile field."""
+
+    name: str
+    type: type
+    allowed: tuple[Any, ...] | None = None
+
+
+def field_specs(vocab: Vocabularies) -> dict[str, FieldSpec]:
+    """Every profile field a condition may test, with its type and allowed values."""
+    enums: dict[str, tuple[Any, ...]] = {
+        "tier": get_args(Tier),
+        "rd_institution": get_args(RdInstitution),
+        "standards_role": get_args(StandardsRole),
+        "listing_stage": get_args(ListingStage),
+        "county": vocab.codes("counties"),
+        "cluster": (*vocab.codes("clusters"), None),
+        "sub_industry": (*vocab.codes("sub_industries"), None),
+    }
+    specs = {}
+    for name, info in Profile.model_fields.items():
+        if name in ("uscc", "name", "bank_consents"):
+            continue  # identity and consent are never conditions of eligibility
+        if name in enums:
+            specs[name] = FieldSpec(name, str, enums[name])
+        else:
+            base = next(t for t in _flatten(info.annotation) if t is not type(None))
+            specs[name] = FieldSpec(name, base)
+    return specs
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    args = get_args(annotation)
+    if not args:
+        return [annotation]
+    if getattr(annotation, "__metadata__", None) is not None:
+        return _flatten(args[0])
+    return [t for a in args for t in _flatten(a)]

@@ -1,0 +1,210 @@
+"""The eligibility language: a condition tree over profile fields, evaluated to reasons.
+
+A condition is a group (`all`, `any`, `not`) or a test of one field with one named operator.
+Evaluation is three-valued (Kleene): a test of a field the profile leaves out is unknown, and a
+group is decided as soon as its known members decide it. Every test is reported, never only the
+first failure, and for a tree that fails we find the cheapest set of tests whose change would
+make it hold: that is what a near miss lists as unmet.
+"""
+
+import operator as op
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+
+class Operator(StrEnum):
+    """The named comparisons a test may make."""
+
+    IS = "is"
+    IS_NOT = "is_not"
+    ONE_OF = "one_of"
+    NONE_OF = "none_of"
+    AT_LEAST = "at_least"
+    AT_MOST = "at_most"
+    MORE_THAN = "more_than"
+    LESS_THAN = "less_than"
+    STARTS_WITH = "starts_with"
+
+
+LIST_OPERATORS = frozenset({Operator.ONE_OF, Operator.NONE_OF, Operator.STARTS_WITH})
+NUMBER_OPERATORS = frozenset(
+    {Operator.AT_LEAST, Operator.AT_MOST, Operator.MORE_THAN, Operator.LESS_THAN}
+)
+
+
+def _starts_with(actual: str, prefixes: tuple[str, ...]) -> bool:
+    return actual.startswith(prefixes)
+
+
+COMPARE: dict[Operator, Callable[[Any, Any], bool]] = {
+    Operator.IS: op.eq,
+    Operator.IS_NOT: op.ne,
+    Operator.ONE_OF: lambda actual, allowed: actual in allowed,
+    Operator.NONE_OF: lambda actual, allowed: actual not in allowed,
+    Operator.AT_LEAST: op.ge,
+    Operator.AT_MOST: op.le,
+    Operator.MORE_THAN: op.gt,
+    Operator.LESS_THAN: op.lt,
+    Operator.STARTS_WITH: _starts_with,
+}
+
+
+class Test(BaseModel):
+    """A test of one profile field: `{field: tier, one_of: [provincial, little_giant]}`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    field: str
+    operator: Operator
+    value: Any
+    note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_operator(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "operator" in data:
+            return data
+        named = [k for k in data if k not in ("field", "note")]
+        if len(named) != 1 or named[0] not in Operator.__members__.values():
+            known = ", ".join(o.value for o in Operator)
+            raise ValueError(
+                f"a test names `field` and exactly one operator ({known}); got {named or 'none'}"
+            )
+        out = {k: data[k] for k in ("field", "note") if k in data}
+        out.update(operator=named[0], value=data[named[0]])
+        return out
+
+    @model_validator(mode="after")
+    def _value_shape(self) -> "Test":
+        if self.operator in LIST_OPERATORS:
+            values = self.value if isinstance(self.value, list) else [self.value]
+            if not values:
+                raise ValueError(f"`{self.operator}` needs at least one value")
+            object.__setattr__(self, "value", tuple(values))
+        elif self.operator in NUMBER_OPERATORS and (
+            isinstance(self.value, bool) or not isinstance(self.value, int | float)
+        ):
+            raise ValueError(f"`{self.operator}` needs a number, got {self.value!r}")
+        return self
+
+    def key(self) -> tuple[str, str, str]:
+        """Identity of the test, shared by every measure that makes it."""
+        return (self.field, self.operator.value, repr(self.value))
+
+
+class AllOf(BaseModel):
+    """Every member must hold."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    all: list["Condition"] = Field(min_length=1)
+
+
+class AnyOf(BaseModel):
+    """At least one member must hold."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    any: list["Condition"] = Field(min_length=1)
+
+
+class NotOf(BaseModel):
+    """The member must not hold."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    not_: "Condition" = Field(alias="not")
+
+
+def _node_tag(value: Any) -> str:
+    if isinstance(value, dict):
+        for group in ("all", "any", "not"):
+            if group in value:
+                return group
+    elif isinstance(value, AllOf | AnyOf | NotOf):
+        return {AllOf: "all", AnyOf: "any", NotOf: "not"}[type(value)]
+    return "test"
+
+
+Condition = Annotated[
+    Union[
+        Annotated[AllOf, Tag("all")],
+        Annotated[AnyOf, Tag("any")],
+        Annotated[NotOf, Tag("not")],
+        Annotated[Test, Tag("test")],
+    ],
+    Discriminator(_node_tag),
+]
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+NotOf.model_rebuild()
+
+
+def tests_of(condition: Condition) -> list[Test]:
+    """Every test in a tree, in reading order."""
+    if isinstance(condition, Test):
+        return [condition]
+    if isinstance(condition, NotOf):
+        return tests_of(condition.not_)
+    members = condition.all if isinstance(condition, AllOf) else condition.any
+    return [t for member in members for t in tests_of(member)]
+
+
+# --- compiled form -------------------------------------------------------------------------
+# A compiled tree is an int (index of a test in the catalogue's table of distinct tests) or a
+# tuple (group, members). Evaluating every distinct test once per profile and then folding the
+# trees over the outcomes keeps matching a whole catalogue within microseconds.
+
+ALL, ANY, NOT = 0, 1, 2
+Node = Union[int, tuple[Literal[0, 1], tuple["Node", ...]], tuple[Literal[2], "Node"]]
+INFINITE = 10**9
+
+
+def compile_tree(condition: Condition, index: Callable[[Test], int]) -> Node:
+    """The compiled form of a condition; `index` numbers each distinct test."""
+    if isinstance(condition, Test):
+        return index(condition)
+    if isinstance(condition, NotOf):
+        return (NOT, compile_tree(condition.not_, index))
+    group, members = (ALL, condition.all) if isinstance(condition, AllOf) else (ANY, condition.any)
+    return (group, tuple(compile_tree(m, index) for m in members))
+
+
+def truth(node: Node, outcome: list[bool | None]) -> bool | None:
+    """Three-valued truth of a compiled tree, given each test's outcome (None: unknown)."""
+    if type(node) is int:
+        return outcome[node]
+    assert isinstance(node, tuple)
+    if node[0] == NOT:
+        inner = truth(node[1], outcome)  # type: ignore[arg-type]
+        return None if inner is None else not inner
+    decisive = node[0] == ANY  # True decides an `any`, False decides an `all`
+    result: bool | None = not decisive
+    for member in node[1]:  # type: ignore[union-attr]
+        value = truth(member, outcome)
+        if value is decisive:
+            return decisive
+        if value is None:
+            result = None
+    return result
+
+
+def cheapest_change(
+    node: Node, outcome: list[bool | None], fixed: frozenset[int], want: bool = True
+) -> tuple[int, tuple[int, ...]]:
+    """Fewest tests that must change for the tree to come out `want`, and which.
+
+    A test in `fixed` (a field the firm cannot change) costs INFINITE to change.
+    """
+    if type(node) is int:
+        if outcome[node] is want:
+            return 0, ()
+        return (INFINITE if node in fixed else 1), (node,)
+    assert isinstance(node, tuple)
+    if node[0] == NOT:
+        return cheapest_change(node[1], outcome, fixed, not want)  # type: ignore[arg-type]
+    options = [cheapest_change(m, outcome, fixed, want) for m in node[1]]  # type: ignore[union-attr]
+    if (node[0] == ALL) == want:  # every member must change
+        cost = min(INFINITE, sum(c for c, _ in options))
+        return cost, tuple(t for _, tests in options for t in tests)
+    return min(options, key=lambda option: option[0])

@@ -1,0 +1,24 @@
+"""统一社会信用代码 (GB 32100-2015): charset and check digit."""
+
+CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_VALUE = {c: i for i, c in enumerate(CHARSET)}
+_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+
+
+def check_character(first17: str) -> str:
+    """The check character for the first 17 characters of a credit code."""
+    total = sum(_VALUE[c] * w for c, w in zip(first17, _WEIGHTS, strict=True))
+    return CHARSET[(31 - total % 31) % 31]
+
+
+def uscc_problem(code: str) -> str | None:
+    """Why `code` is not a valid credit code, or None when it is."""
+    if len(code) != 18:
+        return f"must be 18 characters, got {len(code)}"
+    bad = sorted({c for c in code if c not in _VALUE})
+    if bad:
+        return f"character(s) {''.join(bad)!r} not in the charset 0-9A-HJ-NPQRTUWXY"
+    expected = check_character(code[:17])
+    if code[17] != expected:
+        return f"check digit is {code[17]!r}, expected {expected!r}"
+    return None
