@@ -23,7 +23,7 @@ from service.policy_files import (
     MeasureFile,
     NearMissRule,
 )
-from service.rules import COMPARE, Node, Operator, Test, compile_tree, tests_of
+from service.rules import COMPARE, Node, Operator, Comparison, compile_tree, comparisons_of
 from service.vocabulary import Vocabularies, read_vocabularies
 
 
@@ -36,11 +36,11 @@ class CatalogueError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class CompiledTest:
+class CompiledComparison:
     """A distinct test of the catalogue, ready to run against a profile's facts."""
 
     index: int
-    test: Test
+    test: Comparison
     field: str
     compare: Any
     value: Any
@@ -53,7 +53,7 @@ class Measure:
     spec: MeasureFile
     departments: tuple[Department, ...]
     tree: Node
-    tests: tuple[int, ...]  # indices into Catalogue.tests, in reading order
+    comparisons: tuple[int, ...]  # indices into Catalogue.comparisons, in reading order
     source_file: str
 
     @property
@@ -77,8 +77,8 @@ class Catalogue:
     departments: Mapping[str, Department]
     clauses: Mapping[str, Clause]
     measures: tuple[Measure, ...]
-    tests: tuple[CompiledTest, ...]
-    fixed_tests: frozenset[int]
+    comparisons: tuple[CompiledComparison, ...]
+    fixed_comparisons: frozenset[int]
     by_id: Mapping[str, Measure] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -135,25 +135,25 @@ def _compile(
     clauses: dict[str, Clause],
     specs: list[tuple[str, MeasureFile]],
 ) -> Catalogue:
-    table: dict[tuple[str, str, str], CompiledTest] = {}
+    table: dict[tuple[str, str, str], CompiledComparison] = {}
 
-    def index(test: Test) -> int:
+    def index(test: Comparison) -> int:
         key = test.key()
         if key not in table:
             value = test.value
             if test.operator in (Operator.ONE_OF, Operator.NONE_OF):
                 value = frozenset(value)
-            table[key] = CompiledTest(len(table), test, test.field, COMPARE[test.operator], value)
+            table[key] = CompiledComparison(len(table), test, test.field, COMPARE[test.operator], value)
         return table[key].index
 
     measures = []
     for name, spec in specs:
         tree = compile_tree(spec.eligibility, index)
-        indices = tuple(index(t) for t in tests_of(spec.eligibility))
+        indices = tuple(index(t) for t in comparisons_of(spec.eligibility))
         units = tuple(departments[code] for code in clauses[spec.clause].departments)
         measures.append(Measure(spec, units, tree, indices, name))
-    tests = tuple(sorted(table.values(), key=lambda t: t.index))
-    fixed = frozenset(t.index for t in tests if t.field in meta.near_miss.fixed_fields)
+    compiled = tuple(sorted(table.values(), key=lambda t: t.index))
+    fixed = frozenset(t.index for t in compiled if t.field in meta.near_miss.fixed_fields)
     return Catalogue(
         version=_version(meta, vocab, departments, clauses, [s for _, s in specs]),
         document=meta.document,
@@ -162,8 +162,8 @@ def _compile(
         departments=MappingProxyType(departments),
         clauses=MappingProxyType(clauses),
         measures=tuple(measures),
-        tests=tests,
-        fixed_tests=fixed,
+        comparisons=compiled,
+        fixed_comparisons=fixed,
     )
 
 

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from service.policy_files import DEFAULT_CASE_COUNTY, Clause, MeasureFile
 from service.profile import FieldSpec, Profile, field_specs
-from service.rules import NUMBER_OPERATORS, Operator, Test, tests_of
+from service.rules import NUMBER_OPERATORS, Operator, Comparison, comparisons_of
 from service.vocabulary import Vocabularies
 
 
@@ -27,15 +27,15 @@ def check_measure(
         if quote.strip() not in plan_text:
             problems.append(f"source.quote.{i}: not found verbatim in the plan: {quote[:40]!r}…")
     specs = field_specs(vocab)
-    for i, test in enumerate(tests_of(spec.eligibility)):
-        problem = test_problem(test, specs)
+    for i, test in enumerate(comparisons_of(spec.eligibility)):
+        problem = comparison_problem(test, specs)
         if problem:
             problems.append(f"eligibility (test {i + 1}, field {test.field!r}): {problem}")
     problems += _case_problems(spec)
     return problems
 
 
-def test_problem(test: Test, specs: Mapping[str, FieldSpec]) -> str | None:
+def comparison_problem(test: Comparison, specs: Mapping[str, FieldSpec]) -> str | None:
     """Why a test cannot be right for the profile field it names, or None."""
     spec = specs.get(test.field)
     if spec is None:

@@ -27,7 +27,7 @@ def check(policies_dir: Path) -> int:
         return 1
     print(
         f"ok: {len(catalogue.measures)} measures, {cases} cases, "
-        f"{len(catalogue.tests)} distinct tests; catalogue version {catalogue.version}"
+        f"{len(catalogue.comparisons)} distinct comparisons; catalogue version {catalogue.version}"
     )
     return 0
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from service.catalogue import Catalogue, CompiledTest, Measure
+from service.catalogue import Catalogue, CompiledComparison, Measure
 from service.profile import ZJTX_TIERS
 from service.rules import cheapest_change, truth
 
@@ -18,7 +18,7 @@ DERIVED_FROM = {"tier": ("tier", "tier_valid_until")}
 class Reason:
     """One test of a measure as it came out for this profile."""
 
-    test: CompiledTest
+    test: CompiledComparison
     passed: bool | None
     actual: Any  # MISSING when the profile leaves the field out
     note: str | None = None
@@ -67,7 +67,7 @@ def outcomes(catalogue: Catalogue, facts: dict[str, Any]) -> list[bool | None]:
     """Each distinct test of the catalogue run once against the facts (None: unknown)."""
     results: list[bool | None] = []
     append = results.append
-    for test in catalogue.tests:
+    for test in catalogue.comparisons:
         actual = facts.get(test.field, MISSING)
         if actual is MISSING:
             append(None)
@@ -92,15 +92,15 @@ def match(*, catalogue: Catalogue, facts: dict[str, Any], as_of: date) -> MatchR
             continue
         verdict = truth(measure.tree, outcome)
         if verdict is False:
-            cost, blocking = cheapest_change(measure.tree, outcome, catalogue.fixed_tests)
+            cost, blocking = cheapest_change(measure.tree, outcome, catalogue.fixed_comparisons)
             if cost > limit:
                 continue
         reasons = tuple(
             Reason(
-                catalogue.tests[i], outcome[i], seen.get(catalogue.tests[i].field, MISSING),
-                tier_note if catalogue.tests[i].field == "tier" else None,
+                catalogue.comparisons[i], outcome[i], seen.get(catalogue.comparisons[i].field, MISSING),
+                tier_note if catalogue.comparisons[i].field == "tier" else None,
             )
-            for i in measure.tests
+            for i in measure.comparisons
         )
         if verdict is True:
             matched.append(Decision(measure, "matched", reasons))

@@ -4,7 +4,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+)
 
 from service.config import get_settings
 from service.uscc import uscc_problem
@@ -56,14 +64,14 @@ CountyCode = Annotated[
 ]
 ClusterCode = Annotated[str, _in_vocabulary("clusters", "a strategic industry cluster")]
 SubIndustryCode = Annotated[str, _in_vocabulary("sub_industries", "a sub-industry of 二(二)2")]
-Count = Annotated[int, Field(ge=0, le=10**7)]
-Yuan = Annotated[int, Field(ge=0, le=10**15)]
+Count = Annotated[StrictInt, Field(ge=0, le=10**7)]
+Yuan = Annotated[StrictInt, Field(ge=0, le=10**15)]
 
 
 class Profile(BaseModel):
     """An enterprise profile; every field but `county` may be left out (then it is unknown)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     uscc: Uscc | None = None
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
@@ -80,29 +88,29 @@ class Profile(BaseModel):
         _enum_schema("sub_industries", "segment of the digital pilot", nullable=True),
     ] = None
     tier: Tier | None = None
-    key_little_giant: bool | None = None
+    key_little_giant: StrictBool | None = None
     tier_valid_until: date | None = None
     employees: Count | None = None
     revenue_cny: Yuan | None = None
-    profit_cny: Annotated[int, Field(ge=-(10**15), le=10**15)] | None = None
+    profit_cny: Annotated[StrictInt, Field(ge=-(10**15), le=10**15)] | None = None
     rd_expense_cny: Yuan | None = None
     invention_patents: Count | None = None
     trademarks: Count | None = None
-    digital_level: Annotated[int, Field(ge=0, le=4)] | None = None
+    digital_level: Annotated[StrictInt, Field(ge=0, le=4)] | None = None
     rd_institution: RdInstitution | None = None
-    university_partner: bool | None = None
-    fills_tech_gap: bool | None = None
+    university_partner: StrictBool | None = None
+    fills_tech_gap: StrictBool | None = None
     standards_role: StandardsRole | None = None
-    quality_award: bool | None = None
+    quality_award: StrictBool | None = None
     listing_stage: ListingStage | None = None
-    equity_board_listed: bool | None = None
-    has_bank_loan: bool | None = None
-    zyb_digital_loan: bool | None = None
-    guaranteed_loan: bool | None = None
-    tech_upgrade_project: bool | None = None
-    needs_land: bool | None = None
-    imports_exports: bool | None = None
-    needs_talent: bool | None = None
+    equity_board_listed: StrictBool | None = None
+    has_bank_loan: StrictBool | None = None
+    zyb_digital_loan: StrictBool | None = None
+    guaranteed_loan: StrictBool | None = None
+    tech_upgrade_project: StrictBool | None = None
+    needs_land: StrictBool | None = None
+    imports_exports: StrictBool | None = None
+    needs_talent: StrictBool | None = None
     migrant_workers: Count | None = None
     bank_consents: (
         Annotated[

@@ -3,7 +3,7 @@
 A condition is a group (`all`, `any`, `not`) or a test of one field with one named operator.
 Evaluation is three-valued (Kleene): a test of a field the profile leaves out is unknown, and a
 group is decided as soon as its known members decide it. Every test is reported, never only the
-first failure, and for a tree that fails we find the cheapest set of tests whose change would
+first failure, and for a tree that fails we find the cheapest set of comparisons whose change would
 make it hold: that is what a near miss lists as unmet.
 """
 
@@ -52,7 +52,7 @@ COMPARE: dict[Operator, Callable[[Any, Any], bool]] = {
 }
 
 
-class Test(BaseModel):
+class Comparison(BaseModel):
     """A test of one profile field: `{field: tier, one_of: [provincial, little_giant]}`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -78,7 +78,7 @@ class Test(BaseModel):
         return out
 
     @model_validator(mode="after")
-    def _value_shape(self) -> "Test":
+    def _value_shape(self) -> "Comparison":
         if self.operator in LIST_OPERATORS:
             values = self.value if isinstance(self.value, list) else [self.value]
             if not values:
@@ -131,7 +131,7 @@ Condition = Annotated[
         Annotated[AllOf, Tag("all")],
         Annotated[AnyOf, Tag("any")],
         Annotated[NotOf, Tag("not")],
-        Annotated[Test, Tag("test")],
+        Annotated[Comparison, Tag("test")],
     ],
     Discriminator(_node_tag),
 ]
@@ -140,18 +140,18 @@ AnyOf.model_rebuild()
 NotOf.model_rebuild()
 
 
-def tests_of(condition: Condition) -> list[Test]:
+def comparisons_of(condition: Condition) -> list[Comparison]:
     """Every test in a tree, in reading order."""
-    if isinstance(condition, Test):
+    if isinstance(condition, Comparison):
         return [condition]
     if isinstance(condition, NotOf):
-        return tests_of(condition.not_)
+        return comparisons_of(condition.not_)
     members = condition.all if isinstance(condition, AllOf) else condition.any
-    return [t for member in members for t in tests_of(member)]
+    return [t for member in members for t in comparisons_of(member)]
 
 
 # --- compiled form -------------------------------------------------------------------------
-# A compiled tree is an int (index of a test in the catalogue's table of distinct tests) or a
+# A compiled tree is an int (index of a comparison in the catalogue's table of distinct ones) or a
 # tuple (group, members). Evaluating every distinct test once per profile and then folding the
 # trees over the outcomes keeps matching a whole catalogue within microseconds.
 
@@ -160,9 +160,9 @@ Node = Union[int, tuple[Literal[0, 1], tuple["Node", ...]], tuple[Literal[2], "N
 INFINITE = 10**9
 
 
-def compile_tree(condition: Condition, index: Callable[[Test], int]) -> Node:
+def compile_tree(condition: Condition, index: Callable[[Comparison], int]) -> Node:
     """The compiled form of a condition; `index` numbers each distinct test."""
-    if isinstance(condition, Test):
+    if isinstance(condition, Comparison):
         return index(condition)
     if isinstance(condition, NotOf):
         return (NOT, compile_tree(condition.not_, index))
@@ -192,7 +192,7 @@ def truth(node: Node, outcome: list[bool | None]) -> bool | None:
 def cheapest_change(
     node: Node, outcome: list[bool | None], fixed: frozenset[int], want: bool = True
 ) -> tuple[int, tuple[int, ...]]:
-    """Fewest tests that must change for the tree to come out `want`, and which.
+    """Fewest comparisons that must change for the tree to come out `want`, and which.
 
     A test in `fixed` (a field the firm cannot change) costs INFINITE to change.
     """
@@ -206,5 +206,5 @@ def cheapest_change(
     options = [cheapest_change(m, outcome, fixed, want) for m in node[1]]  # type: ignore[union-attr]
     if (node[0] == ALL) == want:  # every member must change
         cost = min(INFINITE, sum(c for c, _ in options))
-        return cost, tuple(t for _, tests in options for t in tests)
+        return cost, tuple(t for _, chosen in options for t in chosen)
     return min(options, key=lambda option: option[0])

@@ -1,0 +1,55 @@
+"""The ASGI application: routers, error handlers, and the catalogue loaded once at start."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service.config import Settings, get_settings
+from service.errors import install_error_handlers
+from service.limits import BodySizeLimit
+from service.openapi import install_openapi
+from service.policy_cases import load_checked_catalogue
+from service.routes import auth, catalogue, health, match
+
+DESCRIPTION = """
+Which support measures of Jiangmen's plan for doubling its 专精特新 SMEs
+(江府办函〔2024〕13号) an enterprise qualifies for, which it nearly qualifies for and what is
+missing, and which department to go to. Every answer quotes the plan's clause and gives each
+condition checked with the value that decided it.
+
+Use **Authorize** with a client id and secret (OAuth 2.0 client credentials) to try the
+protected endpoints; the catalogue endpoints need no token.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; the catalogue is loaded (and its cases run) before serving."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.catalogue = load_checked_catalogue(settings.policies_dir)
+        yield
+
+    app = FastAPI(
+        title="policy-match",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "matching", "description": "Profiles against the plan"},
+            {"name": "catalogue", "description": "The measures of the plan, open to all"},
+            {"name": "auth", "description": "Development token endpoint"},
+            {"name": "health", "description": "Liveness and readiness"},
+        ],
+    )
+    install_error_handlers(app)
+    for router in (match.router, catalogue.router, auth.router, health.router):
+        app.include_router(router)
+    install_openapi(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,87 @@
+"""OpenAPI pieces for bodies we read ourselves, and the problem+json responses of each route."""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from service.profile import Profile
+from service.schemas import Problem
+
+REF = "#/components/schemas/{model}"
+_TITLES = {
+    400: "Malformed request (for example, the body is not JSON)",
+    401: "No valid bearer token",
+    403: "The token lacks the scope, or the caller is outside its remit",
+    404: "Not found",
+    409: "Conflicts with what is stored",
+    413: "Body too large",
+    415: "Body is not application/json",
+    422: "Invalid document; `errors` names each field by JSON path",
+    429: "Too many requests",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` entry declaring problem+json answers for these statuses."""
+    return {
+        status: {
+            "description": _TITLES[status],
+            "content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}},
+        }
+        for status in statuses
+    }
+
+
+def json_body(schema: str, examples: dict[str, Any]) -> dict[str, Any]:
+    """`openapi_extra` declaring a JSON request body of a component schema, with examples."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": REF.format(model=schema)},
+                    "examples": examples,
+                }
+            },
+        }
+    }
+
+
+def _batch_schema() -> dict[str, Any]:
+    return {
+        "title": "BatchRequest",
+        "type": "object",
+        "required": ["profiles"],
+        "additionalProperties": False,
+        "properties": {
+            "profiles": {
+                "type": "array",
+                "maxItems": 1000,
+                "items": {"$ref": REF.format(model="Profile")},
+                "description": "each profile is validated on its own; a bad one fails alone",
+            }
+        },
+    }
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Generate the document once, with the schemas of the bodies we parse ourselves."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = get_openapi(
+            title=app.title, version=app.version, description=app.description,
+            routes=app.routes, tags=app.openapi_tags,
+        )
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        profile = Profile.model_json_schema(ref_template=REF)
+        schemas.update(profile.pop("$defs", {}))
+        schemas["Profile"] = profile
+        schemas["BatchRequest"] = _batch_schema()
+        schemas["Problem"] = Problem.model_json_schema(ref_template=REF)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = build  # type: ignore[method-assign]

@@ -1,0 +1,88 @@
+"""The catalogue, open to all: GET /v1/measures, /v1/measures/{measure_id}, /v1/departments."""
+
+from datetime import date
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from service.deps import CatalogueDep, LanguageDep
+from service.errors import NotFound
+from service.openapi import problems
+from service.presentation import measure_detail
+from service.schemas import DepartmentList, MeasureList, MeasureOut
+
+router = APIRouter(prefix="/v1", tags=["catalogue"])
+
+
+def _json(payload: Any, version: str, language: str) -> Response:
+    return Response(
+        orjson.dumps(payload), media_type="application/json",
+        headers={"X-Catalogue-Version": version, "Content-Language": language,
+                 "Cache-Control": "public, max-age=60"},
+    )
+
+
+@router.get(
+    "/measures",
+    summary="List the measures of the plan",
+    response_model=MeasureList,
+    responses=problems(422),
+)
+def list_measures(
+    catalogue: CatalogueDep,
+    language: LanguageDep,
+    kind: Annotated[list[str] | None, Query(examples=["loan_interest_subsidy"])] = None,
+    clause: Annotated[list[str] | None, Query(examples=["二(二)5"])] = None,
+    department: Annotated[
+        str | None, Query(description="a unit's code; matches any unit of the clause")
+    ] = None,
+    in_force_on: Annotated[date | None, Query(description="only measures in force that day")] = None,
+    finance: Annotated[bool | None, Query(description="only finance measures (or only others)")] = None,
+) -> Response:
+    """Measures that pass every filter given, in the plan's order."""
+    items = [
+        measure_detail(catalogue, m, language)
+        for m in sorted(catalogue.measures, key=lambda m: (m.spec.clause, m.measure_id))
+        if (not kind or m.spec.kind in kind)
+        and (not clause or m.spec.clause in clause)
+        and (department is None or any(d.code == department for d in m.departments))
+        and (in_force_on is None or m.in_force(in_force_on))
+        and (finance is None or m.spec.finance == finance)
+    ]
+    payload = {"catalogue_version": catalogue.version, "count": len(items), "items": items}
+    return _json(payload, catalogue.version, language)
+
+
+@router.get(
+    "/measures/{measure_id}",
+    summary="One measure, with the plan's words it rests on",
+    response_model=MeasureOut,
+    responses=problems(404),
+)
+def get_measure(measure_id: str, catalogue: CatalogueDep, language: LanguageDep) -> Response:
+    """A measure in full: clause, units, the quoted sentence and the conditions."""
+    measure = catalogue.by_id.get(measure_id)
+    if measure is None:
+        raise NotFound(f"no measure {measure_id!r} in catalogue {catalogue.version}")
+    return _json(measure_detail(catalogue, measure, language), catalogue.version, language)
+
+
+@router.get(
+    "/departments",
+    summary="The units the plan names, with the clauses each serves",
+    response_model=DepartmentList,
+)
+def list_departments(catalogue: CatalogueDep, language: LanguageDep) -> Response:
+    """Every unit, the clauses it leads and those it serves."""
+    items = []
+    for code, department in catalogue.departments.items():
+        serves = [c.clause for c in catalogue.clauses.values() if code in c.departments]
+        leads = [c.clause for c in catalogue.clauses.values() if c.departments[0] == code]
+        items.append({
+            "code": code, "name": department.name(language), "names": department.names(),
+            "lead_of": leads, "clauses": serves,
+        })
+    return _json({"catalogue_version": catalogue.version, "items": items}, catalogue.version,
+                 language)
