@@ -2,9 +2,10 @@
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -23,7 +24,8 @@ from service.policy_files import (
     MeasureFile,
     NearMissRule,
 )
-from service.rules import COMPARE, Node, Operator, Comparison, compile_tree, comparisons_of
+from service.evaluator import Evaluate, build_evaluator
+from service.rules import ALL, COMPARE, Comparison, Node, Operator, compile_tree, comparisons_of
 from service.vocabulary import Vocabularies, read_vocabularies
 
 
@@ -37,13 +39,23 @@ class CatalogueError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class CompiledComparison:
-    """A distinct test of the catalogue, ready to run against a profile's facts."""
+    """A distinct comparison of the catalogue, ready to run against a profile's facts."""
 
     index: int
-    test: Comparison
+    comparison: Comparison
     field: str
-    compare: Any
+    compare: Callable[[Any, Any], bool]
     value: Any
+
+    @property
+    def operator(self) -> Operator:
+        """The comparison's operator."""
+        return self.comparison.operator
+
+    @property
+    def bit(self) -> int:
+        """This comparison's bit in the evaluator's T and F masks."""
+        return 1 << self.index
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +67,22 @@ class Measure:
     tree: Node
     comparisons: tuple[int, ...]  # indices into Catalogue.comparisons, in reading order
     source_file: str
-
-    @property
-    def measure_id(self) -> str:
-        """The stable id."""
-        return self.spec.measure_id
+    measure_id: str
+    mask: int  # the bits of its comparisons
+    conjunctive: bool  # its tree is one comparison or an `all` of comparisons
+    pick: Callable[[Sequence[Any]], tuple[Any, ...]]  # its reasons out of all the catalogue's
 
     def in_force(self, day: date) -> bool:
         """Whether the measure applies on `day`."""
         return self.spec.valid_from <= day <= self.spec.valid_until
+
+
+def picker_of(indices: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A function taking the items at `indices` out of a sequence, always as a tuple."""
+    if len(indices) == 1:
+        only = indices[0]
+        return lambda items: (items[only],)
+    return itemgetter(*indices)
 
 
 @dataclass(frozen=True)
@@ -78,13 +97,32 @@ class Catalogue:
     clauses: Mapping[str, Clause]
     measures: tuple[Measure, ...]
     comparisons: tuple[CompiledComparison, ...]
-    fixed_comparisons: frozenset[int]
+    fixed_mask: int  # comparisons on fields a firm cannot change
+    evaluate: Evaluate
+    evaluator_source: str
     by_id: Mapping[str, Measure] = field(init=False)
+    _in_force: dict[date, tuple[Measure, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "by_id", MappingProxyType({m.measure_id: m for m in self.measures})
         )
+        object.__setattr__(self, "_in_force", {})
+
+    @property
+    def fixed_comparisons(self) -> frozenset[int]:
+        """Indices of the comparisons on fields a firm cannot change."""
+        return frozenset(c.index for c in self.comparisons if c.bit & self.fixed_mask)
+
+    def in_force(self, day: date) -> tuple[Measure, ...]:
+        """The measures that apply on `day`, in catalogue order (remembered per day)."""
+        found = self._in_force.get(day)
+        if found is None:
+            found = tuple(m for m in self.measures if m.in_force(day))
+            if len(self._in_force) > 4096:
+                self._in_force.clear()
+            self._in_force[day] = found
+        return found
 
 
 def load_catalogue(policies_dir: Path) -> Catalogue:
@@ -143,7 +181,9 @@ def _compile(
             value = test.value
             if test.operator in (Operator.ONE_OF, Operator.NONE_OF):
                 value = frozenset(value)
-            table[key] = CompiledComparison(len(table), test, test.field, COMPARE[test.operator], value)
+            table[key] = CompiledComparison(
+                len(table), test, test.field, COMPARE[test.operator], value
+            )
         return table[key].index
 
     measures = []
@@ -151,9 +191,15 @@ def _compile(
         tree = compile_tree(spec.eligibility, index)
         indices = tuple(index(t) for t in comparisons_of(spec.eligibility))
         units = tuple(departments[code] for code in clauses[spec.clause].departments)
-        measures.append(Measure(spec, units, tree, indices, name))
+        conjunctive = type(tree) is int or (tree[0] == ALL and all(type(m) is int for m in tree[1]))
+        measures.append(Measure(
+            spec, units, tree, indices, name, spec.measure_id,
+            mask=sum({1 << i for i in indices}), conjunctive=conjunctive,
+            pick=picker_of(indices),
+        ))
     compiled = tuple(sorted(table.values(), key=lambda t: t.index))
-    fixed = frozenset(t.index for t in compiled if t.field in meta.near_miss.fixed_fields)
+    fixed = sum(t.bit for t in compiled if t.field in meta.near_miss.fixed_fields)
+    evaluate, source = build_evaluator(compiled)
     return Catalogue(
         version=_version(meta, vocab, departments, clauses, [s for _, s in specs]),
         document=meta.document,
@@ -163,7 +209,9 @@ def _compile(
         clauses=MappingProxyType(clauses),
         measures=tuple(measures),
         comparisons=compiled,
-        fixed_comparisons=fixed,
+        fixed_mask=fixed,
+        evaluate=evaluate,
+        evaluator_source=source,
     )
 
 

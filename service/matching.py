@@ -1,42 +1,37 @@
 """A profile against the catalogue: matched, near misses and undetermined, each with reasons."""
 
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from service.catalogue import Catalogue, CompiledComparison, Measure
-from service.profile import ZJTX_TIERS
-from service.rules import cheapest_change, truth
+from service.catalogue import Catalogue, Measure
+from service.evaluator import MISSING, Reason
+from service.rules import cheapest_change, open_questions, truth
 
-MISSING: Any = object()
+__all__ = ["MISSING", "Decision", "MatchResult", "Reason", "decide", "facts_on", "match"]
+
 Status = Literal["matched", "near_miss", "undetermined", "not_matched"]
 # Facts computed from more than one profile field, and the fields they rest on.
 DERIVED_FROM = {"tier": ("tier", "tier_valid_until")}
+_new = tuple.__new__
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """One test of a measure as it came out for this profile."""
-
-    test: CompiledComparison
-    passed: bool | None
-    actual: Any  # MISSING when the profile leaves the field out
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """What the catalogue says of one measure for one profile."""
 
     measure: Measure
     status: Status
-    reasons: tuple[Reason, ...]
-    unmet: tuple[Reason, ...] = ()
-    missing_fields: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...]  # every comparison of the measure, in reading order
+    unmet_mask: int = 0  # near miss: the bits of the comparisons that would have to change
+    missing_fields: tuple[str, ...] = ()  # undetermined: what the profile must add
+
+    @property
+    def unmet(self) -> tuple[Reason, ...]:
+        """Near miss: the reasons of the least that would have to change for it to match."""
+        mask = self.unmet_mask
+        return tuple(r for r in self.reasons if r.comparison.bit & mask)
 
 
-@dataclass(frozen=True, slots=True)
-class MatchResult:
+class MatchResult(NamedTuple):
     """A profile's standing against every measure in force on `as_of`."""
 
     catalogue_version: str
@@ -63,68 +58,58 @@ def facts_on(facts: dict[str, Any], as_of: date) -> tuple[dict[str, Any], str | 
     return facts, None
 
 
-def outcomes(catalogue: Catalogue, facts: dict[str, Any]) -> list[bool | None]:
-    """Each distinct test of the catalogue run once against the facts (None: unknown)."""
-    results: list[bool | None] = []
-    append = results.append
-    for test in catalogue.comparisons:
-        actual = facts.get(test.field, MISSING)
-        if actual is MISSING:
-            append(None)
-            continue
-        try:
-            append(bool(test.compare(actual, test.value)))
-        except TypeError:  # a value of the wrong type is a "no", never a crash
-            append(False)
-    return results
-
-
 def match(*, catalogue: Catalogue, facts: dict[str, Any], as_of: date) -> MatchResult:
     """Decide every measure in force on `as_of` for a profile's facts."""
-    seen, tier_note = facts_on(facts, as_of)
-    outcome = outcomes(catalogue, seen)
+    seen, note = facts_on(facts, as_of)
+    holds, fails, reasons = catalogue.evaluate(seen, note)
     matched: list[Decision] = []
     near: list[Decision] = []
     unknown: list[Decision] = []
     limit = catalogue.near_miss.max_unmet
-    for measure in catalogue.measures:
-        if not measure.in_force(as_of):
+    fixed = catalogue.fixed_mask
+    outcome: list[bool | None] | None = None
+    new, add_matched, add_near = _new, matched.append, near.append  # the hot loop's names
+    for measure in catalogue.in_force(as_of):
+        if measure.conjunctive:
+            need = measure.mask
+            if need & fails:
+                unmet = need & ~holds
+                if unmet & fixed or unmet.bit_count() > limit:
+                    continue
+                add_near(new(Decision, (measure, "near_miss", measure.pick(reasons), unmet, ())))
+            elif need & holds == need:
+                add_matched(new(Decision, (measure, "matched", measure.pick(reasons), 0, ())))
+            else:
+                mine = measure.pick(reasons)
+                unknown.append(_new(Decision, (measure, "undetermined", mine, 0,
+                                               _missing_fields(mine, facts))))
             continue
+        mine = measure.pick(reasons)
+        # A tree with `any` or `not`: fold it three-valued over the outcomes.
+        if outcome is None:
+            outcome = [r.passed for r in reasons]
         verdict = truth(measure.tree, outcome)
-        if verdict is False:
-            cost, blocking = cheapest_change(measure.tree, outcome, catalogue.fixed_comparisons)
-            if cost > limit:
-                continue
-        reasons = tuple(
-            Reason(
-                catalogue.comparisons[i], outcome[i], seen.get(catalogue.comparisons[i].field, MISSING),
-                tier_note if catalogue.comparisons[i].field == "tier" else None,
-            )
-            for i in measure.comparisons
-        )
         if verdict is True:
-            matched.append(Decision(measure, "matched", reasons))
+            matched.append(Decision(measure, "matched", mine))
         elif verdict is None:
-            missing = _missing_fields(reasons, facts)
-            unknown.append(Decision(measure, "undetermined", reasons, missing_fields=missing))
+            asked = set(open_questions(measure.tree, outcome))
+            open_reasons = tuple(r for r in mine if r.comparison.index in asked)
+            unknown.append(Decision(measure, "undetermined", mine,
+                                    missing_fields=_missing_fields(open_reasons, facts)))
         else:
-            unmet = tuple(r for r in reasons if r.test.index in set(blocking))
-            near.append(Decision(measure, "near_miss", reasons, unmet=unmet))
-    return MatchResult(
-        catalogue.version, as_of, tuple(matched), tuple(near), tuple(unknown)
-    )
+            fixed_indices = catalogue.fixed_comparisons
+            cost, chosen = cheapest_change(measure.tree, outcome, fixed_indices)
+            if cost <= limit:
+                near.append(Decision(measure, "near_miss", mine, sum({1 << i for i in chosen})))
+    return MatchResult(catalogue.version, as_of, tuple(matched), tuple(near), tuple(unknown))
 
 
 def decide(*, catalogue: Catalogue, facts: dict[str, Any], measure_id: str, as_of: date) -> Status:
-    """The status of one measure for a profile (not_matched when neither near nor in force)."""
+    """The status of one measure for a profile (not_matched when not reported at all)."""
     result = match(catalogue=catalogue, facts=facts, as_of=as_of)
-    for status, decisions in (
-        ("matched", result.matched),
-        ("near_miss", result.near_misses),
-        ("undetermined", result.undetermined),
-    ):
-        if any(d.measure.measure_id == measure_id for d in decisions):
-            return status  # type: ignore[return-value]
+    for decision in (*result.matched, *result.near_misses, *result.undetermined):
+        if decision.measure.measure_id == measure_id:
+            return decision.status
     return "not_matched"
 
 
@@ -132,12 +117,10 @@ def _missing_fields(reasons: tuple[Reason, ...], given: dict[str, Any]) -> tuple
     fields: list[str] = []
     for reason in reasons:
         if reason.passed is None:
-            for name in DERIVED_FROM.get(reason.test.field, (reason.test.field,)):
-                if name not in given and name not in fields:
-                    fields.append(name)
+            # of a derived fact's inputs, name the first one absent: without a tier, its
+            # validity is not yet a question
+            inputs = DERIVED_FROM.get(reason.comparison.field, (reason.comparison.field,))
+            name = next((n for n in inputs if n not in given), inputs[0])
+            if name not in fields:
+                fields.append(name)
     return tuple(fields)
-
-
-def is_zjtx(tier: str | None) -> bool:
-    """Whether a tier is 专精特新 (municipal, provincial or little giant)."""
-    return tier in ZJTX_TIERS

@@ -34,12 +34,12 @@ def run_case(catalogue: Catalogue, measure_id: str, case: Case) -> str | None:
     if status != case.expect:
         detail = ""
         if decision and decision.unmet:
-            detail = f" (unmet: {', '.join(r.test.field for r in decision.unmet)})"
+            detail = f" (unmet: {', '.join(r.comparison.field for r in decision.unmet)})"
         if decision and decision.missing_fields:
             detail = f" (missing: {', '.join(decision.missing_fields)})"
         return f"expected {case.expect}, got {status}{detail}"
     if case.unmet is not None and decision is not None:
-        unmet = sorted({r.test.field for r in decision.unmet})
+        unmet = sorted({r.comparison.field for r in decision.unmet})
         if unmet != sorted(set(case.unmet)):
             return f"expected unmet {sorted(case.unmet)}, got {unmet}"
     if case.missing is not None and decision is not None:

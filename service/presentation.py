@@ -1,7 +1,8 @@
 """Catalogue and match results as the JSON the API answers, in the caller's language."""
 
-from datetime import date
 from typing import Any
+
+import orjson
 
 from service.catalogue import Catalogue, CompiledComparison, Measure
 from service.i18n import Language
@@ -9,6 +10,7 @@ from service.matching import MISSING, Decision, MatchResult, Reason
 from service.policy_files import Department
 
 _cache: dict[tuple[str, str, Language], dict[str, Any]] = {}
+_head_cache: dict[tuple[str, str, Language], bytes] = {}
 _expected: dict[tuple[str, int], dict[str, Any]] = {}
 
 
@@ -64,7 +66,7 @@ def _static(catalogue: Catalogue, test: CompiledComparison) -> dict[str, Any]:
     key = (catalogue.version, test.index)
     static = _expected.get(key)
     if static is None:
-        t = test.test
+        t = test.comparison
         value = list(t.value) if isinstance(t.value, tuple) else t.value
         static = {"field": t.field, "operator": t.operator.value, "expected": value}
         if t.note:
@@ -73,53 +75,68 @@ def _static(catalogue: Catalogue, test: CompiledComparison) -> dict[str, Any]:
     return static
 
 
-def reason_json(catalogue: Catalogue, reason: Reason) -> dict[str, Any]:
-    """One checked condition: field, operator, expected, actual, passed (and a note)."""
-    out = {
-        **_static(catalogue, reason.test),
-        "actual": None if reason.actual is MISSING else reason.actual,
-        "passed": reason.passed,
-    }
-    if reason.note:
-        out["note"] = reason.note
-    return out
+_PASSED = {True: b',"passed":true', False: b',"passed":false', None: b',"passed":null'}
 
 
-def decision_json(
-    catalogue: Catalogue, decision: Decision, language: Language, county_government: str
-) -> dict[str, Any]:
-    """A MeasureResult, with `unmet` for a near miss and `missing_fields` when undetermined."""
-    out = {
-        **measure_head(catalogue, decision.measure, language),
-        "county_government": county_government,
-        "reasons": [reason_json(catalogue, r) for r in decision.reasons],
-    }
-    if decision.status == "near_miss":
-        out["unmet"] = [reason_json(catalogue, r) for r in decision.unmet]
-    elif decision.status == "undetermined":
-        out["missing_fields"] = list(decision.missing_fields)
-    return out
+def _head_bytes(catalogue: Catalogue, measure: Measure, language: Language) -> bytes:
+    key = (catalogue.version, measure.measure_id, language)
+    head = _head_cache.get(key)
+    if head is None:
+        head = orjson.dumps(measure_head(catalogue, measure, language))[:-1]
+        _head_cache[key] = head
+    return head
+
+
+def _reason_bytes(catalogue: Catalogue, reason: Reason) -> bytes:
+    """One checked condition: field, operator, expected, actual, passed (and notes)."""
+    prefix = orjson.dumps(_static(catalogue, reason.comparison))[:-1]
+    actual = b"null" if reason.actual is MISSING else orjson.dumps(reason.actual)
+    note = b',"note":' + orjson.dumps(reason.note) if reason.note else b""
+    return prefix + b',"actual":' + actual + _PASSED[reason.passed] + note + b"}"
+
+
+class _Writer:
+    """Writes the decisions of one answer, each reason serialised once however many share it."""
+
+    def __init__(self, catalogue: Catalogue, language: Language, government: str) -> None:
+        self.catalogue = catalogue
+        self.language = language
+        self.government = b',"county_government":' + orjson.dumps(government)
+        self.reasons: dict[int, bytes] = {}
+
+    def reasons_of(self, reasons: tuple[Reason, ...]) -> bytes:
+        done = self.reasons
+        parts = []
+        for reason in reasons:
+            text = done.get(reason.comparison.index)
+            if text is None:
+                text = done[reason.comparison.index] = _reason_bytes(self.catalogue, reason)
+            parts.append(text)
+        return b"[" + b",".join(parts) + b"]"
+
+    def decision(self, decision: Decision) -> orjson.Fragment:
+        """A MeasureResult, with `unmet` for a near miss and `missing_fields` if undetermined."""
+        out = [_head_bytes(self.catalogue, decision.measure, self.language), self.government,
+               b',"reasons":', self.reasons_of(decision.reasons)]
+        if decision.status == "near_miss":
+            out += [b',"unmet":', self.reasons_of(decision.unmet)]
+        elif decision.status == "undetermined":
+            out += [b',"missing_fields":', orjson.dumps(decision.missing_fields)]
+        out.append(b"}")
+        return orjson.Fragment(b"".join(out))
 
 
 def match_json(
     catalogue: Catalogue, result: MatchResult, county: str, language: Language
 ) -> dict[str, Any]:
-    """The answer of POST /v1/match."""
+    """The answer of POST /v1/match, ready for orjson (decisions are pre-serialised fragments)."""
     government = catalogue.vocabularies.county(county).government.get(language)
+    writer = _Writer(catalogue, language, government)
     return {
         "catalogue_version": result.catalogue_version,
         "as_of": result.as_of,
         "county_government": government,
-        "matched": [decision_json(catalogue, d, language, government) for d in result.matched],
-        "near_misses": [
-            decision_json(catalogue, d, language, government) for d in result.near_misses
-        ],
-        "undetermined": [
-            decision_json(catalogue, d, language, government) for d in result.undetermined
-        ],
+        "matched": [writer.decision(d) for d in result.matched],
+        "near_misses": [writer.decision(d) for d in result.near_misses],
+        "undetermined": [writer.decision(d) for d in result.undetermined],
     }
-
-
-def iso(day: date) -> str:
-    """A date as YYYY-MM-DD."""
-    return day.isoformat()

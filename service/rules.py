@@ -208,3 +208,15 @@ def cheapest_change(
         cost = min(INFINITE, sum(c for c, _ in options))
         return cost, tuple(t for _, chosen in options for t in chosen)
     return min(options, key=lambda option: option[0])
+
+
+def open_questions(node: Node, outcome: list[bool | None]) -> tuple[int, ...]:
+    """The unknown comparisons on which an undecided tree still depends."""
+    if truth(node, outcome) is not None:
+        return ()
+    if type(node) is int:
+        return (node,)
+    assert isinstance(node, tuple)
+    if node[0] == NOT:
+        return open_questions(node[1], outcome)  # type: ignore[arg-type]
+    return tuple(i for m in node[1] for i in open_questions(m, outcome))  # type: ignore[union-attr]

@@ -1,0 +1,330 @@
+"""Bearer tokens: verify (and, in development, issue) JWTs; scope dependencies for routes.
+
+The only module that imports `jose`. HS256 with POLICY_MATCH_JWT_SECRET, or RS256 with
+POLICY_MATCH_JWT_PUBLIC_KEY (then the secret is ignored): one algorithm per key, never `none`.
+Development clients of POST /v1/auth/token come from POLICY_MATCH_AUTH_CLIENTS only; when it is
+empty there are no clients, in every environment, and the endpoint answers 401 invalid_client.
+"""
+
+import json
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from threading import Lock
+from typing import Annotated, Any
+
+import bcrypt
+from fastapi import Depends, Request, Security
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import OAuth2, HTTPBearer
+from jose import jwk, jws
+from jose.backends.base import Key
+from jose.exceptions import JOSEError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from service.config import Settings, get_settings
+from service.errors import Forbidden, Unauthorized
+
+TOKEN_URL = "/v1/auth/token"
+LEEWAY_SECONDS = 30  # issuer clocks may run a little ahead: nbf and iat only, never exp
+CACHE_SIZE = 4096
+MAX_TOKEN_CHARS = 8192
+
+
+class Scope(StrEnum):
+    """The scopes of the contract; each grants a group of endpoints."""
+
+    MATCH = "match"
+    ENTERPRISES_READ = "enterprises:read"
+    ENTERPRISES_WRITE = "enterprises:write"
+    ELIGIBILITY_READ = "eligibility:read"
+    PUSH = "push"
+    CATALOGUE_ADMIN = "catalogue:admin"
+
+
+SCOPE_DESCRIPTIONS = {
+    Scope.MATCH: "Match profiles: POST /v1/match, POST /v1/match/batch",
+    Scope.ENTERPRISES_READ: "Read stored enterprises and their matches",
+    Scope.ENTERPRISES_WRITE: "Store or delete enterprise profiles",
+    Scope.ELIGIBILITY_READ: "Banks: which consenting enterprises are eligible for a measure",
+    Scope.PUSH: "Subscriptions and the push feed",
+    Scope.CATALOGUE_ADMIN: "Reload or publish a policy catalogue",
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The system calling, as its verified token describes it."""
+
+    subject: str
+    scopes: frozenset[str]
+    bank_id: str | None
+    token_id: str | None
+
+    @property
+    def is_bank(self) -> bool:
+        """Whether the caller is a cooperating bank (its token carries a bank_id)."""
+        return self.bank_id is not None
+
+
+def _invalid(detail: str) -> Unauthorized:
+    error = Unauthorized(detail)
+    error.headers = {"WWW-Authenticate": 'Bearer realm="policy-match", error="invalid_token"'}
+    return error
+
+
+@lru_cache(maxsize=8)
+def _key(material: str, algorithm: str) -> Key:
+    try:
+        return jwk.construct(material, algorithm)
+    except JOSEError as e:
+        raise ValueError(f"the {algorithm} key in the settings cannot be used: {e}") from e
+
+
+def _verification(settings: Settings) -> tuple[str, str]:
+    """(algorithm, key material): RS256 when a public key is set, else HS256; never both."""
+    if settings.jwt_public_key:
+        if "PRIVATE KEY" in settings.jwt_public_key:
+            raise ValueError("POLICY_MATCH_JWT_PUBLIC_KEY holds a private key")
+        return "RS256", settings.jwt_public_key.replace("\\n", "\n")  # PEM from a one-line env
+    secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else ""
+    if not secret:
+        raise ValueError("set POLICY_MATCH_JWT_SECRET or POLICY_MATCH_JWT_PUBLIC_KEY")
+    return "HS256", secret
+
+
+_cache: OrderedDict[tuple[str, ...], tuple[Caller, float]] = OrderedDict()
+_cache_lock = Lock()
+
+
+def _number(claims: dict[str, Any], name: str) -> float | None:
+    value = claims.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise _invalid(f"token claim {name} must be a number of seconds")
+    return value
+
+
+def _optional_text(claims: dict[str, Any], name: str) -> str | None:
+    value = claims.get(name)
+    if value is not None and not isinstance(value, str):
+        raise _invalid(f"token claim {name} must be a string")
+    return value
+
+
+def _check_claims(claims: dict[str, Any], settings: Settings, now: float) -> tuple[Caller, float]:
+    exp, nbf, iat = (_number(claims, name) for name in ("exp", "nbf", "iat"))
+    if exp is None:
+        raise _invalid("token has no expiry (exp)")
+    if now >= exp:
+        raise _invalid("token expired")
+    if nbf is not None and nbf > now + LEEWAY_SECONDS:
+        raise _invalid("token is not valid yet (nbf is in the future)")
+    if iat is not None and iat > now + LEEWAY_SECONDS:
+        raise _invalid("token was issued in the future (iat)")
+    aud = claims.get("aud")
+    if not (aud == settings.jwt_audience or (isinstance(aud, list) and settings.jwt_audience in aud)):
+        raise _invalid(f"token audience is not {settings.jwt_audience}")
+    if settings.jwt_issuer and claims.get("iss") != settings.jwt_issuer:
+        raise _invalid(f"token issuer is not {settings.jwt_issuer}")
+    subject, scope = _optional_text(claims, "sub"), _optional_text(claims, "scope")
+    if not subject:
+        raise _invalid("token has no subject (sub)")
+    caller = Caller(subject=subject, scopes=frozenset((scope or "").split()),
+                    bank_id=_optional_text(claims, "bank_id"),
+                    token_id=_optional_text(claims, "jti"))
+    return caller, exp
+
+
+def _verify_signature(token: str, algorithm: str, material: str) -> dict[str, Any]:
+    if len(token) > MAX_TOKEN_CHARS:
+        raise _invalid("token is too long")
+    try:
+        alg = jws.get_unverified_header(token).get("alg")
+    except JOSEError as e:
+        raise _invalid("token is not a well-formed JWT") from e
+    if alg != algorithm:
+        raise _invalid(f"token algorithm {alg} is not accepted; this service accepts {algorithm}")
+    try:
+        claims = json.loads(jws.verify(token, _key(material, algorithm), algorithms=[algorithm]))
+    except JOSEError as e:
+        raise _invalid("token signature does not verify") from e
+    except ValueError as e:
+        raise _invalid("token payload is not JSON") from e
+    if not isinstance(claims, dict):
+        raise _invalid("token payload is not a JSON object")
+    return claims
+
+
+def verify_token(token: str, settings: Settings, *, now: float | None = None) -> Caller:
+    """The caller a bearer token describes; Unauthorized unless it verifies and is in force."""
+    now = time.time() if now is None else now
+    algorithm, material = _verification(settings)
+    # The key configuration is part of the entry: a token is only trusted under the keys,
+    # audience and issuer it was verified against.
+    entry = (token, algorithm, material, settings.jwt_audience, settings.jwt_issuer or "")
+    with _cache_lock:
+        hit = _cache.get(entry)
+        if hit is not None:
+            _cache.move_to_end(entry)
+    if hit is None:
+        hit = _check_claims(_verify_signature(token, algorithm, material), settings, now)
+        with _cache_lock:
+            _cache[entry] = hit
+            if len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    caller, exp = hit
+    if now >= exp:
+        with _cache_lock:
+            _cache.pop(entry, None)
+        raise _invalid("token expired")
+    return caller
+
+
+_oauth2 = OAuth2(
+    flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(
+        tokenUrl=TOKEN_URL, scopes={str(s): d for s, d in SCOPE_DESCRIPTIONS.items()})),
+    scheme_name="OAuth2",
+    description="OAuth 2.0 client credentials; in development tokens come from " + TOKEN_URL,
+    auto_error=False,
+)
+_bearer = HTTPBearer(scheme_name="BearerToken", description="A JWT pasted in", auto_error=False)
+
+
+def bearer_token(request: Request) -> str:
+    """The token of the request's `Authorization: Bearer` header; Unauthorized without one."""
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthorized("missing bearer token: send Authorization: Bearer <token>")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip() or " " in token.strip():
+        raise _invalid("the Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+def require(scope: str) -> Callable[..., Awaitable[Caller]]:
+    """A dependency answering the verified Caller; 401 without a valid token, 403 without scope."""
+    scope = Scope(scope)  # a typo fails at import, not at request time
+
+    async def caller_with_scope(
+        request: Request,
+        settings: Annotated[Settings, Depends(get_settings)],
+        _oauth2_header: Annotated[str | None, Security(_oauth2, scopes=[scope])],
+        _bearer_header: Annotated[object, Security(_bearer)],
+    ) -> Caller:
+        caller = verify_token(bearer_token(request), settings)
+        if scope not in caller.scopes:
+            raise Forbidden(f"the token lacks the scope {scope}", headers={
+                "WWW-Authenticate":
+                    f'Bearer realm="policy-match", error="insufficient_scope", scope="{scope}"'})
+        return caller
+
+    return caller_with_scope
+
+
+MatchCaller = Annotated[Caller, Depends(require(Scope.MATCH))]
+EnterprisesReader = Annotated[Caller, Depends(require(Scope.ENTERPRISES_READ))]
+EnterprisesWriter = Annotated[Caller, Depends(require(Scope.ENTERPRISES_WRITE))]
+EligibilityReader = Annotated[Caller, Depends(require(Scope.ELIGIBILITY_READ))]
+PushCaller = Annotated[Caller, Depends(require(Scope.PUSH))]
+CatalogueAdmin = Annotated[Caller, Depends(require(Scope.CATALOGUE_ADMIN))]
+
+
+def _signing(settings: Settings) -> tuple[str, str]:
+    algorithm, material = _verification(settings)
+    if algorithm == "RS256":
+        if settings.jwt_private_key is None:
+            raise ValueError("POLICY_MATCH_JWT_PRIVATE_KEY is needed to issue RS256 tokens")
+        material = settings.jwt_private_key.get_secret_value().replace("\\n", "\n")
+    return algorithm, material
+
+
+def issue_token(
+    *, subject: str, scopes: Iterable[str], bank_id: str | None, settings: Settings,
+    now: float | None = None,
+) -> tuple[str, int]:
+    """A signed token for this subject and these scopes, and its lifetime in seconds."""
+    issued = int(time.time() if now is None else now)
+    claims: dict[str, Any] = {
+        "sub": subject, "scope": " ".join(sorted(scopes)), "aud": settings.jwt_audience,
+        "iat": issued, "nbf": issued, "exp": issued + settings.token_ttl_seconds,
+        "jti": uuid.uuid4().hex,
+    }
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    if bank_id is not None:
+        claims["bank_id"] = bank_id
+    algorithm, material = _signing(settings)
+    token = jws.sign(claims, _key(material, algorithm), algorithm=algorithm)
+    return token, settings.token_ttl_seconds
+
+
+class TokenClient(BaseModel):
+    """A client of the development token endpoint, as POLICY_MATCH_AUTH_CLIENTS lists it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    client_id: str = Field(min_length=1)
+    secret_hash: str = Field(pattern=r"^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$", repr=False)
+    scopes: frozenset[Scope] = Field(min_length=1)
+    bank_id: str | None = None
+
+
+@lru_cache(maxsize=4)
+def _parse_clients(raw: str) -> dict[str, TokenClient]:
+    if not raw.strip():
+        return {}
+    try:
+        clients = TypeAdapter(list[TokenClient]).validate_json(raw)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(map(str, err['loc'])) or '$'}: {err['msg']}" for err in e.errors())
+        raise ValueError(f"POLICY_MATCH_AUTH_CLIENTS is not valid: {problems}") from None
+    by_id = {c.client_id: c for c in clients}
+    if len(by_id) != len(clients):
+        raise ValueError("POLICY_MATCH_AUTH_CLIENTS lists a client_id more than once")
+    return by_id
+
+
+def token_clients(settings: Settings) -> dict[str, TokenClient]:
+    """The development token endpoint's clients, by id (parsed once per settings value)."""
+    return _parse_clients(settings.auth_clients)
+
+
+def hash_client_secret(secret: str, *, rounds: int = 12) -> str:
+    """The bcrypt hash to put in POLICY_MATCH_AUTH_CLIENTS for a client secret."""
+    if not 16 <= len(secret.encode()) <= 72:
+        raise ValueError("a client secret must be 16 to 72 bytes long")
+    return bcrypt.hashpw(secret.encode(), bcrypt.gensalt(rounds)).decode()
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(rounds: int) -> bytes:
+    return bcrypt.hashpw(b"no such client", bcrypt.gensalt(rounds))
+
+
+def authenticate_client(
+    *, client_id: str, client_secret: str, settings: Settings
+) -> TokenClient | None:
+    """The client if the secret is its own; as slow for an unknown client as for a known one."""
+    clients = token_clients(settings)
+    if not clients:
+        return None
+    client = clients.get(client_id)
+    rounds = max(int(c.secret_hash[4:6]) for c in clients.values())
+    hashed = client.secret_hash.encode() if client else _dummy_hash(rounds)
+    secret = client_secret.encode()
+    # bcrypt reads 72 bytes at most; a longer secret was never issued, so it cannot match.
+    matches = bcrypt.checkpw(secret[:72], hashed) and len(secret) <= 72
+    return client if client is not None and matches else None
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse to start with keys or development clients that cannot work (ValueError)."""
+    _key(*reversed(_verification(settings)))
+    if settings.enable_token_endpoint:
+        _key(*reversed(_signing(settings)))
+        token_clients(settings)

@@ -1,0 +1,96 @@
+"""The catalogue's comparisons compiled into one Python function, for speed.
+
+Matching runs every distinct comparison of the catalogue once per profile. Written as a loop
+over closures that costs a call and a dict lookup per comparison; generated as one function it
+reads each field once and compares inline, which is what keeps a whole-catalogue match within
+microseconds. The generated source is kept on the catalogue (`evaluator_source`) for reading.
+
+The function returns (T, F, reasons): T has bit i set when comparison i holds, F when it does
+not; neither, when the profile leaves the field out. reasons[i] is the Reason of comparison i.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, Protocol
+
+from service.rules import Operator
+
+MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
+
+
+class Compiled(Protocol):
+    """What the generator needs of a compiled comparison."""
+
+    index: int
+    field: str
+    value: Any
+
+    @property
+    def operator(self) -> Operator:
+        """The comparison's operator."""
+
+
+class Reason(NamedTuple):
+    """One comparison as it came out for a profile."""
+
+    comparison: Any  # CompiledComparison
+    passed: bool | None
+    actual: Any  # MISSING when the profile leaves the field out
+    note: str | None
+
+
+Evaluate = Callable[[dict[str, Any], str | None], tuple[int, int, tuple[Reason, ...]]]
+
+_EXPRESSION = {
+    Operator.IS: "v == {k}",
+    Operator.IS_NOT: "v != {k}",
+    Operator.ONE_OF: "v in {k}",
+    Operator.NONE_OF: "v not in {k}",
+    Operator.AT_LEAST: "v >= {k}",
+    Operator.AT_MOST: "v <= {k}",
+    Operator.MORE_THAN: "v > {k}",
+    Operator.LESS_THAN: "v < {k}",
+    Operator.STARTS_WITH: "v.startswith({k})",
+}
+NOTED_FIELDS = ("tier",)  # fields whose reasons carry the note facts_on() gives
+
+
+def evaluator_source(comparisons: Sequence[Compiled]) -> str:
+    """The source of `evaluate(facts, note)` for these comparisons."""
+    lines = ["def evaluate(facts, note):", "    T = 0", "    F = 0"]
+    by_field: dict[str, list[Compiled]] = {}
+    for c in comparisons:
+        by_field.setdefault(c.field, []).append(c)
+    for field, group in by_field.items():
+        note = "note" if field in NOTED_FIELDS else "None"
+        lines.append(f"    v = facts.get({field!r}, MISSING)")
+        lines.append("    if v is MISSING:")
+        lines += [f"        r{c.index} = new(Reason, (c{c.index}, None, MISSING, None))" for c in group]
+        lines.append("    else:")
+        for c in group:
+            i = c.index
+            lines += [
+                "        try:",
+                f"            p = bool({_EXPRESSION[c.operator].format(k=f'k{i}')})",
+                "        except (TypeError, AttributeError):  # a wrong type is a no",
+                "            p = False",
+                "        if p:",
+                f"            T |= {1 << i}",
+                "        else:",
+                f"            F |= {1 << i}",
+                f"        r{i} = new(Reason, (c{i}, p, v, {note}))",
+            ]
+    reasons = ", ".join(f"r{c.index}" for c in comparisons)
+    lines.append(f"    return T, F, ({reasons}{',' if len(comparisons) == 1 else ''})")
+    return "\n".join(lines) + "\n"
+
+
+def build_evaluator(comparisons: Sequence[Compiled]) -> tuple[Evaluate, str]:
+    """The compiled `evaluate` function and its source."""
+    source = evaluator_source(comparisons)
+    namespace: dict[str, Any] = {"MISSING": MISSING, "Reason": Reason, "new": tuple.__new__}
+    for c in comparisons:
+        namespace[f"c{c.index}"] = c
+        namespace[f"k{c.index}"] = c.value
+    exec(compile(source, "<catalogue evaluator>", "exec"), namespace)  # noqa: S102
+    evaluate: Evaluate = namespace["evaluate"]
+    return evaluate, source
