@@ -51,7 +51,7 @@ def main() -> None:
         "match (decisions with reasons)": median_us(
             lambda: match(catalogue=catalogue, facts=facts, as_of=day), rounds),
         "match + JSON-ready answer": median_us(
-            lambda: match_json(catalogue, match(catalogue=catalogue, facts=facts, as_of=day),
+            lambda: match_json(match(catalogue=catalogue, facts=facts, as_of=day),
                                profile.county, "zh-Hans"), rounds),
         "profile validation (JSON -> Profile)": median_us(
             lambda: Profile.model_validate(FULL_PROFILE), rounds),

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import bcrypt
 from fastapi import Depends, Request, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
-from fastapi.security import OAuth2, HTTPBearer
+from fastapi.security import HTTPBearer, OAuth2
 from jose import jwk, jws
 from jose.backends.base import Key
 from jose.exceptions import JOSEError
@@ -101,42 +101,38 @@ _cache: OrderedDict[tuple[str, ...], tuple[Caller, float]] = OrderedDict()
 _cache_lock = Lock()
 
 
-def _number(claims: dict[str, Any], name: str) -> float | None:
-    value = claims.get(name)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-        raise _invalid(f"token claim {name} must be a number of seconds")
-    return value
+class _Claims(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True)
+
+    sub: str = Field(min_length=1)
+    exp: float
+    nbf: float | None = None
+    iat: float | None = None
+    aud: str | list[str]
+    iss: str | None = None
+    scope: str = ""
+    bank_id: str | None = None
+    jti: str | None = None
 
 
-def _optional_text(claims: dict[str, Any], name: str) -> str | None:
-    value = claims.get(name)
-    if value is not None and not isinstance(value, str):
-        raise _invalid(f"token claim {name} must be a string")
-    return value
-
-
-def _check_claims(claims: dict[str, Any], settings: Settings, now: float) -> tuple[Caller, float]:
-    exp, nbf, iat = (_number(claims, name) for name in ("exp", "nbf", "iat"))
-    if exp is None:
-        raise _invalid("token has no expiry (exp)")
-    if now >= exp:
+def _check_claims(raw: dict[str, Any], settings: Settings, now: float) -> tuple[Caller, float]:
+    try:
+        claims = _Claims.model_validate(raw)
+    except ValidationError as e:
+        error = e.errors()[0]
+        raise _invalid(f"token claim {error['loc'][0]}: {error['msg'].lower()}") from None
+    if now >= claims.exp:
         raise _invalid("token expired")
-    if nbf is not None and nbf > now + LEEWAY_SECONDS:
-        raise _invalid("token is not valid yet (nbf is in the future)")
-    if iat is not None and iat > now + LEEWAY_SECONDS:
-        raise _invalid("token was issued in the future (iat)")
-    aud = claims.get("aud")
-    if not (aud == settings.jwt_audience or (isinstance(aud, list) and settings.jwt_audience in aud)):
+    if max(claims.nbf or 0, claims.iat or 0) > now + LEEWAY_SECONDS:
+        raise _invalid("token is not valid yet (nbf or iat is in the future)")
+    audiences = [claims.aud] if isinstance(claims.aud, str) else claims.aud
+    if settings.jwt_audience not in audiences:
         raise _invalid(f"token audience is not {settings.jwt_audience}")
-    if settings.jwt_issuer and claims.get("iss") != settings.jwt_issuer:
+    if settings.jwt_issuer and claims.iss != settings.jwt_issuer:
         raise _invalid(f"token issuer is not {settings.jwt_issuer}")
-    subject, scope = _optional_text(claims, "sub"), _optional_text(claims, "scope")
-    if not subject:
-        raise _invalid("token has no subject (sub)")
-    caller = Caller(subject=subject, scopes=frozenset((scope or "").split()),
-                    bank_id=_optional_text(claims, "bank_id"),
-                    token_id=_optional_text(claims, "jti"))
-    return caller, exp
+    caller = Caller(subject=claims.sub, scopes=frozenset(claims.scope.split()),
+                    bank_id=claims.bank_id, token_id=claims.jti)
+    return caller, claims.exp
 
 
 def _verify_signature(token: str, algorithm: str, material: str) -> dict[str, Any]:
@@ -148,8 +144,9 @@ def _verify_signature(token: str, algorithm: str, material: str) -> dict[str, An
         raise _invalid("token is not a well-formed JWT") from e
     if alg != algorithm:
         raise _invalid(f"token algorithm {alg} is not accepted; this service accepts {algorithm}")
+    key = _key(material, algorithm)
     try:
-        claims = json.loads(jws.verify(token, _key(material, algorithm), algorithms=[algorithm]))
+        claims = json.loads(jws.verify(token, key, algorithms=[algorithm]))
     except JOSEError as e:
         raise _invalid("token signature does not verify") from e
     except ValueError as e:
@@ -174,7 +171,7 @@ def verify_token(token: str, settings: Settings, *, now: float | None = None) ->
         hit = _check_claims(_verify_signature(token, algorithm, material), settings, now)
         with _cache_lock:
             _cache[entry] = hit
-            if len(_cache) > CACHE_SIZE:
+            while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
     caller, exp = hit
     if now >= exp:
@@ -217,7 +214,7 @@ def require(scope: str) -> Callable[..., Awaitable[Caller]]:
     ) -> Caller:
         caller = verify_token(bearer_token(request), settings)
         if scope not in caller.scopes:
-            raise Forbidden(f"the token lacks the scope {scope}", headers={
+            raise Forbidden(f"the token lacks the scope '{scope}'", headers={
                 "WWW-Authenticate":
                     f'Bearer realm="policy-match", error="insufficient_scope", scope="{scope}"'})
         return caller
@@ -324,7 +321,9 @@ def authenticate_client(
 
 def check_settings(settings: Settings) -> None:
     """Refuse to start with keys or development clients that cannot work (ValueError)."""
-    _key(*reversed(_verification(settings)))
+    algorithm, material = _verification(settings)
+    _key(material, algorithm)
     if settings.enable_token_endpoint:
-        _key(*reversed(_signing(settings)))
+        algorithm, material = _signing(settings)
+        _key(material, algorithm)
         token_clients(settings)

@@ -4,8 +4,8 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
-from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -70,19 +70,11 @@ class Measure:
     measure_id: str
     mask: int  # the bits of its comparisons
     conjunctive: bool  # its tree is one comparison or an `all` of comparisons
-    pick: Callable[[Sequence[Any]], tuple[Any, ...]]  # its reasons out of all the catalogue's
+    comparison_objects: tuple["CompiledComparison", ...]  # its comparisons, in reading order
 
     def in_force(self, day: date) -> bool:
         """Whether the measure applies on `day`."""
         return self.spec.valid_from <= day <= self.spec.valid_until
-
-
-def picker_of(indices: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
-    """A function taking the items at `indices` out of a sequence, always as a tuple."""
-    if len(indices) == 1:
-        only = indices[0]
-        return lambda items: (items[only],)
-    return itemgetter(*indices)
 
 
 @dataclass(frozen=True)
@@ -101,28 +93,16 @@ class Catalogue:
     evaluate: Evaluate
     evaluator_source: str
     by_id: Mapping[str, Measure] = field(init=False)
-    _in_force: dict[date, tuple[Measure, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "by_id", MappingProxyType({m.measure_id: m for m in self.measures})
         )
-        object.__setattr__(self, "_in_force", {})
 
-    @property
+    @cached_property
     def fixed_comparisons(self) -> frozenset[int]:
         """Indices of the comparisons on fields a firm cannot change."""
         return frozenset(c.index for c in self.comparisons if c.bit & self.fixed_mask)
-
-    def in_force(self, day: date) -> tuple[Measure, ...]:
-        """The measures that apply on `day`, in catalogue order (remembered per day)."""
-        found = self._in_force.get(day)
-        if found is None:
-            found = tuple(m for m in self.measures if m.in_force(day))
-            if len(self._in_force) > 4096:
-                self._in_force.clear()
-            self._in_force[day] = found
-        return found
 
 
 def load_catalogue(policies_dir: Path) -> Catalogue:
@@ -173,32 +153,34 @@ def _compile(
     clauses: dict[str, Clause],
     specs: list[tuple[str, MeasureFile]],
 ) -> Catalogue:
-    table: dict[tuple[str, str, str], CompiledComparison] = {}
+    table: dict[tuple[str, str, str, bool], CompiledComparison] = {}
 
-    def index(test: Comparison) -> int:
-        key = test.key()
+    def compiled_of(comparison: Comparison) -> CompiledComparison:
+        key = comparison.key()
         if key not in table:
-            value = test.value
-            if test.operator in (Operator.ONE_OF, Operator.NONE_OF):
+            value = comparison.value
+            if comparison.operator in (Operator.ONE_OF, Operator.NONE_OF):
                 value = frozenset(value)
             table[key] = CompiledComparison(
-                len(table), test, test.field, COMPARE[test.operator], value
+                len(table), comparison, comparison.field, COMPARE[comparison.operator], value
             )
-        return table[key].index
+        return table[key]
 
+    clause_order = list(clauses)
     measures = []
-    for name, spec in specs:
-        tree = compile_tree(spec.eligibility, index)
-        indices = tuple(index(t) for t in comparisons_of(spec.eligibility))
+    for name, spec in sorted(specs, key=lambda s: (clause_order.index(s[1].clause), s[0])):
+        tree = compile_tree(spec.eligibility, lambda c: compiled_of(c).index)
+        mine = tuple(compiled_of(c) for c in comparisons_of(spec.eligibility))
         units = tuple(departments[code] for code in clauses[spec.clause].departments)
         conjunctive = type(tree) is int or (tree[0] == ALL and all(type(m) is int for m in tree[1]))
         measures.append(Measure(
-            spec, units, tree, indices, name, spec.measure_id,
-            mask=sum({1 << i for i in indices}), conjunctive=conjunctive,
-            pick=picker_of(indices),
+            spec, units, tree, tuple(c.index for c in mine), name, spec.measure_id,
+            mask=sum({c.bit for c in mine}), conjunctive=conjunctive, comparison_objects=mine,
         ))
     compiled = tuple(sorted(table.values(), key=lambda t: t.index))
-    fixed = sum(t.bit for t in compiled if t.field in meta.near_miss.fixed_fields)
+    fixed = sum(
+        t.bit for t in compiled if t.comparison.fixed or t.field in meta.near_miss.fixed_fields
+    )
     evaluate, source = build_evaluator(compiled)
     return Catalogue(
         version=_version(meta, vocab, departments, clauses, [s for _, s in specs]),

@@ -5,8 +5,9 @@ over closures that costs a call and a dict lookup per comparison; generated as o
 reads each field once and compares inline, which is what keeps a whole-catalogue match within
 microseconds. The generated source is kept on the catalogue (`evaluator_source`) for reading.
 
-The function returns (T, F, reasons): T has bit i set when comparison i holds, F when it does
-not; neither, when the profile leaves the field out. reasons[i] is the Reason of comparison i.
+The function returns (T, F): T has bit i set when comparison i holds, F when it does not;
+neither, when the profile leaves the field out. With the facts themselves, that is every
+reason: `reason()` makes the Reason of one comparison from them.
 """
 
 from collections.abc import Callable, Sequence
@@ -38,7 +39,7 @@ class Reason(NamedTuple):
     note: str | None
 
 
-Evaluate = Callable[[dict[str, Any], str | None], tuple[int, int, tuple[Reason, ...]]]
+Evaluate = Callable[[dict[str, Any]], tuple[int, int]]
 
 _EXPRESSION = {
     Operator.IS: "v == {k}",
@@ -54,43 +55,46 @@ _EXPRESSION = {
 NOTED_FIELDS = ("tier",)  # fields whose reasons carry the note facts_on() gives
 
 
+def reason(
+    comparison: Any, holds: int, fails: int, facts: dict[str, Any], note: str | None
+) -> Reason:
+    """The Reason of one comparison, from the evaluator's masks and the facts it read."""
+    bit = comparison.bit
+    passed = True if holds & bit else False if fails & bit else None
+    actual = facts.get(comparison.field, MISSING)
+    return Reason(comparison, passed, actual, note if comparison.field in NOTED_FIELDS else None)
+
+
 def evaluator_source(comparisons: Sequence[Compiled]) -> str:
-    """The source of `evaluate(facts, note)` for these comparisons."""
-    lines = ["def evaluate(facts, note):", "    T = 0", "    F = 0"]
+    """The source of `evaluate(facts)` for these comparisons."""
+    lines = ["def evaluate(facts):", "    T = 0", "    F = 0"]
     by_field: dict[str, list[Compiled]] = {}
     for c in comparisons:
         by_field.setdefault(c.field, []).append(c)
     for field, group in by_field.items():
-        note = "note" if field in NOTED_FIELDS else "None"
         lines.append(f"    v = facts.get({field!r}, MISSING)")
-        lines.append("    if v is MISSING:")
-        lines += [f"        r{c.index} = new(Reason, (c{c.index}, None, MISSING, None))" for c in group]
-        lines.append("    else:")
+        lines.append("    if v is not MISSING:")
         for c in group:
             i = c.index
             lines += [
                 "        try:",
-                f"            p = bool({_EXPRESSION[c.operator].format(k=f'k{i}')})",
+                f"            p = {_EXPRESSION[c.operator].format(k=f'k{i}')}",
                 "        except (TypeError, AttributeError):  # a wrong type is a no",
                 "            p = False",
                 "        if p:",
                 f"            T |= {1 << i}",
                 "        else:",
                 f"            F |= {1 << i}",
-                f"        r{i} = new(Reason, (c{i}, p, v, {note}))",
             ]
-    reasons = ", ".join(f"r{c.index}" for c in comparisons)
-    lines.append(f"    return T, F, ({reasons}{',' if len(comparisons) == 1 else ''})")
+    lines.append("    return T, F")
     return "\n".join(lines) + "\n"
 
 
 def build_evaluator(comparisons: Sequence[Compiled]) -> tuple[Evaluate, str]:
     """The compiled `evaluate` function and its source."""
     source = evaluator_source(comparisons)
-    namespace: dict[str, Any] = {"MISSING": MISSING, "Reason": Reason, "new": tuple.__new__}
-    for c in comparisons:
-        namespace[f"c{c.index}"] = c
-        namespace[f"k{c.index}"] = c.value
+    namespace: dict[str, Any] = {"MISSING": MISSING}
+    namespace.update({f"k{c.index}": c.value for c in comparisons})
     exec(compile(source, "<catalogue evaluator>", "exec"), namespace)  # noqa: S102
     evaluate: Evaluate = namespace["evaluate"]
     return evaluate, source

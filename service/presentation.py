@@ -6,11 +6,13 @@ import orjson
 
 from service.catalogue import Catalogue, CompiledComparison, Measure
 from service.i18n import Language
-from service.matching import MISSING, Decision, MatchResult, Reason
+from service.decisions import MatchResult
+from service.evaluator import MISSING, Reason, reason
 from service.policy_files import Department
 
 _cache: dict[tuple[str, str, Language], dict[str, Any]] = {}
 _head_cache: dict[tuple[str, str, Language], bytes] = {}
+_static_cache: dict[tuple[str, int], bytes] = {}
 _expected: dict[tuple[str, int], dict[str, Any]] = {}
 
 
@@ -30,7 +32,6 @@ def measure_head(catalogue: Catalogue, measure: Measure, language: Language) -> 
             "clause": spec.clause,
             "kind": spec.kind,
             "title": spec.title.get(language),
-            "summary": spec.summary.get(language),
             "finance": spec.finance,
             "lead_department": department_json(measure.departments[0], language),
             "departments": [department_json(d, language) for d in measure.departments],
@@ -47,6 +48,7 @@ def measure_detail(catalogue: Catalogue, measure: Measure, language: Language) -
     clause = catalogue.clauses[spec.clause]
     return {
         **measure_head(catalogue, measure, language),
+        "summary": spec.summary.get(language),
         "kind_name": next(k.name(language) for k in catalogue.vocabularies.kinds
                           if k.code == spec.kind),
         "clause_heading": clause.heading.get(language),
@@ -89,54 +91,64 @@ def _head_bytes(catalogue: Catalogue, measure: Measure, language: Language) -> b
 
 def _reason_bytes(catalogue: Catalogue, reason: Reason) -> bytes:
     """One checked condition: field, operator, expected, actual, passed (and notes)."""
-    prefix = orjson.dumps(_static(catalogue, reason.comparison))[:-1]
+    prefix = _static_bytes(catalogue, reason.comparison)
     actual = b"null" if reason.actual is MISSING else orjson.dumps(reason.actual)
     note = b',"note":' + orjson.dumps(reason.note) if reason.note else b""
     return prefix + b',"actual":' + actual + _PASSED[reason.passed] + note + b"}"
 
 
-class _Writer:
-    """Writes the decisions of one answer, each reason serialised once however many share it."""
+def _static_bytes(catalogue: Catalogue, comparison: CompiledComparison) -> bytes:
+    key = (catalogue.version, comparison.index)
+    found = _static_cache.get(key)
+    if found is None:
+        found = _static_cache[key] = orjson.dumps(_static(catalogue, comparison))[:-1]
+    return found
 
-    def __init__(self, catalogue: Catalogue, language: Language, government: str) -> None:
-        self.catalogue = catalogue
+
+class _Writer:
+    """Writes the decisions of one answer, each comparison's reason serialised once."""
+
+    def __init__(self, result: MatchResult, language: Language, government: str) -> None:
+        self.result = result
+        self.catalogue = result.catalogue
         self.language = language
         self.government = b',"county_government":' + orjson.dumps(government)
-        self.reasons: dict[int, bytes] = {}
+        self.done: dict[int, bytes] = {}
 
-    def reasons_of(self, reasons: tuple[Reason, ...]) -> bytes:
-        done = self.reasons
+    def reasons_of(self, measure: Measure, mask: int = -1) -> bytes:
+        """The JSON array of a measure's reasons (only those with bits in `mask`)."""
+        done, result = self.done, self.result
+        holds, fails = result.outcome
         parts = []
-        for reason in reasons:
-            text = done.get(reason.comparison.index)
-            if text is None:
-                text = done[reason.comparison.index] = _reason_bytes(self.catalogue, reason)
-            parts.append(text)
+        for comparison in measure.comparison_objects:
+            if comparison.bit & mask:
+                text = done.get(comparison.index)
+                if text is None:
+                    why = reason(comparison, holds, fails, result.facts, result.note)
+                    text = done[comparison.index] = _reason_bytes(self.catalogue, why)
+                parts.append(text)
         return b"[" + b",".join(parts) + b"]"
 
-    def decision(self, decision: Decision) -> orjson.Fragment:
-        """A MeasureResult, with `unmet` for a near miss and `missing_fields` if undetermined."""
-        out = [_head_bytes(self.catalogue, decision.measure, self.language), self.government,
-               b',"reasons":', self.reasons_of(decision.reasons)]
-        if decision.status == "near_miss":
-            out += [b',"unmet":', self.reasons_of(decision.unmet)]
-        elif decision.status == "undetermined":
-            out += [b',"missing_fields":', orjson.dumps(decision.missing_fields)]
-        out.append(b"}")
-        return orjson.Fragment(b"".join(out))
+    def decision(self, measure: Measure, tail: bytes = b"") -> orjson.Fragment:
+        """A MeasureResult; `tail` adds `unmet` or `missing_fields`."""
+        return orjson.Fragment(b"".join((
+            _head_bytes(self.catalogue, measure, self.language), self.government,
+            b',"reasons":', self.reasons_of(measure), tail, b"}",
+        )))
 
 
-def match_json(
-    catalogue: Catalogue, result: MatchResult, county: str, language: Language
-) -> dict[str, Any]:
+def match_json(result: MatchResult, county: str, language: Language) -> dict[str, Any]:
     """The answer of POST /v1/match, ready for orjson (decisions are pre-serialised fragments)."""
+    catalogue = result.catalogue
     government = catalogue.vocabularies.county(county).government.get(language)
-    writer = _Writer(catalogue, language, government)
+    w = _Writer(result, language, government)
     return {
-        "catalogue_version": result.catalogue_version,
+        "catalogue_version": catalogue.version,
         "as_of": result.as_of,
         "county_government": government,
-        "matched": [writer.decision(d) for d in result.matched],
-        "near_misses": [writer.decision(d) for d in result.near_misses],
-        "undetermined": [writer.decision(d) for d in result.undetermined],
+        "matched": [w.decision(m) for m in result.matched_measures],
+        "near_misses": [w.decision(m, b',"unmet":' + w.reasons_of(m, unmet))
+                        for m, unmet in result.near_measures],
+        "undetermined": [w.decision(m, b',"missing_fields":' + orjson.dumps(missing))
+                         for m, missing in result.undetermined_measures],
     }

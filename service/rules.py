@@ -10,7 +10,7 @@ make it hold: that is what a near miss lists as unmet.
 import operator as op
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, NamedTuple, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -61,19 +61,22 @@ class Comparison(BaseModel):
     operator: Operator
     value: Any
     note: str | None = None
+    # never offered as "what would change the answer": a firm is not advised to shrink or to
+    # give up a recognition to become eligible
+    fixed: bool = False
 
     @model_validator(mode="before")
     @classmethod
     def _one_operator(cls, data: Any) -> Any:
         if not isinstance(data, dict) or "operator" in data:
             return data
-        named = [k for k in data if k not in ("field", "note")]
+        named = [k for k in data if k not in ("field", "note", "fixed")]
         if len(named) != 1 or named[0] not in Operator.__members__.values():
             known = ", ".join(o.value for o in Operator)
             raise ValueError(
                 f"a test names `field` and exactly one operator ({known}); got {named or 'none'}"
             )
-        out = {k: data[k] for k in ("field", "note") if k in data}
+        out = {k: data[k] for k in ("field", "note", "fixed") if k in data}
         out.update(operator=named[0], value=data[named[0]])
         return out
 
@@ -90,9 +93,9 @@ class Comparison(BaseModel):
             raise ValueError(f"`{self.operator}` needs a number, got {self.value!r}")
         return self
 
-    def key(self) -> tuple[str, str, str]:
-        """Identity of the test, shared by every measure that makes it."""
-        return (self.field, self.operator.value, repr(self.value))
+    def key(self) -> tuple[str, str, str, bool]:
+        """Identity of the comparison, shared by every measure that makes it."""
+        return (self.field, self.operator.value, repr(self.value), self.fixed)
 
 
 class AllOf(BaseModel):
@@ -170,10 +173,23 @@ def compile_tree(condition: Condition, index: Callable[[Comparison], int]) -> No
     return (group, tuple(compile_tree(m, index) for m in members))
 
 
-def truth(node: Node, outcome: list[bool | None]) -> bool | None:
-    """Three-valued truth of a compiled tree, given each test's outcome (None: unknown)."""
+class Outcome(NamedTuple):
+    """How every comparison came out for one profile: bit i of `holds` or of `fails`, or neither
+    when the profile leaves the field out."""
+
+    holds: int
+    fails: int
+
+    def of(self, index: int) -> bool | None:
+        """The outcome of comparison `index`."""
+        bit = 1 << index
+        return True if self.holds & bit else False if self.fails & bit else None
+
+
+def truth(node: Node, outcome: Outcome) -> bool | None:
+    """Three-valued truth of a compiled tree (None: unknown)."""
     if type(node) is int:
-        return outcome[node]
+        return outcome.of(node)
     assert isinstance(node, tuple)
     if node[0] == NOT:
         inner = truth(node[1], outcome)  # type: ignore[arg-type]
@@ -190,16 +206,16 @@ def truth(node: Node, outcome: list[bool | None]) -> bool | None:
 
 
 def cheapest_change(
-    node: Node, outcome: list[bool | None], fixed: frozenset[int], want: bool = True
+    node: Node, outcome: Outcome, fixed: int, want: bool = True
 ) -> tuple[int, tuple[int, ...]]:
     """Fewest comparisons that must change for the tree to come out `want`, and which.
 
-    A test in `fixed` (a field the firm cannot change) costs INFINITE to change.
+    A comparison whose bit is in `fixed` (a field the firm cannot change) costs INFINITE.
     """
     if type(node) is int:
-        if outcome[node] is want:
+        if outcome.of(node) is want:
             return 0, ()
-        return (INFINITE if node in fixed else 1), (node,)
+        return (INFINITE if fixed >> node & 1 else 1), (node,)
     assert isinstance(node, tuple)
     if node[0] == NOT:
         return cheapest_change(node[1], outcome, fixed, not want)  # type: ignore[arg-type]
@@ -210,7 +226,7 @@ def cheapest_change(
     return min(options, key=lambda option: option[0])
 
 
-def open_questions(node: Node, outcome: list[bool | None]) -> tuple[int, ...]:
+def open_questions(node: Node, outcome: Outcome) -> tuple[int, ...]:
     """The unknown comparisons on which an undecided tree still depends."""
     if truth(node, outcome) is not None:
         return ()

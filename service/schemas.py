@@ -31,7 +31,6 @@ class MeasureHead(BaseModel):
     clause: str = Field(examples=["二(二)5"])
     kind: str = Field(examples=["loan_interest_subsidy"])
     title: str
-    summary: str
     finance: bool = Field(description="banks may ask who is eligible")
     lead_department: DepartmentRef
     departments: list[DepartmentRef]
@@ -110,6 +109,7 @@ class ConditionOut(BaseModel):
 class MeasureOut(MeasureHead):
     """A measure in full."""
 
+    summary: str
     kind_name: str
     clause_heading: str
     source: Source

@@ -14,7 +14,7 @@ from service.catalogue import Catalogue, load_catalogue
 from service.config import PROJECT_ROOT
 from service.matching import Decision, MatchResult, facts_on, match
 from service.profile import Profile
-from service.rules import cheapest_change, truth
+from service.rules import Outcome, cheapest_change, truth
 
 POLICIES = PROJECT_ROOT / "policies"
 REAL = load_catalogue(POLICIES)
@@ -189,12 +189,12 @@ PROFILES = st.fixed_dictionaries({}, optional={
 def test_fast_path_agrees_with_folding_the_tree(profile: dict[str, Any], day: date) -> None:
     result = _run(REAL, {k: v.isoformat() if isinstance(v, date) else v
                          for k, v in profile.items()}, day)
-    seen, note = facts_on(Profile.model_validate({"county": "440703", **profile}).facts(), day)
-    outcome = [r.passed for r in REAL.evaluate(seen, note)[2]]
+    seen, _ = facts_on(Profile.model_validate({"county": "440703", **profile}).facts(), day)
+    outcome = Outcome(*REAL.evaluate(seen))
     for measure in REAL.measures:
         decision = _find(result, measure.measure_id)
         verdict = truth(measure.tree, outcome) if measure.in_force(day) else False
-        cost, chosen = cheapest_change(measure.tree, outcome, REAL.fixed_comparisons)
+        cost, chosen = cheapest_change(measure.tree, outcome, REAL.fixed_mask)
         if not measure.in_force(day):
             assert decision is None
         elif verdict is True:

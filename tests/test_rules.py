@@ -7,16 +7,25 @@ from service.rules import (
     COMPARE,
     INFINITE,
     AllOf,
+    Comparison,
     Condition,
     Operator,
-    Comparison,
+    Outcome,
     cheapest_change,
-    compile_tree,
     comparisons_of,
+    compile_tree,
+    open_questions,
     truth,
 )
 
 parse = TypeAdapter(Condition).validate_python
+
+
+def outcome(*values: bool | None) -> Outcome:
+    """An Outcome from each comparison's result in order (None: unknown)."""
+    holds = sum(1 << i for i, v in enumerate(values) if v is True)
+    fails = sum(1 << i for i, v in enumerate(values) if v is False)
+    return Outcome(holds, fails)
 
 
 @pytest.mark.parametrize(
@@ -113,12 +122,12 @@ def test_groups_are_three_valued(
     a: bool | None, b: bool | None, c: bool | None, d: bool | None, expected: bool | None
 ) -> None:
     tree, _ = _compiled(TREE)
-    assert truth(tree, [a, b, c, d]) is expected  # type: ignore[arg-type]
+    assert truth(tree, outcome(a, b, c, d)) is expected  # type: ignore[arg-type]
 
 
 def test_cheapest_change_counts_every_failing_member_of_all() -> None:
     tree, _ = _compiled(TREE)
-    cost, tests = cheapest_change(tree, [False, False, False, True], frozenset())  # type: ignore[arg-type]
+    cost, tests = cheapest_change(tree, outcome(False, False, False, True), 0)  # type: ignore[arg-type]
     # a must hold, one of b/c must hold, d must stop holding
     assert cost == 3
     assert tests[0] == 0 and tests[-1] == 3 and len(tests) == 3
@@ -129,12 +138,12 @@ def test_cheapest_change_picks_the_cheaper_branch_of_any() -> None:
         {"all": [{"field": "a", "is": True}, {"field": "b", "is": True}]},
         {"field": "c", "is": True},
     ]})
-    assert cheapest_change(tree, [False, False, False], frozenset()) == (1, (2,))  # type: ignore[arg-type]
+    assert cheapest_change(tree, outcome(False, False, False), 0) == (1, (2,))  # type: ignore[arg-type]
 
 
 def test_fixed_fields_cannot_be_changed() -> None:
     tree, _ = _compiled({"all": [{"field": "county", "is": "440781"}, {"field": "b", "is": True}]})
-    cost, _ = cheapest_change(tree, [False, True], frozenset({0}))  # type: ignore[arg-type]
+    cost, _ = cheapest_change(tree, outcome(False, True), 0b1)  # type: ignore[arg-type]
     assert cost >= INFINITE
 
 
@@ -142,3 +151,10 @@ def test_tests_of_lists_every_test_in_reading_order() -> None:
     condition = parse(TREE)
     assert isinstance(condition, AllOf)
     assert [t.field for t in comparisons_of(condition)] == ["a", "b", "c", "d"]
+
+
+def test_open_questions_are_the_unknowns_that_still_matter() -> None:
+    tree, _ = _compiled(TREE)
+    # `any` is already decided by b, so only d is still open
+    assert open_questions(tree, outcome(True, True, None, None)) == (3,)  # type: ignore[arg-type]
+    assert open_questions(tree, outcome(False, None, None, None)) == ()  # type: ignore[arg-type]

@@ -46,7 +46,7 @@ async def match_profile(
 ) -> Response:
     """Which measures the firm qualifies for, nearly qualifies for, or cannot be decided yet."""
     result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
-    return _json(match_json(catalogue, result, profile.county, language), catalogue.version,
+    return _json(match_json(result, profile.county, language), catalogue.version,
                  language)
 
 
@@ -89,7 +89,7 @@ async def match_batch(
                             "errors": refused(e, ("profiles", index)).errors})
             continue
         result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
-        answer = match_json(catalogue, result, profile.county, language)
+        answer = match_json(result, profile.county, language)
         del answer["catalogue_version"], answer["as_of"]
         results.append({"index": index, "ok": True, "uscc": profile.uscc, **answer})
     payload = {"catalogue_version": catalogue.version, "as_of": as_of, "results": results}

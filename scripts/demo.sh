@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Set up, migrate a SQLite database, load synthetic demo enterprises, and serve with Swagger UI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export POLICY_MATCH_ENVIRONMENT=development
+export POLICY_MATCH_DATABASE_URL=${POLICY_MATCH_DATABASE_URL:-sqlite:///./policy_match.db}
+export POLICY_MATCH_JWT_SECRET=${POLICY_MATCH_JWT_SECRET:-demo-only-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(16))')}
+export POLICY_MATCH_AUTH_CLIENTS=${POLICY_MATCH_AUTH_CLIENTS:-$(.venv/bin/policy-match demo-clients)}
+.venv/bin/policy-match check
+.venv/bin/alembic upgrade head
+.venv/bin/policy-match demo-data --count 3000
+cat <<TXT
+
+policy-match is starting on http://127.0.0.1:8000  (Swagger UI: http://127.0.0.1:8000/docs)
+Demo clients for the Authorize button (client credentials; development only):
+  platform      / demo-platform-secret   scopes: match enterprises:read enterprises:write push
+  bank-demo-1   / demo-bank-secret       scopes: eligibility:read   (bank_id bank-demo-1)
+  policy-admin  / demo-admin-secret      scopes: catalogue:admin
+TXT
+exec .venv/bin/uvicorn service.main:app --host 127.0.0.1 --port 8000
