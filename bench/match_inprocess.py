@@ -42,19 +42,30 @@ def main() -> None:
     facts = profile.facts()
     day = date(2025, 6, 1)
     result = match(catalogue=catalogue, facts=facts, as_of=day)
-    reasons = sum(len(d.reasons) for d in (*result.matched, *result.near_misses, *result.undetermined))
-    print(f"catalogue {catalogue.version}: {len(catalogue.measures)} measures, "
-          f"{len(catalogue.comparisons)} distinct comparisons")
-    print(f"full profile: {len(result.matched)} matched, {len(result.near_misses)} near misses, "
-          f"{len(result.undetermined)} undetermined, {reasons} reasons")
+    reasons = sum(
+        len(d.reasons) for d in (*result.matched, *result.near_misses, *result.undetermined)
+    )
+    print(
+        f"catalogue {catalogue.version}: {len(catalogue.measures)} measures, "
+        f"{len(catalogue.comparisons)} distinct comparisons"
+    )
+    print(
+        f"full profile: {len(result.matched)} matched, {len(result.near_misses)} near misses, "
+        f"{len(result.undetermined)} undetermined, {reasons} reasons"
+    )
     figures = {
         "match (decisions with reasons)": median_us(
-            lambda: match(catalogue=catalogue, facts=facts, as_of=day), rounds),
+            lambda: match(catalogue=catalogue, facts=facts, as_of=day), rounds
+        ),
         "match + JSON-ready answer": median_us(
-            lambda: match_json(match(catalogue=catalogue, facts=facts, as_of=day),
-                               profile.county, "zh-Hans"), rounds),
+            lambda: match_json(
+                match(catalogue=catalogue, facts=facts, as_of=day), profile.county, "zh-Hans"
+            ),
+            rounds,
+        ),
         "profile validation (JSON -> Profile)": median_us(
-            lambda: Profile.model_validate(FULL_PROFILE), rounds),
+            lambda: Profile.model_validate(FULL_PROFILE), rounds
+        ),
     }
     for name, micros in figures.items():
         print(f"{name:40s} median {micros:8.2f} µs")

@@ -14,8 +14,8 @@ cat <<TXT
 
 policy-match is starting on http://127.0.0.1:8000  (Swagger UI: http://127.0.0.1:8000/docs)
 Demo clients for the Authorize button (client credentials; development only):
-  platform      / demo-platform-secret   scopes: match enterprises:read enterprises:write push
-  bank-demo-1   / demo-bank-secret       scopes: eligibility:read   (bank_id bank-demo-1)
-  policy-admin  / demo-admin-secret      scopes: catalogue:admin
+  demo-platform / demo-platform-secret-0001   scopes: match enterprises:read enterprises:write push
+  demo-bank-1   / demo-bank-secret-0001       scopes: eligibility:read  (bank_id bank-demo-1)
+  demo-admin    / demo-admin-secret-0001      scopes: catalogue:admin
 TXT
 exec .venv/bin/uvicorn service.main:app --host 127.0.0.1 --port 8000

@@ -12,20 +12,19 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import lru_cache
 from threading import Lock
 from typing import Annotated, Any
 
-import bcrypt
 from fastapi import Depends, Request, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import HTTPBearer, OAuth2
 from jose import jwk, jws
 from jose.backends.base import Key
 from jose.exceptions import JOSEError
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from service.clients import Scope, token_clients
 from service.config import Settings, get_settings
 from service.errors import Forbidden, Unauthorized
 
@@ -33,17 +32,6 @@ TOKEN_URL = "/v1/auth/token"
 LEEWAY_SECONDS = 30  # issuer clocks may run a little ahead: nbf and iat only, never exp
 CACHE_SIZE = 4096
 MAX_TOKEN_CHARS = 8192
-
-
-class Scope(StrEnum):
-    """The scopes of the contract; each grants a group of endpoints."""
-
-    MATCH = "match"
-    ENTERPRISES_READ = "enterprises:read"
-    ENTERPRISES_WRITE = "enterprises:write"
-    ELIGIBILITY_READ = "eligibility:read"
-    PUSH = "push"
-    CATALOGUE_ADMIN = "catalogue:admin"
 
 
 SCOPE_DESCRIPTIONS = {
@@ -130,8 +118,12 @@ def _check_claims(raw: dict[str, Any], settings: Settings, now: float) -> tuple[
         raise _invalid(f"token audience is not {settings.jwt_audience}")
     if settings.jwt_issuer and claims.iss != settings.jwt_issuer:
         raise _invalid(f"token issuer is not {settings.jwt_issuer}")
-    caller = Caller(subject=claims.sub, scopes=frozenset(claims.scope.split()),
-                    bank_id=claims.bank_id, token_id=claims.jti)
+    caller = Caller(
+        subject=claims.sub,
+        scopes=frozenset(claims.scope.split()),
+        bank_id=claims.bank_id,
+        token_id=claims.jti,
+    )
     return caller, claims.exp
 
 
@@ -182,8 +174,11 @@ def verify_token(token: str, settings: Settings, *, now: float | None = None) ->
 
 
 _oauth2 = OAuth2(
-    flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(
-        tokenUrl=TOKEN_URL, scopes={str(s): d for s, d in SCOPE_DESCRIPTIONS.items()})),
+    flows=OAuthFlows(
+        clientCredentials=OAuthFlowClientCredentials(
+            tokenUrl=TOKEN_URL, scopes={str(s): d for s, d in SCOPE_DESCRIPTIONS.items()}
+        )
+    ),
     scheme_name="OAuth2",
     description="OAuth 2.0 client credentials; in development tokens come from " + TOKEN_URL,
     auto_error=False,
@@ -214,9 +209,13 @@ def require(scope: str) -> Callable[..., Awaitable[Caller]]:
     ) -> Caller:
         caller = verify_token(bearer_token(request), settings)
         if scope not in caller.scopes:
-            raise Forbidden(f"the token lacks the scope '{scope}'", headers={
-                "WWW-Authenticate":
-                    f'Bearer realm="policy-match", error="insufficient_scope", scope="{scope}"'})
+            raise Forbidden(
+                f"the token lacks the scope '{scope}'",
+                headers={
+                    "WWW-Authenticate": 'Bearer realm="policy-match", '
+                    f'error="insufficient_scope", scope="{scope}"'
+                },
+            )
         return caller
 
     return caller_with_scope
@@ -240,14 +239,22 @@ def _signing(settings: Settings) -> tuple[str, str]:
 
 
 def issue_token(
-    *, subject: str, scopes: Iterable[str], bank_id: str | None, settings: Settings,
+    *,
+    subject: str,
+    scopes: Iterable[str],
+    bank_id: str | None,
+    settings: Settings,
     now: float | None = None,
 ) -> tuple[str, int]:
     """A signed token for this subject and these scopes, and its lifetime in seconds."""
     issued = int(time.time() if now is None else now)
     claims: dict[str, Any] = {
-        "sub": subject, "scope": " ".join(sorted(scopes)), "aud": settings.jwt_audience,
-        "iat": issued, "nbf": issued, "exp": issued + settings.token_ttl_seconds,
+        "sub": subject,
+        "scope": " ".join(sorted(scopes)),
+        "aud": settings.jwt_audience,
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + settings.token_ttl_seconds,
         "jti": uuid.uuid4().hex,
     }
     if settings.jwt_issuer:
@@ -257,66 +264,6 @@ def issue_token(
     algorithm, material = _signing(settings)
     token = jws.sign(claims, _key(material, algorithm), algorithm=algorithm)
     return token, settings.token_ttl_seconds
-
-
-class TokenClient(BaseModel):
-    """A client of the development token endpoint, as POLICY_MATCH_AUTH_CLIENTS lists it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    client_id: str = Field(min_length=1)
-    secret_hash: str = Field(pattern=r"^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$", repr=False)
-    scopes: frozenset[Scope] = Field(min_length=1)
-    bank_id: str | None = None
-
-
-@lru_cache(maxsize=4)
-def _parse_clients(raw: str) -> dict[str, TokenClient]:
-    if not raw.strip():
-        return {}
-    try:
-        clients = TypeAdapter(list[TokenClient]).validate_json(raw)
-    except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(map(str, err['loc'])) or '$'}: {err['msg']}" for err in e.errors())
-        raise ValueError(f"POLICY_MATCH_AUTH_CLIENTS is not valid: {problems}") from None
-    by_id = {c.client_id: c for c in clients}
-    if len(by_id) != len(clients):
-        raise ValueError("POLICY_MATCH_AUTH_CLIENTS lists a client_id more than once")
-    return by_id
-
-
-def token_clients(settings: Settings) -> dict[str, TokenClient]:
-    """The development token endpoint's clients, by id (parsed once per settings value)."""
-    return _parse_clients(settings.auth_clients)
-
-
-def hash_client_secret(secret: str, *, rounds: int = 12) -> str:
-    """The bcrypt hash to put in POLICY_MATCH_AUTH_CLIENTS for a client secret."""
-    if not 16 <= len(secret.encode()) <= 72:
-        raise ValueError("a client secret must be 16 to 72 bytes long")
-    return bcrypt.hashpw(secret.encode(), bcrypt.gensalt(rounds)).decode()
-
-
-@lru_cache(maxsize=4)
-def _dummy_hash(rounds: int) -> bytes:
-    return bcrypt.hashpw(b"no such client", bcrypt.gensalt(rounds))
-
-
-def authenticate_client(
-    *, client_id: str, client_secret: str, settings: Settings
-) -> TokenClient | None:
-    """The client if the secret is its own; as slow for an unknown client as for a known one."""
-    clients = token_clients(settings)
-    if not clients:
-        return None
-    client = clients.get(client_id)
-    rounds = max(int(c.secret_hash[4:6]) for c in clients.values())
-    hashed = client.secret_hash.encode() if client else _dummy_hash(rounds)
-    secret = client_secret.encode()
-    # bcrypt reads 72 bytes at most; a longer secret was never issued, so it cannot match.
-    matches = bcrypt.checkpw(secret[:72], hashed) and len(secret) <= 72
-    return client if client is not None and matches else None
 
 
 def check_settings(settings: Settings) -> None:

@@ -7,7 +7,13 @@ from fastapi import Request
 from pydantic import ValidationError
 
 from service.config import get_settings
-from service.errors import BadRequest, PayloadTooLarge, Unprocessable, UnsupportedMedia, field_errors
+from service.errors import (
+    BadRequest,
+    PayloadTooLarge,
+    Unprocessable,
+    UnsupportedMedia,
+    field_errors,
+)
 from service.profile import Profile
 
 
@@ -26,7 +32,9 @@ async def json_bytes(request: Request) -> bytes:
     return body
 
 
-def refused(error: ValidationError, prefix: tuple[int | str, ...] = ()) -> Unprocessable | BadRequest:
+def refused(
+    error: ValidationError, prefix: tuple[int | str, ...] = ()
+) -> Unprocessable | BadRequest:
     """The 4xx for a body pydantic refused: 400 if it is not JSON, else 422 naming each field."""
     raw = error.errors()
     if any(e["type"] == "json_invalid" for e in raw):

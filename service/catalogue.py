@@ -2,10 +2,10 @@
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from service.catalogue_checks import check_measure
+from service.evaluator import Evaluate, build_evaluator
 from service.policy_files import (
     CatalogueFile,
     Clause,
@@ -24,8 +25,7 @@ from service.policy_files import (
     MeasureFile,
     NearMissRule,
 )
-from service.evaluator import Evaluate, build_evaluator
-from service.rules import ALL, COMPARE, Comparison, Node, Operator, compile_tree, comparisons_of
+from service.rules import ALL, COMPARE, Comparison, Node, Operator, comparisons_of, compile_tree
 from service.vocabulary import Vocabularies, read_vocabularies
 
 
@@ -172,11 +172,22 @@ def _compile(
         tree = compile_tree(spec.eligibility, lambda c: compiled_of(c).index)
         mine = tuple(compiled_of(c) for c in comparisons_of(spec.eligibility))
         units = tuple(departments[code] for code in clauses[spec.clause].departments)
-        conjunctive = type(tree) is int or (tree[0] == ALL and all(type(m) is int for m in tree[1]))
-        measures.append(Measure(
-            spec, units, tree, tuple(c.index for c in mine), name, spec.measure_id,
-            mask=sum({c.bit for c in mine}), conjunctive=conjunctive, comparison_objects=mine,
-        ))
+        conjunctive = isinstance(tree, int) or (
+            tree[0] == ALL and all(isinstance(m, int) for m in tree[1])
+        )
+        measures.append(
+            Measure(
+                spec,
+                units,
+                tree,
+                tuple(c.index for c in mine),
+                name,
+                spec.measure_id,
+                mask=sum({c.bit for c in mine}),
+                conjunctive=conjunctive,
+                comparison_objects=mine,
+            )
+        )
     compiled = tuple(sorted(table.values(), key=lambda t: t.index))
     fixed = sum(
         t.bit for t in compiled if t.comparison.fixed or t.field in meta.near_miss.fixed_fields
@@ -200,9 +211,7 @@ def _compile(
 M = TypeVar("M", bound=BaseModel)
 
 
-def _read(
-    path: Path, model: type[M], problems: list[str], name: str | None = None
-) -> M | None:
+def _read(path: Path, model: type[M], problems: list[str], name: str | None = None) -> M | None:
     name = name or path.name
     try:
         with path.open(encoding="utf-8") as f:
@@ -246,6 +255,8 @@ def _version(meta: CatalogueFile, vocab: Vocabularies, *parts: Any) -> str:
 
     payload = json.dumps(
         [plain(meta), plain(vocab), *(plain(p) for p in parts)],
-        sort_keys=True, ensure_ascii=False, default=str,
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]

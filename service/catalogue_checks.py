@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from service.policy_files import DEFAULT_CASE_COUNTY, Clause, MeasureFile
 from service.profile import FieldSpec, Profile, field_specs
-from service.rules import NUMBER_OPERATORS, Operator, Comparison, comparisons_of
+from service.rules import NUMBER_OPERATORS, Comparison, Operator, comparisons_of
 from service.vocabulary import Vocabularies
 
 
@@ -18,7 +18,9 @@ def check_measure(
     """Every problem of a measure the file's shape cannot show, each naming its field."""
     problems = []
     if spec.clause not in clauses:
-        problems.append(f"clause: {spec.clause!r} is not a clause of section 二 ({', '.join(clauses)})")
+        problems.append(
+            f"clause: {spec.clause!r} is not a clause of section 二 ({', '.join(clauses)})"
+        )
     if spec.kind not in vocab.codes("kinds"):
         problems.append(f"kind: {spec.kind!r} is not in vocabularies.yaml kinds")
     if spec.valid_from > spec.valid_until:
@@ -69,7 +71,9 @@ def _is_type(value: Any, wanted: type) -> bool:
 def _case_problems(spec: MeasureFile) -> list[str]:
     problems = []
     names = [c.name for c in spec.cases]
-    problems += [f"cases: name {n!r} used twice" for n in sorted({n for n in names if names.count(n) > 1})]
+    problems += [
+        f"cases: name {n!r} used twice" for n in sorted({n for n in names if names.count(n) > 1})
+    ]
     expects = {c.expect for c in spec.cases}
     if "matched" not in expects:
         problems.append("cases: needs at least one case that is matched")

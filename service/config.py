@@ -14,9 +14,7 @@ PLACEHOLDER_SECRET = "change-me-development-only"
 class Settings(BaseSettings):
     """Everything the service reads from its environment."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="POLICY_MATCH_", env_file=".env", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="POLICY_MATCH_", env_file=".env", extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./policy_match.db"
@@ -43,7 +41,8 @@ class Settings(BaseSettings):
             secret = self.jwt_secret.get_secret_value() if self.jwt_secret else None
             if self.jwt_public_key is None and (not secret or secret == PLACEHOLDER_SECRET):
                 raise ValueError(
-                    "POLICY_MATCH_JWT_SECRET or POLICY_MATCH_JWT_PUBLIC_KEY must be set in production"
+                    "POLICY_MATCH_JWT_SECRET or POLICY_MATCH_JWT_PUBLIC_KEY "
+                    "must be set in production"
                 )
             if self.enable_token_endpoint:
                 raise ValueError("POLICY_MATCH_ENABLE_TOKEN_ENDPOINT must be false in production")

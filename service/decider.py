@@ -14,9 +14,7 @@ from service.catalogue import Measure
 from service.decisions import decide_tree, missing_fields
 from service.rules import Outcome
 
-Decided = tuple[
-    list[Measure], list[tuple[Measure, int]], list[tuple[Measure, tuple[str, ...]]]
-]
+Decided = tuple[list[Measure], list[tuple[Measure, int]], list[tuple[Measure, tuple[str, ...]]]]
 Decide = Callable[[int, int, dict[str, Any]], Decided]
 
 
@@ -64,6 +62,6 @@ def build_decider(measures: Sequence[Measure], *, fixed: int, max_unmet: int) ->
     source = decider_source(measures, fixed=fixed, max_unmet=max_unmet)
     namespace: dict[str, Any] = {"missing": missing_fields, "tree": decide_tree, "Outcome": Outcome}
     namespace.update({f"m{i}": m for i, m in enumerate(measures)})
-    exec(compile(source, "<catalogue decider>", "exec"), namespace)  # noqa: S102
+    exec(compile(source, "<catalogue decider>", "exec"), namespace)
     decide: Decide = namespace["decide"]
     return decide

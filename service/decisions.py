@@ -63,14 +63,18 @@ class MatchResult:
     @property
     def near_misses(self) -> tuple[Decision, ...]:
         """The measures it nearly qualifies for, with what stands in the way."""
-        return tuple(Decision(m, "near_miss", self.reasons(m), self.reasons(m, unmet))
-                     for m, unmet in self.near_measures)
+        return tuple(
+            Decision(m, "near_miss", self.reasons(m), self.reasons(m, unmet))
+            for m, unmet in self.near_measures
+        )
 
     @property
     def undetermined(self) -> tuple[Decision, ...]:
         """The measures that cannot be decided without more of the profile."""
-        return tuple(Decision(m, "undetermined", self.reasons(m), missing_fields=missing)
-                     for m, missing in self.undetermined_measures)
+        return tuple(
+            Decision(m, "undetermined", self.reasons(m), missing_fields=missing)
+            for m, missing in self.undetermined_measures
+        )
 
 
 def missing_fields(measure: Measure, unknown: int, given: dict[str, Any]) -> tuple[str, ...]:

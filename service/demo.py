@@ -4,7 +4,7 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-from sqlmodel import Session, delete
+from sqlmodel import Session, col, delete
 
 from service.db import engine
 from service.examples import synthetic_uscc
@@ -14,12 +14,45 @@ from service.uscc import CHARSET
 from service.vocabulary import vocabularies
 
 SYNTHETIC_MARK = "（合成演示数据）"
-_TIERS = (("none", 40), ("innovative", 25), ("municipal", 18), ("provincial", 14),
-          ("little_giant", 3))
-_TRADES = ("精密五金", "不锈钢制品", "摩托车配件", "纸品包装", "电子元件", "小家电", "智能装备",
-           "新材料", "生物医药", "激光设备", "食品", "环保科技")
-_INDUSTRY = ("C3311", "C3381", "C3752", "C2231", "C3976", "C3857", "C3499", "C2929", "C2720",
-             "C3562", "C1469", "C7721", "F5174", "I6513", "D4411", "B1019")
+_TIERS = (
+    ("none", 40),
+    ("innovative", 25),
+    ("municipal", 18),
+    ("provincial", 14),
+    ("little_giant", 3),
+)
+_TRADES = (
+    "精密五金",
+    "不锈钢制品",
+    "摩托车配件",
+    "纸品包装",
+    "电子元件",
+    "小家电",
+    "智能装备",
+    "新材料",
+    "生物医药",
+    "激光设备",
+    "食品",
+    "环保科技",
+)
+_INDUSTRY = (
+    "C3311",
+    "C3381",
+    "C3752",
+    "C2231",
+    "C3976",
+    "C3857",
+    "C3499",
+    "C2929",
+    "C2720",
+    "C3562",
+    "C1469",
+    "C7721",
+    "F5174",
+    "I6513",
+    "D4411",
+    "B1019",
+)
 
 
 def synthetic_profile(rng: random.Random, n: int) -> dict[str, Any]:
@@ -64,7 +97,9 @@ def synthetic_profile(rng: random.Random, n: int) -> dict[str, Any]:
         "imports_exports": rng.random() < 0.4,
         "needs_talent": rng.random() < 0.5,
         "migrant_workers": int(employees * rng.uniform(0, 0.7)),
-        "bank_consents": rng.sample(["bank-demo-1", "bank-demo-2", "bank-demo-3"], rng.randrange(0, 3)),
+        "bank_consents": rng.sample(
+            ["bank-demo-1", "bank-demo-2", "bank-demo-3"], rng.randrange(0, 3)
+        ),
     }
 
 
@@ -80,15 +115,22 @@ def synthetic_profiles(count: int, seed: int) -> list[Profile]:
 
 
 def store_demo_enterprises(*, count: int, seed: int) -> int:
-    """Replace the stored synthetic enterprises with `count` new ones; real records are untouched."""
+    """Replace the stored synthetic enterprises with `count` new ones; real ones are untouched."""
     rows = []
     for p in synthetic_profiles(count, seed):
         assert p.uscc is not None
-        rows.append(Enterprise(uscc=p.uscc, name=p.name, county=p.county, tier=p.tier,
-                               profile=p.model_dump(mode="json", exclude_unset=True),
-                               synthetic=True))
+        rows.append(
+            Enterprise(
+                uscc=p.uscc,
+                name=p.name,
+                county=p.county,
+                tier=p.tier,
+                profile=p.model_dump(mode="json", exclude_unset=True),
+                synthetic=True,
+            )
+        )
     with Session(engine()) as s:
-        s.exec(delete(Enterprise).where(Enterprise.synthetic == True))  # noqa: E712
+        s.exec(delete(Enterprise).where(col(Enterprise.synthetic).is_(True)))
         s.add_all(rows)
         s.commit()
     return len(rows)

@@ -32,7 +32,10 @@ class ServiceError(Exception):
     slug = "internal"
 
     def __init__(
-        self, detail: str, *, errors: Sequence[dict[str, Any]] | None = None,
+        self,
+        detail: str,
+        *,
+        errors: Sequence[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
@@ -93,12 +96,20 @@ class Unprocessable(ServiceError):
 
 
 def problem(
-    status: int, title: str, detail: str, slug: str, *,
-    errors: Sequence[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
+    status: int,
+    title: str,
+    detail: str,
+    slug: str,
+    *,
+    errors: Sequence[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """A problem+json response."""
     body: dict[str, Any] = {
-        "type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail,
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
     }
     if errors is not None:
         body["errors"] = list(errors)
@@ -121,12 +132,14 @@ def field_errors(raw: Sequence[Any], prefix: Sequence[int | str] = ()) -> list[d
         where = loc[0] if loc and loc[0] in ("body", "query", "path", "header") else "body"
         if loc and loc[0] == where:
             loc = loc[1:]
-        items.append({
-            "field": json_path((*prefix, *loc)) if where == "body" else ".".join(map(str, loc)),
-            "in": where,
-            "message": error.get("msg", "invalid"),
-            "type": error.get("type", "invalid"),
-        })
+        items.append(
+            {
+                "field": json_path((*prefix, *loc)) if where == "body" else ".".join(map(str, loc)),
+                "in": where,
+                "message": error.get("msg", "invalid"),
+                "type": error.get("type", "invalid"),
+            }
+        )
     return items
 
 
@@ -141,7 +154,9 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     raw = exc.errors()
     if any(e.get("type") == "json_invalid" for e in raw):
-        return problem(400, "Malformed JSON", "the request body is not valid JSON", "malformed-json")
+        return problem(
+            400, "Malformed JSON", "the request body is not valid JSON", "malformed-json"
+        )
     errors = field_errors(raw)
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
     return problem(422, Unprocessable.title, detail, Unprocessable.slug, errors=errors)
@@ -154,13 +169,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else title
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no endpoint at {request.url.path}"
-    return problem(exc.status_code, title, detail, title.lower().replace(" ", "-"),
-                   headers=getattr(exc, "headers", None))
+    return problem(
+        exc.status_code,
+        title,
+        detail,
+        title.lower().replace(" ", "-"),
+        headers=getattr(exc, "headers", None),
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    return problem(500, "Internal error", "an unexpected error occurred; it has been logged",
-                   "internal")
+    return problem(
+        500, "Internal error", "an unexpected error occurred; it has been logged", "internal"
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

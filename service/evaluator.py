@@ -21,9 +21,17 @@ MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
 class Compiled(Protocol):
     """What the generator needs of a compiled comparison."""
 
-    index: int
-    field: str
-    value: Any
+    @property
+    def index(self) -> int:
+        """Its bit's position."""
+
+    @property
+    def field(self) -> str:
+        """The profile field it reads."""
+
+    @property
+    def value(self) -> Any:
+        """What it compares with."""
 
     @property
     def operator(self) -> Operator:
@@ -95,6 +103,6 @@ def build_evaluator(comparisons: Sequence[Compiled]) -> tuple[Evaluate, str]:
     source = evaluator_source(comparisons)
     namespace: dict[str, Any] = {"MISSING": MISSING}
     namespace.update({f"k{c.index}": c.value for c in comparisons})
-    exec(compile(source, "<catalogue evaluator>", "exec"), namespace)  # noqa: S102
+    exec(compile(source, "<catalogue evaluator>", "exec"), namespace)
     evaluate: Evaluate = namespace["evaluate"]
     return evaluate, source

@@ -56,8 +56,13 @@ MATCH_EXAMPLES: dict[str, Any] = {
     },
     "expired recognition": {
         "summary": "A municipal recognition that ended in 2025 counts as no tier",
-        "value": {"county": "440705", "tier": "municipal", "tier_valid_until": "2025-03-31",
-                  "has_bank_loan": True, "needs_land": True},
+        "value": {
+            "county": "440705",
+            "tier": "municipal",
+            "tier_valid_until": "2025-03-31",
+            "has_bank_loan": True,
+            "needs_land": True,
+        },
     },
 }
 

@@ -1,8 +1,9 @@
 """A pure ASGI guard that refuses a declared body over the limit before it is read."""
 
+import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.errors import PROBLEM_JSON
+from service.errors import PROBLEM_BASE, PROBLEM_JSON
 
 
 class BodySizeLimit:
@@ -17,15 +18,24 @@ class BodySizeLimit:
         if scope["type"] == "http":
             for name, value in scope["headers"]:
                 if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                    body = (
-                        b'{"type":"https://policy-match.jiangmen.gov.cn/problems/payload-too-large",'
-                        b'"title":"Payload too large","status":413,"detail":"the body may be at most '
-                        + str(self.max_bytes).encode() + b' bytes"}'
+                    body = orjson.dumps(
+                        {
+                            "type": PROBLEM_BASE + "payload-too-large",
+                            "title": "Payload too large",
+                            "status": 413,
+                            "detail": f"the body may be at most {self.max_bytes} bytes",
+                        }
                     )
-                    await send({"type": "http.response.start", "status": 413, "headers": [
-                        (b"content-type", PROBLEM_JSON.encode()),
-                        (b"content-length", str(len(body)).encode()),
-                    ]})
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 413,
+                            "headers": [
+                                (b"content-type", PROBLEM_JSON.encode()),
+                                (b"content-length", str(len(body)).encode()),
+                            ],
+                        }
+                    )
                     await send({"type": "http.response.body", "body": body})
                     return
         await self.app(scope, receive, send)

@@ -54,8 +54,16 @@ def match(*, catalogue: Catalogue, facts: dict[str, Any], as_of: date) -> MatchR
     seen, note = facts_on(facts, as_of)
     holds, fails = catalogue.evaluate(seen)
     matched, near, unknown = decider(catalogue, as_of)(holds, fails, facts)
-    return MatchResult(catalogue, as_of, seen, note, Outcome(holds, fails),
-                       tuple(matched), tuple(near), tuple(unknown))
+    return MatchResult(
+        catalogue,
+        as_of,
+        seen,
+        note,
+        Outcome(holds, fails),
+        tuple(matched),
+        tuple(near),
+        tuple(unknown),
+    )
 
 
 def decide(*, catalogue: Catalogue, facts: dict[str, Any], measure_id: str, as_of: date) -> Status:

@@ -42,9 +42,12 @@ def run_case(catalogue: Catalogue, measure_id: str, case: Case) -> str | None:
         unmet = sorted({r.comparison.field for r in decision.unmet})
         if unmet != sorted(set(case.unmet)):
             return f"expected unmet {sorted(case.unmet)}, got {unmet}"
-    if case.missing is not None and decision is not None:
-        if sorted(decision.missing_fields) != sorted(case.missing):
-            return f"expected missing {sorted(case.missing)}, got {sorted(decision.missing_fields)}"
+    if (
+        case.missing is not None
+        and decision is not None
+        and sorted(decision.missing_fields) != sorted(case.missing)
+    ):
+        return f"expected missing {sorted(case.missing)}, got {sorted(decision.missing_fields)}"
     return None
 
 

@@ -5,9 +5,9 @@ from typing import Any
 import orjson
 
 from service.catalogue import Catalogue, CompiledComparison, Measure
-from service.i18n import Language
 from service.decisions import MatchResult
 from service.evaluator import MISSING, Reason, reason
+from service.i18n import Language
 from service.policy_files import Department
 
 _cache: dict[tuple[str, str, Language], dict[str, Any]] = {}
@@ -49,8 +49,9 @@ def measure_detail(catalogue: Catalogue, measure: Measure, language: Language) -
     return {
         **measure_head(catalogue, measure, language),
         "summary": spec.summary.get(language),
-        "kind_name": next(k.name(language) for k in catalogue.vocabularies.kinds
-                          if k.code == spec.kind),
+        "kind_name": next(
+            k.name(language) for k in catalogue.vocabularies.kinds if k.code == spec.kind
+        ),
         "clause_heading": clause.heading.get(language),
         "source": {
             "document": catalogue.document.id,
@@ -131,10 +132,18 @@ class _Writer:
 
     def decision(self, measure: Measure, tail: bytes = b"") -> orjson.Fragment:
         """A MeasureResult; `tail` adds `unmet` or `missing_fields`."""
-        return orjson.Fragment(b"".join((
-            _head_bytes(self.catalogue, measure, self.language), self.government,
-            b',"reasons":', self.reasons_of(measure), tail, b"}",
-        )))
+        return orjson.Fragment(
+            b"".join(
+                (
+                    _head_bytes(self.catalogue, measure, self.language),
+                    self.government,
+                    b',"reasons":',
+                    self.reasons_of(measure),
+                    tail,
+                    b"}",
+                )
+            )
+        )
 
 
 def match_json(result: MatchResult, county: str, language: Language) -> dict[str, Any]:
@@ -147,8 +156,12 @@ def match_json(result: MatchResult, county: str, language: Language) -> dict[str
         "as_of": result.as_of,
         "county_government": government,
         "matched": [w.decision(m) for m in result.matched_measures],
-        "near_misses": [w.decision(m, b',"unmet":' + w.reasons_of(m, unmet))
-                        for m, unmet in result.near_measures],
-        "undetermined": [w.decision(m, b',"missing_fields":' + orjson.dumps(missing))
-                         for m, missing in result.undetermined_measures],
+        "near_misses": [
+            w.decision(m, b',"unmet":' + w.reasons_of(m, unmet))
+            for m, unmet in result.near_measures
+        ],
+        "undetermined": [
+            w.decision(m, b',"missing_fields":' + orjson.dumps(missing))
+            for m, missing in result.undetermined_measures
+        ],
     }

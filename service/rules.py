@@ -10,7 +10,7 @@ make it hold: that is what a near miss lists as unmet.
 import operator as op
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any, Literal, NamedTuple, Union
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -124,18 +124,20 @@ def _node_tag(value: Any) -> str:
         for group in ("all", "any", "not"):
             if group in value:
                 return group
-    elif isinstance(value, AllOf | AnyOf | NotOf):
-        return {AllOf: "all", AnyOf: "any", NotOf: "not"}[type(value)]
+    elif isinstance(value, AllOf):
+        return "all"
+    elif isinstance(value, AnyOf):
+        return "any"
+    elif isinstance(value, NotOf):
+        return "not"
     return "test"
 
 
 Condition = Annotated[
-    Union[
-        Annotated[AllOf, Tag("all")],
-        Annotated[AnyOf, Tag("any")],
-        Annotated[NotOf, Tag("not")],
-        Annotated[Comparison, Tag("test")],
-    ],
+    Annotated[AllOf, Tag("all")]
+    | Annotated[AnyOf, Tag("any")]
+    | Annotated[NotOf, Tag("not")]
+    | Annotated[Comparison, Tag("test")],
     Discriminator(_node_tag),
 ]
 AllOf.model_rebuild()
@@ -159,7 +161,8 @@ def comparisons_of(condition: Condition) -> list[Comparison]:
 # trees over the outcomes keeps matching a whole catalogue within microseconds.
 
 ALL, ANY, NOT = 0, 1, 2
-Node = Union[int, tuple[Literal[0, 1], tuple["Node", ...]], tuple[Literal[2], "Node"]]
+# int: a comparison's index; (ALL|ANY, members); (NOT, member)
+Node = int | tuple[int, Any]
 INFINITE = 10**9
 
 
@@ -188,15 +191,14 @@ class Outcome(NamedTuple):
 
 def truth(node: Node, outcome: Outcome) -> bool | None:
     """Three-valued truth of a compiled tree (None: unknown)."""
-    if type(node) is int:
+    if isinstance(node, int):
         return outcome.of(node)
-    assert isinstance(node, tuple)
     if node[0] == NOT:
-        inner = truth(node[1], outcome)  # type: ignore[arg-type]
+        inner = truth(node[1], outcome)
         return None if inner is None else not inner
     decisive = node[0] == ANY  # True decides an `any`, False decides an `all`
     result: bool | None = not decisive
-    for member in node[1]:  # type: ignore[union-attr]
+    for member in node[1]:
         value = truth(member, outcome)
         if value is decisive:
             return decisive
@@ -212,14 +214,13 @@ def cheapest_change(
 
     A comparison whose bit is in `fixed` (a field the firm cannot change) costs INFINITE.
     """
-    if type(node) is int:
+    if isinstance(node, int):
         if outcome.of(node) is want:
             return 0, ()
         return (INFINITE if fixed >> node & 1 else 1), (node,)
-    assert isinstance(node, tuple)
     if node[0] == NOT:
-        return cheapest_change(node[1], outcome, fixed, not want)  # type: ignore[arg-type]
-    options = [cheapest_change(m, outcome, fixed, want) for m in node[1]]  # type: ignore[union-attr]
+        return cheapest_change(node[1], outcome, fixed, not want)
+    options = [cheapest_change(m, outcome, fixed, want) for m in node[1]]
     if (node[0] == ALL) == want:  # every member must change
         cost = min(INFINITE, sum(c for c, _ in options))
         return cost, tuple(t for _, chosen in options for t in chosen)
@@ -230,9 +231,8 @@ def open_questions(node: Node, outcome: Outcome) -> tuple[int, ...]:
     """The unknown comparisons on which an undecided tree still depends."""
     if truth(node, outcome) is not None:
         return ()
-    if type(node) is int:
+    if isinstance(node, int):
         return (node,)
-    assert isinstance(node, tuple)
     if node[0] == NOT:
-        return open_questions(node[1], outcome)  # type: ignore[arg-type]
-    return tuple(i for m in node[1] for i in open_questions(m, outcome))  # type: ignore[union-attr]
+        return open_questions(node[1], outcome)
+    return tuple(i for m in node[1] for i in open_questions(m, outcome))

@@ -1,13 +1,18 @@
-"""Shared fixtures: databases on both backends."""
+"""Shared fixtures: databases on both backends, the application, tokens."""
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from service.auth import issue_token
+from service.config import Settings, get_settings
+from service.main import create_app
 
 POSTGRES_URL = os.environ.get(
     "POLICY_MATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -22,7 +27,7 @@ def _postgres_database() -> Iterator[str]:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text("select 1"))
-    except Exception as e:  # noqa: BLE001 - any failure to connect means "not here"
+    except Exception as e:
         if REQUIRE_POSTGRES:
             raise
         pytest.skip(
@@ -47,3 +52,31 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
         yield f"sqlite:///{tmp_path / 'policy_match.db'}"
     else:
         yield from _postgres_database()
+
+
+# --- the application, with tokens ------------------------------------------------------------
+
+TEST_SETTINGS = Settings(environment="test", jwt_secret="test-secret-that-is-long-enough-0001")  # type: ignore[arg-type]
+Token = Callable[..., dict[str, str]]
+
+
+@pytest.fixture(scope="session")
+def client() -> Iterator[TestClient]:
+    """The service, started (catalogue loaded) and speaking HTTP in-process."""
+    app = create_app(TEST_SETTINGS)
+    app.dependency_overrides[get_settings] = lambda: TEST_SETTINGS
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def auth() -> Token:
+    """Headers carrying a token with the given scopes (and bank_id)."""
+
+    def headers(*scopes: str, bank_id: str | None = None, **extra: str) -> dict[str, str]:
+        token, _ = issue_token(
+            subject="test-suite", scopes=scopes, bank_id=bank_id, settings=TEST_SETTINGS
+        )
+        return {"Authorization": f"Bearer {token}", **extra}
+
+    return headers

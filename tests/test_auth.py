@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from service import auth
-from service.auth import Caller, MatchCaller, hash_client_secret, verify_token
+from service.auth import Caller, MatchCaller, verify_token
+from service.clients import hash_client_secret
 from service.config import Settings, get_settings
 from service.errors import Unauthorized, install_error_handlers
 from service.routes import auth as auth_routes
@@ -22,27 +23,44 @@ from service.routes import auth as auth_routes
 SECRET = "a-test-secret-that-is-long-enough-0001"
 PLATFORM_SECRET = "platform-secret-0123456789"
 BANK_SECRET = "bank-secret-0123456789abcd"
-CLIENTS = json.dumps([
-    {"client_id": "platform", "secret_hash": hash_client_secret(PLATFORM_SECRET, rounds=4),
-     "scopes": ["match", "enterprises:read"]},
-    {"client_id": "bank-1", "secret_hash": hash_client_secret(BANK_SECRET, rounds=4),
-     "scopes": ["eligibility:read"], "bank_id": "bank-demo-1"},
-])
+CLIENTS = json.dumps(
+    [
+        {
+            "client_id": "platform",
+            "secret_hash": hash_client_secret(PLATFORM_SECRET, rounds=4),
+            "scopes": ["match", "enterprises:read"],
+        },
+        {
+            "client_id": "bank-1",
+            "secret_hash": hash_client_secret(BANK_SECRET, rounds=4),
+            "scopes": ["eligibility:read"],
+            "bank_id": "bank-demo-1",
+        },
+    ]
+)
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 PRIVATE_PEM = RSA_KEY.private_bytes(
     serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
 ).decode()
-PUBLIC_PEM = RSA_KEY.public_key().public_bytes(
-    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-).decode()
+PUBLIC_PEM = (
+    RSA_KEY.public_key()
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    .decode()
+)
 
 
 def make_settings(**overrides: Any) -> Settings:
     """Settings for a test, independent of the environment and any .env file."""
     values: dict[str, Any] = {
-        "environment": "test", "jwt_secret": SECRET, "jwt_public_key": None,
-        "jwt_private_key": None, "jwt_audience": "policy-match", "jwt_issuer": None,
-        "token_ttl_seconds": 3600, "auth_clients": CLIENTS, "enable_token_endpoint": True,
+        "environment": "test",
+        "jwt_secret": SECRET,
+        "jwt_public_key": None,
+        "jwt_private_key": None,
+        "jwt_audience": "policy-match",
+        "jwt_issuer": None,
+        "token_ttl_seconds": 3600,
+        "auth_clients": CLIENTS,
+        "enable_token_endpoint": True,
     }
     return Settings(_env_file=None, **{**values, **overrides})
 
@@ -55,8 +73,13 @@ def make_app(settings: Settings) -> FastAPI:
 
     @app.get("/protected")
     async def protected(caller: MatchCaller) -> dict[str, Any]:
-        return {"subject": caller.subject, "bank_id": caller.bank_id, "is_bank": caller.is_bank,
-                "scopes": sorted(caller.scopes), "token_id": caller.token_id}
+        return {
+            "subject": caller.subject,
+            "bank_id": caller.bank_id,
+            "is_bank": caller.is_bank,
+            "scopes": sorted(caller.scopes),
+            "token_id": caller.token_id,
+        }
 
     app.dependency_overrides[get_settings] = lambda: settings
     return app
@@ -89,8 +112,15 @@ def jwt(claims: dict[str, Any], *, alg: str = "HS256", key: str | bytes = SECRET
 def claims(**changes: Any) -> dict[str, Any]:
     """Valid claims for a platform token, with changes (None removes a claim)."""
     now = int(time.time())
-    base = {"sub": "sme-platform", "scope": "match enterprises:read", "aud": "policy-match",
-            "iat": now, "nbf": now, "exp": now + 600, "jti": "t-1"}
+    base = {
+        "sub": "sme-platform",
+        "scope": "match enterprises:read",
+        "aud": "policy-match",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "jti": "t-1",
+    }
     return {k: v for k, v in {**base, **changes}.items() if v is not None}
 
 
@@ -111,8 +141,13 @@ def refusal(response: Any, status: int, detail: str) -> None:
 def test_a_valid_hs256_token_is_accepted() -> None:
     response = call(client_for(), jwt(claims()))
     assert response.status_code == 200, response.text
-    assert response.json() == {"subject": "sme-platform", "bank_id": None, "is_bank": False,
-                               "scopes": ["enterprises:read", "match"], "token_id": "t-1"}
+    assert response.json() == {
+        "subject": "sme-platform",
+        "bank_id": None,
+        "is_bank": False,
+        "scopes": ["enterprises:read", "match"],
+        "token_id": "t-1",
+    }
 
 
 def test_a_valid_rs256_token_is_accepted() -> None:
@@ -172,8 +207,11 @@ def test_an_audience_list_naming_the_service_is_accepted() -> None:
 
 def test_the_issuer_is_checked_when_configured() -> None:
     client = client_for(jwt_issuer="https://idp.jiangmen.gov.cn")
-    refusal(call(client, jwt(claims(iss="https://evil.example"))), 401,
-            "token issuer is not https://idp.jiangmen.gov.cn")
+    refusal(
+        call(client, jwt(claims(iss="https://evil.example"))),
+        401,
+        "token issuer is not https://idp.jiangmen.gov.cn",
+    )
     refusal(call(client, jwt(claims())), 401, "issuer")
     assert call(client, jwt(claims(iss="https://idp.jiangmen.gov.cn"))).status_code == 200
 
@@ -250,8 +288,9 @@ def oauth_refusal(response: Any, status: int, error: str) -> None:
 
 def test_the_token_endpoint_accepts_basic_credentials() -> None:
     client = client_for()
-    response = token_request(client, grant_type="client_credentials",
-                             basic=f"platform:{PLATFORM_SECRET}")
+    response = token_request(
+        client, grant_type="client_credentials", basic=f"platform:{PLATFORM_SECRET}"
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["token_type"] == "bearer" and body["expires_in"] == 3600
@@ -262,8 +301,9 @@ def test_the_token_endpoint_accepts_basic_credentials() -> None:
 
 def test_the_token_endpoint_accepts_form_credentials_and_carries_bank_id() -> None:
     client = client_for()
-    response = token_request(client, grant_type="client_credentials", client_id="bank-1",
-                             client_secret=BANK_SECRET)
+    response = token_request(
+        client, grant_type="client_credentials", client_id="bank-1", client_secret=BANK_SECRET
+    )
     assert response.status_code == 200, response.text
     caller = verify_token(response.json()["access_token"], make_settings())
     assert caller.bank_id == "bank-demo-1" and caller.scopes == {"eligibility:read"}
@@ -271,61 +311,90 @@ def test_the_token_endpoint_accepts_form_credentials_and_carries_bank_id() -> No
 
 def test_the_token_endpoint_signs_rs256_with_the_private_key() -> None:
     client = client_for(jwt_public_key=PUBLIC_PEM, jwt_private_key=PRIVATE_PEM)
-    response = token_request(client, grant_type="client_credentials",
-                             basic=f"platform:{PLATFORM_SECRET}")
+    response = token_request(
+        client, grant_type="client_credentials", basic=f"platform:{PLATFORM_SECRET}"
+    )
     assert call(client, response.json()["access_token"]).status_code == 200
 
 
 def test_a_wrong_secret_is_401_invalid_client() -> None:
-    response = token_request(client_for(), grant_type="client_credentials",
-                             basic="platform:wrong-secret-0123456789")
+    response = token_request(
+        client_for(), grant_type="client_credentials", basic="platform:wrong-secret-0123456789"
+    )
     oauth_refusal(response, 401, "invalid_client")
     assert response.headers["www-authenticate"].startswith("Basic")
 
 
 def test_an_unknown_client_is_401_invalid_client() -> None:
-    response = token_request(client_for(), grant_type="client_credentials", client_id="nobody",
-                             client_secret=PLATFORM_SECRET)
+    response = token_request(
+        client_for(),
+        grant_type="client_credentials",
+        client_id="nobody",
+        client_secret=PLATFORM_SECRET,
+    )
     oauth_refusal(response, 401, "invalid_client")
 
 
 def test_without_configured_clients_every_client_is_invalid() -> None:
-    response = token_request(client_for(auth_clients=""), grant_type="client_credentials",
-                             basic=f"platform:{PLATFORM_SECRET}")
+    response = token_request(
+        client_for(auth_clients=""),
+        grant_type="client_credentials",
+        basic=f"platform:{PLATFORM_SECRET}",
+    )
     oauth_refusal(response, 401, "invalid_client")
 
 
 def test_an_unsupported_grant_is_400() -> None:
-    response = token_request(client_for(), grant_type="password",
-                             basic=f"platform:{PLATFORM_SECRET}")
+    response = token_request(
+        client_for(), grant_type="password", basic=f"platform:{PLATFORM_SECRET}"
+    )
     oauth_refusal(response, 400, "unsupported_grant_type")
 
 
 def test_a_scope_subset_is_granted() -> None:
     client = client_for()
-    response = token_request(client, grant_type="client_credentials", scope="enterprises:read",
-                             basic=f"platform:{PLATFORM_SECRET}")
+    response = token_request(
+        client,
+        grant_type="client_credentials",
+        scope="enterprises:read",
+        basic=f"platform:{PLATFORM_SECRET}",
+    )
     assert response.json()["scope"] == "enterprises:read"
     refusal(call(client, response.json()["access_token"]), 403, "match")
 
 
 def test_a_blank_scope_grants_all_of_the_clients_scopes() -> None:
-    response = token_request(client_for(), grant_type="client_credentials", scope=" ",
-                             basic=f"platform:{PLATFORM_SECRET}")
+    response = token_request(
+        client_for(),
+        grant_type="client_credentials",
+        scope=" ",
+        basic=f"platform:{PLATFORM_SECRET}",
+    )
     assert response.json()["scope"] == "enterprises:read match"
 
 
 @pytest.mark.parametrize("scope", ["match push", "catalogue:admin", "match no-such-scope"])
 def test_a_scope_beyond_the_client_is_400_invalid_scope(scope: str) -> None:
-    response = token_request(client_for(), grant_type="client_credentials", scope=scope,
-                             basic=f"platform:{PLATFORM_SECRET}")
+    response = token_request(
+        client_for(),
+        grant_type="client_credentials",
+        scope=scope,
+        basic=f"platform:{PLATFORM_SECRET}",
+    )
     oauth_refusal(response, 400, "invalid_scope")
 
 
 def test_a_secret_longer_than_bcrypt_reads_does_not_match() -> None:
     secret = "s" * 72
-    clients = json.dumps([{"client_id": "long", "secret_hash": hash_client_secret(secret, rounds=4),
-                           "scopes": ["match"]}])
+    clients = json.dumps(
+        [
+            {
+                "client_id": "long",
+                "secret_hash": hash_client_secret(secret, rounds=4),
+                "scopes": ["match"],
+            }
+        ]
+    )
     client = client_for(auth_clients=clients)
     ok = token_request(client, grant_type="client_credentials", basic=f"long:{secret}")
     assert ok.status_code == 200
@@ -334,8 +403,12 @@ def test_a_secret_longer_than_bcrypt_reads_does_not_match() -> None:
 
 
 def test_two_authentication_methods_are_400() -> None:
-    response = token_request(client_for(), grant_type="client_credentials",
-                             client_secret=PLATFORM_SECRET, basic=f"platform:{PLATFORM_SECRET}")
+    response = token_request(
+        client_for(),
+        grant_type="client_credentials",
+        client_secret=PLATFORM_SECRET,
+        basic=f"platform:{PLATFORM_SECRET}",
+    )
     oauth_refusal(response, 400, "invalid_request")
 
 
@@ -345,16 +418,22 @@ def test_a_json_body_is_400_invalid_request() -> None:
 
 
 def test_a_disabled_token_endpoint_is_404() -> None:
-    response = token_request(client_for(enable_token_endpoint=False),
-                             grant_type="client_credentials", basic=f"platform:{PLATFORM_SECRET}")
+    response = token_request(
+        client_for(enable_token_endpoint=False),
+        grant_type="client_credentials",
+        basic=f"platform:{PLATFORM_SECRET}",
+    )
     refusal(response, 404, "/v1/auth/token")
 
 
-@pytest.mark.parametrize("raw", ["not json", "[{}]", '[{"client_id": "x", "secret_hash": "plain",'
-                                 ' "scopes": ["match"]}]'])
+@pytest.mark.parametrize(
+    "raw", ["not json", "[{}]", '[{"client_id": "x", "secret_hash": "plain", "scopes": ["match"]}]']
+)
 def test_malformed_clients_stop_the_start_naming_the_setting(raw: str) -> None:
-    with pytest.raises(ValueError, match="POLICY_MATCH_AUTH_CLIENTS"), \
-            TestClient(make_app(make_settings(auth_clients=raw))):
+    with (
+        pytest.raises(ValueError, match="POLICY_MATCH_AUTH_CLIENTS"),
+        TestClient(make_app(make_settings(auth_clients=raw))),
+    ):
         pass
 
 
@@ -372,6 +451,8 @@ def test_openapi_offers_client_credentials_and_a_pasted_token() -> None:
     assert "eligibility:read" in schemes["OAuth2"]["flows"]["clientCredentials"]["scopes"]
     assert schemes["BearerToken"]["scheme"] == "bearer"
     assert document["paths"]["/protected"]["get"]["security"] == [
-        {"OAuth2": ["match"]}, {"BearerToken": []}]
+        {"OAuth2": ["match"]},
+        {"BearerToken": []},
+    ]
     form = document["paths"]["/v1/auth/token"]["post"]["requestBody"]["content"]
     assert "grant_type" in form["application/x-www-form-urlencoded"]["schema"]["properties"]

@@ -3,6 +3,7 @@
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -14,8 +15,11 @@ from service.policy_cases import load_checked_catalogue
 
 POLICIES = PROJECT_ROOT / "policies"
 CONTRACT_KINDS = {
-    "loan_interest_subsidy", "zyb_digital_interest_subsidy", "land_green_channel",
-    "talent_incentive", "listing_support",
+    "loan_interest_subsidy",
+    "zyb_digital_interest_subsidy",
+    "land_green_channel",
+    "talent_incentive",
+    "listing_support",
 }
 CLAUSES = {"二(一)", *(f"二(二){i}" for i in range(1, 6)), *(f"二(三){i}" for i in range(1, 6))}
 
@@ -57,7 +61,7 @@ def policies(tmp_path: Path) -> Path:
     return target
 
 
-def _edit(path: Path, change: Callable[[dict[str, object]], None]) -> None:
+def _edit(path: Path, change: Callable[[dict[str, Any]], object]) -> None:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     change(data)
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -71,28 +75,36 @@ def _problems(policies: Path) -> str:
 
 def test_changing_a_measure_changes_the_version(policies: Path) -> None:
     before = load_catalogue(policies).version
-    _edit(policies / "measures/loan-interest-subsidy.yaml",
-          lambda d: d.update(valid_until="2026-06-30"))
+    _edit(
+        policies / "measures/loan-interest-subsidy.yaml",
+        lambda d: d.update(valid_until="2026-06-30"),
+    )
     assert load_catalogue(policies).version != before
 
 
 def test_unknown_field_in_a_condition_is_named(policies: Path) -> None:
-    _edit(policies / "measures/loan-interest-subsidy.yaml",
-          lambda d: d["eligibility"]["all"][1].update(field="has_bank_loans"))
+    _edit(
+        policies / "measures/loan-interest-subsidy.yaml",
+        lambda d: d["eligibility"]["all"][1].update(field="has_bank_loans"),
+    )
     problems = _problems(policies)
     assert "measures/loan-interest-subsidy.yaml" in problems
     assert "'has_bank_loans'" in problems and "not a profile field" in problems
 
 
 def test_misspelt_tier_is_named(policies: Path) -> None:
-    _edit(policies / "measures/loan-interest-subsidy.yaml",
-          lambda d: d["eligibility"]["all"][0].update(one_of=["provincal"]))
+    _edit(
+        policies / "measures/loan-interest-subsidy.yaml",
+        lambda d: d["eligibility"]["all"][0].update(one_of=["provincal"]),
+    )
     assert "['provincal'] not allowed" in _problems(policies)
 
 
 def test_a_quote_not_in_the_plan_is_refused(policies: Path) -> None:
-    _edit(policies / "measures/loan-interest-subsidy.yaml",
-          lambda d: d["source"].update(quote=["對專精特新中小企業給予一百萬元獎勵。"]))
+    _edit(
+        policies / "measures/loan-interest-subsidy.yaml",
+        lambda d: d["source"].update(quote=["對專精特新中小企業給予一百萬元獎勵。"]),
+    )
     assert "source.quote.0: not found verbatim in the plan" in _problems(policies)
 
 
@@ -107,8 +119,8 @@ def test_broken_yaml_is_named(policies: Path) -> None:
 
 
 def test_a_failing_case_is_named_with_its_file(policies: Path) -> None:
-    def flip(d: dict[str, object]) -> None:
-        d["cases"][1]["expect"] = "matched"  # type: ignore[index]
+    def flip(d: dict[str, Any]) -> None:
+        d["cases"][1]["expect"] = "matched"
 
     _edit(policies / "measures/loan-interest-subsidy.yaml", flip)
     problems = _problems(policies)
@@ -122,8 +134,10 @@ def test_file_name_must_equal_measure_id(policies: Path) -> None:
 
 
 def test_unknown_department_in_a_clause_is_named(policies: Path) -> None:
-    _edit(policies / "clauses.yaml",
-          lambda d: d["clauses"][0]["departments"].append("ministry_of_magic"))  # type: ignore[index]
+    _edit(
+        policies / "clauses.yaml",
+        lambda d: d["clauses"][0]["departments"].append("ministry_of_magic"),
+    )
     assert "clauses.yaml: 二(一): unknown department 'ministry_of_magic'" in _problems(policies)
 
 
@@ -135,8 +149,10 @@ def test_check_command_passes_on_the_real_catalogue(capsys: pytest.CaptureFixtur
 def test_check_command_fails_naming_file_and_case(
     policies: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(policies / "measures/loan-interest-subsidy.yaml",
-          lambda d: d["cases"][1].update(expect="matched"))  # type: ignore[index]
+    _edit(
+        policies / "measures/loan-interest-subsidy.yaml",
+        lambda d: d["cases"][1].update(expect="matched"),
+    )
     assert cli(["check", "--policies", str(policies)]) == 1
     err = capsys.readouterr().err
     assert "loan-interest-subsidy.yaml: case 'municipal firm with a loan'" in err

@@ -35,33 +35,46 @@ LOAN = "loan-interest-subsidy"
 
 
 def test_a_valid_provincial_firm_with_a_loan_matches_with_every_reason() -> None:
-    decision = _find(_run(REAL, {"tier": "provincial", "tier_valid_until": "2026-12-31",
-                                 "has_bank_loan": True}), LOAN)
+    decision = _find(
+        _run(REAL, {"tier": "provincial", "tier_valid_until": "2026-12-31", "has_bank_loan": True}),
+        LOAN,
+    )
     assert decision is not None and decision.status == "matched"
     assert [(r.comparison.field, r.passed) for r in decision.reasons] == [
-        ("tier", True), ("has_bank_loan", True)
+        ("tier", True),
+        ("has_bank_loan", True),
     ]
 
 
 def test_every_failing_condition_is_reported_not_only_the_first() -> None:
-    decision = _find(_run(REAL, {"tier": "innovative", "tier_valid_until": "2026-12-31",
-                                 "has_bank_loan": False}), LOAN)
+    decision = _find(
+        _run(
+            REAL, {"tier": "innovative", "tier_valid_until": "2026-12-31", "has_bank_loan": False}
+        ),
+        LOAN,
+    )
     assert decision is not None and decision.status == "near_miss"
     assert {r.comparison.field for r in decision.unmet} == {"tier", "has_bank_loan"}
     assert all(r.passed is False for r in decision.reasons)
 
 
 def test_an_expired_tier_counts_as_none_and_says_so() -> None:
-    decision = _find(_run(REAL, {"tier": "little_giant", "tier_valid_until": "2025-05-31",
-                                 "has_bank_loan": True}), LOAN)
+    decision = _find(
+        _run(
+            REAL, {"tier": "little_giant", "tier_valid_until": "2025-05-31", "has_bank_loan": True}
+        ),
+        LOAN,
+    )
     assert decision is not None and decision.status == "near_miss"
     tier = decision.unmet[0]
     assert tier.actual == "none" and tier.note == "little_giant recognition expired on 2025-05-31"
 
 
 def test_a_tier_valid_through_the_day_still_counts() -> None:
-    decision = _find(_run(REAL, {"tier": "provincial", "tier_valid_until": "2025-06-01",
-                                 "has_bank_loan": True}), LOAN)
+    decision = _find(
+        _run(REAL, {"tier": "provincial", "tier_valid_until": "2025-06-01", "has_bank_loan": True}),
+        LOAN,
+    )
     assert decision is not None and decision.status == "matched"
 
 
@@ -80,9 +93,7 @@ def test_a_missing_field_makes_undetermined_only_when_it_decides() -> None:
 
 def test_county_only_profile_leaves_everything_open() -> None:
     result = _run(REAL, {})
-    assert not result.matched or all(
-        all(r.passed for r in d.reasons) for d in result.matched
-    )
+    assert not result.matched or all(all(r.passed for r in d.reasons) for d in result.matched)
     assert all(d.missing_fields for d in result.undetermined)
 
 
@@ -109,22 +120,47 @@ TREE_MEASURE = {
     "finance": False,
     "title": {"zh-Hans": "测试", "zh-Hant": "測試", "en": "test"},
     "summary": {"zh-Hans": "测试", "zh-Hant": "測試", "en": "test"},
-    "source": {"quote": ["引導科研院所、高校與專精特新中小企業開展深入的科研合作與技術創新成果轉化。"]},
+    "source": {
+        "quote": ["引導科研院所、高校與專精特新中小企業開展深入的科研合作與技術創新成果轉化。"]
+    },
     "valid_from": "2024-01-30",
     "valid_until": "2026-12-31",
-    "eligibility": {"all": [
-        {"field": "tier", "one_of": ["municipal", "provincial", "little_giant"]},
-        {"any": [{"field": "invention_patents", "at_least": 2},
-                 {"field": "rd_institution", "one_of": ["provincial", "national"]}]},
-        {"not": {"field": "listing_stage", "is": "listed"}},
-    ]},
+    "eligibility": {
+        "all": [
+            {"field": "tier", "one_of": ["municipal", "provincial", "little_giant"]},
+            {
+                "any": [
+                    {"field": "invention_patents", "at_least": 2},
+                    {"field": "rd_institution", "one_of": ["provincial", "national"]},
+                ]
+            },
+            {"not": {"field": "listing_stage", "is": "listed"}},
+        ]
+    },
     "cases": [
-        {"name": "yes", "why": "a firm that meets every part", "expect": "matched",
-         "profile": {"tier": "municipal", "tier_valid_until": None, "invention_patents": 3,
-                     "listing_stage": "none"}},
-        {"name": "no", "why": "a listed firm without patents", "expect": "near_miss",
-         "profile": {"tier": "municipal", "tier_valid_until": None, "invention_patents": 0,
-                     "rd_institution": "none", "listing_stage": "listed"}},
+        {
+            "name": "yes",
+            "why": "a firm that meets every part",
+            "expect": "matched",
+            "profile": {
+                "tier": "municipal",
+                "tier_valid_until": None,
+                "invention_patents": 3,
+                "listing_stage": "none",
+            },
+        },
+        {
+            "name": "no",
+            "why": "a listed firm without patents",
+            "expect": "near_miss",
+            "profile": {
+                "tier": "municipal",
+                "tier_valid_until": None,
+                "invention_patents": 0,
+                "rd_institution": "none",
+                "listing_stage": "listed",
+            },
+        },
     ],
 }
 
@@ -136,23 +172,40 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Catalogue:
     (target / "measures").mkdir()
     shutil.copy(POLICIES / "measures" / f"{LOAN}.yaml", target / "measures")
     (target / "measures" / "tree-measure.yaml").write_text(
-        yaml.safe_dump(TREE_MEASURE, allow_unicode=True), encoding="utf-8")
+        yaml.safe_dump(TREE_MEASURE, allow_unicode=True), encoding="utf-8"
+    )
     return load_catalogue(Path(target))
 
 
 def test_any_and_not_are_decided_three_valued(small: Catalogue) -> None:
-    one_unknown = _run(small, {"tier": "municipal", "tier_valid_until": None,
-                               "invention_patents": 3})
+    one_unknown = _run(
+        small, {"tier": "municipal", "tier_valid_until": None, "invention_patents": 3}
+    )
     decision = _find(one_unknown, "tree-measure")
     assert decision is not None and decision.missing_fields == ("listing_stage",)
-    answered = _run(small, {"tier": "municipal", "tier_valid_until": None,
-                            "rd_institution": "national", "listing_stage": "none"})
+    answered = _run(
+        small,
+        {
+            "tier": "municipal",
+            "tier_valid_until": None,
+            "rd_institution": "national",
+            "listing_stage": "none",
+        },
+    )
     assert _find(answered, "tree-measure").status == "matched"  # type: ignore[union-attr]
 
 
 def test_near_miss_of_a_tree_names_the_cheapest_change(small: Catalogue) -> None:
-    result = _run(small, {"tier": "municipal", "tier_valid_until": None, "invention_patents": 0,
-                          "rd_institution": "none", "listing_stage": "listed"})
+    result = _run(
+        small,
+        {
+            "tier": "municipal",
+            "tier_valid_until": None,
+            "invention_patents": 0,
+            "rd_institution": "none",
+            "listing_stage": "listed",
+        },
+    )
     decision = _find(result, "tree-measure")
     assert decision is not None and decision.status == "near_miss"
     assert len(decision.unmet) == 2
@@ -161,34 +214,54 @@ def test_near_miss_of_a_tree_names_the_cheapest_change(small: Catalogue) -> None
 
 # --- the fast path for conjunctions agrees with folding the tree ------------------------------
 
-PROFILES = st.fixed_dictionaries({}, optional={
-    "tier": st.sampled_from(["none", "innovative", "municipal", "provincial", "little_giant"]),
-    "tier_valid_until": st.one_of(st.none(), st.dates(date(2023, 1, 1), date(2027, 12, 31))),
-    "key_little_giant": st.booleans(),
-    "industry_code": st.sampled_from(["C3857", "B0610", "D4411", "F5174", "I6513"]),
-    "cluster": st.one_of(st.none(), st.sampled_from(["smart_home_appliances", "laser_additive"])),
-    "sub_industry": st.one_of(st.none(), st.sampled_from(["paper_products", "motorcycle_parts"])),
-    "employees": st.integers(0, 2000),
-    "revenue_cny": st.integers(0, 10**9),
-    "invention_patents": st.integers(0, 5),
-    "trademarks": st.integers(0, 5),
-    "digital_level": st.integers(0, 4),
-    "rd_institution": st.sampled_from(["none", "municipal", "provincial", "national"]),
-    "standards_role": st.sampled_from(["none", "participant", "lead"]),
-    "listing_stage": st.sampled_from(["none", "planning", "tutoring", "filed", "listed"]),
-    "migrant_workers": st.integers(0, 500),
-    **{name: st.booleans() for name in (
-        "university_partner", "fills_tech_gap", "quality_award", "equity_board_listed",
-        "has_bank_loan", "zyb_digital_loan", "guaranteed_loan", "tech_upgrade_project",
-        "needs_land", "imports_exports", "needs_talent")},
-})
+PROFILES = st.fixed_dictionaries(
+    {},
+    optional={
+        "tier": st.sampled_from(["none", "innovative", "municipal", "provincial", "little_giant"]),
+        "tier_valid_until": st.one_of(st.none(), st.dates(date(2023, 1, 1), date(2027, 12, 31))),
+        "key_little_giant": st.booleans(),
+        "industry_code": st.sampled_from(["C3857", "B0610", "D4411", "F5174", "I6513"]),
+        "cluster": st.one_of(
+            st.none(), st.sampled_from(["smart_home_appliances", "laser_additive"])
+        ),
+        "sub_industry": st.one_of(
+            st.none(), st.sampled_from(["paper_products", "motorcycle_parts"])
+        ),
+        "employees": st.integers(0, 2000),
+        "revenue_cny": st.integers(0, 10**9),
+        "invention_patents": st.integers(0, 5),
+        "trademarks": st.integers(0, 5),
+        "digital_level": st.integers(0, 4),
+        "rd_institution": st.sampled_from(["none", "municipal", "provincial", "national"]),
+        "standards_role": st.sampled_from(["none", "participant", "lead"]),
+        "listing_stage": st.sampled_from(["none", "planning", "tutoring", "filed", "listed"]),
+        "migrant_workers": st.integers(0, 500),
+        **{
+            name: st.booleans()
+            for name in (
+                "university_partner",
+                "fills_tech_gap",
+                "quality_award",
+                "equity_board_listed",
+                "has_bank_loan",
+                "zyb_digital_loan",
+                "guaranteed_loan",
+                "tech_upgrade_project",
+                "needs_land",
+                "imports_exports",
+                "needs_talent",
+            )
+        },
+    },
+)
 
 
 @settings(max_examples=300, deadline=None)
 @given(profile=PROFILES, day=st.dates(date(2024, 1, 1), date(2027, 3, 1)))
 def test_fast_path_agrees_with_folding_the_tree(profile: dict[str, Any], day: date) -> None:
-    result = _run(REAL, {k: v.isoformat() if isinstance(v, date) else v
-                         for k, v in profile.items()}, day)
+    result = _run(
+        REAL, {k: v.isoformat() if isinstance(v, date) else v for k, v in profile.items()}, day
+    )
     seen, _ = facts_on(Profile.model_validate({"county": "440703", **profile}).facts(), day)
     outcome = Outcome(*REAL.evaluate(seen))
     for measure in REAL.measures:

@@ -43,16 +43,35 @@ def test_demo_enterprises_are_synthetic_valid_and_stored(empty_database: str) ->
     profiles = synthetic_profiles(200, seed=7)
     assert len({p.uscc for p in profiles}) == 200
     assert {p.county for p in profiles} == {
-        "440703", "440704", "440705", "440781", "440783", "440784", "440785"}
+        "440703",
+        "440704",
+        "440705",
+        "440781",
+        "440783",
+        "440784",
+        "440785",
+    }
     assert {p.tier for p in profiles} == {
-        "none", "innovative", "municipal", "provincial", "little_giant"}
+        "none",
+        "innovative",
+        "municipal",
+        "provincial",
+        "little_giant",
+    }
     engine = make_engine(empty_database)
     with Session(engine) as session:
         for p in profiles:
             assert p.uscc is not None and uscc_problem(p.uscc) is None
-            session.add(Enterprise(uscc=p.uscc, name=p.name, county=p.county, tier=p.tier,
-                                   profile=p.model_dump(mode="json", exclude_unset=True),
-                                   synthetic=True))
+            session.add(
+                Enterprise(
+                    uscc=p.uscc,
+                    name=p.name,
+                    county=p.county,
+                    tier=p.tier,
+                    profile=p.model_dump(mode="json", exclude_unset=True),
+                    synthetic=True,
+                )
+            )
         session.commit()
         stored = session.exec(select(Enterprise)).all()
         assert len(stored) == 200

@@ -1,5 +1,7 @@
 """The eligibility language: operators, three-valued groups, cheapest change."""
 
+from typing import Any
+
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
@@ -65,7 +67,10 @@ def test_a_test_is_written_with_its_operator_as_key() -> None:
     test = parse({"field": "tier", "one_of": ["provincial", "little_giant"], "note": "why"})
     assert isinstance(test, Comparison)
     assert (test.field, test.operator, test.value, test.note) == (
-        "tier", Operator.ONE_OF, ("provincial", "little_giant"), "why"
+        "tier",
+        Operator.ONE_OF,
+        ("provincial", "little_giant"),
+        "why",
     )
 
 
@@ -85,7 +90,7 @@ def test_malformed_conditions_are_refused(written: dict[str, object]) -> None:
         parse(written)
 
 
-def _compiled(written: dict[str, object]) -> tuple[object, list[Comparison]]:
+def _compiled(written: dict[str, Any]) -> tuple[object, list[Comparison]]:
     condition = parse(written)
     table: list[Comparison] = []
 
@@ -134,10 +139,14 @@ def test_cheapest_change_counts_every_failing_member_of_all() -> None:
 
 
 def test_cheapest_change_picks_the_cheaper_branch_of_any() -> None:
-    tree, _ = _compiled({"any": [
-        {"all": [{"field": "a", "is": True}, {"field": "b", "is": True}]},
-        {"field": "c", "is": True},
-    ]})
+    tree, _ = _compiled(
+        {
+            "any": [
+                {"all": [{"field": "a", "is": True}, {"field": "b", "is": True}]},
+                {"field": "c", "is": True},
+            ]
+        }
+    )
     assert cheapest_change(tree, outcome(False, False, False), 0) == (1, (2,))  # type: ignore[arg-type]
 
 

@@ -16,14 +16,19 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from service.auth import Scope, TokenClient, authenticate_client, check_settings, issue_token
+from service.auth import check_settings, issue_token
+from service.clients import Scope, TokenClient, authenticate_client
 from service.config import Settings, get_settings
 from service.errors import PROBLEM_BASE, PROBLEM_JSON, NotFound
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM = "application/x-www-form-urlencoded"
-_TITLES = {"invalid_request": "Invalid request", "invalid_client": "Invalid client",
-           "unsupported_grant_type": "Unsupported grant type", "invalid_scope": "Invalid scope"}
+_TITLES = {
+    "invalid_request": "Invalid request",
+    "invalid_client": "Invalid client",
+    "unsupported_grant_type": "Unsupported grant type",
+    "invalid_scope": "Invalid scope",
+}
 
 
 @asynccontextmanager
@@ -56,9 +61,14 @@ class OAuthError(Exception):
 
     def response(self) -> Response:
         """The refusal as problem+json carrying `error` and `error_description`."""
-        body = {"type": PROBLEM_BASE + self.error.replace("_", "-"), "title": _TITLES[self.error],
-                "status": self.status, "detail": self.description,
-                "error": self.error, "error_description": self.description}
+        body = {
+            "type": PROBLEM_BASE + self.error.replace("_", "-"),
+            "title": _TITLES[self.error],
+            "status": self.status,
+            "detail": self.description,
+            "error": self.error,
+            "error_description": self.description,
+        }
         headers = dict(NO_STORE)
         if self.status == 401:
             headers["WWW-Authenticate"] = 'Basic realm="policy-match"'
@@ -69,8 +79,9 @@ async def _form(request: Request) -> dict[str, str]:
     if request.headers.get("content-type", "").partition(";")[0].strip().lower() != FORM:
         raise OAuthError("invalid_request", f"the body must be {FORM}")
     try:
-        fields = parse_qs((await request.body()).decode(), keep_blank_values=True,
-                          max_num_fields=16)
+        fields = parse_qs(
+            (await request.body()).decode(), keep_blank_values=True, max_num_fields=16
+        )
     except ValueError as e:  # also UnicodeDecodeError
         raise OAuthError("invalid_request", "the body is not a readable form") from e
     repeated = sorted(name for name, values in fields.items() if len(values) > 1)
@@ -96,8 +107,11 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
     header = request.headers.get("authorization")
     if header is None:
         if not form.get("client_id") or "client_secret" not in form:
-            raise OAuthError("invalid_client", "client authentication is required: HTTP Basic, "
-                                               "or client_id and client_secret in the form")
+            raise OAuthError(
+                "invalid_client",
+                "client authentication is required: HTTP Basic, "
+                "or client_id and client_secret in the form",
+            )
         return form["client_id"], form["client_secret"]
     if "client_secret" in form:
         raise OAuthError("invalid_request", "use one client authentication method, not two")
@@ -138,15 +152,18 @@ _FORM_SCHEMA: dict[str, Any] = {
         "client_secret": {"type": "string", "format": "password"},
     },
 }
-_ERROR_SCHEMA = {"type": "object", "required": ["error", "type", "title", "status", "detail"],
-                 "properties": {name: {"type": "integer" if name == "status" else "string"}
-                                for name in ("error", "error_description", "type", "title",
-                                             "status", "detail")}}
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "type", "title", "status", "detail"],
+    "properties": {
+        name: {"type": "integer" if name == "status" else "string"}
+        for name in ("error", "error_description", "type", "title", "status", "detail")
+    },
+}
 
 
 def _refusal(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {PROBLEM_JSON: {"schema": _ERROR_SCHEMA}}}
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": _ERROR_SCHEMA}}}
 
 
 @router.post(
@@ -154,14 +171,27 @@ def _refusal(description: str) -> dict[str, Any]:
     summary="Exchange client credentials for a bearer token (development)",
     description=_EXAMPLE,
     response_model=TokenResponse,
-    responses={400: _refusal("invalid_request, unsupported_grant_type or invalid_scope"),
-               401: _refusal("invalid_client: unknown client or wrong secret"),
-               404: _refusal("the token endpoint is disabled")},
-    openapi_extra={"requestBody": {"required": True, "content": {FORM: {
-        "schema": _FORM_SCHEMA,
-        "example": {"grant_type": "client_credentials", "scope": "match",
-                    "client_id": "demo-platform", "client_secret": "demo-platform-secret-0001"},
-    }}}},
+    responses={
+        400: _refusal("invalid_request, unsupported_grant_type or invalid_scope"),
+        401: _refusal("invalid_client: unknown client or wrong secret"),
+        404: _refusal("the token endpoint is disabled"),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                FORM: {
+                    "schema": _FORM_SCHEMA,
+                    "example": {
+                        "grant_type": "client_credentials",
+                        "scope": "match",
+                        "client_id": "demo-platform",
+                        "client_secret": "demo-platform-secret-0001",
+                    },
+                }
+            },
+        }
+    },
 )
 async def issue_access_token(
     request: Request, settings: Annotated[Settings, Depends(get_settings)]
@@ -178,14 +208,17 @@ async def issue_access_token(
             raise OAuthError("unsupported_grant_type", "only client_credentials is supported")
         client_id, secret = _client_credentials(request, form)
         client = await run_in_threadpool(
-            authenticate_client, client_id=client_id, client_secret=secret, settings=settings)
+            authenticate_client, client_id=client_id, client_secret=secret, settings=settings
+        )
         if client is None:
             raise OAuthError("invalid_client", "unknown client or wrong client secret")
         scopes = _granted(client, form.get("scope"))
     except OAuthError as refusal:
         return refusal.response()
     access_token, expires_in = issue_token(
-        subject=client.client_id, scopes=scopes, bank_id=client.bank_id, settings=settings)
-    body = TokenResponse(access_token=access_token, expires_in=expires_in,
-                         scope=" ".join(sorted(scopes)))
+        subject=client.client_id, scopes=scopes, bank_id=client.bank_id, settings=settings
+    )
+    body = TokenResponse(
+        access_token=access_token, expires_in=expires_in, scope=" ".join(sorted(scopes))
+    )
     return Response(body.model_dump_json(), headers=NO_STORE, media_type="application/json")

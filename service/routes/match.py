@@ -46,8 +46,7 @@ async def match_profile(
 ) -> Response:
     """Which measures the firm qualifies for, nearly qualifies for, or cannot be decided yet."""
     result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
-    return _json(match_json(result, profile.county, language), catalogue.version,
-                 language)
+    return _json(match_json(result, profile.county, language), catalogue.version, language)
 
 
 @router.post(
@@ -71,22 +70,35 @@ async def match_batch(
     if not isinstance(profiles, list) or set(body) != {"profiles"}:
         raise Unprocessable(
             "the body must be an object with one field, `profiles`: a list of profiles",
-            errors=[{"field": "$.profiles", "in": "body", "message": "a list of profiles",
-                     "type": "list_type"}],
+            errors=[
+                {
+                    "field": "$.profiles",
+                    "in": "body",
+                    "message": "a list of profiles",
+                    "type": "list_type",
+                }
+            ],
         )
     if len(profiles) > limit:
         raise Unprocessable(
             f"at most {limit} profiles per batch, got {len(profiles)}",
-            errors=[{"field": "$.profiles", "in": "body", "type": "too_long",
-                     "message": f"at most {limit} profiles"}],
+            errors=[
+                {
+                    "field": "$.profiles",
+                    "in": "body",
+                    "type": "too_long",
+                    "message": f"at most {limit} profiles",
+                }
+            ],
         )
-    results = []
+    results: list[dict[str, Any]] = []
     for index, raw in enumerate(profiles):
         try:
             profile = Profile.model_validate(raw)
         except ValidationError as e:
-            results.append({"index": index, "ok": False,
-                            "errors": refused(e, ("profiles", index)).errors})
+            results.append(
+                {"index": index, "ok": False, "errors": refused(e, ("profiles", index)).errors}
+            )
             continue
         result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
         answer = match_json(result, profile.county, language)

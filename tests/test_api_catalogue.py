@@ -1,0 +1,101 @@
+"""The open catalogue endpoints, health, and the OpenAPI document with working examples."""
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Token
+
+
+def test_measures_are_listed_without_a_token(client: TestClient) -> None:
+    response = client.get("/v1/measures")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == len(body["items"]) >= 35
+    assert response.headers["x-catalogue-version"] == body["catalogue_version"]
+    clauses = [m["clause"] for m in body["items"]]
+    assert clauses[0] == "二(一)" and clauses[-1] == "二(三)5"
+
+
+def test_measures_filter_by_kind_clause_department_day_and_finance(client: TestClient) -> None:
+    def ids(**params: Any) -> set[str]:
+        return {m["measure_id"] for m in client.get("/v1/measures", params=params).json()["items"]}
+
+    assert ids(kind="loan_interest_subsidy") == {"loan-interest-subsidy"}
+    assert ids(kind=["land_green_channel", "listing_support"]) >= {"land-approval-green-channel"}
+    assert all(m.startswith(("land", "joint", "specialty")) for m in ids(clause="二(三)3"))
+    assert "land-approval-green-channel" in ids(department="housing_construction")
+    assert ids(in_force_on="2027-01-01") == set()
+    assert len(ids(in_force_on="2025-01-01")) == len(ids())
+    finance = ids(finance=True)
+    assert "loan-interest-subsidy" in finance and "land-approval-green-channel" not in finance
+
+
+def test_a_measure_quotes_its_sentence(client: TestClient) -> None:
+    body = client.get("/v1/measures/zyb-digital-interest-subsidy").json()
+    assert body["source"]["clause"] == "二(二)2"
+    assert any("政銀保" in q for q in body["source"]["quote"])
+    assert body["kind"] == "zyb_digital_interest_subsidy"
+    assert body["conditions"] and body["eligibility"]
+
+
+def test_an_unknown_measure_is_404_problem_json(client: TestClient) -> None:
+    response = client.get("/v1/measures/free-money")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "free-money" in response.json()["detail"]
+
+
+def test_departments_know_what_they_lead(client: TestClient) -> None:
+    items = {d["code"]: d for d in client.get("/v1/departments").json()["items"]}
+    assert len(items) == 17
+    assert items["industry_it"]["lead_of"][0] == "二(一)"
+    assert items["natural_resources"]["lead_of"] == ["二(三)3"]
+    assert items["customs"]["lead_of"] == [] and items["customs"]["clauses"] == ["二(三)1"]
+    english = client.get("/v1/departments", headers={"Accept-Language": "en"}).json()
+    assert english["items"][0]["name"].startswith("Municipal")
+
+
+def test_health(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json()["status"] == "ready"
+
+
+def test_unknown_paths_are_problem_json(client: TestClient) -> None:
+    response = client.get("/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_docs_are_served(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert spec["components"]["schemas"]["Profile"]["properties"]["cluster"]
+
+
+def test_every_documented_example_works(client: TestClient, auth: Token) -> None:
+    spec = client.get("/openapi.json").json()
+    scopes = ("match", "enterprises:read", "enterprises:write", "push")
+    tried = 0
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            for media, body in content.items():
+                if media != "application/json":
+                    continue
+                examples = body.get("examples", {})
+                assert examples, f"{method} {path} has no example"
+                for name, example in examples.items():
+                    response = client.request(
+                        method, path, json=example["value"], headers=auth(*scopes)
+                    )
+                    assert response.status_code < 300, (path, name, response.text)
+                    tried += 1
+    assert tried >= 4
+
+
+def test_cluster_enum_comes_from_the_vocabulary(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["Profile"]
+    cluster = schema["properties"]["cluster"]
+    enum = next(s["enum"] for s in cluster["anyOf"] if "enum" in s)
+    assert "laser_additive" in enum and len(enum) == 8
