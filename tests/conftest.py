@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -56,7 +57,9 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
 
 # --- the application, with tokens ------------------------------------------------------------
 
-TEST_SETTINGS = Settings(environment="test", jwt_secret="test-secret-that-is-long-enough-0001")  # type: ignore[arg-type]
+TEST_SETTINGS = Settings(
+    environment="test", jwt_secret=SecretStr("test-secret-that-is-long-enough-0001")
+)
 Token = Callable[..., dict[str, str]]
 
 

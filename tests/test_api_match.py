@@ -192,6 +192,7 @@ def test_batch_is_capped(client: TestClient, auth: Token) -> None:
 
 
 def test_batch_needs_a_list_of_profiles(client: TestClient, auth: Token) -> None:
-    for body in ({"county": "440703"}, {"profiles": {"county": "440703"}}, []):
+    bodies: list[Any] = [{"county": "440703"}, {"profiles": {"county": "440703"}}, []]
+    for body in bodies:
         response = client.post("/v1/match/batch", json=body, headers=auth("match"))
         assert response.status_code == 422, body
