@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable
 from datetime import date
 
+from service.answer import match_answer
 from service.config import get_settings
 from service.examples import FULL_PROFILE
 from service.matching import match
 from service.policy_cases import load_checked_catalogue
-from service.presentation import match_json
 from service.profile import Profile
 
 
@@ -57,8 +57,8 @@ def main() -> None:
         "match (decisions with reasons)": median_us(
             lambda: match(catalogue=catalogue, facts=facts, as_of=day), rounds
         ),
-        "match + JSON-ready answer": median_us(
-            lambda: match_json(
+        "match + JSON answer (bytes)": median_us(
+            lambda: match_answer(
                 match(catalogue=catalogue, facts=facts, as_of=day), profile.county, "zh-Hans"
             ),
             rounds,

@@ -16,16 +16,19 @@ from functools import lru_cache
 from threading import Lock
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer, OAuth2
 from jose import jwk, jws
 from jose.backends.base import Key
 from jose.exceptions import JOSEError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.routing import BaseRoute
 
 from service.clients import Scope, token_clients
-from service.config import Settings, get_settings
+from service.config import Settings, app_settings
 from service.errors import Forbidden, Unauthorized
 
 TOKEN_URL = "/v1/auth/token"
@@ -201,24 +204,59 @@ def require(scope: str) -> Callable[..., Awaitable[Caller]]:
     """A dependency answering the verified Caller; 401 without a valid token, 403 without scope."""
     scope = Scope(scope)  # a typo fails at import, not at request time
 
-    async def caller_with_scope(
-        request: Request,
-        settings: Annotated[Settings, Depends(get_settings)],
-        _oauth2_header: Annotated[str | None, Security(_oauth2, scopes=[scope])],
-        _bearer_header: Annotated[object, Security(_bearer)],
-    ) -> Caller:
-        caller = verify_token(bearer_token(request), settings)
-        if scope not in caller.scopes:
-            raise Forbidden(
-                f"the token lacks the scope '{scope}'",
-                headers={
-                    "WWW-Authenticate": 'Bearer realm="policy-match", '
-                    f'error="insufficient_scope", scope="{scope}"'
-                },
-            )
-        return caller
+    # The security schemes are documented by document_security(), not by Security()
+    # parameters: those would run on every request for nothing but the OpenAPI document.
+    async def caller_with_scope(request: Request) -> Caller:
+        return authorize(request, scope)
 
+    caller_with_scope.required_scope = scope  # type: ignore[attr-defined]
     return caller_with_scope
+
+
+def authorize(request: Request, scope: str) -> Caller:
+    """The verified caller of a request; 401 without a valid token, 403 without `scope`."""
+    caller = verify_token(bearer_token(request), app_settings(request))
+    if scope not in caller.scopes:
+        raise Forbidden(
+            f"the token lacks the scope '{scope}'",
+            headers={
+                "WWW-Authenticate": 'Bearer realm="policy-match", '
+                f'error="insufficient_scope", scope="{scope}"'
+            },
+        )
+    return caller
+
+
+def secured(scope: str) -> dict[str, Any]:
+    """`openapi_extra` for a route that calls authorize() itself rather than by dependency."""
+    return {"security": [{_oauth2.scheme_name: [Scope(scope)]}, {_bearer.scheme_name: []}]}
+
+
+def document_security(document: dict[str, Any], routes: Iterable[BaseRoute]) -> None:
+    """Add the security schemes, and each protected operation's scope, to an OpenAPI document."""
+    schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
+    for scheme in (_oauth2, _bearer):
+        schemes[scheme.scheme_name] = scheme.model.model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        )
+    for route in routes:
+        if not isinstance(route, APIRoute):
+            continue
+        scope = _required_scope(route.dependant)
+        if scope is None:
+            continue
+        for method in route.methods or ():
+            operation = document["paths"].get(route.path_format, {}).get(method.lower())
+            if operation is not None:
+                operation["security"] = [{_oauth2.scheme_name: [scope]}, {_bearer.scheme_name: []}]
+
+
+def _required_scope(dependant: Dependant) -> str | None:
+    for dependency in dependant.dependencies:
+        scope = getattr(dependency.call, "required_scope", None) or _required_scope(dependency)
+        if scope:
+            return str(scope)
+    return None
 
 
 MatchCaller = Annotated[Caller, Depends(require(Scope.MATCH))]

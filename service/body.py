@@ -6,7 +6,7 @@ import orjson
 from fastapi import Request
 from pydantic import ValidationError
 
-from service.config import get_settings
+from service.config import app_settings
 from service.errors import (
     BadRequest,
     PayloadTooLarge,
@@ -22,7 +22,7 @@ async def json_bytes(request: Request) -> bytes:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
         raise UnsupportedMedia(f"send the body as application/json, not {media or 'nothing'}")
-    limit = get_settings().max_body_bytes
+    limit = app_settings(request).max_body_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body may be at most {limit} bytes")

@@ -29,8 +29,16 @@ def decider_source(measures: Sequence[Measure], *, fixed: int, max_unmet: int) -
         m, need = f"m{i}", measure.mask
         lines.append(f"    # {measure.measure_id}")
         if not measure.conjunctive:
+            # decided by the tree, remembered by the outcome of its own comparisons (but for
+            # undetermined, whose missing fields depend on the facts)
             lines += [
-                f"    d = tree({m}, Outcome(T, F), facts, fixed={fixed}, max_unmet={max_unmet})",
+                f"    k = (T & {need}, F & {need})",
+                f"    d = memo{i}.get(k, MISS)",
+                "    if d is MISS:",
+                f"        d = tree({m}, Outcome(T, F), facts, fixed={fixed}, "
+                f"max_unmet={max_unmet})",
+                "        if d is None or d[0] != 'undetermined':",
+                f"            memo{i}[k] = d",
                 "    if d is not None:",
                 f"        am({m}) if d[0] == 'matched' else "
                 f"(an if d[0] == 'near_miss' else au)(({m}, d[1]))",
@@ -62,6 +70,8 @@ def build_decider(measures: Sequence[Measure], *, fixed: int, max_unmet: int) ->
     source = decider_source(measures, fixed=fixed, max_unmet=max_unmet)
     namespace: dict[str, Any] = {"missing": missing_fields, "tree": decide_tree, "Outcome": Outcome}
     namespace.update({f"m{i}": m for i, m in enumerate(measures)})
+    namespace.update({f"memo{i}": {} for i, m in enumerate(measures) if not m.conjunctive})
+    namespace["MISS"] = object()
     exec(compile(source, "<catalogue decider>", "exec"), namespace)
     decide: Decide = namespace["decide"]
     return decide

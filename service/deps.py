@@ -3,9 +3,10 @@
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Request
 
 from service.catalogue import Catalogue
+from service.errors import Unprocessable
 from service.i18n import Language, negotiate_language
 
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")  # no daylight saving since 1991
@@ -16,13 +17,13 @@ def today() -> date:
     return datetime.now(CHINA_STANDARD_TIME).date()
 
 
-def current_catalogue(request: Request) -> Catalogue:
+async def current_catalogue(request: Request) -> Catalogue:
     """The catalogue the service is serving now."""
     catalogue: Catalogue = request.app.state.catalogue
     return catalogue
 
 
-def answer_language(
+async def answer_language(
     accept_language: Annotated[
         str | None,
         Header(description="zh-Hans (default), zh-Hant or en", examples=["zh-Hans"]),
@@ -32,15 +33,44 @@ def answer_language(
     return negotiate_language(accept_language)
 
 
-def as_of_day(
-    as_of: Annotated[
-        date | None, Query(description="the day to decide for (default: today in Jiangmen)")
-    ] = None,
-) -> date:
-    """The day asked about."""
-    return as_of or today()
+def as_of_param(request: Request) -> date:
+    """The `as_of` query parameter (default: today in Jiangmen); 422 naming it if malformed."""
+    raw = request.query_params.get("as_of")
+    if not raw:
+        return today()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise Unprocessable(
+            f"as_of: {raw!r} is not a date (YYYY-MM-DD)",
+            errors=[
+                {
+                    "field": "as_of",
+                    "in": "query",
+                    "type": "date_from_datetime_parsing",
+                    "message": "Input should be a valid date in the format YYYY-MM-DD",
+                }
+            ],
+        ) from None
 
+
+# Routes on the hot path read these directly (see routes/match.py); others use the aliases.
+AS_OF_PARAMETER = {
+    "name": "as_of",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "format": "date"},
+    "description": "the day to decide for (default: today in Jiangmen)",
+    "example": "2025-06-01",
+}
+LANGUAGE_PARAMETER = {
+    "name": "Accept-Language",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "zh-Hans (default), zh-Hant or en",
+    "example": "zh-Hans",
+}
 
 CatalogueDep = Annotated[Catalogue, Depends(current_catalogue)]
 LanguageDep = Annotated[Language, Depends(answer_language)]
-AsOf = Annotated[date, Depends(as_of_day)]

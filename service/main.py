@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from service.config import Settings, get_settings
 from service.errors import install_error_handlers
 from service.limits import BodySizeLimit
-from service.openapi import install_openapi
+from service.openapi import install_openapi, serve_directly
 from service.policy_cases import load_checked_catalogue
 from service.routes import auth, catalogue, health, match
 
@@ -44,9 +44,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "health", "description": "Liveness and readiness"},
         ],
     )
+    app.state.settings = settings
     install_error_handlers(app)
     for router in (match.router, catalogue.router, auth.router, health.router):
         app.include_router(router)
+    serve_directly(app, match.router)
     install_openapi(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -1,10 +1,14 @@
 """OpenAPI pieces for bodies we read ourselves, and the problem+json responses of each route."""
 
+import inspect
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from starlette.routing import Route
 
+from service.auth import document_security
 from service.profile import Profile
 from service.schemas import Problem
 
@@ -67,6 +71,22 @@ def _batch_schema() -> dict[str, Any]:
     }
 
 
+def serve_directly(app: FastAPI, router: APIRouter) -> None:
+    """Serve a router's routes as plain Starlette routes, ahead of FastAPI's own handling.
+
+    For hot routes whose endpoint takes only the Request and does its own reading: FastAPI
+    keeps documenting them, the requests skip its per-request dependency machinery.
+    """
+    for route in router.routes:
+        assert isinstance(route, APIRoute)
+        parameters = list(inspect.signature(route.endpoint).parameters)
+        assert parameters == ["request"], (
+            f"{route.path}: only (request) endpoints, not {parameters}"
+        )
+        direct = Route(route.path, route.endpoint, methods=list(route.methods), name=route.name)
+        app.router.routes.insert(0, direct)
+
+
 def install_openapi(app: FastAPI) -> None:
     """Generate the document once, with the schemas of the bodies we parse ourselves."""
 
@@ -86,6 +106,7 @@ def install_openapi(app: FastAPI) -> None:
         schemas["Profile"] = profile
         schemas["BatchRequest"] = _batch_schema()
         schemas["Problem"] = Problem.model_json_schema(ref_template=REF)
+        document_security(document, app.routes)
         app.openapi_schema = document
         return document
 

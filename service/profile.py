@@ -35,10 +35,12 @@ def _valid_uscc(code: str) -> str:
 
 
 def _in_vocabulary(list_name: str, what: str) -> AfterValidator:
+    allowed = frozenset(vocabularies().codes(list_name))
+
     def check(code: str) -> str:
-        allowed = vocabularies().codes(list_name)
         if code not in allowed:
-            raise ValueError(f"{code!r} is not {what}; expected one of {', '.join(allowed)}")
+            listed = ", ".join(vocabularies().codes(list_name))
+            raise ValueError(f"{code!r} is not {what}; expected one of {listed}")
         return code
 
     return AfterValidator(check)
@@ -122,9 +124,13 @@ class Profile(BaseModel):
 
     def facts(self) -> dict[str, Any]:
         """The fields the caller gave, as plain values; absent means unknown."""
-        given = self.model_dump(exclude_unset=True)
+        values = self.__dict__
         # null is a value only where the contract allows it; elsewhere it means "not given".
-        return {k: v for k, v in given.items() if v is not None or k in NULLABLE_FIELDS}
+        return {
+            k: values[k]
+            for k in self.model_fields_set
+            if values[k] is not None or k in NULLABLE_FIELDS
+        }
 
 
 NULLABLE_FIELDS = frozenset({"cluster", "sub_industry", "tier_valid_until"})

@@ -74,6 +74,9 @@ class BatchItem(BaseModel):
     index: int
     ok: bool
     uscc: str | None = None
+    catalogue_version: str | None = None
+    as_of: date | None = None
+    county_government: str | None = None
     matched: list[MeasureResult] | None = None
     near_misses: list[NearMiss] | None = None
     undetermined: list[Undetermined] | None = None

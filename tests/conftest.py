@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from service.auth import issue_token
-from service.config import Settings, get_settings
+from service.config import Settings
 from service.main import create_app
 
 POSTGRES_URL = os.environ.get(
@@ -67,7 +67,6 @@ Token = Callable[..., dict[str, str]]
 def client() -> Iterator[TestClient]:
     """The service, started (catalogue loaded) and speaking HTTP in-process."""
     app = create_app(TEST_SETTINGS)
-    app.dependency_overrides[get_settings] = lambda: TEST_SETTINGS
     with TestClient(app) as test_client:
         yield test_client
 

@@ -16,8 +16,9 @@ from fastapi.testclient import TestClient
 from service import auth
 from service.auth import Caller, MatchCaller, verify_token
 from service.clients import hash_client_secret
-from service.config import Settings, get_settings
+from service.config import Settings
 from service.errors import Unauthorized, install_error_handlers
+from service.openapi import install_openapi
 from service.routes import auth as auth_routes
 
 SECRET = "a-test-secret-that-is-long-enough-0001"
@@ -81,7 +82,8 @@ def make_app(settings: Settings) -> FastAPI:
             "token_id": caller.token_id,
         }
 
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.settings = settings
+    install_openapi(app)
     return app
 
 

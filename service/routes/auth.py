@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.auth import check_settings, issue_token
 from service.clients import Scope, TokenClient, authenticate_client
-from service.config import Settings, get_settings
+from service.config import Settings, current_settings, get_settings
 from service.errors import PROBLEM_BASE, PROBLEM_JSON, NotFound
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -33,8 +33,7 @@ _TITLES = {
 
 @asynccontextmanager
 async def _refuse_unusable_settings(app: FastAPI) -> AsyncIterator[None]:
-    # The routes read get_settings(); so does this check, overrides included.
-    settings: Settings = app.dependency_overrides.get(get_settings, get_settings)()
+    settings: Settings = getattr(app.state, "settings", None) or get_settings()
     check_settings(settings)
     yield
 
@@ -194,7 +193,7 @@ def _refusal(description: str) -> dict[str, Any]:
     },
 )
 async def issue_access_token(
-    request: Request, settings: Annotated[Settings, Depends(get_settings)]
+    request: Request, settings: Annotated[Settings, Depends(current_settings)]
 ) -> Response:
     """Issue a bearer token to a client of POLICY_MATCH_AUTH_CLIENTS (RFC 6749 §4.4)."""
     if not settings.enable_token_endpoint:

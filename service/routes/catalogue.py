@@ -34,7 +34,7 @@ def _json(payload: Any, version: str, language: str) -> Response:
     response_model=MeasureList,
     responses=problems(422),
 )
-def list_measures(
+async def list_measures(
     catalogue: CatalogueDep,
     language: LanguageDep,
     kind: Annotated[list[str] | None, Query(examples=["loan_interest_subsidy"])] = None,
@@ -69,7 +69,7 @@ def list_measures(
     response_model=MeasureOut,
     responses=problems(404),
 )
-def get_measure(measure_id: str, catalogue: CatalogueDep, language: LanguageDep) -> Response:
+async def get_measure(measure_id: str, catalogue: CatalogueDep, language: LanguageDep) -> Response:
     """A measure in full: clause, units, the quoted sentence and the conditions."""
     measure = catalogue.by_id.get(measure_id)
     if measure is None:
@@ -82,7 +82,7 @@ def get_measure(measure_id: str, catalogue: CatalogueDep, language: LanguageDep)
     summary="The units the plan names, with the clauses each serves",
     response_model=DepartmentList,
 )
-def list_departments(catalogue: CatalogueDep, language: LanguageDep) -> Response:
+async def list_departments(catalogue: CatalogueDep, language: LanguageDep) -> Response:
     """Every unit, the clauses it leads and those it serves."""
     items = []
     for code, department in catalogue.departments.items():

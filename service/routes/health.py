@@ -6,12 +6,12 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", summary="The process is up")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """Liveness: answers while the process runs."""
     return {"status": "ok"}
 
 
 @router.get("/readyz", summary="The catalogue is loaded")
-def readyz(request: Request) -> dict[str, str]:
+async def readyz(request: Request) -> dict[str, str]:
     """Readiness: the catalogue is loaded (the database joins this with the registry)."""
     return {"status": "ready", "catalogue_version": request.app.state.catalogue.version}

@@ -1,30 +1,47 @@
-"""POST /v1/match and /v1/match/batch."""
+"""POST /v1/match and /v1/match/batch.
 
-from typing import Annotated, Any
+These are the hot path. FastAPI's request handling (dependency resolution, parameter parsing)
+costs more per request here than the matching itself, so the two routes take the bare Request,
+read the token, catalogue, language, `as_of` and body with plain calls to the same functions
+the dependencies use, declare their parameters and security in `openapi_extra`, and are served
+as plain Starlette routes (see `serve_directly`); FastAPI still documents them.
+"""
+
+from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from service.auth import MatchCaller
+from service.answer import match_answer, match_body
+from service.auth import authorize, secured
 from service.body import json_object, profile_body, refused
-from service.config import get_settings
-from service.deps import AsOf, CatalogueDep, LanguageDep
+from service.clients import Scope
+from service.config import app_settings
+from service.deps import AS_OF_PARAMETER, LANGUAGE_PARAMETER, as_of_param
 from service.errors import Unprocessable
 from service.examples import MATCH_EXAMPLES, batch_example
+from service.i18n import negotiate_language
 from service.matching import match
 from service.openapi import json_body, problems
-from service.presentation import match_json
 from service.profile import Profile
 from service.schemas import BatchResponse, MatchResponse
 
 router = APIRouter(prefix="/v1/match", tags=["matching"])
 
 
-def _json(payload: Any, catalogue_version: str, language: str) -> Response:
+def _openapi(schema: str, examples: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **json_body(schema, examples),
+        **secured(Scope.MATCH),
+        "parameters": [AS_OF_PARAMETER, LANGUAGE_PARAMETER],
+    }
+
+
+def _json(body: bytes, catalogue_version: str, language: str) -> Response:
     return Response(
-        orjson.dumps(payload),
+        body,
         media_type="application/json",
         headers={"X-Catalogue-Version": catalogue_version, "Content-Language": language},
     )
@@ -35,18 +52,17 @@ def _json(payload: Any, catalogue_version: str, language: str) -> Response:
     summary="Match one enterprise profile against the plan",
     response_model=MatchResponse,
     responses=problems(400, 401, 403, 413, 415, 422),
-    openapi_extra=json_body("Profile", MATCH_EXAMPLES),
+    openapi_extra=_openapi("Profile", MATCH_EXAMPLES),
 )
-async def match_profile(
-    caller: MatchCaller,
-    catalogue: CatalogueDep,
-    language: LanguageDep,
-    as_of: AsOf,
-    profile: Annotated[Profile, Depends(profile_body)],
-) -> Response:
+async def match_profile(request: Request) -> Response:
     """Which measures the firm qualifies for, nearly qualifies for, or cannot be decided yet."""
+    authorize(request, Scope.MATCH)
+    catalogue = request.app.state.catalogue
+    language = negotiate_language(request.headers.get("accept-language"))
+    as_of = as_of_param(request)
+    profile = await profile_body(request)
     result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
-    return _json(match_json(result, profile.county, language), catalogue.version, language)
+    return _json(match_answer(result, profile.county, language), catalogue.version, language)
 
 
 @router.post(
@@ -54,19 +70,17 @@ async def match_profile(
     summary="Match up to 1,000 profiles; a bad one is reported in its place",
     response_model=BatchResponse,
     responses=problems(400, 401, 403, 413, 415, 422),
-    openapi_extra=json_body("BatchRequest", {"two firms": {"value": batch_example()}}),
+    openapi_extra=_openapi("BatchRequest", {"two firms": {"value": batch_example()}}),
 )
-async def match_batch(
-    request: Request,
-    caller: MatchCaller,
-    catalogue: CatalogueDep,
-    language: LanguageDep,
-    as_of: AsOf,
-) -> Response:
+async def match_batch(request: Request) -> Response:
     """Match many profiles in one call; answers come in the request's order."""
+    authorize(request, Scope.MATCH)
+    catalogue = request.app.state.catalogue
+    language = negotiate_language(request.headers.get("accept-language"))
+    as_of = as_of_param(request)
     body = await json_object(request)
     profiles = body.get("profiles") if isinstance(body, dict) else None
-    limit = get_settings().max_batch_size
+    limit = app_settings(request).max_batch_size
     if not isinstance(profiles, list) or set(body) != {"profiles"}:
         raise Unprocessable(
             "the body must be an object with one field, `profiles`: a list of profiles",
@@ -91,18 +105,26 @@ async def match_batch(
                 }
             ],
         )
-    results: list[dict[str, Any]] = []
+    items: list[bytes] = []
     for index, raw in enumerate(profiles):
         try:
             profile = Profile.model_validate(raw)
         except ValidationError as e:
-            results.append(
-                {"index": index, "ok": False, "errors": refused(e, ("profiles", index)).errors}
-            )
+            errors = refused(e, ("profiles", index)).errors
+            items.append(orjson.dumps({"index": index, "ok": False, "errors": errors}))
             continue
         result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
-        answer = match_json(result, profile.county, language)
-        del answer["catalogue_version"], answer["as_of"]
-        results.append({"index": index, "ok": True, "uscc": profile.uscc, **answer})
-    payload = {"catalogue_version": catalogue.version, "as_of": as_of, "results": results}
-    return _json(payload, catalogue.version, language)
+        head = orjson.dumps({"index": index, "ok": True, "uscc": profile.uscc})[:-1]
+        items.append(head + b"," + match_body(result, profile.county, language) + b"}")
+    body = b"".join(
+        (
+            b'{"catalogue_version":',
+            orjson.dumps(catalogue.version),
+            b',"as_of":',
+            orjson.dumps(as_of),
+            b',"results":[',
+            b",".join(items),
+            b"]}",
+        )
+    )
+    return _json(body, catalogue.version, language)

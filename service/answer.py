@@ -1,0 +1,165 @@
+"""The answer of POST /v1/match, written straight to JSON bytes.
+
+A match answer repeats itself: each comparison's reason stands in every measure that makes it,
+and each measure's head is the same for every firm of a county. So each measure's head (per
+county and language) and each comparison's reason (per outcome and value) are serialised once
+and remembered; an answer is joined from those pieces, which keeps a 50-measure answer cheap.
+"""
+
+from collections.abc import Callable
+from operator import itemgetter
+from typing import Any
+
+import orjson
+
+from service.catalogue import Catalogue, Measure
+from service.decisions import MatchResult
+from service.evaluator import MISSING, NOTED_FIELDS
+from service.i18n import Language
+from service.presentation import condition_json, measure_head
+
+_PASSED = {True: b',"passed":true', False: b',"passed":false', None: b',"passed":null'}
+REMEMBERED = 100_000  # reasons remembered per catalogue, before starting afresh
+
+
+Joiner = Callable[[list[bytes]], bytes]
+
+
+def _joiner(indices: tuple[int, ...]) -> Joiner:
+    """Joins the reason texts at `indices` with commas."""
+    if len(indices) == 1:
+        only = indices[0]
+        return lambda texts: texts[only]
+    pick = itemgetter(*indices)
+    return lambda texts: b",".join(pick(texts))
+
+
+class _Pieces:
+    """The remembered pieces of one catalogue's answers."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.heads: dict[tuple[str, Language], dict[str, tuple[bytes, Joiner]]] = {}
+        # per comparison: its reason texts by (passed, actual, note)
+        self.plan: list[tuple[int, int, str, bool, dict[Any, bytes]]] = [
+            (c.index, c.bit, c.field, c.field in NOTED_FIELDS, {}) for c in catalogue.comparisons
+        ]
+        self.unmet: dict[tuple[str, int], Joiner] = {}
+        self.conditions = [
+            orjson.dumps(condition_json(catalogue, c))[:-1] for c in catalogue.comparisons
+        ]
+
+    def heads_for(self, county: str, language: Language) -> dict[str, tuple[bytes, Joiner]]:
+        """Each measure's JSON up to its reasons, for firms of `county`, and its joiner."""
+        key = (county, language)
+        heads = self.heads.get(key)
+        if heads is None:
+            government = self.catalogue.vocabularies.county(county).government.get(language)
+            middle = b',"county_government":' + orjson.dumps(government) + b',"reasons":['
+            heads = self.heads[key] = {
+                m.measure_id: (
+                    orjson.dumps(measure_head(self.catalogue, m, language))[:-1] + middle,
+                    _joiner(m.comparisons),
+                )
+                for m in self.catalogue.measures
+            }
+        return heads
+
+    def reason_texts(self, result: MatchResult) -> list[bytes]:
+        """Every comparison's reason as JSON, indexed like the catalogue's comparisons."""
+        facts, note = result.facts, result.note
+        holds, fails = result.outcome
+        texts = []
+        for index, bit, field, noted, remembered in self.plan:
+            passed = True if holds & bit else False if fails & bit else None
+            actual = facts.get(field, MISSING)
+            key = (passed, actual, note if noted else None)
+            text = remembered.get(key)
+            if text is None:
+                text = self._reason_text(index, key)
+                if len(remembered) >= REMEMBERED:
+                    remembered.clear()
+                remembered[key] = text
+            texts.append(text)
+        return texts
+
+    def _reason_text(self, index: int, key: tuple[bool | None, Any, str | None]) -> bytes:
+        passed, actual, note = key
+        return b"".join(
+            (
+                self.conditions[index],
+                b',"actual":',
+                b"null" if actual is MISSING else orjson.dumps(actual),
+                _PASSED[passed],
+                b',"note":' + orjson.dumps(note) if note else b"",
+                b"}",
+            )
+        )
+
+    def unmet_joiner(self, measure: Measure, mask: int) -> Joiner:
+        """Joins the reasons of a measure's comparisons whose bits are in `mask`."""
+        key = (measure.measure_id, mask)
+        join = self.unmet.get(key)
+        if join is None:
+            chosen = tuple(c.index for c in measure.comparison_objects if c.bit & mask)
+            join = self.unmet[key] = _joiner(chosen)
+        return join
+
+
+_pieces: dict[str, _Pieces] = {}
+
+
+def _pieces_of(catalogue: Catalogue) -> _Pieces:
+    found = _pieces.get(catalogue.version)
+    if found is None or found.catalogue is not catalogue:
+        if len(_pieces) > 8:
+            _pieces.clear()
+        found = _pieces[catalogue.version] = _Pieces(catalogue)
+    return found
+
+
+def match_body(result: MatchResult, county: str, language: Language) -> bytes:
+    """The members of the answer object, without its braces (so a batch can add to them)."""
+    pieces = _pieces_of(result.catalogue)
+    heads = pieces.heads_for(county, language)
+    texts = pieces.reason_texts(result)
+
+    def decision(measure: Measure, tail: bytes = b"]}") -> bytes:
+        head, join = heads[measure.measure_id]
+        return head + join(texts) + tail
+
+    def unmet(measure: Measure, mask: int) -> bytes:
+        return b'],"unmet":[' + pieces.unmet_joiner(measure, mask)(texts) + b"]}"
+
+    matched = [
+        head + join(texts) + b"]}"
+        for head, join in [heads[m.measure_id] for m in result.matched_measures]
+    ]
+    near = [decision(m, unmet(m, mask)) for m, mask in result.near_measures]
+    undetermined = [
+        decision(m, b'],"missing_fields":' + orjson.dumps(missing) + b"}")
+        for m, missing in result.undetermined_measures
+    ]
+    government = result.catalogue.vocabularies.county(county).government.get(language)
+    return b"".join(
+        (
+            b'"catalogue_version":',
+            orjson.dumps(result.catalogue.version),
+            b',"as_of":',
+            orjson.dumps(result.as_of),
+            b',"county_government":',
+            orjson.dumps(government),
+            b',"matched":[',
+            b",".join(matched),
+            b'],"near_misses":[',
+            b",".join(near),
+            b'],"undetermined":[',
+            b",".join(undetermined),
+            b"]",
+        )
+    )
+
+
+def match_answer(result: MatchResult, county: str, language: Language) -> bytes:
+    """The whole answer of POST /v1/match as JSON."""
+    return b"{" + match_body(result, county, language) + b"}"
