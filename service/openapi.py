@@ -83,7 +83,9 @@ def serve_directly(app: FastAPI, router: APIRouter) -> None:
         assert parameters == ["request"], (
             f"{route.path}: only (request) endpoints, not {parameters}"
         )
-        direct = Route(route.path, route.endpoint, methods=list(route.methods), name=route.name)
+        direct = Route(
+            route.path, route.endpoint, methods=list(route.methods or ()), name=route.name
+        )
         app.router.routes.insert(0, direct)
 
 
