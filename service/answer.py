@@ -91,7 +91,7 @@ class _Pieces:
                 b',"actual":',
                 b"null" if actual is MISSING else orjson.dumps(actual),
                 _PASSED[passed],
-                b',"note":' + orjson.dumps(note) if note else b"",
+                b',"actual_note":' + orjson.dumps(note) if note else b"",
                 b"}",
             )
         )

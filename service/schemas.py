@@ -21,7 +21,10 @@ class ReasonOut(BaseModel):
     expected: Any = Field(examples=[["provincial", "little_giant"]])
     actual: Any = Field(examples=["municipal"])
     passed: bool | None = Field(description="null when the profile leaves the field out")
-    note: str | None = None
+    note: str | None = Field(None, description="why the plan sets this condition")
+    actual_note: str | None = Field(
+        None, description="how the value was read, e.g. a tier recognition that has expired"
+    )
 
 
 class MeasureHead(BaseModel):

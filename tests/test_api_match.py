@@ -196,3 +196,18 @@ def test_batch_needs_a_list_of_profiles(client: TestClient, auth: Token) -> None
     for body in bodies:
         response = client.post("/v1/match/batch", json=body, headers=auth("match"))
         assert response.status_code == 422, body
+
+
+def test_an_expired_tier_is_explained_in_the_reason(client: TestClient, auth: Token) -> None:
+    profile = {
+        "county": "440705",
+        "tier": "provincial",
+        "tier_valid_until": "2025-03-31",
+        "has_bank_loan": True,
+    }
+    body = _match(client, auth, profile, as_of="2025-06-01").json()
+    loan = next(m for m in body["near_misses"] if m["measure_id"] == "loan-interest-subsidy")
+    tier = loan["unmet"][0]
+    assert tier["actual"] == "none" and tier["passed"] is False
+    assert tier["actual_note"] == "provincial recognition expired on 2025-03-31"
+    assert tier["note"]  # the policy's own reason for the condition is kept beside it
