@@ -116,19 +116,7 @@ def synthetic_profiles(count: int, seed: int) -> list[Profile]:
 
 def store_demo_enterprises(*, count: int, seed: int) -> int:
     """Replace the stored synthetic enterprises with `count` new ones; real ones are untouched."""
-    rows = []
-    for p in synthetic_profiles(count, seed):
-        assert p.uscc is not None
-        rows.append(
-            Enterprise(
-                uscc=p.uscc,
-                name=p.name,
-                county=p.county,
-                tier=p.tier,
-                profile=p.model_dump(mode="json", exclude_unset=True),
-                synthetic=True,
-            )
-        )
+    rows = [Enterprise.from_profile(p, synthetic=True) for p in synthetic_profiles(count, seed)]
     with Session(engine()) as s:
         s.exec(delete(Enterprise).where(col(Enterprise.synthetic).is_(True)))
         s.add_all(rows)

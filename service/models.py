@@ -6,6 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
+from service.profile import Profile
+
 
 def utcnow() -> datetime:
     """Now, in UTC."""
@@ -28,3 +30,17 @@ class Enterprise(EnterpriseBase, table=True):
     synthetic: bool = Field(default=False, description="demo data, not a real firm")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+    @classmethod
+    def from_profile(cls, profile: Profile, *, synthetic: bool = False) -> "Enterprise":
+        """The row for a validated profile that carries its credit code."""
+        if profile.uscc is None:
+            raise ValueError("a stored profile needs its uscc")
+        return cls(
+            uscc=profile.uscc,
+            name=profile.name,
+            county=profile.county,
+            tier=profile.tier,
+            profile=profile.model_dump(mode="json", exclude_unset=True),
+            synthetic=synthetic,
+        )

@@ -62,16 +62,7 @@ def test_demo_enterprises_are_synthetic_valid_and_stored(empty_database: str) ->
     with Session(engine) as session:
         for p in profiles:
             assert p.uscc is not None and uscc_problem(p.uscc) is None
-            session.add(
-                Enterprise(
-                    uscc=p.uscc,
-                    name=p.name,
-                    county=p.county,
-                    tier=p.tier,
-                    profile=p.model_dump(mode="json", exclude_unset=True),
-                    synthetic=True,
-                )
-            )
+            session.add(Enterprise.from_profile(p, synthetic=True))
         session.commit()
         stored = session.exec(select(Enterprise)).all()
         assert len(stored) == 200

@@ -7,6 +7,7 @@ the dependencies use, declare their parameters and security in `openapi_extra`, 
 as plain Starlette routes (see `serve_directly`); FastAPI still documents them.
 """
 
+from datetime import date
 from typing import Any
 
 import orjson
@@ -17,12 +18,13 @@ from pydantic import ValidationError
 from service.answer import match_answer, match_body
 from service.auth import authorize, secured
 from service.body import json_object, profile_body, refused
+from service.catalogue import Catalogue
 from service.clients import Scope
 from service.config import app_settings
 from service.deps import AS_OF_PARAMETER, LANGUAGE_PARAMETER, as_of_param
 from service.errors import Unprocessable
 from service.examples import MATCH_EXAMPLES, batch_example
-from service.i18n import negotiate_language
+from service.i18n import Language, negotiate_language
 from service.matching import match
 from service.openapi import json_body, problems
 from service.profile import Profile
@@ -37,6 +39,17 @@ def _openapi(schema: str, examples: dict[str, Any]) -> dict[str, Any]:
         **secured(Scope.MATCH),
         "parameters": [AS_OF_PARAMETER, LANGUAGE_PARAMETER],
     }
+
+
+def _matching_inputs(request: Request) -> tuple[Catalogue, Language, date]:
+    """Check the caller's token and scope; the catalogue, the language and the day asked."""
+    authorize(request, Scope.MATCH)
+    catalogue: Catalogue = request.app.state.catalogue
+    return (
+        catalogue,
+        negotiate_language(request.headers.get("accept-language")),
+        as_of_param(request),
+    )
 
 
 def _json(body: bytes, catalogue_version: str, language: str) -> Response:
@@ -56,10 +69,7 @@ def _json(body: bytes, catalogue_version: str, language: str) -> Response:
 )
 async def match_profile(request: Request) -> Response:
     """Which measures the firm qualifies for, nearly qualifies for, or cannot be decided yet."""
-    authorize(request, Scope.MATCH)
-    catalogue = request.app.state.catalogue
-    language = negotiate_language(request.headers.get("accept-language"))
-    as_of = as_of_param(request)
+    catalogue, language, as_of = _matching_inputs(request)
     profile = await profile_body(request)
     result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
     return _json(match_answer(result, profile.county, language), catalogue.version, language)
@@ -74,10 +84,7 @@ async def match_profile(request: Request) -> Response:
 )
 async def match_batch(request: Request) -> Response:
     """Match many profiles in one call; answers come in the request's order."""
-    authorize(request, Scope.MATCH)
-    catalogue = request.app.state.catalogue
-    language = negotiate_language(request.headers.get("accept-language"))
-    as_of = as_of_param(request)
+    catalogue, language, as_of = _matching_inputs(request)
     body = await json_object(request)
     profiles = body.get("profiles") if isinstance(body, dict) else None
     limit = app_settings(request).max_batch_size
