@@ -17,34 +17,18 @@ from threading import Lock
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.dependencies.models import Dependant
-from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
-from fastapi.routing import APIRoute
-from fastapi.security import HTTPBearer, OAuth2
 from jose import jwk, jws
 from jose.backends.base import Key
 from jose.exceptions import JOSEError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.routing import BaseRoute
 
 from service.clients import Scope, token_clients
 from service.config import Settings, app_settings
 from service.errors import Forbidden, Unauthorized
 
-TOKEN_URL = "/v1/auth/token"
 LEEWAY_SECONDS = 30  # issuer clocks may run a little ahead: nbf and iat only, never exp
 CACHE_SIZE = 4096
 MAX_TOKEN_CHARS = 8192
-
-
-SCOPE_DESCRIPTIONS = {
-    Scope.MATCH: "Match profiles: POST /v1/match, POST /v1/match/batch",
-    Scope.ENTERPRISES_READ: "Read stored enterprises and their matches",
-    Scope.ENTERPRISES_WRITE: "Store or delete enterprise profiles",
-    Scope.ELIGIBILITY_READ: "Banks: which consenting enterprises are eligible for a measure",
-    Scope.PUSH: "Subscriptions and the push feed",
-    Scope.CATALOGUE_ADMIN: "Reload or publish a policy catalogue",
-}
 
 
 @dataclass(frozen=True)
@@ -176,19 +160,6 @@ def verify_token(token: str, settings: Settings, *, now: float | None = None) ->
     return caller
 
 
-_oauth2 = OAuth2(
-    flows=OAuthFlows(
-        clientCredentials=OAuthFlowClientCredentials(
-            tokenUrl=TOKEN_URL, scopes={str(s): d for s, d in SCOPE_DESCRIPTIONS.items()}
-        )
-    ),
-    scheme_name="OAuth2",
-    description="OAuth 2.0 client credentials; in development tokens come from " + TOKEN_URL,
-    auto_error=False,
-)
-_bearer = HTTPBearer(scheme_name="BearerToken", description="A JWT pasted in", auto_error=False)
-
-
 def bearer_token(request: Request) -> str:
     """The token of the request's `Authorization: Bearer` header; Unauthorized without one."""
     header = request.headers.get("authorization")
@@ -225,38 +196,6 @@ def authorize(request: Request, scope: str) -> Caller:
             },
         )
     return caller
-
-
-def secured(scope: str) -> dict[str, Any]:
-    """`openapi_extra` for a route that calls authorize() itself rather than by dependency."""
-    return {"security": [{_oauth2.scheme_name: [Scope(scope)]}, {_bearer.scheme_name: []}]}
-
-
-def document_security(document: dict[str, Any], routes: Iterable[BaseRoute]) -> None:
-    """Add the security schemes, and each protected operation's scope, to an OpenAPI document."""
-    schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
-    for scheme in (_oauth2, _bearer):
-        schemes[scheme.scheme_name] = scheme.model.model_dump(
-            mode="json", by_alias=True, exclude_none=True
-        )
-    for route in routes:
-        if not isinstance(route, APIRoute):
-            continue
-        scope = _required_scope(route.dependant)
-        if scope is None:
-            continue
-        for method in route.methods or ():
-            operation = document["paths"].get(route.path_format, {}).get(method.lower())
-            if operation is not None:
-                operation["security"] = [{_oauth2.scheme_name: [scope]}, {_bearer.scheme_name: []}]
-
-
-def _required_scope(dependant: Dependant) -> str | None:
-    for dependency in dependant.dependencies:
-        scope = getattr(dependency.call, "required_scope", None) or _required_scope(dependency)
-        if scope:
-            return str(scope)
-    return None
 
 
 MatchCaller = Annotated[Caller, Depends(require(Scope.MATCH))]

@@ -8,9 +8,9 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
-from service.auth import document_security
 from service.profile import Profile
 from service.schemas import Problem
+from service.security_docs import document_security
 
 REF = "#/components/schemas/{model}"
 _TITLES = {

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from service.answer import match_answer, match_body
-from service.auth import authorize, secured
+from service.auth import authorize
 from service.body import json_object, profile_body, refused
 from service.catalogue import Catalogue
 from service.clients import Scope
@@ -29,6 +29,7 @@ from service.matching import match
 from service.openapi import json_body, problems
 from service.profile import Profile
 from service.schemas import BatchResponse, MatchResponse
+from service.security_docs import secured
 
 router = APIRouter(prefix="/v1/match", tags=["matching"])
 
