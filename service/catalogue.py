@@ -2,10 +2,9 @@
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -25,7 +24,7 @@ from service.policy_files import (
     MeasureFile,
     NearMissRule,
 )
-from service.rules import ALL, COMPARE, Comparison, Node, Operator, comparisons_of, compile_tree
+from service.rules import ALL, Comparison, Node, Operator, comparisons_of, compile_tree
 from service.vocabulary import Vocabularies, read_vocabularies
 
 
@@ -44,8 +43,7 @@ class CompiledComparison:
     index: int
     comparison: Comparison
     field: str
-    compare: Callable[[Any, Any], bool]
-    value: Any
+    value: Any  # as compared: a frozenset for one_of / none_of
 
     @property
     def operator(self) -> Operator:
@@ -98,11 +96,6 @@ class Catalogue:
         object.__setattr__(
             self, "by_id", MappingProxyType({m.measure_id: m for m in self.measures})
         )
-
-    @cached_property
-    def fixed_comparisons(self) -> frozenset[int]:
-        """Indices of the comparisons on fields a firm cannot change."""
-        return frozenset(c.index for c in self.comparisons if c.bit & self.fixed_mask)
 
 
 def load_catalogue(policies_dir: Path) -> Catalogue:
@@ -161,9 +154,7 @@ def _compile(
             value = comparison.value
             if comparison.operator in (Operator.ONE_OF, Operator.NONE_OF):
                 value = frozenset(value)
-            table[key] = CompiledComparison(
-                len(table), comparison, comparison.field, COMPARE[comparison.operator], value
-            )
+            table[key] = CompiledComparison(len(table), comparison, comparison.field, value)
         return table[key]
 
     clause_order = list(clauses)

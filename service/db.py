@@ -1,13 +1,11 @@
-"""The database engine and the request-scoped session (commit or rollback in one place)."""
+"""The database engine: SQLite (WAL, foreign keys) by default, PostgreSQL when configured."""
 
-from collections.abc import Iterator
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
 
 from service.config import get_settings
 
@@ -33,17 +31,3 @@ def make_engine(url: str) -> Engine:
 def engine() -> Engine:
     """The process-wide engine for the configured database."""
     return make_engine(get_settings().database_url)
-
-
-def session() -> Iterator[Session]:
-    """A session for one request: committed when the route returns, rolled back if it raises."""
-    with Session(engine()) as s:
-        try:
-            yield s
-            s.commit()
-        except BaseException:
-            s.rollback()
-            raise
-
-
-SessionDep = Annotated[Session, Depends(session)]

@@ -13,7 +13,7 @@ reason: `reason()` makes the Reason of one comparison from them.
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol
 
-from service.rules import Operator
+from service.rules import EXPRESSION, Operator
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
 
@@ -49,17 +49,6 @@ class Reason(NamedTuple):
 
 Evaluate = Callable[[dict[str, Any]], tuple[int, int]]
 
-_EXPRESSION = {
-    Operator.IS: "v == {k}",
-    Operator.IS_NOT: "v != {k}",
-    Operator.ONE_OF: "v in {k}",
-    Operator.NONE_OF: "v not in {k}",
-    Operator.AT_LEAST: "v >= {k}",
-    Operator.AT_MOST: "v <= {k}",
-    Operator.MORE_THAN: "v > {k}",
-    Operator.LESS_THAN: "v < {k}",
-    Operator.STARTS_WITH: "v.startswith({k})",
-}
 NOTED_FIELDS = ("tier",)  # fields whose reasons carry the note facts_on() gives
 
 
@@ -86,7 +75,7 @@ def evaluator_source(comparisons: Sequence[Compiled]) -> str:
             i = c.index
             lines += [
                 "        try:",
-                f"            p = {_EXPRESSION[c.operator].format(k=f'k{i}')}",
+                f"            p = {EXPRESSION[c.operator].format(k=f'k{i}')}",
                 "        except (TypeError, AttributeError):  # a wrong type is a no",
                 "            p = False",
                 "        if p:",

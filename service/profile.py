@@ -22,7 +22,6 @@ Tier = Literal["none", "innovative", "municipal", "provincial", "little_giant"]
 RdInstitution = Literal["none", "municipal", "provincial", "national"]
 StandardsRole = Literal["none", "participant", "lead"]
 ListingStage = Literal["none", "planning", "tutoring", "filed", "listed"]
-ZJTX_TIERS: tuple[Tier, ...] = ("municipal", "provincial", "little_giant")
 
 
 def _valid_uscc(code: str) -> str:

@@ -7,7 +7,6 @@ first failure, and for a tree that fails we find the cheapest set of comparisons
 make it hold: that is what a near miss lists as unmet.
 """
 
-import operator as op
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any, NamedTuple
@@ -35,20 +34,21 @@ NUMBER_OPERATORS = frozenset(
 )
 
 
-def _starts_with(actual: str, prefixes: tuple[str, ...]) -> bool:
-    return actual.startswith(prefixes)
-
-
+# What each operator means, as a Python expression over the value `v` and the operand `k`: the
+# one definition, compiled inline by service/evaluator.py and into COMPARE here.
+EXPRESSION = {
+    Operator.IS: "v == {k}",
+    Operator.IS_NOT: "v != {k}",
+    Operator.ONE_OF: "v in {k}",
+    Operator.NONE_OF: "v not in {k}",
+    Operator.AT_LEAST: "v >= {k}",
+    Operator.AT_MOST: "v <= {k}",
+    Operator.MORE_THAN: "v > {k}",
+    Operator.LESS_THAN: "v < {k}",
+    Operator.STARTS_WITH: "v.startswith({k})",
+}
 COMPARE: dict[Operator, Callable[[Any, Any], bool]] = {
-    Operator.IS: op.eq,
-    Operator.IS_NOT: op.ne,
-    Operator.ONE_OF: lambda actual, allowed: actual in allowed,
-    Operator.NONE_OF: lambda actual, allowed: actual not in allowed,
-    Operator.AT_LEAST: op.ge,
-    Operator.AT_MOST: op.le,
-    Operator.MORE_THAN: op.gt,
-    Operator.LESS_THAN: op.lt,
-    Operator.STARTS_WITH: _starts_with,
+    op: eval(f"lambda v, k: {template.format(k='k')}") for op, template in EXPRESSION.items()
 }
 
 
