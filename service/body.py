@@ -26,10 +26,16 @@ async def json_bytes(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body may be at most {limit} bytes")
-    body = await request.body()
-    if len(body) > limit:
-        raise PayloadTooLarge(f"the body may be at most {limit} bytes")
-    return body
+    if declared and declared.isdigit():
+        return await request.body()
+    # no length declared (chunked): read no more than the limit
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def refused(

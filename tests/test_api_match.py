@@ -211,3 +211,28 @@ def test_an_expired_tier_is_explained_in_the_reason(client: TestClient, auth: To
     assert tier["actual"] == "none" and tier["passed"] is False
     assert tier["actual_note"] == "provincial recognition expired on 2025-03-31"
     assert tier["note"]  # the policy's own reason for the condition is kept beside it
+
+
+def test_a_chunked_body_over_the_limit_is_413(client: TestClient, auth: Token) -> None:
+    def chunks() -> Any:
+        yield b'{"county": "440703", "name": "'
+        for _ in range(40):
+            yield b"x" * 50_000
+        yield b'"}'
+
+    response = client.post(
+        "/v1/match", content=chunks(), headers=auth("match", **{"Content-Type": "application/json"})
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM
+
+
+def test_a_small_chunked_body_is_read(client: TestClient, auth: Token) -> None:
+    def chunks() -> Any:
+        yield b'{"county": '
+        yield b'"440703"}'
+
+    response = client.post(
+        "/v1/match", content=chunks(), headers=auth("match", **{"Content-Type": "application/json"})
+    )
+    assert response.status_code == 200
