@@ -13,13 +13,14 @@ from typing import Any
 import orjson
 
 from service.catalogue import Catalogue, Measure
-from service.decisions import MatchResult
-from service.evaluator import MISSING, NOTED_FIELDS
+from service.decisions import MatchResult, missing_fields
+from service.evaluator import MISSING, NOTED_FIELDS, TierNote
 from service.i18n import Language
-from service.presentation import condition_json, measure_head
+from service.presentation import condition_json, measure_head, tier_note_text
 
 _PASSED = {True: b',"passed":true', False: b',"passed":false', None: b',"passed":null'}
-REMEMBERED = 100_000  # reasons remembered per catalogue, before starting afresh
+REMEMBERED = 10_000  # reasons remembered per comparison, before starting afresh
+_FEW_VALUES = (str, bool, type(None), type(MISSING))
 
 
 Joiner = Callable[[list[bytes]], bytes]
@@ -65,33 +66,41 @@ class _Pieces:
             }
         return heads
 
-    def reason_texts(self, result: MatchResult) -> list[bytes]:
-        """Every comparison's reason as JSON, indexed like the catalogue's comparisons."""
+    def reason_texts(self, result: MatchResult, language: Language) -> list[bytes]:
+        """Every comparison's reason as JSON, indexed like the catalogue's comparisons.
+
+        Only texts whose value comes from a short list (codes, yes/no, unknown) are remembered:
+        amounts and counts are as many as there are firms.
+        """
         facts, note = result.facts, result.note
         holds, fails = result.outcome
         texts = []
         for index, bit, field, noted, remembered in self.plan:
             passed = True if holds & bit else False if fails & bit else None
             actual = facts.get(field, MISSING)
-            key = (passed, actual, note if noted else None)
-            text = remembered.get(key)
+            key = (passed, actual, note if noted else None, language)
+            text = remembered.get(key) if type(actual) in _FEW_VALUES else None
             if text is None:
                 text = self._reason_text(index, key)
-                if len(remembered) >= REMEMBERED:
-                    remembered.clear()
-                remembered[key] = text
+                if type(actual) in _FEW_VALUES:
+                    if len(remembered) >= REMEMBERED:
+                        remembered.clear()
+                    remembered[key] = text
             texts.append(text)
         return texts
 
-    def _reason_text(self, index: int, key: tuple[bool | None, Any, str | None]) -> bytes:
-        passed, actual, note = key
+    def _reason_text(
+        self, index: int, key: tuple[bool | None, Any, TierNote | None, Language]
+    ) -> bytes:
+        passed, actual, note, language = key
+        explained = tier_note_text(self.catalogue, note, language) if note else None
         return b"".join(
             (
                 self.conditions[index],
                 b',"actual":',
                 b"null" if actual is MISSING else orjson.dumps(actual),
                 _PASSED[passed],
-                b',"actual_note":' + orjson.dumps(note) if note else b"",
+                b',"actual_note":' + orjson.dumps(explained) if explained else b"",
                 b"}",
             )
         )
@@ -122,14 +131,23 @@ def match_body(result: MatchResult, county: str, language: Language) -> bytes:
     """The members of the answer object, without its braces (so a batch can add to them)."""
     pieces = _pieces_of(result.catalogue)
     heads = pieces.heads_for(county, language)
-    texts = pieces.reason_texts(result)
+    texts = pieces.reason_texts(result, language)
+    holds, fails = result.outcome
 
     def decision(measure: Measure, tail: bytes = b"]}") -> bytes:
         head, join = heads[measure.measure_id]
         return head + join(texts) + tail
 
-    def unmet(measure: Measure, mask: int) -> bytes:
-        return b'],"unmet":[' + pieces.unmet_joiner(measure, mask)(texts) + b"]}"
+    def unmet(measure: Measure, change: int) -> bytes:
+        # what is known and must change goes in `unmet`; what is not given, in `missing_fields`
+        known = change & (holds | fails)
+        text = b'],"unmet":[' + pieces.unmet_joiner(measure, known)(texts) + b"]"
+        unknown = change & ~(holds | fails)
+        if unknown:
+            text += b',"missing_fields":' + orjson.dumps(
+                missing_fields(measure, unknown, result.facts)
+            )
+        return text + b"}"
 
     matched = [
         head + join(texts) + b"]}"

@@ -146,7 +146,7 @@ def _compile(
     clauses: dict[str, Clause],
     specs: list[tuple[str, MeasureFile]],
 ) -> Catalogue:
-    table: dict[tuple[str, str, str, bool], CompiledComparison] = {}
+    table: dict[tuple[str, str, str, bool, str | None], CompiledComparison] = {}
 
     def compiled_of(comparison: Comparison) -> CompiledComparison:
         key = comparison.key()

@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any, Literal, NamedTuple
 
 from service.catalogue import Catalogue, Measure
-from service.evaluator import Reason, reason
+from service.evaluator import Reason, TierNote, reason
 from service.rules import Outcome, cheapest_change, open_questions, truth
 
 Status = Literal["matched", "near_miss", "undetermined", "not_matched"]
@@ -20,7 +20,7 @@ class Decision(NamedTuple):
     status: Status
     reasons: tuple[Reason, ...]  # every comparison of the measure, in reading order
     unmet: tuple[Reason, ...] = ()  # near miss: the least that would have to change
-    missing_fields: tuple[str, ...] = ()  # undetermined: what the profile must add
+    missing_fields: tuple[str, ...] = ()  # what the profile must add (undetermined, near miss)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,7 @@ class MatchResult:
     catalogue: Catalogue
     as_of: date
     facts: dict[str, Any]  # as the rules saw them on as_of
-    note: str | None  # what facts_on() said of them
+    note: TierNote | None  # what facts_on() said of them
     outcome: Outcome
     matched_measures: tuple[Measure, ...]
     near_measures: tuple[tuple[Measure, int], ...]  # with the bits of what stands in the way
@@ -62,10 +62,17 @@ class MatchResult:
 
     @property
     def near_misses(self) -> tuple[Decision, ...]:
-        """The measures it nearly qualifies for, with what stands in the way."""
+        """The measures it nearly qualifies for: what must change, and what is not yet given."""
+        holds, fails = self.outcome
         return tuple(
-            Decision(m, "near_miss", self.reasons(m), self.reasons(m, unmet))
-            for m, unmet in self.near_measures
+            Decision(
+                m,
+                "near_miss",
+                self.reasons(m),
+                self.reasons(m, change & (holds | fails)),
+                missing_fields(m, change & ~(holds | fails), self.facts),
+            )
+            for m, change in self.near_measures
         )
 
     @property

@@ -11,6 +11,7 @@ reason: `reason()` makes the Reason of one comparison from them.
 """
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any, NamedTuple, Protocol
 
 from service.rules import EXPRESSION, Operator
@@ -38,13 +39,20 @@ class Compiled(Protocol):
         """The comparison's operator."""
 
 
+class TierNote(NamedTuple):
+    """How the tier was read: expired on a day, or (expired_on None) its validity not given."""
+
+    tier: str
+    expired_on: date | None
+
+
 class Reason(NamedTuple):
     """One comparison as it came out for a profile."""
 
     comparison: Any  # CompiledComparison
     passed: bool | None
     actual: Any  # MISSING when the profile leaves the field out
-    note: str | None
+    note: TierNote | None  # how the value was read, where that is not plain
 
 
 Evaluate = Callable[[dict[str, Any]], tuple[int, int]]
@@ -53,7 +61,7 @@ NOTED_FIELDS = ("tier",)  # fields whose reasons carry the note facts_on() gives
 
 
 def reason(
-    comparison: Any, holds: int, fails: int, facts: dict[str, Any], note: str | None
+    comparison: Any, holds: int, fails: int, facts: dict[str, Any], note: TierNote | None
 ) -> Reason:
     """The Reason of one comparison, from the evaluator's masks and the facts it read."""
     bit = comparison.bit

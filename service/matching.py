@@ -6,30 +6,57 @@ from typing import Any
 from service.catalogue import Catalogue
 from service.decider import Decide, build_decider
 from service.decisions import Decision, MatchResult, Status
-from service.evaluator import MISSING, Reason
+from service.evaluator import MISSING, Reason, TierNote
 from service.rules import Outcome
 
-__all__ = ["MISSING", "Decision", "MatchResult", "Reason", "Status", "decide", "facts_on", "match"]
+__all__ = [
+    "MISSING",
+    "Decision",
+    "MatchResult",
+    "Reason",
+    "Status",
+    "TierNote",
+    "decide",
+    "facts_on",
+    "match",
+    "outcome_of",
+]
 
 _deciders: dict[tuple[str, date], Decide] = {}
 _by_measures: dict[tuple[str, tuple[str, ...]], Decide] = {}
 
 
-def facts_on(facts: dict[str, Any], as_of: date) -> tuple[dict[str, Any], str | None]:
+def facts_on(facts: dict[str, Any], as_of: date) -> tuple[dict[str, Any], TierNote | None]:
     """The facts as the rules see them on `as_of`, and a note where they differ from the profile.
 
-    A recognised tier counts only while valid: expired, it is `none`; with its validity not
-    given at all, it is unknown.
+    A recognised tier counts only while valid: expired, it is `none`. With its validity not
+    given, it may or may not count; outcome_of() reads it both ways.
     """
     tier = facts.get("tier")
     if tier is None or tier == "none":
         return facts, None
     if "tier_valid_until" not in facts:
-        return {k: v for k, v in facts.items() if k != "tier"}, None
+        return facts, TierNote(tier, None)
     until = facts["tier_valid_until"]
     if until is not None and until < as_of:
-        return {**facts, "tier": "none"}, f"{tier} recognition expired on {until.isoformat()}"
+        return {**facts, "tier": "none"}, TierNote(tier, until)
     return facts, None
+
+
+def outcome_of(
+    catalogue: Catalogue, facts: dict[str, Any], as_of: date
+) -> tuple[dict[str, Any], TierNote | None, Outcome]:
+    """The facts as read on `as_of`, the note on them, and how every comparison came out.
+
+    A tier given without its validity is read both as given and as `none`: a comparison on it
+    is known where both readings agree, unknown (its validity missing) where they differ.
+    """
+    seen, note = facts_on(facts, as_of)
+    holds, fails = catalogue.evaluate(seen)
+    if note is not None and note.expired_on is None:
+        other_holds, other_fails = catalogue.evaluate({**seen, "tier": "none"})
+        holds, fails = holds & other_holds, fails & other_fails
+    return seen, note, Outcome(holds, fails)
 
 
 def decider(catalogue: Catalogue, day: date) -> Decide:
@@ -51,18 +78,10 @@ def decider(catalogue: Catalogue, day: date) -> Decide:
 
 def match(*, catalogue: Catalogue, facts: dict[str, Any], as_of: date) -> MatchResult:
     """Decide every measure in force on `as_of` for a profile's facts."""
-    seen, note = facts_on(facts, as_of)
-    holds, fails = catalogue.evaluate(seen)
-    matched, near, unknown = decider(catalogue, as_of)(holds, fails, facts)
+    seen, note, outcome = outcome_of(catalogue, facts, as_of)
+    matched, near, unknown = decider(catalogue, as_of)(outcome.holds, outcome.fails, facts)
     return MatchResult(
-        catalogue,
-        as_of,
-        seen,
-        note,
-        Outcome(holds, fails),
-        tuple(matched),
-        tuple(near),
-        tuple(unknown),
+        catalogue, as_of, seen, note, outcome, tuple(matched), tuple(near), tuple(unknown)
     )
 
 

@@ -3,6 +3,7 @@
 from typing import Any
 
 from service.catalogue import Catalogue, CompiledComparison, Measure
+from service.evaluator import TierNote
 from service.i18n import Language
 from service.policy_files import Department
 
@@ -70,3 +71,28 @@ def condition_json(catalogue: Catalogue, test: CompiledComparison) -> dict[str, 
             static["note"] = t.note
         _expected[key] = static
     return static
+
+
+_TIER_NOTES = {
+    "zh-Hans": (
+        "{tier}认定已于{day}到期，不再计入",
+        "未提供{tier}认定的有效期（tier_valid_until）",
+    ),
+    "zh-Hant": (
+        "{tier}認定已於{day}到期，不再計入",
+        "未提供{tier}認定的有效期（tier_valid_until）",
+    ),
+    "en": (
+        "{tier} recognition expired on {day} and no longer counts",
+        "the validity of the {tier} recognition (tier_valid_until) is not given",
+    ),
+}
+
+
+def tier_note_text(catalogue: Catalogue, note: TierNote, language: Language) -> str:
+    """How the tier was read, in words: expired, or its validity not given."""
+    tier = next(t for t in catalogue.vocabularies.tiers if t.code == note.tier).name(language)
+    expired, undated = _TIER_NOTES[language]
+    if note.expired_on is None:
+        return undated.format(tier=tier)
+    return expired.format(tier=tier, day=note.expired_on.isoformat())

@@ -93,9 +93,10 @@ class Comparison(BaseModel):
             raise ValueError(f"`{self.operator}` needs a number, got {self.value!r}")
         return self
 
-    def key(self) -> tuple[str, str, str, bool]:
-        """Identity of the comparison, shared by every measure that makes it."""
-        return (self.field, self.operator.value, repr(self.value), self.fixed)
+    def key(self) -> tuple[str, str, str, bool, str | None]:
+        """Identity of the comparison, shared by every measure that makes it (note included:
+        each measure's reasons must carry its own words)."""
+        return (self.field, self.operator.value, repr(self.value), self.fixed, self.note)
 
 
 class AllOf(BaseModel):

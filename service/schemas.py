@@ -52,6 +52,9 @@ class NearMiss(MeasureResult):
     """Not yet eligible; `unmet` is the least that would have to change."""
 
     unmet: list[ReasonOut]
+    missing_fields: list[str] | None = Field(
+        None, description="fields on the way to eligibility that the profile does not give yet"
+    )
 
 
 class Undetermined(MeasureResult):

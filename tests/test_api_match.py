@@ -209,7 +209,7 @@ def test_an_expired_tier_is_explained_in_the_reason(client: TestClient, auth: To
     loan = next(m for m in body["near_misses"] if m["measure_id"] == "loan-interest-subsidy")
     tier = loan["unmet"][0]
     assert tier["actual"] == "none" and tier["passed"] is False
-    assert tier["actual_note"] == "provincial recognition expired on 2025-03-31"
+    assert tier["actual_note"] == "省级专精特新中小企业认定已于2025-03-31到期，不再计入"
     assert tier["note"]  # the policy's own reason for the condition is kept beside it
 
 
@@ -236,3 +236,28 @@ def test_a_small_chunked_body_is_read(client: TestClient, auth: Token) -> None:
         "/v1/match", content=chunks(), headers=auth("match", **{"Content-Type": "application/json"})
     )
     assert response.status_code == 200
+
+
+def test_actual_notes_follow_the_language(client: TestClient, auth: Token) -> None:
+    profile = {"county": "440705", "tier": "provincial", "has_bank_loan": True}
+    response = client.post(
+        "/v1/match",
+        json=profile,
+        params={"as_of": "2025-06-01"},
+        headers=auth("match", **{"Accept-Language": "en"}),
+    )
+    loan = next(
+        m for m in response.json()["undetermined"] if m["measure_id"] == "loan-interest-subsidy"
+    )
+    assert loan["missing_fields"] == ["tier_valid_until"]
+    assert loan["reasons"][0]["actual_note"] == (
+        "the validity of the provincial specialised SME recognition (tier_valid_until) is not given"
+    )
+
+
+def test_near_misses_name_missing_fields_apart_from_unmet(client: TestClient, auth: Token) -> None:
+    profile = {"county": "440705", "tier": "innovative", "tier_valid_until": "2026-12-31"}
+    body = _match(client, auth, profile, as_of="2025-06-01").json()
+    loan = next(m for m in body["near_misses"] if m["measure_id"] == "loan-interest-subsidy")
+    assert [r["field"] for r in loan["unmet"]] == ["tier"]
+    assert loan["missing_fields"] == ["has_bank_loan"]

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from service.catalogue import Catalogue, load_catalogue
 from service.config import PROJECT_ROOT
-from service.matching import Decision, MatchResult, facts_on, match
+from service.matching import Decision, MatchResult, TierNote, facts_on, match, outcome_of
 from service.profile import Profile
-from service.rules import Outcome, cheapest_change, truth
+from service.rules import cheapest_change, truth
 
 POLICIES = PROJECT_ROOT / "policies"
 REAL = load_catalogue(POLICIES)
@@ -67,7 +67,7 @@ def test_an_expired_tier_counts_as_none_and_says_so() -> None:
     )
     assert decision is not None and decision.status == "near_miss"
     tier = decision.unmet[0]
-    assert tier.actual == "none" and tier.note == "little_giant recognition expired on 2025-05-31"
+    assert tier.actual == "none" and tier.note == TierNote("little_giant", date(2025, 5, 31))
 
 
 def test_a_tier_valid_through_the_day_still_counts() -> None:
@@ -78,10 +78,26 @@ def test_a_tier_valid_through_the_day_still_counts() -> None:
     assert decision is not None and decision.status == "matched"
 
 
-def test_a_tier_without_its_validity_is_undetermined() -> None:
+def test_a_tier_without_its_validity_is_undetermined_where_validity_decides() -> None:
     decision = _find(_run(REAL, {"tier": "provincial", "has_bank_loan": True}), LOAN)
     assert decision is not None and decision.status == "undetermined"
     assert decision.missing_fields == ("tier_valid_until",)
+    assert decision.reasons[0].note == TierNote("provincial", None)
+
+
+def test_a_tier_without_its_validity_decides_where_either_reading_agrees() -> None:
+    # municipal falls short of the loan subsidy whether or not it is still valid
+    decision = _find(_run(REAL, {"tier": "municipal", "has_bank_loan": True}), LOAN)
+    assert decision is not None and decision.status == "near_miss"
+    assert [r.comparison.field for r in decision.unmet] == ["tier"]
+
+
+def test_a_near_miss_keeps_apart_what_fails_and_what_is_not_given() -> None:
+    # innovative fails the tier; the loan is not given: one to change, one to tell
+    decision = _find(_run(REAL, {"tier": "innovative", "tier_valid_until": None}), LOAN)
+    assert decision is not None and decision.status == "near_miss"
+    assert [r.comparison.field for r in decision.unmet] == ["tier"]
+    assert decision.missing_fields == ("has_bank_loan",)
 
 
 def test_a_missing_field_makes_undetermined_only_when_it_decides() -> None:
@@ -262,8 +278,9 @@ def test_fast_path_agrees_with_folding_the_tree(profile: dict[str, Any], day: da
     result = _run(
         REAL, {k: v.isoformat() if isinstance(v, date) else v for k, v in profile.items()}, day
     )
-    seen, _ = facts_on(Profile.model_validate({"county": "440703", **profile}).facts(), day)
-    outcome = Outcome(*REAL.evaluate(seen))
+    _, _, outcome = outcome_of(
+        REAL, Profile.model_validate({"county": "440703", **profile}).facts(), day
+    )
     for measure in REAL.measures:
         decision = _find(result, measure.measure_id)
         verdict = truth(measure.tree, outcome) if measure.in_force(day) else False
@@ -276,6 +293,7 @@ def test_fast_path_agrees_with_folding_the_tree(profile: dict[str, Any], day: da
             assert decision is not None and decision.status == "undetermined"
         elif cost <= REAL.near_miss.max_unmet:
             assert decision is not None and decision.status == "near_miss"
-            assert {r.comparison.index for r in decision.unmet} == set(chosen)
+            unmet = {r.comparison.index for r in decision.unmet}
+            assert unmet == {i for i in chosen if outcome.of(i) is not None}
         else:
             assert decision is None
