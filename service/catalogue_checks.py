@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from service.plan_text import clause_texts
 from service.policy_files import DEFAULT_CASE_COUNTY, Clause, MeasureFile
 from service.profile import FieldSpec, Profile, field_specs
 from service.rules import NUMBER_OPERATORS, Comparison, Operator, comparisons_of
@@ -25,9 +26,12 @@ def check_measure(
         problems.append(f"kind: {spec.kind!r} is not in vocabularies.yaml kinds")
     if spec.valid_from > spec.valid_until:
         problems.append("valid_until: comes before valid_from")
+    own_text = clause_texts(plan_text).get(spec.clause, "")
     for i, quote in enumerate(spec.source.quote):
         if quote.strip() not in plan_text:
             problems.append(f"source.quote.{i}: not found verbatim in the plan: {quote[:40]!r}…")
+        elif quote.strip() not in own_text:
+            problems.append(f"source.quote.{i}: in the plan, but not in clause {spec.clause}")
     specs = field_specs(vocab)
     for i, test in enumerate(comparisons_of(spec.eligibility)):
         problem = comparison_problem(test, specs)

@@ -12,6 +12,7 @@ from service.catalogue import CatalogueError, load_catalogue
 from service.cli import main as cli
 from service.config import PROJECT_ROOT
 from service.policy_cases import load_checked_catalogue
+from service.rules import comparisons_of
 
 POLICIES = PROJECT_ROOT / "policies"
 CONTRACT_KINDS = {
@@ -156,3 +157,20 @@ def test_check_command_fails_naming_file_and_case(
     assert cli(["check", "--policies", str(policies)]) == 1
     err = capsys.readouterr().err
     assert "loan-interest-subsidy.yaml: case 'municipal firm with a loan'" in err
+
+
+def test_a_quote_from_another_clause_is_refused(policies: Path) -> None:
+    land = "開通對專精特新中小企業用地審批服務綠色通道"
+    _edit(
+        policies / "measures/loan-interest-subsidy.yaml",
+        lambda d: d["source"]["quote"].append(land),
+    )
+    assert "source.quote.2: in the plan, but not in clause 二(二)5" in _problems(policies)
+
+
+def test_each_measure_keeps_its_own_condition_notes() -> None:
+    catalogue = load_catalogue(POLICIES)
+    for measure in catalogue.measures:
+        written = [c.note for c in comparisons_of(measure.spec.eligibility)]
+        served = [c.comparison.note for c in measure.comparison_objects]
+        assert served == written, measure.measure_id

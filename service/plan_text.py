@@ -1,0 +1,27 @@
+"""The plan's text cut into the clauses of section 二, so that quotes can be checked in place."""
+
+import re
+from functools import lru_cache
+
+_PART = re.compile(r"^\((一|二|三)\)", re.MULTILINE)
+_ITEM = re.compile(r"^([1-9])\.", re.MULTILINE)
+
+
+@lru_cache(maxsize=4)
+def clause_texts(plan: str) -> dict[str, str]:
+    """Each clause of section 二 (`二(一)`, `二(二)1` …) and its text, lines as in the plan."""
+    start, end = plan.find("二、主要任務"), plan.find("三、組織保障")
+    if start < 0 or end < start:
+        return {}
+    section = plan[start:end]
+    heads = list(_PART.finditer(section))
+    clauses: dict[str, str] = {}
+    for i, head in enumerate(heads):
+        part = section[head.start() : heads[i + 1].start() if i + 1 < len(heads) else None]
+        items = list(_ITEM.finditer(part))
+        if not items:
+            clauses[f"二({head.group(1)})"] = part
+        for j, item in enumerate(items):
+            stop = items[j + 1].start() if j + 1 < len(items) else None
+            clauses[f"二({head.group(1)}){item.group(1)}"] = part[item.start() : stop]
+    return clauses
