@@ -28,7 +28,11 @@ async def json_bytes(request: Request) -> bytes:
         raise PayloadTooLarge(f"the body may be at most {limit} bytes")
     if declared and declared.isdigit():
         return await request.body()
-    # no length declared (chunked): read no more than the limit
+    return await read_at_most(request, limit)
+
+
+async def read_at_most(request: Request, limit: int) -> bytes:
+    """A body sent without a declared length (chunked), read no further than `limit`."""
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)

@@ -1,5 +1,6 @@
 """Dependencies that let route signatures read as domain words."""
 
+import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated
 
@@ -9,6 +10,7 @@ from service.catalogue import Catalogue
 from service.errors import Unprocessable
 from service.i18n import Language, negotiate_language
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")  # no daylight saving since 1991
 
 
@@ -39,6 +41,8 @@ def as_of_param(request: Request) -> date:
     if not raw:
         return today()
     try:
+        if not _ISO_DAY.fullmatch(raw):
+            raise ValueError(raw)
         return date.fromisoformat(raw)
     except ValueError:
         raise Unprocessable(

@@ -261,3 +261,16 @@ def test_near_misses_name_missing_fields_apart_from_unmet(client: TestClient, au
     loan = next(m for m in body["near_misses"] if m["measure_id"] == "loan-interest-subsidy")
     assert [r["field"] for r in loan["unmet"]] == ["tier"]
     assert loan["missing_fields"] == ["has_bank_loan"]
+
+
+def test_as_of_must_be_written_yyyy_mm_dd(client: TestClient, auth: Token) -> None:
+    for day in ("20250601", "2025W011", "2025-6-1", "2025-02-30"):
+        response = _match(client, auth, {"county": "440703"}, as_of=day)
+        assert response.status_code == 422, day
+        assert response.json()["errors"][0]["field"] == "as_of"
+
+
+def test_answers_vary_by_language(client: TestClient, auth: Token) -> None:
+    response = _match(client, auth, {"county": "440703"})
+    assert response.headers["vary"] == "Accept-Language"
+    assert client.get("/v1/measures").headers["vary"] == "Accept-Language"

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from service.auth import check_settings, issue_token
+from service.body import read_at_most
 from service.clients import Scope, TokenClient, authenticate_client
 from service.config import Settings, current_settings, get_settings
 from service.errors import PROBLEM_BASE, PROBLEM_JSON, NotFound
@@ -74,13 +75,15 @@ class OAuthError(Exception):
         return Response(orjson.dumps(body), self.status, headers, media_type=PROBLEM_JSON)
 
 
+FORM_LIMIT = 8192  # a client-credentials form is a few hundred bytes
+
+
 async def _form(request: Request) -> dict[str, str]:
     if request.headers.get("content-type", "").partition(";")[0].strip().lower() != FORM:
         raise OAuthError("invalid_request", f"the body must be {FORM}")
     try:
-        fields = parse_qs(
-            (await request.body()).decode(), keep_blank_values=True, max_num_fields=16
-        )
+        body = await read_at_most(request, FORM_LIMIT)
+        fields = parse_qs(body.decode(), keep_blank_values=True, max_num_fields=16)
     except ValueError as e:  # also UnicodeDecodeError
         raise OAuthError("invalid_request", "the body is not a readable form") from e
     repeated = sorted(name for name, values in fields.items() if len(values) > 1)

@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from service.deps import CatalogueDep, LanguageDep
@@ -24,6 +24,7 @@ def _json(payload: Any, version: str, language: str) -> Response:
             "X-Catalogue-Version": version,
             "Content-Language": language,
             "Cache-Control": "public, max-age=60",
+            "Vary": "Accept-Language",
         },
     )
 
@@ -40,13 +41,19 @@ async def list_measures(
     kind: Annotated[list[str] | None, Query(examples=["loan_interest_subsidy"])] = None,
     clause: Annotated[list[str] | None, Query(examples=["二(二)5"])] = None,
     department: Annotated[
-        str | None, Query(description="a unit's code; matches any unit of the clause")
+        str | None,
+        Query(
+            description="a unit's code; matches any unit of the clause",
+            examples=["natural_resources"],
+        ),
     ] = None,
     in_force_on: Annotated[
-        date | None, Query(description="only measures in force that day")
+        date | None,
+        Query(description="only measures in force that day", examples=["2025-06-01"]),
     ] = None,
     finance: Annotated[
-        bool | None, Query(description="only finance measures (or only others)")
+        bool | None,
+        Query(description="only finance measures (or only others)", examples=[True]),
     ] = None,
 ) -> Response:
     """Measures that pass every filter given, in the plan's order."""
@@ -69,7 +76,11 @@ async def list_measures(
     response_model=MeasureOut,
     responses=problems(404),
 )
-async def get_measure(measure_id: str, catalogue: CatalogueDep, language: LanguageDep) -> Response:
+async def get_measure(
+    measure_id: Annotated[str, Path(examples=["loan-interest-subsidy"])],
+    catalogue: CatalogueDep,
+    language: LanguageDep,
+) -> Response:
     """A measure in full: clause, units, the quoted sentence and the conditions."""
     measure = catalogue.by_id.get(measure_id)
     if measure is None:

@@ -57,7 +57,11 @@ def _json(body: bytes, catalogue_version: str, language: str) -> Response:
     return Response(
         body,
         media_type="application/json",
-        headers={"X-Catalogue-Version": catalogue_version, "Content-Language": language},
+        headers={
+            "X-Catalogue-Version": catalogue_version,
+            "Content-Language": language,
+            "Vary": "Accept-Language",
+        },
     )
 
 
