@@ -41,10 +41,11 @@ class _Pieces:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.heads: dict[tuple[str, Language], dict[str, tuple[bytes, Joiner]]] = {}
-        # per comparison: its reason texts by (passed, actual, note)
-        self.plan: list[tuple[int, int, str, bool, dict[Any, bytes]]] = [
-            (c.index, c.bit, c.field, c.field in NOTED_FIELDS, {}) for c in catalogue.comparisons
-        ]
+        # per comparison: its reason texts by the value read
+        by_field: dict[str, list[tuple[int, int, dict[Any, bytes]]]] = {}
+        for c in catalogue.comparisons:
+            by_field.setdefault(c.field, []).append((c.index, c.bit, {}))
+        self.plan = [(f, f in NOTED_FIELDS, group) for f, group in by_field.items()]
         self.unmet: dict[tuple[str, int], Joiner] = {}
         self.conditions = [
             orjson.dumps(condition_json(catalogue, c))[:-1] for c in catalogue.comparisons
@@ -69,30 +70,40 @@ class _Pieces:
     def reason_texts(self, result: MatchResult, language: Language) -> list[bytes]:
         """Every comparison's reason as JSON, indexed like the catalogue's comparisons.
 
-        Only texts whose value comes from a short list (codes, yes/no, unknown) are remembered:
-        amounts and counts are as many as there are firms.
+        A reason is remembered by the value read (with the note and language where a note
+        applies): on the facts as read, the value decides whether the comparison passed. Only
+        values from a short list (codes, yes/no, unknown, small counts) are remembered: amounts
+        are nearly as many as there are firms.
         """
         facts, note = result.facts, result.note
         holds, fails = result.outcome
-        texts = []
-        for index, bit, field, noted, remembered in self.plan:
-            passed = True if holds & bit else False if fails & bit else None
+        texts: list[bytes] = [b""] * len(self.conditions)
+        for field, noted, comparisons in self.plan:
             actual = facts.get(field, MISSING)
-            key = (passed, actual, note if noted else None, language)
-            text = remembered.get(key) if type(actual) in _FEW_VALUES else None
-            if text is None:
-                text = self._reason_text(index, key)
-                if type(actual) in _FEW_VALUES:
-                    if len(remembered) >= REMEMBERED:
-                        remembered.clear()
-                    remembered[key] = text
-            texts.append(text)
+            key = (actual, note, language) if noted and note else actual
+            few = type(actual) in _FEW_VALUES or (type(actual) is int and -1000 < actual < 1000)
+            for index, bit, remembered in comparisons:
+                text = remembered.get(key) if few else None
+                if text is None:
+                    passed = True if holds & bit else False if fails & bit else None
+                    text = self._reason_text(
+                        index, passed, actual, note if noted else None, language
+                    )
+                    if few:
+                        if len(remembered) >= REMEMBERED:
+                            remembered.clear()
+                        remembered[key] = text
+                texts[index] = text
         return texts
 
     def _reason_text(
-        self, index: int, key: tuple[bool | None, Any, TierNote | None, Language]
+        self,
+        index: int,
+        passed: bool | None,
+        actual: Any,
+        note: TierNote | None,
+        language: Language,
     ) -> bytes:
-        passed, actual, note, language = key
         explained = tier_note_text(self.catalogue, note, language) if note else None
         return b"".join(
             (
