@@ -5,12 +5,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from service.catalogue import CatalogueError
 from service.config import Settings, get_settings
 from service.errors import install_error_handlers
 from service.limits import BodySizeLimit
 from service.openapi import install_openapi, serve_directly
 from service.policy_cases import load_checked_catalogue
 from service.routes import auth, catalogue, health, match
+from service.vocabulary import vocabularies
 
 DESCRIPTION = """
 Which support measures of Jiangmen's plan for doubling its 专精特新 SMEs
@@ -29,7 +31,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.catalogue = load_checked_catalogue(settings.policies_dir)
+        catalogue = load_checked_catalogue(settings.policies_dir)
+        if catalogue.vocabularies != vocabularies():
+            # the profile's schema (counties, clusters, sub-industries) was built at import
+            raise CatalogueError(
+                [
+                    f"{settings.policies_dir / 'vocabularies.yaml'}: differs from the vocabularies "
+                    "the profile schema was built from; start the service with this policies folder"
+                ]
+            )
+        app.state.catalogue = catalogue
         yield
 
     app = FastAPI(

@@ -42,3 +42,17 @@ def test_only_auth_imports_jose() -> None:
         or "import jose" in path.read_text(encoding="utf-8")
     ]
     assert importers == ["auth.py"]
+
+
+def test_vocabularies_other_than_the_profile_schema_stop_the_start(tmp_path: Path) -> None:
+    policies = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", policies)
+    path = policies / "vocabularies.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("en: Enping City,", "en: Enping,"),
+        encoding="utf-8",
+    )
+    settings = Settings(environment="test", jwt_secret=SecretStr("x" * 32), policies_dir=policies)
+    with pytest.raises(CatalogueError) as caught, TestClient(create_app(settings)):
+        pass
+    assert "differs from the vocabularies" in caught.value.problems[0]
