@@ -15,7 +15,7 @@ import orjson
 from service.catalogue import Catalogue, Measure
 from service.decisions import MatchResult, missing_fields
 from service.evaluator import MISSING, NOTED_FIELDS, TierNote
-from service.i18n import Language
+from service.i18n import LANGUAGES, Language
 from service.presentation import condition_json, measure_head, tier_note_text
 
 _PASSED = {True: b',"passed":true', False: b',"passed":false', None: b',"passed":null'}
@@ -47,9 +47,13 @@ class _Pieces:
             by_field.setdefault(c.field, []).append((c.index, c.bit, {}))
         self.plan = [(f, f in NOTED_FIELDS, group) for f, group in by_field.items()]
         self.unmet: dict[tuple[str, int], Joiner] = {}
-        self.conditions = [
-            orjson.dumps(condition_json(catalogue, c))[:-1] for c in catalogue.comparisons
-        ]
+        self.conditions = {
+            language: [
+                orjson.dumps(condition_json(catalogue, c, language))[:-1]
+                for c in catalogue.comparisons
+            ]
+            for language in LANGUAGES
+        }
 
     def heads_for(self, county: str, language: Language) -> dict[str, tuple[bytes, Joiner]]:
         """Each measure's JSON up to its reasons, for firms of `county`, and its joiner."""
@@ -70,17 +74,17 @@ class _Pieces:
     def reason_texts(self, result: MatchResult, language: Language) -> list[bytes]:
         """Every comparison's reason as JSON, indexed like the catalogue's comparisons.
 
-        A reason is remembered by the value read (with the note and language where a note
+        A reason is remembered by the value read and the language (and the note, where one
         applies): on the facts as read, the value decides whether the comparison passed. Only
         values from a short list (codes, yes/no, unknown, small counts) are remembered: amounts
         are nearly as many as there are firms.
         """
         facts, note = result.facts, result.note
         holds, fails = result.outcome
-        texts: list[bytes] = [b""] * len(self.conditions)
+        texts: list[bytes] = [b""] * len(self.catalogue.comparisons)
         for field, noted, comparisons in self.plan:
             actual = facts.get(field, MISSING)
-            key = (actual, note, language) if noted and note else actual
+            key = (actual, note, language) if noted and note else (actual, language)
             few = type(actual) in _FEW_VALUES or (type(actual) is int and -1000 < actual < 1000)
             for index, bit, remembered in comparisons:
                 text = remembered.get(key) if few else None
@@ -107,7 +111,7 @@ class _Pieces:
         explained = tier_note_text(self.catalogue, note, language) if note else None
         return b"".join(
             (
-                self.conditions[index],
+                self.conditions[language][index],
                 b',"actual":',
                 b"null" if actual is MISSING else orjson.dumps(actual),
                 _PASSED[passed],

@@ -25,7 +25,7 @@ from service.policy_files import (
     NearMissRule,
 )
 from service.rules import ALL, Comparison, Node, Operator, comparisons_of, compile_tree
-from service.vocabulary import Vocabularies, read_vocabularies
+from service.vocabulary import Names, Vocabularies, read_vocabularies
 
 
 class CatalogueError(Exception):
@@ -146,7 +146,7 @@ def _compile(
     clauses: dict[str, Clause],
     specs: list[tuple[str, MeasureFile]],
 ) -> Catalogue:
-    table: dict[tuple[str, str, str, bool, str | None], CompiledComparison] = {}
+    table: dict[tuple[str, str, str, bool, Names | None], CompiledComparison] = {}
 
     def compiled_of(comparison: Comparison) -> CompiledComparison:
         key = comparison.key()

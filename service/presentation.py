@@ -8,7 +8,7 @@ from service.i18n import Language
 from service.policy_files import Department
 
 _cache: dict[tuple[str, str, Language], dict[str, Any]] = {}
-_expected: dict[tuple[str, int], dict[str, Any]] = {}
+_expected: dict[tuple[str, int, Language], dict[str, Any]] = {}
 
 
 def department_json(department: Department, language: Language) -> dict[str, str]:
@@ -55,20 +55,23 @@ def measure_detail(catalogue: Catalogue, measure: Measure, language: Language) -
             "quote": list(spec.source.quote),
         },
         "eligibility": spec.eligibility.model_dump(mode="json", by_alias=True),
-        "conditions": [condition_json(catalogue, c) for c in measure.comparison_objects],
+        "conditions": [condition_json(catalogue, c, language) for c in measure.comparison_objects],
         "catalogue_version": catalogue.version,
     }
 
 
-def condition_json(catalogue: Catalogue, test: CompiledComparison) -> dict[str, Any]:
-    key = (catalogue.version, test.index)
+def condition_json(
+    catalogue: Catalogue, test: CompiledComparison, language: Language
+) -> dict[str, Any]:
+    """A condition as written: field, operator, expected value, and the plan's reason for it."""
+    key = (catalogue.version, test.index, language)
     static = _expected.get(key)
     if static is None:
         t = test.comparison
         value = list(t.value) if isinstance(t.value, tuple) else t.value
         static = {"field": t.field, "operator": t.operator.value, "expected": value}
         if t.note:
-            static["note"] = t.note
+            static["note"] = t.note.get(language)
         _expected[key] = static
     return static
 

@@ -13,6 +13,8 @@ from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from service.vocabulary import Names
+
 
 class Operator(StrEnum):
     """The named comparisons a test may make."""
@@ -60,7 +62,7 @@ class Comparison(BaseModel):
     field: str
     operator: Operator
     value: Any
-    note: str | None = None
+    note: Names | None = None  # why the plan sets it, in zh-Hans, zh-Hant and en
     # never offered as "what would change the answer": a firm is not advised to shrink or to
     # give up a recognition to become eligible
     fixed: bool = False
@@ -93,7 +95,7 @@ class Comparison(BaseModel):
             raise ValueError(f"`{self.operator}` needs a number, got {self.value!r}")
         return self
 
-    def key(self) -> tuple[str, str, str, bool, str | None]:
+    def key(self) -> tuple[str, str, str, bool, Names | None]:
         """Identity of the comparison, shared by every measure that makes it (note included:
         each measure's reasons must carry its own words)."""
         return (self.field, self.operator.value, repr(self.value), self.fixed, self.note)

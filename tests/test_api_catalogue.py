@@ -99,3 +99,15 @@ def test_cluster_enum_comes_from_the_vocabulary(client: TestClient) -> None:
     cluster = schema["properties"]["cluster"]
     enum = next(s["enum"] for s in cluster["anyOf"] if "enum" in s)
     assert "laser_additive" in enum and len(enum) == 8
+
+
+def test_condition_notes_follow_the_language(client: TestClient) -> None:
+    def note(language: str) -> str:
+        body = client.get(
+            "/v1/measures/loan-interest-subsidy", headers={"Accept-Language": language}
+        ).json()
+        return str(body["conditions"][0]["note"])
+
+    assert "2023" in note("zh-Hans") and "省级" in note("zh-Hans")
+    assert "省級" in note("zh-Hant")
+    assert note("en").startswith("the city's 2023 round")

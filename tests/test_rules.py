@@ -64,13 +64,17 @@ def test_every_operator_has_one_implementation() -> None:
 
 
 def test_a_test_is_written_with_its_operator_as_key() -> None:
-    test = parse({"field": "tier", "one_of": ["provincial", "little_giant"], "note": "why"})
+    note = {"zh-Hans": "为何", "zh-Hant": "為何", "en": "why"}
+    test = parse({"field": "tier", "one_of": ["provincial", "little_giant"], "note": note})
     assert isinstance(test, Comparison)
-    assert (test.field, test.operator, test.value, test.note) == (
+    assert test.note is not None and (test.note.get("en"), test.note.get("zh-Hant")) == (
+        "why",
+        "為何",
+    )
+    assert (test.field, test.operator, test.value) == (
         "tier",
         Operator.ONE_OF,
         ("provincial", "little_giant"),
-        "why",
     )
 
 
