@@ -41,11 +41,6 @@ class MatchResult:
     near_measures: tuple[tuple[Measure, int], ...]  # with the bits of what stands in the way
     undetermined_measures: tuple[tuple[Measure, tuple[str, ...]], ...]  # with missing fields
 
-    @property
-    def catalogue_version(self) -> str:
-        """The version of the catalogue that decided."""
-        return self.catalogue.version
-
     def reasons(self, measure: Measure, mask: int | None = None) -> tuple[Reason, ...]:
         """The reasons of a measure's comparisons (only those with bits in `mask`, if given)."""
         holds, fails = self.outcome

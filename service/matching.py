@@ -5,22 +5,11 @@ from typing import Any
 
 from service.catalogue import Catalogue
 from service.decider import Decide, build_decider
-from service.decisions import Decision, MatchResult, Status
-from service.evaluator import MISSING, Reason, TierNote
+from service.decisions import Decision, MatchResult
+from service.evaluator import TierNote
 from service.rules import Outcome
 
-__all__ = [
-    "MISSING",
-    "Decision",
-    "MatchResult",
-    "Reason",
-    "Status",
-    "TierNote",
-    "decide",
-    "facts_on",
-    "match",
-    "outcome_of",
-]
+__all__ = ["Decision", "MatchResult", "TierNote", "facts_on", "match", "outcome_of"]
 
 _deciders: dict[tuple[str, date], Decide] = {}
 _by_measures: dict[tuple[str, tuple[str, ...]], Decide] = {}
@@ -83,15 +72,3 @@ def match(*, catalogue: Catalogue, facts: dict[str, Any], as_of: date) -> MatchR
     return MatchResult(
         catalogue, as_of, seen, note, outcome, tuple(matched), tuple(near), tuple(unknown)
     )
-
-
-def decide(*, catalogue: Catalogue, facts: dict[str, Any], measure_id: str, as_of: date) -> Status:
-    """The status of one measure for a profile (not_matched when not reported at all)."""
-    result = match(catalogue=catalogue, facts=facts, as_of=as_of)
-    if any(m.measure_id == measure_id for m in result.matched_measures):
-        return "matched"
-    if any(m.measure_id == measure_id for m, _ in result.near_measures):
-        return "near_miss"
-    if any(m.measure_id == measure_id for m, _ in result.undetermined_measures):
-        return "undetermined"
-    return "not_matched"

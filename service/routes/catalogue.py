@@ -9,24 +9,17 @@ from fastapi.responses import Response
 
 from service.deps import CatalogueDep, LanguageDep
 from service.errors import NotFound
+from service.i18n import Language
 from service.openapi import problems
 from service.presentation import measure_detail
+from service.responses import catalogue_answer
 from service.schemas import DepartmentList, MeasureList, MeasureOut
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
 
 
-def _json(payload: Any, version: str, language: str) -> Response:
-    return Response(
-        orjson.dumps(payload),
-        media_type="application/json",
-        headers={
-            "X-Catalogue-Version": version,
-            "Content-Language": language,
-            "Cache-Control": "public, max-age=60",
-            "Vary": "Accept-Language",
-        },
-    )
+def _json(payload: Any, version: str, language: Language) -> Response:
+    return catalogue_answer(orjson.dumps(payload), version, language, max_age=60)
 
 
 @router.get(

@@ -28,6 +28,7 @@ from service.i18n import Language, negotiate_language
 from service.matching import match
 from service.openapi import json_body, problems
 from service.profile import Profile
+from service.responses import catalogue_answer
 from service.schemas import BatchResponse, MatchResponse
 from service.security_docs import secured
 
@@ -53,18 +54,6 @@ def _matching_inputs(request: Request) -> tuple[Catalogue, Language, date]:
     )
 
 
-def _json(body: bytes, catalogue_version: str, language: str) -> Response:
-    return Response(
-        body,
-        media_type="application/json",
-        headers={
-            "X-Catalogue-Version": catalogue_version,
-            "Content-Language": language,
-            "Vary": "Accept-Language",
-        },
-    )
-
-
 @router.post(
     "",
     summary="Match one enterprise profile against the plan",
@@ -77,7 +66,9 @@ async def match_profile(request: Request) -> Response:
     catalogue, language, as_of = _matching_inputs(request)
     profile = await profile_body(request)
     result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
-    return _json(match_answer(result, profile.county, language), catalogue.version, language)
+    return catalogue_answer(
+        match_answer(result, profile.county, language), catalogue.version, language
+    )
 
 
 @router.post(
@@ -139,4 +130,4 @@ async def match_batch(request: Request) -> Response:
             b"]}",
         )
     )
-    return _json(body, catalogue.version, language)
+    return catalogue_answer(body, catalogue.version, language)

@@ -1,0 +1,19 @@
+"""The JSON answers of the catalogue and matching routes, with the headers they share."""
+
+from fastapi.responses import Response
+
+from service.i18n import Language
+
+
+def catalogue_answer(
+    body: bytes, catalogue_version: str, language: Language, *, max_age: int | None = None
+) -> Response:
+    """A JSON answer drawn from a catalogue: its version, language, and (if given) cache life."""
+    headers = {
+        "X-Catalogue-Version": catalogue_version,
+        "Content-Language": language,
+        "Vary": "Accept-Language",
+    }
+    if max_age is not None:
+        headers["Cache-Control"] = f"public, max-age={max_age}"
+    return Response(body, media_type="application/json", headers=headers)
