@@ -184,6 +184,23 @@ def require(scope: str) -> Callable[..., Awaitable[Caller]]:
     return caller_with_scope
 
 
+def require_platform(scope: str) -> Callable[..., Awaitable[Caller]]:
+    """Like require(), and refuses banks: they see enterprises only through the bank query."""
+    scope = Scope(scope)
+
+    async def platform_caller(request: Request) -> Caller:
+        caller = authorize(request, scope)
+        if caller.is_bank:
+            raise Forbidden(
+                "banks may not read or write enterprise records; ask "
+                "GET /v1/measures/{measure_id}/eligible-enterprises for consenting firms"
+            )
+        return caller
+
+    platform_caller.required_scope = scope  # type: ignore[attr-defined]
+    return platform_caller
+
+
 def authorize(request: Request, scope: str) -> Caller:
     """The verified caller of a request; 401 without a valid token, 403 without `scope`."""
     caller = verify_token(bearer_token(request), app_settings(request))
@@ -199,11 +216,12 @@ def authorize(request: Request, scope: str) -> Caller:
 
 
 MatchCaller = Annotated[Caller, Depends(require(Scope.MATCH))]
-EnterprisesReader = Annotated[Caller, Depends(require(Scope.ENTERPRISES_READ))]
-EnterprisesWriter = Annotated[Caller, Depends(require(Scope.ENTERPRISES_WRITE))]
+EnterprisesReader = Annotated[Caller, Depends(require_platform(Scope.ENTERPRISES_READ))]
+EnterprisesWriter = Annotated[Caller, Depends(require_platform(Scope.ENTERPRISES_WRITE))]
 EligibilityReader = Annotated[Caller, Depends(require(Scope.ELIGIBILITY_READ))]
 PushCaller = Annotated[Caller, Depends(require(Scope.PUSH))]
 CatalogueAdmin = Annotated[Caller, Depends(require(Scope.CATALOGUE_ADMIN))]
+Auditor = Annotated[Caller, Depends(require(Scope.AUDIT_READ))]
 
 
 def _signing(settings: Settings) -> tuple[str, str]:

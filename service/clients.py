@@ -18,6 +18,7 @@ class Scope(StrEnum):
     ELIGIBILITY_READ = "eligibility:read"
     PUSH = "push"
     CATALOGUE_ADMIN = "catalogue:admin"
+    AUDIT_READ = "audit:read"  # ours, not the contract's: who was told what about whom
 
 
 class TokenClient(BaseModel):

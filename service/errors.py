@@ -6,6 +6,7 @@ ServiceError            the base: a status, a title and a detail
 ├── Forbidden           403  a token without the scope, or a caller outside its remit
 ├── NotFound            404  no such measure, enterprise or subscription
 ├── Conflict            409  the request contradicts what is stored
+├── PreconditionFailed  412  If-Match / If-None-Match do not hold for what is stored
 ├── PayloadTooLarge     413  a body over the configured limit
 ├── UnsupportedMedia    415  a body that is not JSON
 └── Unprocessable       422  a body that is JSON but not a valid document (fields named)
@@ -76,6 +77,12 @@ class Conflict(ServiceError):
     """The request contradicts stored state."""
 
     status, title, slug = 409, "Conflict", "conflict"
+
+
+class PreconditionFailed(ServiceError):
+    """A conditional write whose condition does not hold for the stored version."""
+
+    status, title, slug = 412, "Precondition failed", "precondition-failed"
 
 
 class PayloadTooLarge(ServiceError):

@@ -7,11 +7,12 @@ from fastapi import FastAPI
 
 from service.catalogue import CatalogueError
 from service.config import Settings, get_settings
+from service.db import make_engine
 from service.errors import install_error_handlers
 from service.limits import BodySizeLimit
 from service.openapi import install_openapi, serve_directly
 from service.policy_cases import load_checked_catalogue
-from service.routes import auth, catalogue, health, match
+from service.routes import auth, catalogue, enterprises, health, match
 from service.vocabulary import vocabularies
 
 DESCRIPTION = """
@@ -41,7 +42,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 ]
             )
         app.state.catalogue = catalogue
-        yield
+        app.state.engine = make_engine(settings.database_url)
+        try:
+            yield
+        finally:
+            app.state.engine.dispose()
 
     app = FastAPI(
         title="policy-match",
@@ -51,13 +56,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=[
             {"name": "matching", "description": "Profiles against the plan"},
             {"name": "catalogue", "description": "The measures of the plan, open to all"},
+            {"name": "enterprises", "description": "The registry of enterprise profiles"},
             {"name": "auth", "description": "Development token endpoint"},
             {"name": "health", "description": "Liveness and readiness"},
         ],
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for router in (match.router, catalogue.router, auth.router, health.router):
+    for router in (
+        match.router,
+        enterprises.router,
+        catalogue.router,
+        auth.router,
+        health.router,
+    ):
         app.include_router(router)
     serve_directly(app, match.router)
     install_openapi(app)

@@ -1,12 +1,18 @@
-"""Tables. Each change of these goes with an alembic revision in migrations/versions/."""
+"""Tables. Each change of these goes with an alembic revision in migrations/versions/.
 
-from datetime import UTC, datetime
+The enterprise row keeps the profile twice: as given (`profile`, JSON, so that GET returns exactly
+what was stored) and as one typed column per field (NULL where the profile leaves it out), so
+that an eligibility condition compiles into SQL (service/eligibility_sql.py) and runs inside the
+database. A field that the contract lets be null on purpose (`cluster`, `sub_industry`,
+`tier_valid_until`) also records whether it was given: null given is a value, null absent is
+unknown.
+"""
+
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer
 from sqlmodel import Field, SQLModel
-
-from service.profile import Profile
 
 
 def utcnow() -> datetime:
@@ -14,33 +20,118 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class EnterpriseBase(SQLModel):
-    """The columns the registry filters on; the whole profile is kept in `profile`."""
+def _big(*, nullable: bool = True) -> Any:
+    return Field(default=None, sa_type=BigInteger, nullable=nullable)
+
+
+class EnterpriseFacts(SQLModel):
+    """One typed, nullable column per profile field a condition may test."""
+
+    county: str = Field(max_length=6)
+    industry_code: str | None = Field(default=None, max_length=5)
+    cluster: str | None = Field(default=None, max_length=64)
+    cluster_given: bool = False
+    sub_industry: str | None = Field(default=None, max_length=64)
+    sub_industry_given: bool = False
+    tier: str | None = Field(default=None, max_length=16)
+    key_little_giant: bool | None = None
+    tier_valid_until: date | None = None
+    tier_valid_until_given: bool = False
+    employees: int | None = _big()
+    revenue_cny: int | None = _big()
+    profit_cny: int | None = _big()
+    rd_expense_cny: int | None = _big()
+    invention_patents: int | None = _big()
+    trademarks: int | None = _big()
+    digital_level: int | None = None
+    rd_institution: str | None = Field(default=None, max_length=16)
+    university_partner: bool | None = None
+    fills_tech_gap: bool | None = None
+    standards_role: str | None = Field(default=None, max_length=16)
+    quality_award: bool | None = None
+    listing_stage: str | None = Field(default=None, max_length=16)
+    equity_board_listed: bool | None = None
+    has_bank_loan: bool | None = None
+    zyb_digital_loan: bool | None = None
+    guaranteed_loan: bool | None = None
+    tech_upgrade_project: bool | None = None
+    needs_land: bool | None = None
+    imports_exports: bool | None = None
+    needs_talent: bool | None = None
+    migrant_workers: int | None = _big()
+
+
+class Enterprise(EnterpriseFacts, table=True):
+    """A stored enterprise: its profile as given, its facts as columns, its current matches.
+
+    A deleted enterprise keeps its row (with `deleted_at` set and its facts cleared from
+    matching) so that its history and what was disclosed about it stay on record.
+    """
 
     uscc: str = Field(primary_key=True, max_length=18)
     name: str | None = Field(default=None, max_length=200)
-    county: str = Field(index=True, max_length=6)
-    tier: str | None = Field(default=None, index=True, max_length=16)
-
-
-class Enterprise(EnterpriseBase, table=True):
-    """A stored enterprise profile."""
-
     profile: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    version: int = Field(default=1, description="1 on creation, +1 on every stored change")
+    matched: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False),
+        description="the measure_ids matched when last stored or re-matched",
+    )
+    matched_catalogue_version: str = Field(max_length=64)
+    matched_on: date
     synthetic: bool = Field(default=False, description="demo data, not a real firm")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(max_length=200)
+    deleted_at: datetime | None = None
 
-    @classmethod
-    def from_profile(cls, profile: Profile, *, synthetic: bool = False) -> "Enterprise":
-        """The row for a validated profile that carries its credit code."""
-        if profile.uscc is None:
-            raise ValueError("a stored profile needs its uscc")
-        return cls(
-            uscc=profile.uscc,
-            name=profile.name,
-            county=profile.county,
-            tier=profile.tier,
-            profile=profile.model_dump(mode="json", exclude_unset=True),
-            synthetic=synthetic,
-        )
+    __table_args__ = (
+        Index("ix_enterprise_county", "county"),
+        Index("ix_enterprise_tier", "tier"),
+    )
+
+
+class EnterpriseVersion(SQLModel, table=True):
+    """One stored version of a profile: who changed it, when, and to what (None: deleted)."""
+
+    __tablename__ = "enterprise_version"
+
+    uscc: str = Field(primary_key=True, max_length=18)
+    version: int = Field(primary_key=True)
+    action: str = Field(max_length=16, description="created, updated or deleted")
+    profile: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    changed_by: str = Field(max_length=200)
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class BankConsent(SQLModel, table=True):
+    """A bank a firm has authorised to learn that it is eligible for finance measures."""
+
+    __tablename__ = "bank_consent"
+
+    bank_id: str = Field(primary_key=True, max_length=64)
+    uscc: str = Field(primary_key=True, max_length=18, index=True)
+
+
+class Disclosure(SQLModel, table=True):
+    """One answer of the bank query: who asked, when, about which measure."""
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    disclosed_at: datetime = Field(default_factory=utcnow, index=True)
+    caller: str = Field(max_length=200, description="the token's sub")
+    bank_id: str | None = Field(default=None, max_length=64, index=True)
+    measure_id: str = Field(max_length=100, index=True)
+    as_of: date
+    catalogue_version: str = Field(max_length=64)
+    firm_count: int
+
+
+class DisclosedEnterprise(SQLModel, table=True):
+    """A firm named in a disclosure."""
+
+    __tablename__ = "disclosed_enterprise"
+
+    disclosure_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("disclosure.id"), primary_key=True)
+    )
+    uscc: str = Field(primary_key=True, max_length=18, index=True)

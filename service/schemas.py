@@ -1,7 +1,7 @@
 """Response shapes, declared for the OpenAPI document (answers are built in presentation.py)."""
 
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -150,6 +150,63 @@ class DepartmentList(BaseModel):
 
     catalogue_version: str
     items: list[DepartmentOut]
+
+
+class ProfileVersionOut(BaseModel):
+    """One stored version of a profile."""
+
+    version: int = Field(examples=[2])
+    action: Literal["created", "updated", "deleted"]
+    changed_by: str = Field(description="the `sub` of the token that wrote it")
+    changed_at: datetime
+    profile: dict[str, Any] | None = Field(description="null for a deletion")
+
+
+class EnterpriseHistory(BaseModel):
+    """A firm's profile versions, oldest first."""
+
+    uscc: str
+    versions: list[ProfileVersionOut]
+    next_after: int | None = Field(description="pass as `after` for the next page; null: no more")
+
+
+class EligibleEnterprise(BaseModel):
+    """All a bank learns of an eligible firm."""
+
+    uscc: str
+    name: str | None
+    county: str = Field(examples=["440781"])
+    tier: str | None = Field(examples=["provincial"])
+
+
+class EligibleEnterprises(BaseModel):
+    """One page of the firms eligible for a measure."""
+
+    measure_id: str
+    as_of: date
+    catalogue_version: str
+    enterprises: list[EligibleEnterprise]
+    next_cursor: str | None = Field(description="opaque; pass as `cursor` for the next page")
+
+
+class DisclosureOut(BaseModel):
+    """One answer of the bank query: who learned which firms were eligible, and when."""
+
+    disclosure_id: int
+    disclosed_at: datetime
+    caller: str = Field(description="the `sub` of the token that asked")
+    bank_id: str | None
+    measure_id: str
+    as_of: date
+    catalogue_version: str
+    enterprises: list[str] = Field(description="the credit codes disclosed")
+
+
+class DisclosureList(BaseModel):
+    """Disclosures, newest first."""
+
+    disclosures: list[DisclosureOut]
+    next_cursor: str | None
 
 
 class Problem(BaseModel):

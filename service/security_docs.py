@@ -24,6 +24,7 @@ SCOPE_DESCRIPTIONS = {
     Scope.ELIGIBILITY_READ: "Banks: which consenting enterprises are eligible for a measure",
     Scope.PUSH: "Subscriptions and the push feed",
     Scope.CATALOGUE_ADMIN: "Reload or publish a policy catalogue",
+    Scope.AUDIT_READ: "Auditors: list what the bank query disclosed, to whom and when",
 }
 
 _oauth2 = OAuth2(

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from service.auth import issue_token
 from service.config import Settings
 from service.main import create_app
+from service.migrate import upgrade_database
 
 POSTGRES_URL = os.environ.get(
     "POLICY_MATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -46,13 +47,30 @@ def _postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty database, once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'policy_match.db'}"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _database(backend: str, folder: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'policy_match.db'}"
     else:
         yield from _postgres_database()
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database, once on SQLite and once on PostgreSQL."""
+    yield from _database(request.param, tmp_path)
+
+
+@pytest.fixture(params=BACKENDS, scope="module")
+def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated database shared by one test module, once on each backend."""
+    for url in _database(request.param, tmp_path_factory.mktemp(request.param)):
+        upgrade_database(url)
+        yield url
 
 
 # --- the application, with tokens ------------------------------------------------------------
@@ -63,11 +81,25 @@ TEST_SETTINGS = Settings(
 Token = Callable[..., dict[str, str]]
 
 
+def serve(database_url: str) -> TestClient:
+    """A started service (catalogue loaded) on a database, speaking HTTP in-process."""
+    app = create_app(TEST_SETTINGS.model_copy(update={"database_url": database_url}))
+    return TestClient(app)
+
+
 @pytest.fixture(scope="session")
-def client() -> Iterator[TestClient]:
-    """The service, started (catalogue loaded) and speaking HTTP in-process."""
-    app = create_app(TEST_SETTINGS)
-    with TestClient(app) as test_client:
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The service on a migrated SQLite database of its own."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('service') / 'policy_match.db'}"
+    upgrade_database(url)
+    with serve(url) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def registry(database: str) -> Iterator[TestClient]:
+    """The service on a migrated database shared by one module, on each backend in turn."""
+    with serve(database) as test_client:
         yield test_client
 
 

@@ -85,9 +85,14 @@ def test_every_documented_example_works(client: TestClient, auth: Token) -> None
                     continue
                 examples = body.get("examples", {})
                 assert examples, f"{method} {path} has no example"
+                url = path
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] == "path":
+                        example = parameter["schema"]["examples"][0]
+                        url = url.replace("{" + parameter["name"] + "}", str(example))
                 for name, example in examples.items():
                     response = client.request(
-                        method, path, json=example["value"], headers=auth(*scopes)
+                        method, url, json=example["value"], headers=auth(*scopes)
                     )
                     assert response.status_code < 300, (path, name, response.text)
                     tried += 1

@@ -1,0 +1,288 @@
+"""The enterprise registry over HTTP: /v1/enterprises/{uscc}, its history and its matches.
+
+Versions are HTTP entity tags: every answer carries `ETag: "<version>"`, and PUT and DELETE
+honour `If-Match` (write only over the version you read) and `If-None-Match: *` (create only),
+answering 412 when the stored version differs. Banks are refused here (403): they learn about
+firms only through the bank query, and only about those that consented.
+"""
+
+from datetime import date, datetime
+from email.utils import format_datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from service.answer import match_answer
+from service.auth import EnterprisesReader, EnterprisesWriter
+from service.body import profile_body
+from service.catalogue import Catalogue
+from service.config import app_settings
+from service.deps import AS_OF_PARAMETER, CatalogueDep, LanguageDep, as_of_param, today
+from service.errors import Unprocessable
+from service.examples import FULL_PROFILE
+from service.matching import match
+from service.openapi import REF, json_body, problems
+from service.profile import Profile
+from service.registry import (
+    Precondition,
+    StoredEnterprise,
+    delete_enterprise,
+    fetch,
+    history,
+    store_profile,
+    write_transaction,
+)
+from service.responses import catalogue_answer
+from service.schemas import EnterpriseHistory, MatchResponse
+from service.uscc import uscc_problem
+
+router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
+
+EXAMPLE_USCC = FULL_PROFILE["uscc"]
+
+
+def enterprise_uscc(
+    request: Request,
+    uscc: Annotated[
+        str,
+        Path(description="统一社会信用代码 (GB 32100-2015)", examples=[EXAMPLE_USCC]),
+    ],
+) -> str:
+    """The path's credit code, its check digit verified; 422 naming `uscc` otherwise."""
+    problem = None if uscc in app_settings(request).uscc_allowlist else uscc_problem(uscc)
+    if problem:
+        raise Unprocessable(
+            f"uscc: not a valid unified social credit code: {problem}",
+            errors=[{"field": "uscc", "in": "path", "message": problem, "type": "uscc"}],
+        )
+    return uscc
+
+
+Uscc = Annotated[str, Depends(enterprise_uscc)]
+IfMatch = Annotated[
+    str | None,
+    Header(description='store or delete only over this version: the ETag, e.g. "3"'),
+]
+IfNoneMatch = Annotated[str | None, Header(description="`*`: store only if not yet stored")]
+
+
+def precondition(if_match: str | None, if_none_match: str | None) -> Precondition:
+    """The Precondition of the If-Match / If-None-Match headers (RFC 9110 §13.1)."""
+    versions: frozenset[int] | None = None
+    if if_match is not None and if_match.strip() != "*":
+        tags = (t.strip().removeprefix("W/").strip('"') for t in if_match.split(","))
+        versions = frozenset(int(t) for t in tags if t.isdigit())
+    elif if_match is not None:
+        versions = frozenset(range(1, 2**31))  # any stored version
+    return Precondition(if_match=versions, create_only=(if_none_match or "").strip() == "*")
+
+
+def _headers(stored: StoredEnterprise) -> dict[str, str]:
+    return {
+        "ETag": f'"{stored.version}"',
+        "Last-Modified": format_datetime(stored.updated_at.astimezone(), usegmt=False),
+    }
+
+
+def _profile_answer(stored: StoredEnterprise, status: int = 200, **headers: str) -> Response:
+    return Response(
+        orjson.dumps(stored.profile),
+        status,
+        media_type="application/json",
+        headers={**_headers(stored), **headers},
+    )
+
+
+PROFILE_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The profile as stored, exactly as given",
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="Profile")}}},
+    }
+}
+
+
+@router.put(
+    "/{uscc}",
+    summary="Store an enterprise profile (201 created, 200 updated) and re-match it",
+    responses={
+        **PROFILE_ANSWER,
+        201: PROFILE_ANSWER[200] | {"description": "Created; Location names it"},
+        **problems(400, 401, 403, 412, 413, 415, 422),
+    },
+    openapi_extra=json_body("Profile", {"a full profile": {"value": FULL_PROFILE}}),
+)
+async def put_enterprise(
+    request: Request,
+    uscc: Uscc,
+    caller: EnterprisesWriter,
+    catalogue: CatalogueDep,
+    if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """Store the profile as given (its `uscc`, if given, must be the path's); every version kept.
+
+    The firm's matches are recomputed against the catalogue in force and kept with its version.
+    Storing an unchanged profile is a no-op (200, same ETag).
+    """
+    condition = precondition(if_match, if_none_match)
+    profile = await profile_body(request)
+    if profile.uscc is None:
+        profile = _with_uscc(profile, uscc)
+    elif profile.uscc != uscc:
+        raise Unprocessable(
+            f"$.uscc: {profile.uscc} differs from the path's {uscc}",
+            errors=[
+                {
+                    "field": "$.uscc",
+                    "in": "body",
+                    "message": f"must equal the path's uscc {uscc}",
+                    "type": "uscc_mismatch",
+                }
+            ],
+        )
+    engine = request.app.state.engine
+
+    def store() -> Any:
+        with write_transaction(engine) as connection:
+            return store_profile(
+                connection,
+                catalogue,
+                profile,
+                changed_by=caller.subject,
+                day=today(),
+                condition=condition,
+            )
+
+    result = await run_in_threadpool(store)
+    if result.created:
+        return _profile_answer(result.stored, 201, Location=f"/v1/enterprises/{uscc}")
+    return _profile_answer(result.stored)
+
+
+def _with_uscc(profile: Profile, uscc: str) -> Profile:
+    data = profile.model_dump(exclude_unset=True)
+    data["uscc"] = uscc
+    return Profile.model_validate(data)
+
+
+@router.get(
+    "/{uscc}",
+    summary="Read a stored enterprise profile",
+    responses={**PROFILE_ANSWER, **problems(401, 403, 404, 422)},
+)
+async def get_enterprise(request: Request, uscc: Uscc, caller: EnterprisesReader) -> Response:
+    """The profile exactly as last stored; `ETag` carries its version."""
+    engine = request.app.state.engine
+
+    def read() -> StoredEnterprise:
+        with engine.connect() as connection:
+            return fetch(connection, uscc)
+
+    return _profile_answer(await run_in_threadpool(read))
+
+
+@router.delete(
+    "/{uscc}",
+    status_code=204,
+    summary="Remove an enterprise from matching, pushes and the bank query",
+    responses=problems(401, 403, 404, 412, 422),
+)
+async def delete_enterprise_route(
+    request: Request,
+    uscc: Uscc,
+    caller: EnterprisesWriter,
+    if_match: IfMatch = None,
+) -> Response:
+    """The firm is no longer matched, pushed or disclosed; its history and what was already
+    disclosed about it stay on record."""
+    engine = request.app.state.engine
+    condition = precondition(if_match, None)
+
+    def remove() -> int:
+        with write_transaction(engine) as connection:
+            return delete_enterprise(
+                connection, uscc, changed_by=caller.subject, condition=condition
+            )
+
+    version = await run_in_threadpool(remove)
+    return Response(status_code=204, headers={"ETag": f'"{version}"'})
+
+
+@router.get(
+    "/{uscc}/history",
+    summary="Every stored version of an enterprise's profile, with who changed it and when",
+    response_model=EnterpriseHistory,
+    responses=problems(401, 403, 404, 422),
+)
+async def enterprise_history(
+    request: Request,
+    uscc: Uscc,
+    caller: EnterprisesReader,
+    after: Annotated[
+        int, Query(ge=0, description="only versions after this one", examples=[0])
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, examples=[100])] = 100,
+) -> Response:
+    """Oldest first; a deletion is a version with `profile: null`. Page on with `after`."""
+    engine = request.app.state.engine
+
+    def read() -> list[Any]:
+        with engine.connect() as connection:
+            return history(connection, uscc, after=after, limit=limit)
+
+    versions = await run_in_threadpool(read)
+    body = {
+        "uscc": uscc,
+        "versions": [
+            {
+                "version": v.version,
+                "action": v.action,
+                "changed_by": v.changed_by,
+                "changed_at": _utc(v.changed_at),
+                "profile": v.profile,
+            }
+            for v in versions
+        ],
+        "next_after": versions[-1].version if len(versions) == limit else None,
+    }
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone().isoformat()
+
+
+@router.get(
+    "/{uscc}/matches",
+    summary="The stored enterprise's matches, answered like POST /v1/match",
+    response_model=MatchResponse,
+    responses=problems(401, 403, 404, 422),
+    openapi_extra={"parameters": [AS_OF_PARAMETER]},
+)
+async def enterprise_matches(
+    request: Request,
+    uscc: Uscc,
+    caller: EnterprisesReader,
+    catalogue: CatalogueDep,
+    language: LanguageDep,
+    as_of: Annotated[date, Depends(as_of_param)],
+) -> Response:
+    """Matched, near misses and undetermined for the stored profile on `as_of` (today)."""
+    engine = request.app.state.engine
+
+    def read() -> StoredEnterprise:
+        with engine.connect() as connection:
+            return fetch(connection, uscc)
+
+    stored = await run_in_threadpool(read)
+    return _matches_answer(catalogue, Profile.model_validate(stored.profile), as_of, language)
+
+
+def _matches_answer(catalogue: Catalogue, profile: Profile, as_of: date, language: Any) -> Response:
+    result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
+    return catalogue_answer(
+        match_answer(result, profile.county, language), catalogue.version, language
+    )
