@@ -9,7 +9,8 @@ export POLICY_MATCH_JWT_SECRET=${POLICY_MATCH_JWT_SECRET:-demo-only-$(.venv/bin/
 export POLICY_MATCH_AUTH_CLIENTS=${POLICY_MATCH_AUTH_CLIENTS:-$(.venv/bin/policy-match demo-clients)}
 .venv/bin/policy-match check
 .venv/bin/alembic upgrade head
-.venv/bin/policy-match demo-data --count 3000
+.venv/bin/policy-match demo-data --count 3000 --output demo-enterprises.jsonl
+.venv/bin/policy-match import demo-enterprises.jsonl --synthetic --changed-by demo-data
 cat <<TXT
 
 policy-match is starting on http://127.0.0.1:8000  (Swagger UI: http://127.0.0.1:8000/docs)

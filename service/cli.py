@@ -65,9 +65,20 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     check_cmd = commands.add_parser("check", help="validate policies/ and run its test cases")
     check_cmd.add_argument("--policies", type=Path, default=None, help="policies folder")
-    demo_cmd = commands.add_parser("demo-data", help="store synthetic demo enterprises")
+    demo_cmd = commands.add_parser(
+        "demo-data", help="write synthetic demo enterprises as JSON Lines, for `import`"
+    )
     demo_cmd.add_argument("--count", type=int, default=3000)
     demo_cmd.add_argument("--seed", type=int, default=20240130)
+    demo_cmd.add_argument("--output", type=Path, default=Path("demo-enterprises.jsonl"))
+    import_cmd = commands.add_parser(
+        "import", help="store enterprise profiles from a .csv or .jsonl file"
+    )
+    import_cmd.add_argument("file", type=Path)
+    import_cmd.add_argument("--synthetic", action="store_true", help="mark the rows as demo data")
+    import_cmd.add_argument("--changed-by", default=None, help="recorded in each firm's history")
+    import_cmd.add_argument("--errors", type=Path, default=None, help="write bad rows as JSONL")
+    import_cmd.add_argument("--no-progress", action="store_true")
     commands.add_parser(
         "demo-clients", help="print POLICY_MATCH_AUTH_CLIENTS for the demo (development only)"
     )
@@ -83,12 +94,55 @@ def main(argv: list[str] | None = None) -> int:
         print(hash_client_secret(args.secret))
         return 0
     if args.command == "demo-data":
-        from service.demo import store_demo_enterprises
+        from service.demo import write_demo_file
 
-        stored = store_demo_enterprises(count=args.count, seed=args.seed)
-        print(f"stored {stored} synthetic demo enterprises (marked synthetic)")
+        written = write_demo_file(args.output, count=args.count, seed=args.seed)
+        print(f"wrote {written} synthetic demo enterprises to {args.output}")
         return 0
+    if args.command == "import":
+        return import_command(args)
     return 2
+
+
+def import_command(args: argparse.Namespace) -> int:
+    """Run `policy-match import`: store the good rows, report the bad ones by line number."""
+    from service.db import make_engine
+    from service.deps import today
+    from service.importing import import_file
+
+    if not args.file.is_file():
+        print(f"{args.file}: no such file", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        report = import_file(
+            args.file,
+            engine,
+            load_catalogue(settings.policies_dir),
+            changed_by=args.changed_by or f"import:{args.file.name}",
+            day=today(),
+            synthetic=args.synthetic,
+            progress=not args.no_progress,
+        )
+    except ValueError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    for bad in report.bad[:50]:
+        print(f"  line {bad.line}: {'; '.join(bad.problems)}", file=sys.stderr)
+    if len(report.bad) > 50:
+        print(f"  ... and {len(report.bad) - 50} more bad rows", file=sys.stderr)
+    if args.errors:
+        with args.errors.open("wb") as out:
+            for bad in report.bad:
+                out.write(json.dumps({"line": bad.line, "problems": bad.problems}).encode() + b"\n")
+    print(
+        f"stored {report.stored} enterprises ({report.created} created, {report.updated} "
+        f"updated, {report.unchanged} unchanged); {len(report.bad)} bad rows"
+    )
+    return 1 if report.bad else 0
 
 
 if __name__ == "__main__":

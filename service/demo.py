@@ -2,13 +2,12 @@
 
 import random
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, delete
+import orjson
 
-from service.db import engine
 from service.examples import synthetic_uscc
-from service.models import Enterprise
 from service.profile import Profile
 from service.uscc import CHARSET
 from service.vocabulary import vocabularies
@@ -114,11 +113,9 @@ def synthetic_profiles(count: int, seed: int) -> list[Profile]:
     return list(profiles.values())
 
 
-def store_demo_enterprises(*, count: int, seed: int) -> int:
-    """Replace the stored synthetic enterprises with `count` new ones; real ones are untouched."""
-    rows = [Enterprise.from_profile(p, synthetic=True) for p in synthetic_profiles(count, seed)]
-    with Session(engine()) as s:
-        s.exec(delete(Enterprise).where(col(Enterprise.synthetic).is_(True)))
-        s.add_all(rows)
-        s.commit()
-    return len(rows)
+def write_demo_file(path: Path, *, count: int, seed: int) -> int:
+    """Write `count` synthetic profiles as JSON Lines, ready for `policy-match import`."""
+    with path.open("wb") as out:
+        for profile in synthetic_profiles(count, seed):
+            out.write(orjson.dumps(profile.model_dump(mode="json", exclude_unset=True)) + b"\n")
+    return count
