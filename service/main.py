@@ -12,7 +12,7 @@ from service.errors import install_error_handlers
 from service.limits import BodySizeLimit
 from service.openapi import install_openapi, serve_directly
 from service.policy_cases import load_checked_catalogue
-from service.routes import auth, catalogue, enterprises, health, match
+from service.routes import auth, catalogue, eligibility, enterprises, health, match
 from service.vocabulary import vocabularies
 
 DESCRIPTION = """
@@ -57,6 +57,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "matching", "description": "Profiles against the plan"},
             {"name": "catalogue", "description": "The measures of the plan, open to all"},
             {"name": "enterprises", "description": "The registry of enterprise profiles"},
+            {
+                "name": "banks",
+                "description": "Which consenting firms are eligible for a finance measure; audit",
+            },
             {"name": "auth", "description": "Development token endpoint"},
             {"name": "health", "description": "Liveness and readiness"},
         ],
@@ -66,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         match.router,
         enterprises.router,
+        eligibility.router,
         catalogue.router,
         auth.router,
         health.router,
