@@ -1,6 +1,6 @@
 """Over HTTP, one uvicorn worker: POST /v1/match throughput against a trivial GET, side by side.
 
-Run: .venv/bin/python bench/http_match.py [--seconds 10] [--rounds 3] [--connections 32]
+Run: .venv/bin/python -m bench.http_match [--seconds 10] [--rounds 3] [--connections 32]
 Needs `wrk` (Debian: apt-get install wrk). Starts its own server on a free loopback port,
 alternates GET /healthz and POST /v1/match (the full example profile, with a bearer token) for
 each round, and prints requests per second, latency and the ratio of the two.
@@ -8,84 +8,14 @@ each round, and prints requests per second, latency and the ratio of the two.
 
 import argparse
 import json
-import os
-import re
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
-from pydantic import SecretStr
 
-from service.auth import issue_token
-from service.config import Settings
+from bench.common import bench_token, free_port, start_server, wrk
 from service.examples import FULL_PROFILE
-
-SECRET = "bench-secret-not-for-production-0001"
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def start_server(port: int) -> subprocess.Popen[bytes]:
-    """uvicorn with one worker, serving the service."""
-    env = {**os.environ, "POLICY_MATCH_JWT_SECRET": SECRET, "POLICY_MATCH_ENVIRONMENT": "test"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "service.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-    )
-    for _ in range(100):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("the server did not become ready")
-
-
-def wrk(url: str, seconds: int, connections: int, script: Path | None) -> dict[str, float]:
-    """Run wrk once; requests per second, p50 and p99 latency in ms, and errors."""
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
-    if script:
-        command += ["-s", str(script)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-
-    def percentile(p: str) -> float:
-        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
-    )
-    failed = int(errors.group(1)) if errors else 0
-    failed += sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
-    return {"rps": rps, "p50": percentile("50"), "p99": percentile("99"), "errors": failed}
 
 
 def main() -> None:
@@ -97,8 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
-    settings = Settings(environment="test", jwt_secret=SecretStr(SECRET))
-    token, _ = issue_token(subject="bench", scopes=["match"], bank_id=None, settings=settings)
+    token = bench_token("match")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as folder:

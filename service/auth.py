@@ -189,16 +189,21 @@ def require_platform(scope: str) -> Callable[..., Awaitable[Caller]]:
     scope = Scope(scope)
 
     async def platform_caller(request: Request) -> Caller:
-        caller = authorize(request, scope)
-        if caller.is_bank:
-            raise Forbidden(
-                "banks may not read or write enterprise records; ask "
-                "GET /v1/measures/{measure_id}/eligible-enterprises for consenting firms"
-            )
-        return caller
+        return authorize_platform(request, scope)
 
     platform_caller.required_scope = scope  # type: ignore[attr-defined]
     return platform_caller
+
+
+def authorize_platform(request: Request, scope: str) -> Caller:
+    """authorize(), and 403 for a bank: banks learn of firms only through the bank query."""
+    caller = authorize(request, scope)
+    if caller.is_bank:
+        raise Forbidden(
+            "banks may not read or write enterprise records; ask "
+            "GET /v1/measures/{measure_id}/eligible-enterprises for consenting firms"
+        )
+    return caller
 
 
 def authorize(request: Request, scope: str) -> Caller:

@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (
         match.router,
+        enterprises.direct,
         enterprises.router,
         eligibility.router,
         catalogue.router,
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     serve_directly(app, match.router)
+    serve_directly(app, enterprises.direct)
     install_openapi(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

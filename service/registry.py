@@ -15,7 +15,7 @@ from datetime import date, datetime
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.catalogue import Catalogue
@@ -113,23 +113,31 @@ def matched_ids(catalogue: Catalogue, profile: Profile, day: date) -> tuple[str,
     return tuple(m.measure_id for m in result.matched_measures)
 
 
-def _insert_if_absent(connection: Connection, row: dict[str, Any]) -> bool:
-    dialect = {"postgresql": postgresql, "sqlite": sqlite}[connection.dialect.name]
-    statement = (
-        dialect.insert(ENTERPRISE)
-        .values(row)
-        .on_conflict_do_nothing(index_elements=["uscc"])
-        .returning(ENTERPRISE.c.uscc)
-    )
-    return connection.execute(statement).first() is not None
+# Statements built once, their values bound at execution: building a statement with 40 literal
+# values costs more than running it.
+_INSERT_IF_ABSENT = {
+    name: dialect.insert(ENTERPRISE)
+    .on_conflict_do_nothing(index_elements=["uscc"])
+    .returning(ENTERPRISE.c.uscc)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_LOCK_CURRENT = (
+    select(ENTERPRISE.c.version, ENTERPRISE.c.profile, ENTERPRISE.c.deleted_at)
+    .where(ENTERPRISE.c.uscc == bindparam("key"))
+    .with_for_update()
+)
+_UPDATE = update(ENTERPRISE).where(ENTERPRISE.c.uscc == bindparam("key"))
+_INSERT_VERSION = insert(VERSION)
+_DELETE_CONSENTS = delete(CONSENT).where(CONSENT.c.uscc == bindparam("key"))
+_INSERT_CONSENT = insert(CONSENT)
+_REFRESHED = ("matched", "matched_catalogue_version", "matched_on")
 
 
-def _replace_consents(connection: Connection, uscc: str, banks: list[str]) -> None:
-    connection.execute(delete(CONSENT).where(CONSENT.c.uscc == uscc))
+def _replace_consents(connection: Connection, uscc: str, banks: list[str], fresh: bool) -> None:
+    if not fresh:  # a firm (re-)created has none: deletion removed them
+        connection.execute(_DELETE_CONSENTS, {"key": uscc})
     if banks:
-        connection.execute(
-            insert(CONSENT), [{"bank_id": b, "uscc": uscc} for b in sorted(set(banks))]
-        )
+        connection.execute(_INSERT_CONSENT, [{"bank_id": b, "uscc": uscc} for b in banks])
 
 
 def store_profile(
@@ -152,7 +160,6 @@ def store_profile(
     matched = matched_ids(catalogue, profile, day)
     row = {
         **fact_columns(profile),
-        "uscc": uscc,
         "name": profile.name,
         "profile": document,
         "matched": list(matched),
@@ -163,39 +170,40 @@ def store_profile(
         "updated_by": changed_by,
         "deleted_at": None,
     }
-    if _insert_if_absent(connection, {**row, "version": 1, "created_at": now}):
+    first = {**row, "uscc": uscc, "version": 1, "created_at": now}
+    consented: list[str] = []
+    if connection.execute(_INSERT_IF_ABSENT[connection.dialect.name], first).first():
         condition.check(None)
         version, created, changed = 1, True, True
     else:
-        current = connection.execute(
-            select(ENTERPRISE.c.version, ENTERPRISE.c.profile, ENTERPRISE.c.deleted_at)
-            .where(ENTERPRISE.c.uscc == uscc)
-            .with_for_update()
-        ).one()
+        current = connection.execute(_LOCK_CURRENT, {"key": uscc}).one()
+        consented = current.profile.get("bank_consents") or []
         deleted = current.deleted_at is not None
         condition.check(None if deleted else current.version)
         created, changed = deleted, deleted or current.profile != document
-        version = current.version + 1 if changed else current.version
-        refreshed = ("matched", "matched_catalogue_version", "matched_on")
-        values = row if changed else {k: row[k] for k in refreshed}
-        connection.execute(
-            update(ENTERPRISE)
-            .where(ENTERPRISE.c.uscc == uscc)
-            .values(**values, version=version, **({"created_at": now} if deleted else {}))
-        )
+        version = int(current.version) + 1 if changed else int(current.version)
+        values = row if changed else {k: row[k] for k in _REFRESHED}
+        if deleted:
+            values = {**values, "created_at": now}
+        connection.execute(_UPDATE, {**values, "version": version, "key": uscc})
     if changed:
         connection.execute(
-            insert(VERSION).values(
-                uscc=uscc,
-                version=version,
-                action="created" if created else "updated",
-                profile=document,
-                changed_by=changed_by,
-                changed_at=now,
-            )
+            _INSERT_VERSION,
+            {
+                "uscc": uscc,
+                "version": version,
+                "action": "created" if created else "updated",
+                "profile": document,
+                "changed_by": changed_by,
+                "changed_at": now,
+            },
         )
-        _replace_consents(connection, uscc, profile.bank_consents or [])
-    stored = fetch(connection, uscc)
+        banks = sorted(set(profile.bank_consents or []))
+        if created or banks != sorted(set(consented)):
+            _replace_consents(connection, uscc, banks, fresh=created)
+        stored = StoredEnterprise(uscc, document, version, now, changed_by)
+    else:
+        stored = fetch(connection, uscc)
     return StoreResult(created, changed, stored, matched)
 
 

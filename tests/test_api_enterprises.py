@@ -21,6 +21,11 @@ def new_uscc() -> str:
     return synthetic_uscc("91440781" + "".join(_rng.choice(CHARSET) for _ in range(9)))
 
 
+def wrong_check_digit(uscc: str) -> str:
+    """The credit code with a check character that is not its own."""
+    return uscc[:-1] + ("1" if uscc[-1] != "1" else "2")
+
+
 def firm(**changes: Any) -> dict[str, Any]:
     """The full example profile under a fresh credit code, with changes."""
     return {**FULL_PROFILE, "uscc": new_uscc(), **changes}
@@ -93,8 +98,7 @@ def test_an_invalid_write_leaves_the_stored_profile_untouched(
 
 
 def test_a_bad_credit_code_in_the_path_is_named(registry: TestClient, auth: Token) -> None:
-    uscc = new_uscc()
-    wrong = uscc[:-1] + ("1" if uscc[-1] != "1" else "2")
+    wrong = wrong_check_digit(new_uscc())
     response = registry.get(f"/v1/enterprises/{wrong}", headers=auth("enterprises:read"))
     assert response.status_code == 422
     assert response.json()["errors"][0] == {

@@ -14,7 +14,7 @@ from service.db import make_engine
 from service.demo import write_demo_file
 from service.importing import import_file
 from service.registry import CONSENT, ENTERPRISE
-from tests.test_api_enterprises import firm, new_uscc
+from tests.test_api_enterprises import firm, new_uscc, wrong_check_digit
 
 HEADER = "uscc,name,county,tier,tier_valid_until,cluster,employees,has_bank_loan,bank_consents\n"
 
@@ -36,7 +36,7 @@ def test_csv_keeps_good_rows_and_names_bad_ones_by_line(database: str, tmp_path:
         + f"{good},甲公司,440781,provincial,2026-12-31,null,120,是,bank-a;bank-b\n"
         + f"{bad_tier},乙公司,440781,galactic,,,12,true,\n"
         + f"{also_good},,440703,,,,,,\n"
-        + f"{good[:-1]}X,丙公司,440781,none,,,7,maybe,\n",
+        + f"{wrong_check_digit(good)},丙公司,440781,none,,,7,maybe,\n",
         encoding="utf-8",
     )
     engine = make_engine(database)
