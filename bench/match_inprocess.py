@@ -1,6 +1,6 @@
 """In-process matching speed: one full profile against the whole catalogue, with reasons.
 
-Run: .venv/bin/python bench/match_inprocess.py [--rounds N]
+Run: .venv/bin/python -m bench.match_inprocess [--rounds N]
 Prints the median time of `match()` (decisions with every reason) and, side by side in the same
 run, of `match()` plus building the JSON-ready answer, and of validating the profile.
 """

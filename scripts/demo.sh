@@ -18,5 +18,6 @@ Demo clients for the Authorize button (client credentials; development only):
   demo-platform / demo-platform-secret-0001   scopes: match enterprises:read enterprises:write push
   demo-bank-1   / demo-bank-secret-0001       scopes: eligibility:read  (bank_id bank-demo-1)
   demo-admin    / demo-admin-secret-0001      scopes: catalogue:admin
+  demo-auditor  / demo-auditor-secret-0001    scopes: audit:read  (who was told what)
 TXT
 exec .venv/bin/uvicorn service.main:app --host 127.0.0.1 --port 8000

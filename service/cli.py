@@ -43,6 +43,7 @@ DEMO_CLIENTS = (  # (client_id, secret, scopes, bank_id): published in the READM
     ),
     ("demo-bank-1", "demo-bank-secret-0001", ["eligibility:read"], "bank-demo-1"),
     ("demo-admin", "demo-admin-secret-0001", ["catalogue:admin"], None),
+    ("demo-auditor", "demo-auditor-secret-0001", ["audit:read"], None),
 )
 
 
