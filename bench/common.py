@@ -1,7 +1,9 @@
 """What the HTTP benchmarks share: a server on a free loopback port, wrk, and a token."""
 
+import argparse
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -83,3 +85,45 @@ def wrk(url: str, seconds: int, connections: int, script: Path | None) -> dict[s
     failed = int(errors.group(1)) if errors else 0
     failed += sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
     return {"rps": rps, "p50": percentile("50"), "p99": percentile("99"), "errors": failed}
+
+
+Run = dict[str, float]
+
+
+def load_arguments(connections: int) -> argparse.Namespace:
+    """--seconds, --rounds and --connections, and wrk installed."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=connections)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    return args
+
+
+def side_by_side(
+    args: argparse.Namespace, loads: dict[str, tuple[str, Path | None]]
+) -> dict[str, list[Run]]:
+    """wrk on each (url, script) in turn, round after round, after a warm-up on the first."""
+    first_url, first_script = next(iter(loads.values()))
+    wrk(first_url, 2, args.connections, first_script)
+    results: dict[str, list[Run]] = {name: [] for name in loads}
+    for _ in range(args.rounds):
+        for name, (url, script) in loads.items():
+            results[name].append(wrk(url, args.seconds, args.connections, script))
+    return results
+
+
+def report(results: dict[str, list[Run]]) -> dict[str, float]:
+    """Print every round; the median requests per second of each load."""
+    print(f"{'endpoint':18s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>7s}")
+    median = {}
+    for name, runs in results.items():
+        for run in runs:
+            print(
+                f"{name:18s} {run['rps']:9.0f} {run['p50']:8.2f} {run['p99']:8.2f} "
+                f"{run['errors']:7.0f}"
+            )
+        median[name] = sorted(r["rps"] for r in runs)[len(runs) // 2]
+    return median

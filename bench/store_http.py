@@ -8,15 +8,13 @@ GET /healthz runs in the same rounds for scale. Afterwards it checks that every 
 write is in the history: nothing lost.
 """
 
-import argparse
 import json
-import shutil
 import tempfile
 from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.common import bench_token, free_port, start_server, wrk
+from bench.common import bench_token, free_port, load_arguments, report, side_by_side, start_server
 from service.db import make_engine
 from service.demo import synthetic_profiles
 from service.migrate import upgrade_database
@@ -52,13 +50,7 @@ def lua_script(token: str) -> str:
 
 def main() -> None:
     """Measure and print."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=16)
-    args = parser.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is needed: apt-get install wrk")
+    args = load_arguments(connections=16)
     token = bench_token("enterprises:write", "enterprises:read")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -68,16 +60,10 @@ def main() -> None:
         script = Path(folder) / "put.lua"
         script.write_text(lua_script(token), encoding="utf-8")
         server = start_server(port, database_url=url)
-        results: dict[str, list[dict[str, float]]] = {"GET /healthz": [], "PUT enterprise": []}
         try:
-            wrk(f"{base}/healthz", 2, args.connections, None)  # warm-up
-            for _ in range(args.rounds):
-                results["GET /healthz"].append(
-                    wrk(f"{base}/healthz", args.seconds, args.connections, None)
-                )
-                results["PUT enterprise"].append(
-                    wrk(base, args.seconds, args.connections, script)
-                )
+            results = side_by_side(
+                args, {"GET /healthz": (f"{base}/healthz", None), "PUT enterprise": (base, script)}
+            )
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -86,15 +72,7 @@ def main() -> None:
             versions = connection.execute(select(func.count()).select_from(VERSION)).scalar_one()
             firms = connection.execute(select(func.count()).select_from(ENTERPRISE)).scalar_one()
         engine.dispose()
-    print(f"{'endpoint':18s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>7s}")
-    best = {}
-    for name, runs in results.items():
-        for run in runs:
-            print(
-                f"{name:18s} {run['rps']:9.0f} {run['p50']:8.2f} {run['p99']:8.2f} "
-                f"{run['errors']:7.0f}"
-            )
-        best[name] = sorted(r["rps"] for r in runs)[len(runs) // 2]
+    best = report(results)
     puts = sum(r["rps"] * args.seconds for r in results["PUT enterprise"])
     errors = sum(r["errors"] for r in results["PUT enterprise"])
     print(
