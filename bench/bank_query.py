@@ -24,6 +24,7 @@ from sqlalchemy import Engine, func, select, text
 from service.catalogue import Catalogue, load_catalogue
 from service.config import PROJECT_ROOT
 from service.db import make_engine
+from service.demo import INDUSTRY_CODES, TIER_WEIGHTS
 from service.eligibility_sql import eligible_page, eligible_query
 from service.examples import synthetic_uscc
 from service.matching import match
@@ -58,21 +59,8 @@ COPY_COLUMNS = (
     "deleted_at",
     *FACT_NAMES,
 )
-TIERS: tuple[str, ...] = (
-    ("none",) * 40 + ("innovative",) * 25 + ("municipal",) * 18 + ("provincial",) * 14
-) + ("little_giant",) * 3
-INDUSTRY = (
-    "C3311",
-    "C3381",
-    "C3752",
-    "C2231",
-    "C3976",
-    "C3857",
-    "C2929",
-    "F5174",
-    "I6513",
-    "B1019",
-)
+TIERS: tuple[str, ...] = tuple(t for t, weight in TIER_WEIGHTS for _ in range(weight))
+INDUSTRY = INDUSTRY_CODES
 
 
 def _uscc(n: int, county: str) -> str:

@@ -13,7 +13,7 @@ from service.uscc import CHARSET
 from service.vocabulary import vocabularies
 
 SYNTHETIC_MARK = "（合成演示数据）"
-_TIERS = (
+TIER_WEIGHTS = (
     ("none", 40),
     ("innovative", 25),
     ("municipal", 18),
@@ -34,7 +34,7 @@ _TRADES = (
     "食品",
     "环保科技",
 )
-_INDUSTRY = (
+INDUSTRY_CODES = (
     "C3311",
     "C3381",
     "C3752",
@@ -58,7 +58,7 @@ def synthetic_profile(rng: random.Random, n: int) -> dict[str, Any]:
     """One synthetic profile; the same rng state gives the same firm."""
     vocab = vocabularies()
     county = rng.choice(vocab.codes("counties"))
-    tier = rng.choices([t for t, _ in _TIERS], [w for _, w in _TIERS])[0]
+    tier = rng.choices([t for t, _ in TIER_WEIGHTS], [w for _, w in TIER_WEIGHTS])[0]
     recognised = tier != "none"
     until = date(2024, 1, 1) + timedelta(days=rng.randrange(0, 1400)) if recognised else None
     body = "".join(rng.choice(CHARSET) for _ in range(9))
@@ -68,7 +68,7 @@ def synthetic_profile(rng: random.Random, n: int) -> dict[str, Any]:
         "uscc": synthetic_uscc(f"91{county}{body}"),
         "name": f"{SYNTHETIC_MARK}江门示例{rng.choice(_TRADES)}有限公司{n:05d}",
         "county": county,
-        "industry_code": rng.choice(_INDUSTRY),
+        "industry_code": rng.choice(INDUSTRY_CODES),
         "cluster": rng.choice((*vocab.codes("clusters"), None)),
         "sub_industry": rng.choice((*vocab.codes("sub_industries"), None, None, None)),
         "tier": tier,
