@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 ]
             )
         app.state.catalogue = catalogue
-        app.state.engine = make_engine(settings.database_url)
+        app.state.engine = make_engine(settings.database_url, sqlite_busy_seconds=0.1)
         try:
             yield
         finally:

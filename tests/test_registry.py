@@ -1,8 +1,12 @@
 """The registry under concurrent writes, on SQLite and PostgreSQL: nothing lost, nothing doubled."""
 
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -10,6 +14,7 @@ from sqlalchemy import Engine, func, select
 from service.catalogue import Catalogue, load_catalogue
 from service.config import PROJECT_ROOT
 from service.db import make_engine
+from service.migrate import upgrade_database
 from service.models import Enterprise
 from service.profile import Profile
 from service.registry import (
@@ -20,6 +25,7 @@ from service.registry import (
     store_profile,
     write_transaction,
 )
+from tests.conftest import Token, serve
 from tests.test_api_enterprises import firm
 
 DAY = date(2025, 6, 1)
@@ -100,3 +106,25 @@ def test_typed_columns_follow_the_profile(engine: Engine, catalogue: Catalogue) 
 def test_every_profile_field_has_a_typed_column() -> None:
     columns = set(Enterprise.model_fields)
     assert set(Profile.model_fields) - {"bank_consents"} <= columns
+
+
+def test_a_store_waits_out_another_process_holding_the_sqlite_write_lock(
+    tmp_path: Path, auth: Token
+) -> None:
+    url = f"sqlite:///{tmp_path / 'locked.db'}"
+    upgrade_database(url)
+    holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # as an import in another process would
+    release = threading.Timer(0.6, holder.execute, args=("COMMIT",))
+    body = firm()
+    with serve(url) as client:
+        release.start()
+        started = time.monotonic()
+        response = client.put(
+            f"/v1/enterprises/{body['uscc']}", json=body, headers=auth("enterprises:write")
+        )
+        waited = time.monotonic() - started
+    release.join()
+    holder.close()
+    assert response.status_code == 201, response.text
+    assert waited >= 0.5  # it waited for the lock rather than failing

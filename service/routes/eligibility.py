@@ -22,7 +22,7 @@ from service.disclosures import list_disclosures, record_disclosure
 from service.eligibility_sql import eligible_page
 from service.errors import Forbidden, NotFound
 from service.openapi import problems
-from service.registry import write_transaction
+from service.registry import run_write, write_transaction
 from service.schemas import DisclosureList, EligibleEnterprises
 
 router = APIRouter(prefix="/v1", tags=["banks"])
@@ -87,7 +87,7 @@ async def eligible_enterprises(
     day, after = _page_start(cursor, measure_id)
     engine = request.app.state.engine
 
-    def answer() -> dict[str, Any]:
+    def read() -> list[dict[str, Any]]:
         with engine.connect() as connection:
             rows = eligible_page(
                 connection,
@@ -98,8 +98,12 @@ async def eligible_enterprises(
                 after=after,
                 limit=limit + 1,
             )
-        page, more = rows[:limit], len(rows) > limit
-        firms = [{"uscc": r.uscc, "name": r.name, "county": r.county, "tier": r.tier} for r in page]
+        return [{"uscc": r.uscc, "name": r.name, "county": r.county, "tier": r.tier} for r in rows]
+
+    found = await run_in_threadpool(read)
+    firms, more = found[:limit], len(found) > limit
+
+    def record() -> None:
         with write_transaction(engine) as connection:
             record_disclosure(
                 connection,
@@ -110,20 +114,19 @@ async def eligible_enterprises(
                 catalogue_version=catalogue.version,
                 usccs=[f["uscc"] for f in firms],
             )
-        next_cursor = (
+
+    await run_write(engine, record)
+    body = {
+        "measure_id": measure_id,
+        "as_of": day.isoformat(),
+        "catalogue_version": catalogue.version,
+        "enterprises": firms,
+        "next_cursor": (
             encode_cursor({"m": measure_id, "d": day.isoformat(), "a": firms[-1]["uscc"]})
             if more
             else None
-        )
-        return {
-            "measure_id": measure_id,
-            "as_of": day.isoformat(),
-            "catalogue_version": catalogue.version,
-            "enterprises": firms,
-            "next_cursor": next_cursor,
-        }
-
-    body = await run_in_threadpool(answer)
+        ),
+    }
     return Response(
         orjson.dumps(body),
         media_type="application/json",

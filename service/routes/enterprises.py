@@ -33,6 +33,7 @@ from service.registry import (
     delete_enterprise,
     fetch,
     history,
+    run_write,
     store_profile,
     write_transaction,
 )
@@ -187,7 +188,7 @@ async def put_enterprise(request: Request) -> Response:
                 condition=condition,
             )
 
-    result = await run_in_threadpool(store)
+    result = await run_write(engine, store)
     if result.created:
         return _profile_answer(result.stored, 201, Location=f"/v1/enterprises/{uscc}")
     return _profile_answer(result.stored)
@@ -238,7 +239,7 @@ async def delete_enterprise_route(
                 connection, uscc, changed_by=caller.subject, condition=condition
             )
 
-    version = await run_in_threadpool(remove)
+    version = await run_write(engine, remove)
     return Response(status_code=204, headers={"ETag": f'"{version}"'})
 
 
