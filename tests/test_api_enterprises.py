@@ -239,3 +239,14 @@ def test_tokens_and_scopes_are_required(registry: TestClient, auth: Token) -> No
     assert registry.put(base, json=body, headers=auth("enterprises:read")).status_code == 403
     assert registry.get(base, headers=auth("match")).status_code == 403
     assert registry.delete(base, headers=auth("enterprises:read")).status_code == 403
+
+
+def test_the_token_is_checked_before_the_credit_code(registry: TestClient, auth: Token) -> None:
+    wrong = wrong_check_digit(new_uscc())
+    base = f"/v1/enterprises/{wrong}"
+    assert registry.get(base).status_code == 401
+    assert registry.put(base, json=firm()).status_code == 401
+    bank = auth("enterprises:read", "enterprises:write", bank_id="bank-a")
+    for path in (base, f"{base}/history", f"{base}/matches"):
+        assert registry.get(path, headers=bank).status_code == 403
+    assert registry.delete(base, headers=bank).status_code == 403

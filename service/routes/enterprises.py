@@ -205,7 +205,7 @@ def _with_uscc(profile: Profile, uscc: str) -> Profile:
     summary="Read a stored enterprise profile",
     responses={**PROFILE_ANSWER, **problems(401, 403, 404, 422)},
 )
-async def get_enterprise(request: Request, uscc: Uscc, caller: EnterprisesReader) -> Response:
+async def get_enterprise(request: Request, caller: EnterprisesReader, uscc: Uscc) -> Response:
     """The profile exactly as last stored; `ETag` carries its version."""
     engine = request.app.state.engine
 
@@ -224,8 +224,8 @@ async def get_enterprise(request: Request, uscc: Uscc, caller: EnterprisesReader
 )
 async def delete_enterprise_route(
     request: Request,
-    uscc: Uscc,
     caller: EnterprisesWriter,
+    uscc: Uscc,
     if_match: IfMatch = None,
 ) -> Response:
     """The firm is no longer matched, pushed or disclosed; its history and what was already
@@ -251,8 +251,8 @@ async def delete_enterprise_route(
 )
 async def enterprise_history(
     request: Request,
-    uscc: Uscc,
     caller: EnterprisesReader,
+    uscc: Uscc,
     after: Annotated[
         int, Query(ge=0, description="only versions after this one", examples=[0])
     ] = 0,
@@ -296,8 +296,8 @@ def _utc(moment: datetime) -> str:
 )
 async def enterprise_matches(
     request: Request,
-    uscc: Uscc,
     caller: EnterprisesReader,
+    uscc: Uscc,
     catalogue: CatalogueDep,
     language: LanguageDep,
     as_of: Annotated[date, Depends(as_of_param)],
