@@ -14,6 +14,7 @@ import httpx
 
 from bench.common import bench_token, free_port, load_arguments, report, side_by_side, start_server
 from service.examples import FULL_PROFILE
+from service.migrate import upgrade_database
 
 
 def main() -> None:
@@ -31,7 +32,9 @@ def main() -> None:
             f'wrk.headers["Authorization"] = "Bearer {token}"\n',
             encoding="utf-8",
         )
-        server = start_server(port)
+        url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        upgrade_database(url)  # /readyz, which start_server waits for, wants it migrated
+        server = start_server(port, database_url=url)
         try:
             check = httpx.post(
                 f"{base}/v1/match", json=FULL_PROFILE, headers={"Authorization": f"Bearer {token}"}

@@ -1,10 +1,12 @@
 """The open catalogue endpoints, health, and the OpenAPI document with working examples."""
 
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import Token
+from service.migrate import upgrade_database
+from tests.conftest import Token, serve
 
 
 def test_measures_are_listed_without_a_token(client: TestClient) -> None:
@@ -116,3 +118,23 @@ def test_condition_notes_follow_the_language(client: TestClient) -> None:
     assert "2023" in note("zh-Hans") and "省级" in note("zh-Hans")
     assert "省級" in note("zh-Hant")
     assert note("en").startswith("the city's 2023 round")
+
+
+def test_readiness_needs_a_migrated_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    with serve(url) as fresh:
+        assert fresh.get("/healthz").status_code == 200
+        not_ready = fresh.get("/readyz")
+        assert not_ready.status_code == 503
+        assert "alembic upgrade head" in not_ready.json()["detail"]
+        upgrade_database(url)
+        ready = fresh.get("/readyz").json()
+        assert ready["status"] == "ready" and ready["schema_revision"]
+
+
+def test_readiness_fails_without_the_database() -> None:
+    with serve("postgresql+psycopg://postgres@127.0.0.1:9/nowhere") as unreachable:
+        answer = unreachable.get("/readyz")
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "5"
+    assert "cannot be reached" in answer.json()["detail"]

@@ -1,8 +1,20 @@
 """Health endpoints: the process is up; the service is ready to answer."""
 
+from typing import Any
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from service.errors import problem
+from service.migrate import alembic_config
+from service.openapi import REF
 
 router = APIRouter(tags=["health"])
+_HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 @router.get("/healthz", summary="The process is up")
@@ -11,7 +23,41 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The catalogue is loaded")
-async def readyz(request: Request) -> dict[str, str]:
-    """Readiness: the catalogue is loaded (the database joins this with the registry)."""
-    return {"status": "ready", "catalogue_version": request.app.state.catalogue.version}
+def schema_revision(engine: Engine) -> str | None:
+    """The database's alembic revision (None: not migrated); raises if it cannot be reached."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+@router.get(
+    "/readyz",
+    summary="The catalogue is loaded and the database reachable and migrated",
+    responses={
+        503: {
+            "description": "Not ready: the database is unreachable or not migrated",
+            "content": {
+                "application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}
+            },
+        }
+    },
+)
+async def readyz(request: Request) -> Any:
+    """Readiness: the catalogue is loaded, and the database answers at the newest schema."""
+    try:
+        revision = await run_in_threadpool(schema_revision, request.app.state.engine)
+    except Exception as e:  # any failure to reach the database means not ready
+        return _not_ready(f"the database cannot be reached ({type(e).__name__})")
+    if revision != _HEAD:
+        return _not_ready(
+            f"the database schema is at {revision or 'nothing'}, not {_HEAD}: "
+            "run `alembic upgrade head`"
+        )
+    return {
+        "status": "ready",
+        "catalogue_version": request.app.state.catalogue.version,
+        "schema_revision": revision,
+    }
+
+
+def _not_ready(detail: str) -> Response:
+    return problem(503, "Not ready", detail, "not-ready", headers={"Retry-After": "5"})
