@@ -9,7 +9,8 @@ ServiceError            the base: a status, a title and a detail
 ├── PreconditionFailed  412  If-Match / If-None-Match do not hold for what is stored
 ├── PayloadTooLarge     413  a body over the configured limit
 ├── UnsupportedMedia    415  a body that is not JSON
-└── Unprocessable       422  a body that is JSON but not a valid document (fields named)
+├── Unprocessable       422  a body that is JSON but not a valid document (fields named)
+└── Unavailable         503  the database is busy or unreachable; try again
 """
 
 from collections.abc import Sequence
@@ -101,6 +102,12 @@ class Unprocessable(ServiceError):
     """The body is JSON but not valid; `errors` names each field."""
 
     status, title, slug = 422, "Validation failed", "validation-failed"
+
+
+class Unavailable(ServiceError):
+    """The service cannot answer now; Retry-After says when to try again."""
+
+    status, title, slug = 503, "Service unavailable", "unavailable"
 
 
 def problem(

@@ -25,9 +25,10 @@ from sqlalchemy import Engine
 from tqdm import tqdm
 
 from service.catalogue import Catalogue
+from service.db import write_transaction
 from service.errors import field_errors
 from service.profile import NULLABLE_FIELDS, Profile, field_specs
-from service.registry import store_profile, write_transaction
+from service.registry import store_profile
 from service.vocabulary import vocabularies
 
 BATCH_ROWS = 500

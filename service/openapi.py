@@ -24,6 +24,7 @@ _TITLES = {
     415: "Body is not application/json",
     422: "Invalid document; `errors` names each field by JSON path",
     429: "Too many requests",
+    503: "The database is busy or unreachable; Retry-After says when to try again",
 }
 
 

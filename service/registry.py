@@ -8,18 +8,12 @@ already excludes the others) before its version is read, so concurrent writes of
 applied one after another: none is lost, each gets its own version in the history.
 """
 
-import asyncio
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
-from threading import Lock
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
-from starlette.concurrency import run_in_threadpool
 
 from service.catalogue import Catalogue
 from service.errors import NotFound, PreconditionFailed
@@ -79,49 +73,6 @@ class Precondition:
 
 
 NO_CONDITION = Precondition()
-
-_sqlite_writers: dict[int, Lock] = {}
-
-
-def writing(engine: Engine) -> AbstractContextManager[Any]:
-    """Hold this process's SQLite write lock (writers queue here, not in SQLite's busy wait)."""
-    if engine.dialect.name != "sqlite":
-        return nullcontext()
-    return _sqlite_writers.setdefault(id(engine), Lock())
-
-
-@contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A connection in a write transaction, committed on success."""
-    with writing(engine), engine.begin() as connection:
-        yield connection
-
-
-T = TypeVar("T")
-LOCK_WAIT_SECONDS = 30.0  # how long a write waits for another process's SQLite write lock
-LOCK_RETRY_SECONDS = 0.05
-
-
-async def run_write(engine: Engine, work: Callable[[], T]) -> T:
-    """Run a write transaction: on PostgreSQL in the thread pool, on SQLite on the loop itself.
-
-    SQLite takes one writer at a time and a write takes well under a millisecond, so handing
-    it to a thread costs more than it does (measured: 520 against 900 stores per second).
-    On SQLite the work therefore runs right here; when another process holds the write lock
-    (the engine's busy timeout is short, see make_engine) it is retried after a pause that
-    lets the loop serve other requests, for at most LOCK_WAIT_SECONDS.
-    """
-    if engine.dialect.name != "sqlite":
-        return await run_in_threadpool(work)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + LOCK_WAIT_SECONDS
-    while True:
-        try:
-            return work()
-        except OperationalError as e:
-            if "locked" not in str(e.orig) or loop.time() > deadline:
-                raise
-        await asyncio.sleep(LOCK_RETRY_SECONDS)
 
 
 def fact_columns(profile: Profile) -> dict[str, Any]:

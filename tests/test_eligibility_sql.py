@@ -12,7 +12,7 @@ from sqlalchemy import Engine, delete
 
 from service.catalogue import CompiledComparison, Measure, load_catalogue
 from service.config import PROJECT_ROOT
-from service.db import make_engine
+from service.db import make_engine, write_transaction
 from service.eligibility_sql import eligibility_filter, eligible_page
 from service.evaluator import build_evaluator
 from service.examples import synthetic_uscc
@@ -24,7 +24,6 @@ from service.registry import (
     VERSION,
     delete_enterprise,
     store_profile,
-    write_transaction,
 )
 from service.rules import (
     ALL,

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 
 from service.catalogue import Catalogue, load_catalogue
 from service.config import PROJECT_ROOT
-from service.db import make_engine
+from service.db import make_engine, write_transaction
 from service.migrate import upgrade_database
 from service.models import Enterprise
 from service.profile import Profile
@@ -23,7 +23,6 @@ from service.registry import (
     StoreResult,
     fact_columns,
     store_profile,
-    write_transaction,
 )
 from tests.conftest import Token, serve
 from tests.test_api_enterprises import firm
@@ -128,3 +127,25 @@ def test_a_store_waits_out_another_process_holding_the_sqlite_write_lock(
     holder.close()
     assert response.status_code == 201, response.text
     assert waited >= 0.5  # it waited for the lock rather than failing
+
+
+def test_a_lock_held_too_long_is_a_503_and_stores_nothing(
+    tmp_path: Path, auth: Token, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("service.db.LOCK_WAIT_SECONDS", 0.3)
+    url = f"sqlite:///{tmp_path / 'held.db'}"
+    upgrade_database(url)
+    holder = sqlite3.connect(tmp_path / "held.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    body = firm()
+    with serve(url) as client:
+        refused = client.put(
+            f"/v1/enterprises/{body['uscc']}", json=body, headers=auth("enterprises:write")
+        )
+        holder.execute("COMMIT")
+        absent = client.get(f"/v1/enterprises/{body['uscc']}", headers=auth("enterprises:read"))
+    holder.close()
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "5"
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert absent.status_code == 404

@@ -17,12 +17,12 @@ from starlette.concurrency import run_in_threadpool
 from service.auth import Auditor, Caller, EligibilityReader
 from service.catalogue import Catalogue, Measure
 from service.cursors import cursor_error, decode_cursor, encode_cursor
+from service.db import run_write, write_transaction
 from service.deps import CatalogueDep, today
 from service.disclosures import list_disclosures, record_disclosure
 from service.eligibility_sql import eligible_page
 from service.errors import Forbidden, NotFound
 from service.openapi import problems
-from service.registry import run_write, write_transaction
 from service.schemas import DisclosureList, EligibleEnterprises
 
 router = APIRouter(prefix="/v1", tags=["banks"])

@@ -21,6 +21,7 @@ from service.body import profile_body
 from service.catalogue import Catalogue
 from service.clients import Scope
 from service.config import app_settings
+from service.db import run_write, write_transaction
 from service.deps import AS_OF_PARAMETER, CatalogueDep, LanguageDep, as_of_param, today
 from service.errors import Unprocessable
 from service.examples import FULL_PROFILE
@@ -33,9 +34,7 @@ from service.registry import (
     delete_enterprise,
     fetch,
     history,
-    run_write,
     store_profile,
-    write_transaction,
 )
 from service.responses import catalogue_answer
 from service.schemas import EnterpriseHistory, MatchResponse
@@ -146,7 +145,7 @@ direct = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
     responses={
         **PROFILE_ANSWER,
         201: PROFILE_ANSWER[200] | {"description": "Created; Location names it"},
-        **problems(400, 401, 403, 412, 413, 415, 422),
+        **problems(400, 401, 403, 412, 413, 415, 422, 503),
     },
     openapi_extra=_put_openapi(),
 )
@@ -220,7 +219,7 @@ async def get_enterprise(request: Request, caller: EnterprisesReader, uscc: Uscc
     "/{uscc}",
     status_code=204,
     summary="Remove an enterprise from matching, pushes and the bank query",
-    responses=problems(401, 403, 404, 412, 422),
+    responses=problems(401, 403, 404, 412, 422, 503),
 )
 async def delete_enterprise_route(
     request: Request,
