@@ -5,7 +5,7 @@ failure to answer. Deleting an enterprise leaves these records alone.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select
@@ -33,7 +33,7 @@ class DisclosureRecord:
         """The record as the audit listing answers it."""
         return {
             "disclosure_id": self.disclosure_id,
-            "disclosed_at": self.disclosed_at.astimezone().isoformat(),
+            "disclosed_at": self.disclosed_at.astimezone(UTC).isoformat(),
             "caller": self.caller,
             "bank_id": self.bank_id,
             "measure_id": self.measure_id,

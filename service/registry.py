@@ -59,10 +59,13 @@ class Precondition:
     """An HTTP conditional write: If-Match versions, or If-None-Match: * (create only)."""
 
     if_match: frozenset[int] | None = None  # None: no condition
+    must_exist: bool = False  # If-Match: *
     create_only: bool = False
 
     def check(self, current: int | None) -> None:
         """PreconditionFailed unless the stored version (None: no such firm) satisfies it."""
+        if self.must_exist and current is None:
+            raise PreconditionFailed("If-Match: * but the enterprise is not stored")
         if self.create_only and current is not None:
             raise PreconditionFailed(
                 f"If-None-Match: * but the enterprise is stored (version {current})"

@@ -250,3 +250,15 @@ def test_the_token_is_checked_before_the_credit_code(registry: TestClient, auth:
     for path in (base, f"{base}/history", f"{base}/matches"):
         assert registry.get(path, headers=bank).status_code == 403
     assert registry.delete(base, headers=bank).status_code == 403
+
+
+def test_if_match_star_means_stored_and_dates_are_http_dates(
+    registry: TestClient, auth: Token
+) -> None:
+    body = firm()
+    assert put(registry, auth, body, **{"If-Match": "*"}).status_code == 412
+    created = put(registry, auth, body)
+    assert created.headers["last-modified"].endswith(" GMT")
+    assert put(registry, auth, {**body, "trademarks": 0}, **{"If-Match": "*"}).status_code == 200
+    huge = put(registry, auth, body, **{"If-Match": '"99999999999999999999"'})
+    assert huge.status_code == 412

@@ -60,7 +60,7 @@ def _page_start(cursor: str | None, measure_id: str) -> tuple[date, str | None]:
     "/measures/{measure_id}/eligible-enterprises",
     summary="The stored enterprises eligible for a measure today (banks: consenting firms only)",
     response_model=EligibleEnterprises,
-    responses=problems(401, 403, 404, 422),
+    responses=problems(401, 403, 404, 422, 503),
 )
 async def eligible_enterprises(
     request: Request,

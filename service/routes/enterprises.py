@@ -6,7 +6,7 @@ answering 412 when the stored version differs. Banks are refused here (403): the
 firms only through the bank query, and only about those that consented.
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from email.utils import format_datetime
 from typing import Annotated, Any
 
@@ -75,16 +75,18 @@ def precondition(if_match: str | None, if_none_match: str | None) -> Preconditio
     versions: frozenset[int] | None = None
     if if_match is not None and if_match.strip() != "*":
         tags = (t.strip().removeprefix("W/").strip('"') for t in if_match.split(","))
-        versions = frozenset(int(t) for t in tags if t.isdigit())
-    elif if_match is not None:
-        versions = frozenset(range(1, 2**31))  # any stored version
-    return Precondition(if_match=versions, create_only=(if_none_match or "").strip() == "*")
+        versions = frozenset(int(t) for t in tags if t.isdigit() and len(t) < 10)
+    return Precondition(
+        if_match=versions,
+        must_exist=if_match is not None and if_match.strip() == "*",
+        create_only=(if_none_match or "").strip() == "*",
+    )
 
 
 def _headers(stored: StoredEnterprise) -> dict[str, str]:
     return {
         "ETag": f'"{stored.version}"',
-        "Last-Modified": format_datetime(stored.updated_at.astimezone(), usegmt=False),
+        "Last-Modified": format_datetime(stored.updated_at.astimezone(UTC), usegmt=True),
     }
 
 
@@ -283,7 +285,7 @@ async def enterprise_history(
 
 
 def _utc(moment: datetime) -> str:
-    return moment.astimezone().isoformat()
+    return moment.astimezone(UTC).isoformat()
 
 
 @router.get(
