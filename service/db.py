@@ -80,8 +80,24 @@ LOCK_WAIT_SECONDS = 30.0  # how long a write waits for another process's SQLite 
 LOCK_RETRY_SECONDS = 0.05
 
 
-async def run_write(engine: Engine, work: Callable[[], T]) -> T:
-    """Run a write transaction: on PostgreSQL in the thread pool, on SQLite on the loop itself.
+def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with write_transaction(engine) as connection:
+        return work(connection)
+
+
+def _on_connection(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with engine.connect() as connection:
+        return work(connection)
+
+
+async def run_read(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """`work(connection)` on a connection of its own, in the thread pool."""
+    return await run_in_threadpool(_on_connection, engine, work)
+
+
+async def run_write(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """`work(connection)` in a write transaction: on PostgreSQL in the thread pool, on SQLite on
+    the loop itself.
 
     SQLite takes one writer at a time and a write takes well under a millisecond, so handing
     it to a thread costs more than it does (measured: 520 against 900 stores per second).
@@ -90,12 +106,12 @@ async def run_write(engine: Engine, work: Callable[[], T]) -> T:
     lets the loop serve other requests, for at most LOCK_WAIT_SECONDS.
     """
     if engine.dialect.name != "sqlite":
-        return await run_in_threadpool(work)
+        return await run_in_threadpool(_in_transaction, engine, work)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + LOCK_WAIT_SECONDS
     while True:
         try:
-            return work()
+            return _in_transaction(engine, work)
         except OperationalError as e:
             if "locked" not in str(e.orig):
                 raise

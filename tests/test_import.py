@@ -12,10 +12,11 @@ from service.cli import main
 from service.config import PROJECT_ROOT, get_settings
 from service.db import make_engine
 from service.demo import write_demo_file
-from service.importing import import_file
+from service.importing import ImportReport, import_file
 from service.registry import CONSENT, ENTERPRISE
 from tests.test_api_enterprises import firm, new_uscc, wrong_check_digit
 
+CATALOGUE = load_catalogue(PROJECT_ROOT / "policies")
 HEADER = "uscc,name,county,tier,tier_valid_until,cluster,employees,has_bank_loan,bank_consents\n"
 
 
@@ -26,6 +27,23 @@ def _count(url: str, *where: ColumnElement[bool]) -> int:
         count = connection.execute(query).scalar_one()
     engine.dispose()
     return int(count)
+
+
+def _import(path: Path, database: str, *, synthetic: bool = False) -> ImportReport:
+    """import_file() with the real catalogue into the database, on 2025-06-01, quietly."""
+    engine = make_engine(database)
+    try:
+        return import_file(
+            path,
+            engine,
+            CATALOGUE,
+            changed_by="test",
+            day=date(2025, 6, 1),
+            synthetic=synthetic,
+            progress=False,
+        )
+    finally:
+        engine.dispose()
 
 
 def test_csv_keeps_good_rows_and_names_bad_ones_by_line(database: str, tmp_path: Path) -> None:
@@ -39,15 +57,8 @@ def test_csv_keeps_good_rows_and_names_bad_ones_by_line(database: str, tmp_path:
         + f"{wrong_check_digit(good)},丙公司,440781,none,,,7,maybe,\n",
         encoding="utf-8",
     )
+    report = _import(path, database)
     engine = make_engine(database)
-    report = import_file(
-        path,
-        engine,
-        load_catalogue(PROJECT_ROOT / "policies"),
-        changed_by="test",
-        day=date(2025, 6, 1),
-        progress=False,
-    )
     assert (report.created, report.updated, report.unchanged) == (2, 0, 0)
     assert [b.line for b in report.bad] == [3, 5]
     assert any("$.tier" in p for p in report.bad[0].problems)
@@ -103,17 +114,7 @@ def test_jsonl_import_through_the_command(
 def test_the_demo_data_goes_through_import(database: str, tmp_path: Path) -> None:
     path = tmp_path / "demo.jsonl"
     write_demo_file(path, count=300, seed=5)
-    engine = make_engine(database)
-    report = import_file(
-        path,
-        engine,
-        load_catalogue(PROJECT_ROOT / "policies"),
-        changed_by="demo",
-        day=date(2025, 6, 1),
-        synthetic=True,
-        progress=False,
-    )
-    engine.dispose()
+    report = _import(path, database, synthetic=True)
     assert (report.created, report.bad) == (300, [])
     assert _count(database, ENTERPRISE.c.synthetic.is_(True)) >= 300
     counties = {json.loads(x)["county"] for x in path.read_text().splitlines()}
@@ -122,16 +123,11 @@ def test_the_demo_data_goes_through_import(database: str, tmp_path: Path) -> Non
 
 
 def test_an_unknown_file_type_or_column_is_refused(database: str, tmp_path: Path) -> None:
-    engine = make_engine(database)
-    catalogue = load_catalogue(PROJECT_ROOT / "policies")
     odd = tmp_path / "firms.xlsx"
     odd.write_bytes(b"PK")
     with pytest.raises(ValueError, match=r"\.csv or \.jsonl"):
-        import_file(odd, engine, catalogue, changed_by="t", day=date(2025, 6, 1), progress=False)
+        _import(odd, database)
     header = tmp_path / "firms.csv"
     header.write_text("uscc,county,turnover\n", encoding="utf-8")
-    report = import_file(
-        header, engine, catalogue, changed_by="t", day=date(2025, 6, 1), progress=False
-    )
-    engine.dispose()
+    report = _import(header, database)
     assert report.stored == 0 and "turnover" in report.bad[0].problems[0]

@@ -7,17 +7,16 @@ county and tier. Every answer is recorded before it is sent; auditors list the r
 """
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from service.auth import Auditor, Caller, EligibilityReader
 from service.catalogue import Catalogue, Measure
 from service.cursors import cursor_error, decode_cursor, encode_cursor
-from service.db import run_write, write_transaction
+from service.db import run_read, run_write
 from service.deps import CatalogueDep, today
 from service.disclosures import list_disclosures, record_disclosure
 from service.eligibility_sql import eligible_page
@@ -86,36 +85,33 @@ async def eligible_enterprises(
     measure = _measure_for(catalogue, measure_id, caller)
     day, after = _page_start(cursor, measure_id)
     engine = request.app.state.engine
-
-    def read() -> list[dict[str, Any]]:
-        with engine.connect() as connection:
-            rows = eligible_page(
-                connection,
-                catalogue,
-                measure,
-                day,
-                bank_id=caller.bank_id,
-                after=after,
-                limit=limit + 1,
-            )
-        return [{"uscc": r.uscc, "name": r.name, "county": r.county, "tier": r.tier} for r in rows]
-
-    found = await run_in_threadpool(read)
-    firms, more = found[:limit], len(found) > limit
-
-    def record() -> None:
-        with write_transaction(engine) as connection:
-            record_disclosure(
-                connection,
-                caller=caller.subject,
-                bank_id=caller.bank_id,
-                measure_id=measure_id,
-                as_of=day,
-                catalogue_version=catalogue.version,
-                usccs=[f["uscc"] for f in firms],
-            )
-
-    await run_write(engine, record)
+    rows = await run_read(
+        engine,
+        lambda connection: eligible_page(
+            connection,
+            catalogue,
+            measure,
+            day,
+            bank_id=caller.bank_id,
+            after=after,
+            limit=limit + 1,
+        ),
+    )
+    firms = [
+        {"uscc": r.uscc, "name": r.name, "county": r.county, "tier": r.tier} for r in rows[:limit]
+    ]
+    await run_write(
+        engine,
+        lambda connection: record_disclosure(
+            connection,
+            caller=caller.subject,
+            bank_id=caller.bank_id,
+            measure_id=measure_id,
+            as_of=day,
+            catalogue_version=catalogue.version,
+            usccs=[f["uscc"] for f in firms],
+        ),
+    )
     body = {
         "measure_id": measure_id,
         "as_of": day.isoformat(),
@@ -123,7 +119,7 @@ async def eligible_enterprises(
         "enterprises": firms,
         "next_cursor": (
             encode_cursor({"m": measure_id, "d": day.isoformat(), "a": firms[-1]["uscc"]})
-            if more
+            if len(rows) > limit
             else None
         ),
     }
@@ -166,20 +162,17 @@ async def disclosures(
         if not isinstance(position["b"], int):
             raise cursor_error("not a cursor this service gave out")
         before = position["b"]
-    engine = request.app.state.engine
-
-    def read() -> list[Any]:
-        with engine.connect() as connection:
-            return list_disclosures(
-                connection,
-                bank_id=bank_id,
-                measure_id=measure_id,
-                uscc=uscc,
-                before=before,
-                limit=limit,
-            )
-
-    records = await run_in_threadpool(read)
+    records = await run_read(
+        request.app.state.engine,
+        lambda connection: list_disclosures(
+            connection,
+            bank_id=bank_id,
+            measure_id=measure_id,
+            uscc=uscc,
+            before=before,
+            limit=limit,
+        ),
+    )
     next_cursor = encode_cursor({"b": records[-1].disclosure_id}) if len(records) == limit else None
     body = {"disclosures": [r.as_json() for r in records], "next_cursor": next_cursor}
     return Response(orjson.dumps(body), media_type="application/json")

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from service.answer import match_answer
 from service.auth import EnterprisesReader, EnterprisesWriter, authorize_platform
@@ -21,10 +20,11 @@ from service.body import profile_body
 from service.catalogue import Catalogue
 from service.clients import Scope
 from service.config import app_settings
-from service.db import run_write, write_transaction
+from service.db import run_read, run_write
 from service.deps import AS_OF_PARAMETER, CatalogueDep, LanguageDep, as_of_param, today
 from service.errors import Unprocessable
 from service.examples import FULL_PROFILE
+from service.i18n import Language
 from service.matching import match
 from service.openapi import REF, json_body, problems
 from service.profile import Profile
@@ -176,23 +176,24 @@ async def put_enterprise(request: Request) -> Response:
                 }
             ],
         )
-    engine = request.app.state.engine
-
-    def store() -> Any:
-        with write_transaction(engine) as connection:
-            return store_profile(
-                connection,
-                catalogue,
-                profile,
-                changed_by=caller.subject,
-                day=today(),
-                condition=condition,
-            )
-
-    result = await run_write(engine, store)
+    result = await run_write(
+        request.app.state.engine,
+        lambda connection: store_profile(
+            connection,
+            catalogue,
+            profile,
+            changed_by=caller.subject,
+            day=today(),
+            condition=condition,
+        ),
+    )
     if result.created:
         return _profile_answer(result.stored, 201, Location=f"/v1/enterprises/{uscc}")
     return _profile_answer(result.stored)
+
+
+async def _stored(request: Request, uscc: str) -> StoredEnterprise:
+    return await run_read(request.app.state.engine, lambda connection: fetch(connection, uscc))
 
 
 def _with_uscc(profile: Profile, uscc: str) -> Profile:
@@ -208,13 +209,7 @@ def _with_uscc(profile: Profile, uscc: str) -> Profile:
 )
 async def get_enterprise(request: Request, caller: EnterprisesReader, uscc: Uscc) -> Response:
     """The profile exactly as last stored; `ETag` carries its version."""
-    engine = request.app.state.engine
-
-    def read() -> StoredEnterprise:
-        with engine.connect() as connection:
-            return fetch(connection, uscc)
-
-    return _profile_answer(await run_in_threadpool(read))
+    return _profile_answer(await _stored(request, uscc))
 
 
 @router.delete(
@@ -231,16 +226,13 @@ async def delete_enterprise_route(
 ) -> Response:
     """The firm is no longer matched, pushed or disclosed; its history and what was already
     disclosed about it stay on record."""
-    engine = request.app.state.engine
     condition = precondition(if_match, None)
-
-    def remove() -> int:
-        with write_transaction(engine) as connection:
-            return delete_enterprise(
-                connection, uscc, changed_by=caller.subject, condition=condition
-            )
-
-    version = await run_write(engine, remove)
+    version = await run_write(
+        request.app.state.engine,
+        lambda connection: delete_enterprise(
+            connection, uscc, changed_by=caller.subject, condition=condition
+        ),
+    )
     return Response(status_code=204, headers={"ETag": f'"{version}"'})
 
 
@@ -260,13 +252,10 @@ async def enterprise_history(
     limit: Annotated[int, Query(ge=1, le=1000, examples=[100])] = 100,
 ) -> Response:
     """Oldest first; a deletion is a version with `profile: null`. Page on with `after`."""
-    engine = request.app.state.engine
-
-    def read() -> list[Any]:
-        with engine.connect() as connection:
-            return history(connection, uscc, after=after, limit=limit)
-
-    versions = await run_in_threadpool(read)
+    versions = await run_read(
+        request.app.state.engine,
+        lambda connection: history(connection, uscc, after=after, limit=limit),
+    )
     body = {
         "uscc": uscc,
         "versions": [
@@ -304,17 +293,13 @@ async def enterprise_matches(
     as_of: Annotated[date, Depends(as_of_param)],
 ) -> Response:
     """Matched, near misses and undetermined for the stored profile on `as_of` (today)."""
-    engine = request.app.state.engine
-
-    def read() -> StoredEnterprise:
-        with engine.connect() as connection:
-            return fetch(connection, uscc)
-
-    stored = await run_in_threadpool(read)
+    stored = await _stored(request, uscc)
     return _matches_answer(catalogue, Profile.model_validate(stored.profile), as_of, language)
 
 
-def _matches_answer(catalogue: Catalogue, profile: Profile, as_of: date, language: Any) -> Response:
+def _matches_answer(
+    catalogue: Catalogue, profile: Profile, as_of: date, language: Language
+) -> Response:
     result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
     return catalogue_answer(
         match_answer(result, profile.county, language), catalogue.version, language

@@ -6,9 +6,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy import Connection
 
+from service.db import run_read
 from service.errors import problem
 from service.migrate import alembic_config
 from service.openapi import REF
@@ -23,10 +23,9 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def schema_revision(engine: Engine) -> str | None:
-    """The database's alembic revision (None: not migrated); raises if it cannot be reached."""
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+def schema_revision(connection: Connection) -> str | None:
+    """The database's alembic revision (None: not migrated)."""
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 @router.get(
@@ -44,7 +43,7 @@ def schema_revision(engine: Engine) -> str | None:
 async def readyz(request: Request) -> Any:
     """Readiness: the catalogue is loaded, and the database answers at the newest schema."""
     try:
-        revision = await run_in_threadpool(schema_revision, request.app.state.engine)
+        revision = await run_read(request.app.state.engine, schema_revision)
     except Exception as e:  # any failure to reach the database means not ready
         return _not_ready(f"the database cannot be reached ({type(e).__name__})")
     if revision != _HEAD:
