@@ -224,7 +224,7 @@ MatchCaller = Annotated[Caller, Depends(require(Scope.MATCH))]
 EnterprisesReader = Annotated[Caller, Depends(require_platform(Scope.ENTERPRISES_READ))]
 EnterprisesWriter = Annotated[Caller, Depends(require_platform(Scope.ENTERPRISES_WRITE))]
 EligibilityReader = Annotated[Caller, Depends(require(Scope.ELIGIBILITY_READ))]
-PushCaller = Annotated[Caller, Depends(require(Scope.PUSH))]
+PushPlatform = Annotated[Caller, Depends(require_platform(Scope.PUSH))]
 CatalogueAdmin = Annotated[Caller, Depends(require(Scope.CATALOGUE_ADMIN))]
 Auditor = Annotated[Caller, Depends(require(Scope.AUDIT_READ))]
 

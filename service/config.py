@@ -36,6 +36,24 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_batch_size: int = Field(default=1000, ge=1, le=10_000)
 
+    # Push (see service/delivery.py). The run command starts a worker inside the service;
+    # `policy-match worker` runs more, in processes of their own.
+    push_worker_in_process: bool = True
+    # Loopback, link-local and cloud metadata targets are refused unless this allows them
+    # (tests and a receiver on the same host); private ranges are always allowed.
+    push_allow_internal_targets: bool = False
+    push_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    push_max_attempts: int = Field(default=10, ge=1, le=50)
+    push_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    push_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    push_batch_size: int = Field(default=100, ge=1, le=1000)
+    push_concurrency: int = Field(default=32, ge=1, le=256)
+    push_poll_seconds: float = Field(default=1.0, gt=0)
+    # a claimed delivery is claimed again after this long (a worker that died mid-attempt)
+    push_lease_seconds: float = Field(default=60.0, gt=0)
+    rematch_batch_size: int = Field(default=500, ge=1, le=10_000)
+    catalogue_check_seconds: float = Field(default=5.0, gt=0)
+
     @model_validator(mode="after")
     def _refuse_placeholder_in_production(self) -> "Settings":
         if self.environment == "production":

@@ -1,7 +1,9 @@
 """The ASGI application: routers, error handlers, and the catalogue loaded once at start."""
 
+import asyncio
+import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
@@ -12,8 +14,18 @@ from service.errors import install_error_handlers
 from service.limits import BodySizeLimit
 from service.openapi import install_openapi, serve_directly
 from service.policy_cases import load_checked_catalogue
-from service.routes import auth, catalogue, eligibility, enterprises, health, match
+from service.routes import (
+    auth,
+    catalogue,
+    eligibility,
+    enterprises,
+    health,
+    match,
+    publication,
+    push,
+)
 from service.vocabulary import vocabularies
+from service.worker import Worker, announce_catalogue
 
 DESCRIPTION = """
 Which support measures of Jiangmen's plan for doubling its 专精特新 SMEs
@@ -42,11 +54,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 ]
             )
         app.state.catalogue = catalogue
-        app.state.engine = make_engine(settings.database_url, sqlite_busy_seconds=0.1)
+        engine = app.state.engine = make_engine(settings.database_url, sqlite_busy_seconds=0.1)
+        # The catalogue on disk when a process starts is the one to serve: put it in force (a
+        # no-op when it already is), in the background: a busy database must not stop a start.
+        tasks = [asyncio.create_task(announce_catalogue(engine, catalogue))]
+        stop = asyncio.Event()
+        if settings.push_worker_in_process:
+            app.state.worker = Worker(engine, settings, app.state, name=f"service-{os.getpid()}")
+            tasks.append(asyncio.create_task(app.state.worker.run(stop)))
         try:
             yield
         finally:
-            app.state.engine.dispose()
+            stop.set()
+            tasks[0].cancel()
+            with suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(
+                    asyncio.gather(*tasks), timeout=settings.push_timeout_seconds + 5
+                )
+            engine.dispose()
 
     app = FastAPI(
         title="policy-match",
@@ -61,6 +86,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "name": "banks",
                 "description": "Which consenting firms are eligible for a finance measure; audit",
             },
+            {
+                "name": "push",
+                "description": "Subscriptions: measures newly matched or lost, POSTed as they "
+                "happen and signed (Standard Webhooks); the same events as a feed",
+            },
+            {
+                "name": "catalogue admin",
+                "description": "Put an edited catalogue in force; the re-match of stored firms",
+            },
             {"name": "auth", "description": "Development token endpoint"},
             {"name": "health", "description": "Liveness and readiness"},
         ],
@@ -72,7 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         enterprises.direct,
         enterprises.router,
         eligibility.router,
+        push.router,
         catalogue.router,
+        publication.router,
         auth.router,
         health.router,
     ):

@@ -135,3 +135,150 @@ class DisclosedEnterprise(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("disclosure.id"), primary_key=True)
     )
     uscc: str = Field(primary_key=True, max_length=18, index=True)
+
+
+# --- push: the outbox, subscriptions, deliveries ---------------------------------------------
+
+
+class PushEvent(SQLModel, table=True):
+    """A change of a stored firm's match set, written with the change (the outbox).
+
+    `id` orders the feed (GET /v1/push-events); `event_id` is the public id, sent as
+    `webhook-id`. `document` is the event exactly as it is sent.
+    """
+
+    __tablename__ = "push_event"
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    )
+    event_id: str = Field(max_length=40, unique=True)
+    type: str = Field(max_length=32, description="measure.matched or measure.unmatched")
+    occurred_at: datetime = Field(default_factory=utcnow)
+    uscc: str = Field(max_length=18, index=True)
+    county: str = Field(max_length=6)
+    measure_id: str = Field(max_length=100)
+    kind: str = Field(max_length=64)
+    cause: str = Field(max_length=32, description="profile_stored, enterprise_deleted, rematch")
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class PushSubscription(SQLModel, table=True):
+    """Where to POST events, and which: counties and kinds (None: all)."""
+
+    __tablename__ = "push_subscription"
+
+    id: str = Field(primary_key=True, max_length=40)
+    url: str = Field(max_length=2000)
+    counties: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    kinds: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    secret: str = Field(max_length=100, description="whsec_…: signs every delivery")
+    description: str | None = Field(default=None, max_length=200)
+    state: str = Field(default="active", max_length=16, description="active or ended")
+    ended_reason: str | None = Field(default=None, max_length=300)
+    ended_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=200)
+
+
+class PushDelivery(SQLModel, table=True):
+    """One event to one subscription: pending until acknowledged, given up, or ended.
+
+    A worker claims a pending delivery by moving `next_attempt_at` past the time its attempt
+    can take and writing its own `claim`; a worker killed mid-attempt leaves the delivery to
+    be claimed again once that time has passed. Only the claim's holder may settle it.
+    """
+
+    __tablename__ = "push_delivery"
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    )
+    event_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("push_event.id"), nullable=False, index=True)
+    )
+    subscription_id: str = Field(
+        sa_column=Column(ForeignKey("push_subscription.id"), nullable=False, index=True)
+    )
+    state: str = Field(
+        default="pending", max_length=16, description="pending, delivered, dead or cancelled"
+    )
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    claim: str | None = Field(default=None, max_length=40)
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, max_length=300)
+    delivered_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    __table_args__ = (Index("ix_push_delivery_due", "state", "next_attempt_at"),)
+
+
+class PushAttempt(SQLModel, table=True):
+    """One POST of a delivery: when, by which worker, and what came back."""
+
+    __tablename__ = "push_attempt"
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    )
+    delivery_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("push_delivery.id"), nullable=False, index=True)
+    )
+    attempt: int
+    worker: str = Field(max_length=100)
+    started_at: datetime
+    duration_ms: int
+    status_code: int | None = None
+    error: str | None = Field(default=None, max_length=300)
+    outcome: str = Field(max_length=16, description="delivered, retry, dead, gone or stale")
+
+
+# --- the catalogue in force and re-matching --------------------------------------------------
+
+
+class CataloguePublication(SQLModel, table=True):
+    """A catalogue version put in force; the newest is the one every process serves.
+
+    `measures` keeps, for each measure, what its events carry (clause, kind, lead department),
+    so that a measure dropped from a later catalogue can still be named when firms lose it.
+    """
+
+    __tablename__ = "catalogue_publication"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    version: str = Field(max_length=64, index=True)
+    published_at: datetime = Field(default_factory=utcnow)
+    published_by: str = Field(max_length=200)
+    measures: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class RematchRun(SQLModel, table=True):
+    """A re-match of every stored firm whose matches are older than a catalogue or a day.
+
+    Queued by a publication or by a new day; a worker claims it (`lease_until`) and records
+    its progress batch by batch, so that another can finish it if the first one dies.
+    """
+
+    __tablename__ = "rematch_run"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    reason: str = Field(max_length=32, description="catalogue_published or new_day")
+    catalogue_version: str = Field(max_length=64)
+    day: date
+    state: str = Field(default="queued", max_length=16, description="queued, running or done")
+    requested_by: str = Field(max_length=200)
+    requested_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    lease_until: datetime | None = None
+    worker: str | None = Field(default=None, max_length=100)
+    firms_total: int | None = None
+    firms_done: int = 0
+    firms_changed: int = 0
+    events: int = 0
+    gained: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    lost: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

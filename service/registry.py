@@ -25,6 +25,7 @@ from service.models import (
     EnterpriseVersion,
     utcnow,
 )
+from service.outbox import MatchChange, record_match_changes
 from service.profile import NULLABLE_FIELDS, Profile
 
 ENTERPRISE: Table = Enterprise.__table__  # type: ignore[attr-defined]
@@ -52,6 +53,7 @@ class StoreResult:
     changed: bool
     stored: StoredEnterprise
     matched: tuple[str, ...]
+    events: int = 0  # push events written: measures gained or lost
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +108,12 @@ _INSERT_IF_ABSENT = {
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 _LOCK_CURRENT = (
-    select(ENTERPRISE.c.version, ENTERPRISE.c.profile, ENTERPRISE.c.deleted_at)
+    select(
+        ENTERPRISE.c.version,
+        ENTERPRISE.c.profile,
+        ENTERPRISE.c.deleted_at,
+        ENTERPRISE.c.matched,
+    )
     .where(ENTERPRISE.c.uscc == bindparam("key"))
     .with_for_update()
 )
@@ -136,7 +143,8 @@ def store_profile(
 ) -> StoreResult:
     """Store a profile (it must carry its uscc) and its matches on `day`; a new version if changed.
 
-    Storing what is already stored changes nothing but refreshes the matches.
+    Storing what is already stored changes nothing but refreshes the matches. Measures gained
+    or lost since the stored matches are written to the push outbox in the same transaction.
     """
     if profile.uscc is None:
         raise ValueError("a stored profile needs its uscc")
@@ -156,6 +164,7 @@ def store_profile(
     }
     first = {**row, "uscc": uscc, "version": 1, "created_at": now}
     consented: list[str] = []
+    before: list[str] = []
     if connection.execute(_INSERT_IF_ABSENT[connection.dialect.name], first).first():
         condition.check(None)
         version, created, changed = 1, True, True
@@ -163,6 +172,7 @@ def store_profile(
         current = connection.execute(_LOCK_CURRENT, {"key": uscc}).one()
         consented = current.profile.get("bank_consents") or []
         deleted = current.deleted_at is not None
+        before = [] if deleted else list(current.matched)
         condition.check(None if deleted else current.version)
         created, changed = deleted, deleted or current.profile != document
         version = int(current.version) + 1 if changed else int(current.version)
@@ -188,15 +198,25 @@ def store_profile(
         stored = StoredEnterprise(uscc, document, version, now, changed_by)
     else:
         stored = fetch(connection, uscc)
-    return StoreResult(created, changed, stored, matched)
+    change = MatchChange(uscc, profile.county, before, matched)
+    events = record_match_changes(connection, catalogue, [change], cause="profile_stored")
+    return StoreResult(created, changed, stored, matched, events)
 
 
 def delete_enterprise(
-    connection: Connection, uscc: str, *, changed_by: str, condition: Precondition = NO_CONDITION
+    connection: Connection,
+    catalogue: Catalogue,
+    uscc: str,
+    *,
+    changed_by: str,
+    condition: Precondition = NO_CONDITION,
 ) -> int:
-    """Take a firm out of matching, pushes and the bank query; its history stays. The version."""
+    """Take a firm out of matching, pushes and the bank query; its history stays. The version.
+
+    Each measure it matched is pushed as lost (`measure.unmatched`, cause enterprise_deleted).
+    """
     current = connection.execute(
-        select(ENTERPRISE.c.version)
+        select(ENTERPRISE.c.version, ENTERPRISE.c.county, ENTERPRISE.c.matched)
         .where(ENTERPRISE.c.uscc == uscc, ENTERPRISE.c.deleted_at.is_(None))
         .with_for_update()
     ).first()
@@ -221,6 +241,8 @@ def delete_enterprise(
         )
     )
     connection.execute(delete(CONSENT).where(CONSENT.c.uscc == uscc))
+    change = MatchChange(uscc, current.county, list(current.matched), [])
+    record_match_changes(connection, catalogue, [change], cause="enterprise_deleted")
     return version
 
 

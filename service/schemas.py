@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class DepartmentRef(BaseModel):
@@ -207,6 +207,163 @@ class DisclosureList(BaseModel):
 
     disclosures: list[DisclosureOut]
     next_cursor: str | None
+
+
+# --- push -------------------------------------------------------------------------------------
+
+
+class SubscriptionIn(BaseModel):
+    """Where to POST events, and which ones (leave a filter out for every county or kind)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(
+        min_length=8,
+        max_length=2000,
+        description="http(s); not loopback, link-local or a cloud metadata address",
+        examples=["https://platform.jiangmen.gov.cn/hooks/policy-match"],
+    )
+    counties: list[str] | None = Field(
+        None,
+        min_length=1,
+        max_length=20,
+        description="only events of firms in these counties (GB/T 2260 codes)",
+        examples=[["440703", "440781"]],
+    )
+    kinds: list[str] | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="only events of measures of these kinds",
+        examples=[["loan_interest_subsidy"]],
+    )
+    description: str | None = Field(None, max_length=200, examples=["request-response platform"])
+
+
+class SubscriptionOut(BaseModel):
+    """A subscription (its secret is shown only when it is made)."""
+
+    id: str = Field(examples=["sub_4f1c2a9b0d3e5f6a7b8c9d0e"])
+    url: str
+    counties: list[str] | None
+    kinds: list[str] | None
+    description: str | None
+    state: Literal["active", "ended"]
+    ended_reason: str | None = Field(description="deleted by whom, or the receiver's 410")
+    ended_at: datetime | None
+    created_at: datetime
+    created_by: str
+    deliveries: dict[str, int] | None = Field(
+        None, description="deliveries by state: pending, delivered, dead, cancelled"
+    )
+
+
+class SubscriptionCreated(SubscriptionOut):
+    """A new subscription, with the secret that signs its deliveries: keep it, it is not shown
+    again."""
+
+    secret: str = Field(
+        description="whsec_ + base64 key: verify `webhook-signature` with it",
+        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    )
+
+
+class SubscriptionList(BaseModel):
+    """Every subscription, newest first."""
+
+    subscriptions: list[SubscriptionOut]
+
+
+class PushEventOut(BaseModel):
+    """A measure newly matched, or no longer matched, by a stored firm."""
+
+    event_id: str = Field(examples=["evt_0b8e6f2c4d1a4e3b9f7a6c5d4e3f2a1b"])
+    type: Literal["measure.matched", "measure.unmatched"]
+    occurred_at: datetime
+    uscc: str
+    county: str = Field(examples=["440781"])
+    measure_id: str = Field(examples=["loan-interest-subsidy"])
+    clause: str | None = Field(examples=["二(二)5"])
+    kind: str = Field(examples=["loan_interest_subsidy"])
+    lead_department: DepartmentRef | None
+    catalogue_version: str
+    cause: Literal["profile_stored", "enterprise_deleted", "rematch"] = Field(
+        description="a store of the profile, its deletion, or a re-match after a new "
+        "catalogue or a new day"
+    )
+
+
+class PushEventFeed(BaseModel):
+    """Events in the order they happened."""
+
+    events: list[PushEventOut]
+    next_cursor: str = Field(
+        description="pass as `after` to continue; when `events` is empty, poll again with it"
+    )
+
+
+class AttemptOut(BaseModel):
+    """One POST of a delivery."""
+
+    attempt: int
+    worker: str
+    started_at: datetime
+    duration_ms: int
+    status_code: int | None
+    error: str | None
+    outcome: Literal["delivered", "retry", "dead", "gone", "stale"]
+
+
+class DeliveryOut(BaseModel):
+    """An event's delivery to one subscription."""
+
+    subscription_id: str
+    state: Literal["pending", "delivered", "dead", "cancelled"]
+    attempts: int
+    next_attempt_at: datetime | None = Field(description="when pending")
+    delivered_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+    attempt_log: list[AttemptOut]
+
+
+class PushEventDetail(BaseModel):
+    """An event and what became of its deliveries."""
+
+    event: PushEventOut
+    deliveries: list[DeliveryOut]
+
+
+class RematchRunOut(BaseModel):
+    """A re-match of the stored firms: its progress, then how many gained or lost each measure."""
+
+    id: int
+    reason: str = Field(examples=["catalogue_published"])
+    catalogue_version: str
+    day: date
+    state: Literal["queued", "running", "done"]
+    requested_by: str
+    requested_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    firms_total: int | None
+    firms_done: int
+    firms_changed: int
+    events: int
+    gained: dict[str, int] = Field(description="firms that newly match each measure")
+    lost: dict[str, int] = Field(description="firms that no longer match each measure")
+
+
+class CatalogueReload(BaseModel):
+    """What a reload found: the catalogue now in force and the re-match it queued."""
+
+    catalogue_version: str
+    previous_version: str
+    changed: bool
+    measures_added: list[str]
+    measures_removed: list[str]
+    measures_changed: list[str]
+    rematch: RematchRunOut | None
 
 
 class Problem(BaseModel):

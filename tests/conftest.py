@@ -76,7 +76,11 @@ def database(
 # --- the application, with tokens ------------------------------------------------------------
 
 TEST_SETTINGS = Settings(
-    environment="test", jwt_secret=SecretStr("test-secret-that-is-long-enough-0001")
+    environment="test",
+    jwt_secret=SecretStr("test-secret-that-is-long-enough-0001"),
+    # receivers in the tests listen on loopback; push tests start the worker they need
+    push_allow_internal_targets=True,
+    push_worker_in_process=False,
 )
 Token = Callable[..., dict[str, str]]
 

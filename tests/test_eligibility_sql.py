@@ -272,7 +272,7 @@ def test_deleted_firms_are_never_returned(engine: Engine) -> None:
     _clear(engine)
     _store(engine, [_eligible(n, ["bank-a"]) for n in range(3)])
     with write_transaction(engine) as connection:
-        delete_enterprise(connection, uscc(1), changed_by="test")
+        delete_enterprise(connection, REAL, uscc(1), changed_by="test")
     assert _sql_eligible(engine, LOAN, DAY) == [uscc(0), uscc(2)]
     assert _sql_eligible(engine, LOAN, DAY, "bank-a") == [uscc(0), uscc(2)]
 

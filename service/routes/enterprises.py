@@ -40,6 +40,7 @@ from service.responses import catalogue_answer
 from service.schemas import EnterpriseHistory, MatchResponse
 from service.security_docs import secured
 from service.uscc import uscc_problem
+from service.worker import wake_worker
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
@@ -187,6 +188,8 @@ async def put_enterprise(request: Request) -> Response:
             condition=condition,
         ),
     )
+    if result.events:
+        wake_worker(request.app.state)
     if result.created:
         return _profile_answer(result.stored, 201, Location=f"/v1/enterprises/{uscc}")
     return _profile_answer(result.stored)
@@ -230,9 +233,14 @@ async def delete_enterprise_route(
     version = await run_write(
         request.app.state.engine,
         lambda connection: delete_enterprise(
-            connection, uscc, changed_by=caller.subject, condition=condition
+            connection,
+            request.app.state.catalogue,
+            uscc,
+            changed_by=caller.subject,
+            condition=condition,
         ),
     )
+    wake_worker(request.app.state)
     return Response(status_code=204, headers={"ETag": f'"{version}"'})
 
 

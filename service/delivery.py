@@ -1,0 +1,435 @@
+"""Delivering push events: claim due deliveries, POST them signed, settle what came back.
+
+At least once, and no more than needed:
+- A worker claims a batch in one statement: the due deliveries' `next_attempt_at` moves a lease
+  ahead and they get the claim's token. On PostgreSQL the rows are chosen `FOR UPDATE SKIP
+  LOCKED`, so concurrent workers take different deliveries; on SQLite the statement is the
+  claim (one writer at a time).
+- A worker killed mid-attempt leaves its deliveries claimed until the lease runs out; then any
+  worker claims them again. A result is settled only by the holder of the current claim.
+- Every attempt is recorded. A 2xx acknowledges; a 410 ends the subscription; anything else
+  (another status, a timeout, a refused or failed connection) is retried after an exponential
+  backoff with jitter, until the last attempt leaves the delivery dead.
+
+Each POST is signed as Standard Webhooks does, with the `standardwebhooks` library.
+"""
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy import Connection, Engine, insert, select, update
+from standardwebhooks import Webhook
+
+from service.config import Settings
+from service.db import run_write
+from service.models import PushAttempt, utcnow
+from service.outbox import DELIVERY, EVENT, SUBSCRIPTION
+from service.subscriptions import TargetRefused, check_target, end_subscription
+
+log = logging.getLogger("policy_match.delivery")
+
+ATTEMPT = PushAttempt.__table__  # type: ignore[attr-defined]
+USER_AGENT = "policy-match-push/1.0"
+MAX_ERROR_CHARS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery this worker holds: what to POST, where, and with which secret."""
+
+    delivery_id: int
+    claim: str
+    attempt: int
+    subscription_id: str
+    url: str
+    secret: str
+    event_id: str
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Attempted:
+    """What one POST of a claimed delivery came to."""
+
+    delivery: Claimed
+    started_at: datetime
+    duration_ms: int
+    status_code: int | None
+    error: str | None
+
+    @property
+    def acknowledged(self) -> bool:
+        """A 2xx answer: the receiver has the event."""
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def gone(self) -> bool:
+        """A 410 answer: the receiver wants no more events on this subscription."""
+        return self.status_code == 410
+
+
+def retry_delay(attempt: int, settings: Settings, rng: random.Random) -> float:
+    """Seconds before the next attempt after failed attempt number `attempt` (1-based).
+
+    Exponential (base × 2^(attempt-1), capped), with "equal jitter": half of it fixed, half
+    random, so that receivers coming back up are not hit by every retry at the same moment.
+    """
+    ceiling = min(
+        settings.push_backoff_cap_seconds,
+        settings.push_backoff_base_seconds * 2 ** min(attempt - 1, 30),
+    )
+    return float(ceiling / 2 + rng.uniform(0, ceiling / 2))
+
+
+def claim_due(
+    connection: Connection, *, limit: int, lease_seconds: float, now: datetime | None = None
+) -> list[Claimed]:
+    """Claim up to `limit` due deliveries (see module doc) and load what each needs."""
+    now = now or utcnow()
+    token = uuid.uuid4().hex
+    due = (
+        select(DELIVERY.c.id)
+        .where(DELIVERY.c.state == "pending", DELIVERY.c.next_attempt_at <= now)
+        .order_by(DELIVERY.c.next_attempt_at, DELIVERY.c.id)
+        .limit(limit)
+    )
+    if connection.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = (
+        connection.execute(
+            update(DELIVERY)
+            .where(DELIVERY.c.id.in_(due.scalar_subquery()))
+            .values(claim=token, next_attempt_at=now + timedelta(seconds=lease_seconds))
+            .returning(DELIVERY.c.id)
+        )
+        .scalars()
+        .all()
+    )
+    if not claimed:
+        return []
+    rows = connection.execute(
+        select(
+            DELIVERY.c.id,
+            DELIVERY.c.attempts,
+            DELIVERY.c.subscription_id,
+            SUBSCRIPTION.c.url,
+            SUBSCRIPTION.c.secret,
+            EVENT.c.event_id,
+            EVENT.c.document,
+        )
+        .join(SUBSCRIPTION, SUBSCRIPTION.c.id == DELIVERY.c.subscription_id)
+        .join(EVENT, EVENT.c.id == DELIVERY.c.event_id)
+        .where(DELIVERY.c.id.in_(claimed))
+        .order_by(DELIVERY.c.id)
+    ).all()
+    return [
+        Claimed(
+            delivery_id=r.id,
+            claim=token,
+            attempt=r.attempts + 1,
+            subscription_id=r.subscription_id,
+            url=r.url,
+            secret=r.secret,
+            event_id=r.event_id,
+            body=orjson.dumps(r.document),
+        )
+        for r in rows
+    ]
+
+
+_signers: dict[str, Webhook] = {}
+
+
+def sign(delivery: Claimed, moment: datetime) -> dict[str, str]:
+    """The Standard Webhooks headers of a delivery sent at `moment`."""
+    signer = _signers.get(delivery.secret)
+    if signer is None:
+        signer = _signers[delivery.secret] = Webhook(delivery.secret)
+    return {
+        "webhook-id": delivery.event_id,
+        "webhook-timestamp": str(int(moment.timestamp())),
+        "webhook-signature": signer.sign(delivery.event_id, moment, delivery.body.decode()),
+    }
+
+
+async def attempt(client: httpx.AsyncClient, delivery: Claimed, settings: Settings) -> Attempted:
+    """POST one delivery, signed; what came back (never raises for the receiver's faults)."""
+    started, clock = datetime.now(UTC), time.perf_counter()
+    status: int | None = None
+    error: str | None = None
+    try:
+        await check_target(delivery.url, allow_internal=settings.push_allow_internal_targets)
+        response = await client.post(
+            delivery.url,
+            content=delivery.body,
+            headers={
+                **sign(delivery, started),
+                "content-type": "application/json",
+                "user-agent": USER_AGENT,
+            },
+        )
+        status = response.status_code
+        if not 200 <= status < 300:
+            error = f"HTTP {status}"
+    except TargetRefused as e:
+        error = f"refused target: {e}"
+    except httpx.TimeoutException:
+        error = f"timed out after {settings.push_timeout_seconds:g} s"
+    except httpx.HTTPError as e:
+        error = f"{type(e).__name__}: {e}"
+    duration = round((time.perf_counter() - clock) * 1000)
+    return Attempted(delivery, started, duration, status, error and error[:MAX_ERROR_CHARS])
+
+
+def settle(
+    connection: Connection,
+    results: Iterable[Attempted],
+    *,
+    settings: Settings,
+    worker: str,
+    rng: random.Random,
+) -> dict[str, int]:
+    """Record every attempt and move each delivery on; the number of each outcome."""
+    outcomes: dict[str, int] = {}
+    now = utcnow()
+    attempts = []
+    for result in results:
+        d = result.delivery
+        values: dict[str, Any] = {
+            "attempts": d.attempt,
+            "claim": None,
+            "last_status": result.status_code,
+            "last_error": result.error,
+        }
+        if result.acknowledged:
+            outcome = "delivered"
+            values |= {"state": "delivered", "delivered_at": now}
+        elif result.gone:
+            outcome = "gone"
+            values |= {"state": "cancelled"}
+        elif d.attempt >= settings.push_max_attempts:
+            outcome = "dead"
+            values |= {"state": "dead"}
+        else:
+            outcome = "retry"
+            delay = retry_delay(d.attempt, settings, rng)
+            values |= {"next_attempt_at": now + timedelta(seconds=delay)}
+        held = connection.execute(
+            update(DELIVERY)
+            .where(DELIVERY.c.id == d.delivery_id, DELIVERY.c.claim == d.claim)
+            .values(**values)
+        ).rowcount
+        if not held:
+            outcome = "stale"  # the lease ran out and another worker holds it now
+        elif result.gone:
+            end_subscription(
+                connection, d.subscription_id, f"the receiver answered 410 Gone to {d.event_id}"
+            )
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        attempts.append(
+            {
+                "delivery_id": d.delivery_id,
+                "attempt": d.attempt,
+                "worker": worker,
+                "started_at": result.started_at,
+                "duration_ms": result.duration_ms,
+                "status_code": result.status_code,
+                "error": result.error,
+                "outcome": outcome,
+            }
+        )
+    if attempts:
+        connection.execute(insert(ATTEMPT), attempts)
+    return outcomes
+
+
+class DeliveryWorker:
+    """Claims due deliveries, POSTs them concurrently, settles them; over and over."""
+
+    def __init__(self, engine: Engine, settings: Settings, *, name: str | None = None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.name = name or f"worker-{uuid.uuid4().hex[:8]}"
+        self.rng = random.Random()
+        self.wake = asyncio.Event()
+        self.totals: dict[str, int] = {}
+
+    def client(self) -> httpx.AsyncClient:
+        """The HTTP client deliveries go out on: a timeout, no redirects, pooled connections."""
+        limits = httpx.Limits(
+            max_connections=self.settings.push_concurrency,
+            max_keepalive_connections=self.settings.push_concurrency,
+        )
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(self.settings.push_timeout_seconds),
+            follow_redirects=False,
+            limits=limits,
+            trust_env=False,
+        )
+
+    async def deliver_batch(self, client: httpx.AsyncClient) -> int:
+        """Claim one batch, deliver it, settle it; the number of deliveries attempted."""
+        settings = self.settings
+        claimed = await run_write(
+            self.engine,
+            lambda connection: claim_due(
+                connection,
+                limit=settings.push_batch_size,
+                lease_seconds=settings.push_lease_seconds,
+            ),
+        )
+        if not claimed:
+            return 0
+        gate = asyncio.Semaphore(settings.push_concurrency)
+
+        async def one(delivery: Claimed) -> Attempted:
+            async with gate:
+                return await attempt(client, delivery, settings)
+
+        results = await asyncio.gather(*(one(d) for d in claimed))
+        outcomes = await run_write(
+            self.engine,
+            lambda connection: settle(
+                connection, results, settings=settings, worker=self.name, rng=self.rng
+            ),
+        )
+        for outcome, count in outcomes.items():
+            self.totals[outcome] = self.totals.get(outcome, 0) + count
+        if outcomes.keys() - {"delivered"}:
+            log.info("%s: %s", self.name, outcomes)
+        return len(claimed)
+
+    async def drain(self) -> int:
+        """Deliver until nothing is due now; the number of attempts made."""
+        total = 0
+        async with self.client() as client:
+            while n := await self.deliver_batch(client):
+                total += n
+        return total
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set, sleeping when nothing is due (or until woken)."""
+        async with self.client() as client:
+            while not stop.is_set():
+                try:
+                    if await self.deliver_batch(client):
+                        continue
+                except Exception:  # the database went away a moment: log, wait, go on
+                    log.exception("%s: delivery batch failed", self.name)
+                self.wake.clear()
+                waits = [asyncio.ensure_future(e.wait()) for e in (stop, self.wake)]
+                await asyncio.wait(
+                    waits,
+                    timeout=self.settings.push_poll_seconds,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                for w in waits:
+                    w.cancel()
+
+
+async def pause(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    """Wait `seconds`, or less if `stop` or `wake` is set; `wake` is cleared for the next time."""
+    waits = [asyncio.ensure_future(e.wait()) for e in (stop, wake)]
+    await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for w in waits:
+        w.cancel()
+    wake.clear()
+
+
+# --- what the API shows and redoes ------------------------------------------------------------
+
+
+def event_deliveries(connection: Connection, event_pk: int) -> list[dict[str, Any]]:
+    """An event's deliveries, each with every attempt made, oldest first."""
+    deliveries = connection.execute(
+        select(DELIVERY).where(DELIVERY.c.event_id == event_pk).order_by(DELIVERY.c.id)
+    ).all()
+    attempts: dict[int, list[dict[str, Any]]] = {}
+    if deliveries:
+        rows = connection.execute(
+            select(ATTEMPT)
+            .where(ATTEMPT.c.delivery_id.in_([d.id for d in deliveries]))
+            .order_by(ATTEMPT.c.id)
+        ).all()
+        for a in rows:
+            attempts.setdefault(a.delivery_id, []).append(
+                {
+                    "attempt": a.attempt,
+                    "worker": a.worker,
+                    "started_at": a.started_at,
+                    "duration_ms": a.duration_ms,
+                    "status_code": a.status_code,
+                    "error": a.error,
+                    "outcome": a.outcome,
+                }
+            )
+    return [
+        {
+            "subscription_id": d.subscription_id,
+            "state": d.state,
+            "attempts": d.attempts,
+            "next_attempt_at": d.next_attempt_at if d.state == "pending" else None,
+            "delivered_at": d.delivered_at,
+            "last_status": d.last_status,
+            "last_error": d.last_error,
+            "attempt_log": attempts.get(d.id, []),
+        }
+        for d in deliveries
+    ]
+
+
+def redeliver(
+    connection: Connection,
+    event: Mapping[str, Any],
+    *,
+    subscription_ids: list[str],
+) -> int:
+    """Deliver an event again, now, to these subscriptions, with a fresh budget of attempts.
+
+    A delivery that exists (delivered, dead, pending) is reset; a subscription made after the
+    event gets one. Answers how many deliveries are now pending.
+    """
+    now = utcnow()
+    existing = set(
+        connection.execute(
+            select(DELIVERY.c.subscription_id).where(
+                DELIVERY.c.event_id == event["id"],
+                DELIVERY.c.subscription_id.in_(subscription_ids),
+            )
+        ).scalars()
+    )
+    if existing:
+        connection.execute(
+            update(DELIVERY)
+            .where(
+                DELIVERY.c.event_id == event["id"],
+                DELIVERY.c.subscription_id.in_(existing),
+            )
+            .values(state="pending", attempts=0, next_attempt_at=now, claim=None, delivered_at=None)
+        )
+    fresh = [s for s in subscription_ids if s not in existing]
+    if fresh:
+        connection.execute(
+            insert(DELIVERY),
+            [
+                {
+                    "event_id": event["id"],
+                    "subscription_id": s,
+                    "state": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for s in fresh
+            ],
+        )
+    return len(subscription_ids)

@@ -1,0 +1,254 @@
+"""The push outbox: an event per measure gained or lost, written in the transaction that changed it.
+
+Whatever changes a stored firm's match set (a store, a deletion, a re-match after a new
+catalogue or a new day) calls `record_match_changes` on the same connection, so the events and
+their deliveries commit or roll back with the change: none is lost, none is invented.
+
+The feed (GET /v1/push-events) is ordered by the event's row id. On PostgreSQL ids are drawn
+from a sequence when the row is inserted, and concurrent transactions could commit them out of
+order, so a reader that had passed id 12 would never see an 11 committed later. Writers of
+events therefore take a transaction-scoped advisory lock just before inserting: ids are drawn
+and committed in the same order. (SQLite has one writer at a time already.)
+"""
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, insert, select, text
+
+from service.catalogue import Catalogue
+from service.models import (
+    CataloguePublication,
+    PushDelivery,
+    PushEvent,
+    PushSubscription,
+    utcnow,
+)
+from service.presentation import department_json
+
+EVENT: Table = PushEvent.__table__  # type: ignore[attr-defined]
+SUBSCRIPTION: Table = PushSubscription.__table__  # type: ignore[attr-defined]
+DELIVERY: Table = PushDelivery.__table__  # type: ignore[attr-defined]
+PUBLICATION: Table = CataloguePublication.__table__  # type: ignore[attr-defined]
+
+MATCHED, UNMATCHED = "measure.matched", "measure.unmatched"
+EVENT_ORDER_LOCK = 7_274_101  # pg_advisory_xact_lock key: event ids commit in id order
+
+
+@dataclass(frozen=True, slots=True)
+class MatchChange:
+    """A firm's stored match set before and after one change."""
+
+    uscc: str
+    county: str
+    before: Sequence[str]
+    after: Sequence[str]
+
+    @property
+    def gained(self) -> list[str]:
+        """Measures matched now and not before, in the catalogue's order of the new set."""
+        old = set(self.before)
+        return [m for m in self.after if m not in old]
+
+    @property
+    def lost(self) -> list[str]:
+        """Measures matched before and not now."""
+        new = set(self.after)
+        return [m for m in self.before if m not in new]
+
+
+@dataclass(slots=True)
+class ChangeTally:
+    """How many firms gained and lost each measure, and how many events that made."""
+
+    gained: Counter[str] = field(default_factory=Counter)
+    lost: Counter[str] = field(default_factory=Counter)
+    events: int = 0
+
+    def add(self, change: MatchChange) -> None:
+        """Count one firm's change."""
+        self.gained.update(change.gained)
+        self.lost.update(change.lost)
+        self.events += len(change.gained) + len(change.lost)
+
+
+def measure_heads(catalogue: Catalogue) -> dict[str, dict[str, Any]]:
+    """What an event says of each measure: its clause, kind and lead department (zh-Hans)."""
+    return {
+        m.measure_id: {
+            "clause": m.spec.clause,
+            "kind": m.spec.kind,
+            "lead_department": department_json(m.departments[0], "zh-Hans"),
+        }
+        for m in catalogue.measures
+    }
+
+
+def _head(connection: Connection, catalogue: Catalogue, measure_id: str) -> dict[str, Any]:
+    """The event head of a measure; one dropped from the catalogue is named as last published."""
+    heads = measure_heads(catalogue)
+    if measure_id in heads:
+        return heads[measure_id]
+    published = connection.execute(
+        select(PUBLICATION.c.measures).order_by(PUBLICATION.c.id.desc())
+    ).scalars()
+    for measures in published:
+        if measure_id in measures:
+            return dict(measures[measure_id])
+    return {"clause": None, "kind": "unknown", "lead_department": None}
+
+
+def _event_rows(
+    connection: Connection,
+    catalogue: Catalogue,
+    changes: Iterable[MatchChange],
+    cause: str,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    heads = measure_heads(catalogue)
+    rows = []
+    occurred = now.isoformat().replace("+00:00", "Z")
+    for change in changes:
+        for kind, measure_ids in ((MATCHED, change.gained), (UNMATCHED, change.lost)):
+            for measure_id in measure_ids:
+                head = heads.get(measure_id) or _head(connection, catalogue, measure_id)
+                event_id = f"evt_{uuid.uuid4().hex}"
+                document = {
+                    "event_id": event_id,
+                    "type": kind,
+                    "occurred_at": occurred,
+                    "uscc": change.uscc,
+                    "county": change.county,
+                    "measure_id": measure_id,
+                    **head,
+                    "catalogue_version": catalogue.version,
+                    "cause": cause,
+                }
+                rows.append(
+                    {
+                        "event_id": event_id,
+                        "type": kind,
+                        "occurred_at": now,
+                        "uscc": change.uscc,
+                        "county": change.county,
+                        "measure_id": measure_id,
+                        "kind": head["kind"],
+                        "cause": cause,
+                        "document": document,
+                    }
+                )
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionFilter:
+    """An active subscription's filters: counties and kinds (None: every one)."""
+
+    id: str
+    counties: frozenset[str] | None
+    kinds: frozenset[str] | None
+
+    def passes(self, county: str, kind: str) -> bool:
+        """Whether an event of this county and kind goes to the subscription."""
+        return (self.counties is None or county in self.counties) and (
+            self.kinds is None or kind in self.kinds
+        )
+
+
+def active_subscriptions(connection: Connection) -> list[SubscriptionFilter]:
+    """Every active subscription with its filters."""
+    rows = connection.execute(
+        select(SUBSCRIPTION.c.id, SUBSCRIPTION.c.counties, SUBSCRIPTION.c.kinds).where(
+            SUBSCRIPTION.c.state == "active"
+        )
+    ).all()
+    return [
+        SubscriptionFilter(
+            r.id,
+            None if r.counties is None else frozenset(r.counties),
+            None if r.kinds is None else frozenset(r.kinds),
+        )
+        for r in rows
+    ]
+
+
+def lock_event_order(connection: Connection) -> None:
+    """On PostgreSQL, take the lock that makes event ids commit in order (see module doc)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_ORDER_LOCK})
+
+
+def record_match_changes(
+    connection: Connection,
+    catalogue: Catalogue,
+    changes: Iterable[MatchChange],
+    *,
+    cause: str,
+    tally: ChangeTally | None = None,
+) -> int:
+    """Write an event per measure gained or lost, and a delivery per subscription it passes.
+
+    Runs on the connection of the change itself. Answers the number of events written.
+    """
+    changes = [c for c in changes if c.gained or c.lost]
+    if not changes:
+        return 0
+    now = utcnow()
+    rows = _event_rows(connection, catalogue, changes, cause, now)
+    if tally is not None:
+        for change in changes:
+            tally.add(change)
+    lock_event_order(connection)
+    inserted = connection.execute(
+        insert(EVENT).returning(EVENT.c.id, sort_by_parameter_order=True), rows
+    ).scalars()
+    subscriptions = active_subscriptions(connection)
+    deliveries = [
+        {
+            "event_id": event_id,
+            "subscription_id": s.id,
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for event_id, row in zip(inserted, rows, strict=True)
+        for s in subscriptions
+        if s.passes(row["county"], row["kind"])
+    ]
+    if deliveries:
+        connection.execute(insert(DELIVERY), deliveries)
+    return len(rows)
+
+
+def event_feed(
+    connection: Connection,
+    *,
+    after: int,
+    limit: int,
+    county: str | None = None,
+    kind: str | None = None,
+    uscc: str | None = None,
+) -> list[tuple[int, dict[str, Any]]]:
+    """Events after feed position `after`, oldest first: (position, event document)."""
+    query = select(EVENT.c.id, EVENT.c.document).where(EVENT.c.id > after)
+    for column, value in (("county", county), ("kind", kind), ("uscc", uscc)):
+        if value is not None:
+            query = query.where(EVENT.c[column] == value)
+    rows = connection.execute(query.order_by(EVENT.c.id).limit(limit)).all()
+    return [(int(r.id), r.document) for r in rows]
+
+
+def feed_end(connection: Connection) -> int:
+    """The position of the newest event (0 when there is none)."""
+    return int(connection.execute(select(func.coalesce(func.max(EVENT.c.id), 0))).scalar_one())
+
+
+def event_row(connection: Connection, event_id: str) -> Mapping[str, Any] | None:
+    """The stored event with this public id, or None."""
+    row = connection.execute(select(EVENT).where(EVENT.c.event_id == event_id)).first()
+    return None if row is None else dict(row._mapping)

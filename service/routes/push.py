@@ -1,0 +1,289 @@
+"""Push over HTTP: /v1/subscriptions and the event feed /v1/push-events.
+
+The platform subscribes a URL (with county and kind filters) and gets each event POSTed to it,
+signed (service/delivery.py); the same events are a resumable feed. Banks are refused (403):
+events name every firm, and banks see only firms that consented to them.
+"""
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi.openapi.models import Example
+from fastapi.responses import Response
+
+from service.auth import PushPlatform
+from service.catalogue import Catalogue
+from service.config import app_settings
+from service.cursors import cursor_error, decode_cursor, encode_cursor
+from service.db import run_read, run_write
+from service.delivery import event_deliveries, redeliver
+from service.deps import CatalogueDep
+from service.errors import Conflict, NotFound, Unprocessable
+from service.openapi import problems
+from service.outbox import active_subscriptions, event_feed, event_row
+from service.schemas import (
+    PushEventDetail,
+    PushEventFeed,
+    SubscriptionCreated,
+    SubscriptionIn,
+    SubscriptionList,
+    SubscriptionOut,
+)
+from service.subscriptions import (
+    TargetRefused,
+    check_target,
+    create_subscription,
+    delivery_counts,
+    end_subscription,
+    get_subscription,
+    list_subscriptions,
+)
+from service.worker import wake_worker
+
+router = APIRouter(prefix="/v1", tags=["push"])
+
+MAX_FEED_PAGE = 1000
+SUBSCRIPTION_EXAMPLES: dict[str, Example] = {
+    "Taishan and Kaiping, loan subsidies": {
+        "value": {
+            "url": "https://platform.jiangmen.gov.cn/hooks/policy-match",
+            "counties": ["440781", "440783"],
+            "kinds": ["loan_interest_subsidy"],
+            "description": "request-response platform, county desks",
+        }
+    },
+    "every event": {"value": {"url": "https://platform.jiangmen.gov.cn/hooks/all"}},
+}
+SubscriptionId = Annotated[str, Path(max_length=40, examples=["sub_4f1c2a9b0d3e5f6a7b8c9d0e"])]
+EventId = Annotated[str, Path(max_length=40, examples=["evt_0b8e6f2c4d1a4e3b9f7a6c5d4e3f2a1b"])]
+
+
+def _json(body: Any, status: int = 200, **headers: str) -> Response:
+    return Response(orjson.dumps(body), status, media_type="application/json", headers=headers)
+
+
+def _unknown(field: str, values: list[str], known: set[str], what: str) -> Unprocessable | None:
+    errors = [
+        {"field": f"$.{field}[{i}]", "in": "body", "message": f"not {what}", "type": "enum"}
+        for i, value in enumerate(values)
+        if value not in known
+    ]
+    if not errors:
+        return None
+    return Unprocessable(
+        f"$.{field}: {', '.join(e['field'] for e in errors)} not {what}", errors=errors
+    )
+
+
+def _check_filters(catalogue: Catalogue, body: SubscriptionIn) -> None:
+    vocab = catalogue.vocabularies
+    for field, values, known, what in (
+        ("counties", body.counties, set(vocab.codes("counties")), "a county of Jiangmen"),
+        ("kinds", body.kinds, {k.code for k in vocab.kinds}, "a kind of measure"),
+    ):
+        problem = _unknown(field, values or [], known, what)
+        if problem:
+            raise problem
+
+
+@router.post(
+    "/subscriptions",
+    status_code=201,
+    summary="Subscribe a URL to push events (the secret is shown only in this answer)",
+    response_model=SubscriptionCreated,
+    responses=problems(400, 401, 403, 413, 415, 422, 503),
+)
+async def subscribe(
+    request: Request,
+    caller: PushPlatform,
+    catalogue: CatalogueDep,
+    body: Annotated[SubscriptionIn, Body(openapi_examples=SUBSCRIPTION_EXAMPLES)],
+) -> Response:
+    """Every event passing the filters is POSTed to `url`, signed with the secret answered here.
+
+    The URL must be http(s) and must not resolve to loopback, link-local or cloud metadata
+    addresses. Events that happen from now on are delivered; the feed has the earlier ones.
+    """
+    _check_filters(catalogue, body)
+    try:
+        await check_target(
+            body.url, allow_internal=app_settings(request).push_allow_internal_targets
+        )
+    except TargetRefused as e:
+        raise Unprocessable(
+            f"$.url: {e}",
+            errors=[{"field": "$.url", "in": "body", "message": str(e), "type": "url_refused"}],
+        ) from None
+    subscription, secret = await run_write(
+        request.app.state.engine,
+        lambda c: create_subscription(
+            c,
+            url=body.url,
+            counties=sorted(set(body.counties)) if body.counties else None,
+            kinds=sorted(set(body.kinds)) if body.kinds else None,
+            description=body.description,
+            created_by=caller.subject,
+        ),
+    )
+    return _json(
+        {**subscription.as_json(), "secret": secret},
+        201,
+        Location=f"/v1/subscriptions/{subscription.id}",
+        **{"Cache-Control": "no-store"},
+    )
+
+
+@router.get(
+    "/subscriptions",
+    summary="List subscriptions, active and ended",
+    response_model=SubscriptionList,
+    responses=problems(401, 403),
+)
+async def subscriptions(request: Request, caller: PushPlatform) -> Response:
+    """Newest first; secrets are never shown again."""
+    found = await run_read(request.app.state.engine, list_subscriptions)
+    return _json({"subscriptions": [s.as_json() for s in found]})
+
+
+@router.get(
+    "/subscriptions/{subscription_id}",
+    summary="A subscription, with its deliveries counted by state",
+    response_model=SubscriptionOut,
+    responses=problems(401, 403, 404, 422),
+)
+async def subscription(
+    request: Request, caller: PushPlatform, subscription_id: SubscriptionId
+) -> Response:
+    """An ended subscription says why it ended: deleted, or its receiver answered 410."""
+
+    def read(connection: Any) -> dict[str, Any]:
+        found = get_subscription(connection, subscription_id)
+        return found.as_json(delivery_counts(connection, subscription_id))
+
+    return _json(await run_read(request.app.state.engine, read))
+
+
+@router.delete(
+    "/subscriptions/{subscription_id}",
+    status_code=204,
+    summary="End a subscription; what it had still to deliver is cancelled",
+    responses=problems(401, 403, 404, 422, 503),
+)
+async def unsubscribe(
+    request: Request, caller: PushPlatform, subscription_id: SubscriptionId
+) -> Response:
+    """Idempotent: ending an ended subscription answers 204 again."""
+
+    def end(connection: Any) -> None:
+        get_subscription(connection, subscription_id)
+        end_subscription(connection, subscription_id, f"deleted by {caller.subject}")
+
+    await run_write(request.app.state.engine, end)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/push-events",
+    summary="Every push event in order, as a resumable feed",
+    response_model=PushEventFeed,
+    responses=problems(401, 403, 422),
+)
+async def push_events(
+    request: Request,
+    caller: PushPlatform,
+    after: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="`next_cursor` of the previous page; leave out to start at the first event",
+            examples=["eyJlIjo0Mn0"],
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_FEED_PAGE, examples=[100])] = 100,
+    county: Annotated[str | None, Query(max_length=6, examples=["440781"])] = None,
+    kind: Annotated[str | None, Query(max_length=64, examples=["loan_interest_subsidy"])] = None,
+    uscc: Annotated[
+        str | None, Query(min_length=18, max_length=18, examples=["91440781MA4W6K2L1X"])
+    ] = None,
+) -> Response:
+    """Oldest first. Keep `next_cursor` and ask again with it: no event is skipped or repeated."""
+    position = 0
+    if after is not None:
+        decoded = decode_cursor(after, frozenset({"e"}))
+        if not isinstance(decoded["e"], int) or decoded["e"] < 0:
+            raise cursor_error("not a cursor this service gave out")
+        position = decoded["e"]
+    page = await run_read(
+        request.app.state.engine,
+        lambda c: event_feed(c, after=position, limit=limit, county=county, kind=kind, uscc=uscc),
+    )
+    last = page[-1][0] if page else position
+    return _json(
+        {"events": [document for _, document in page], "next_cursor": encode_cursor({"e": last})}
+    )
+
+
+async def _event(request: Request, event_id: str) -> dict[str, Any]:
+    event = await run_read(request.app.state.engine, lambda c: event_row(c, event_id))
+    if event is None:
+        raise NotFound(f"no push event {event_id}")
+    return dict(event)
+
+
+@router.get(
+    "/push-events/{event_id}",
+    summary="An event and its deliveries, with every attempt",
+    response_model=PushEventDetail,
+    responses=problems(401, 403, 404, 422),
+)
+async def push_event(request: Request, caller: PushPlatform, event_id: EventId) -> Response:
+    """What was sent, to which subscriptions, and what each attempt came to."""
+    event = await _event(request, event_id)
+    deliveries = await run_read(
+        request.app.state.engine, lambda c: event_deliveries(c, event["id"])
+    )
+    return _json({"event": event["document"], "deliveries": deliveries})
+
+
+@router.post(
+    "/push-events/{event_id}/redeliver",
+    status_code=202,
+    summary="Deliver an event again, now",
+    response_model=PushEventDetail,
+    responses=problems(401, 403, 404, 409, 422, 503),
+)
+async def redeliver_event(
+    request: Request,
+    caller: PushPlatform,
+    event_id: EventId,
+    subscription_id: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="only to this subscription (default: every active one the event passes)",
+        ),
+    ] = None,
+) -> Response:
+    """Delivered, dead or still pending: the event is queued again with a fresh budget of
+    attempts, to active subscriptions only (a subscription made after the event included)."""
+    event = await _event(request, event_id)
+
+    def queue(connection: Any) -> list[dict[str, Any]]:
+        if subscription_id is not None:
+            found = get_subscription(connection, subscription_id)
+            if found.state != "active":
+                raise Conflict(f"subscription {subscription_id} has ended: {found.ended_reason}")
+            targets = [found.id]
+        else:
+            targets = [
+                s.id
+                for s in active_subscriptions(connection)
+                if s.passes(event["county"], event["kind"])
+            ]
+        redeliver(connection, event, subscription_ids=targets)
+        return event_deliveries(connection, event["id"])
+
+    deliveries = await run_write(request.app.state.engine, queue)
+    wake_worker(request.app.state)
+    return _json({"event": event["document"], "deliveries": deliveries}, 202)

@@ -1,0 +1,172 @@
+"""The push worker: delivers events and keeps stored matches current.
+
+One worker runs inside the service (the run command's) and any number run as
+`policy-match worker`. Each does two things at once:
+- delivery (service/delivery.py), woken early when its own process wrote events;
+- upkeep, every `catalogue_check_seconds`: follow the catalogue in force (a newer publication
+  is loaded from the policies folder), queue a re-match when stored matches are older than
+  the catalogue or than today, and execute queued runs (service/rematch.py).
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from service.catalogue import Catalogue, CatalogueError
+from service.config import Settings
+from service.db import run_read, run_write
+from service.delivery import DeliveryWorker, pause
+from service.deps import today
+from service.errors import Unavailable
+from service.policy_cases import load_checked_catalogue
+from service.rematch import (
+    any_stale,
+    claim_run,
+    execute_run,
+    finish_run,
+    publish,
+    published_version,
+    queue_rematch,
+)
+
+log = logging.getLogger("policy_match.worker")
+
+
+class CatalogueHolder(Protocol):
+    """Where a process keeps the catalogue it serves (the app's state, or the worker's)."""
+
+    catalogue: Catalogue
+
+
+class Worker:
+    """Delivery and upkeep for one process; `run(stop)` until stopped."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        holder: CatalogueHolder,
+        *,
+        name: str | None = None,
+        clock: Callable[[], date] = today,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.holder = holder
+        self.clock = clock
+        self.delivery = DeliveryWorker(engine, settings, name=name)
+        self.name = self.delivery.name
+        self.upkeep_now = asyncio.Event()
+        self._checked: tuple[str, date] | None = None
+
+    def wake(self) -> None:
+        """Deliver now, and look for upkeep now (after a store or a publication)."""
+        self.delivery.wake.set()
+        self.upkeep_now.set()
+
+    async def follow_publication(self) -> None:
+        """Serve the newest published catalogue, loading it from the policies folder if new."""
+        version = await run_read(self.engine, published_version)
+        if version is None or version == self.holder.catalogue.version:
+            return
+        try:
+            loaded = await run_in_threadpool(load_checked_catalogue, self.settings.policies_dir)
+        except CatalogueError as e:
+            log.error(
+                "%s: catalogue %s is in force but ours does not load: %s", self.name, version, e
+            )
+            return
+        if loaded.version != version:
+            log.error(
+                "%s: catalogue %s is in force, but %s holds %s; keeping %s",
+                self.name,
+                version,
+                self.settings.policies_dir,
+                loaded.version,
+                self.holder.catalogue.version,
+            )
+            return
+        log.info("%s: now serving catalogue %s", self.name, version)
+        self.holder.catalogue = loaded
+
+    async def queue_if_stale(self) -> None:
+        """Queue a re-match when stored matches are older than the catalogue or today."""
+        catalogue, day = self.holder.catalogue, self.clock()
+        if self._checked == (catalogue.version, day):
+            return
+        if await run_read(self.engine, published_version) != catalogue.version:
+            return  # not in force (yet): follow_publication decides
+        if await run_read(self.engine, lambda c: any_stale(c, catalogue.version, day)):
+            await run_write(
+                self.engine,
+                lambda c: queue_rematch(
+                    c,
+                    reason="scheduled",
+                    version=catalogue.version,
+                    day=day,
+                    requested_by=self.name,
+                ),
+            )
+        self._checked = (catalogue.version, day)
+
+    async def run_queued(self) -> bool:
+        """Claim and execute one queued re-match run; False if there was none to take."""
+        claim = await run_write(self.engine, lambda c: claim_run(c, worker=self.name))
+        if claim is None:
+            return False
+        catalogue = self.holder.catalogue
+        if claim.catalogue_version != catalogue.version:
+            await run_write(self.engine, lambda c: finish_run(c, claim.run_id, superseded=True))
+            return True
+        log.info("%s: re-matching for catalogue %s on %s", self.name, catalogue.version, claim.day)
+        await execute_run(
+            self.engine, catalogue, claim, batch_size=self.settings.rematch_batch_size
+        )
+        self.delivery.wake.set()
+        return True
+
+    async def upkeep(self) -> None:
+        """One round of upkeep: follow the catalogue, queue and execute re-matches."""
+        await self.follow_publication()
+        await self.queue_if_stale()
+        while await self.run_queued():
+            pass
+
+    async def keep_up(self, stop: asyncio.Event) -> None:
+        """Upkeep every `catalogue_check_seconds` (or when woken) until stopped."""
+        while not stop.is_set():
+            try:
+                await self.upkeep()
+            except (SQLAlchemyError, OSError):  # the database went away a moment
+                log.exception("%s: upkeep failed; trying again", self.name)
+            await pause(stop, self.upkeep_now, self.settings.catalogue_check_seconds)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver and keep up until `stop` is set."""
+        await asyncio.gather(self.delivery.run(stop), self.keep_up(stop))
+
+
+def wake_worker(state: Any) -> None:
+    """Wake the in-process worker, if this process runs one (events were just written)."""
+    worker = getattr(state, "worker", None)
+    if worker is not None:
+        worker.wake()
+
+
+async def announce_catalogue(engine: Engine, catalogue: Catalogue) -> None:
+    """Put the catalogue a process started with in force (a no-op if it is); log, never raise."""
+    try:
+        if await run_write(engine, lambda c: publish(c, catalogue, by="service start")):
+            log.info("catalogue %s put in force", catalogue.version)
+    except (SQLAlchemyError, Unavailable) as e:
+        log.warning(
+            "catalogue %s not recorded as in force (is the database migrated?): %s",
+            catalogue.version,
+            e.__class__.__name__,
+        )
