@@ -1,4 +1,4 @@
-"""The `policy-match` command: check the policies, load demo data, mint development tokens."""
+"""The `policy-match` command: check and publish the policies, import firms, run a push worker."""
 
 import argparse
 import json
@@ -80,6 +80,19 @@ def main(argv: list[str] | None = None) -> int:
     import_cmd.add_argument("--changed-by", default=None, help="recorded in each firm's history")
     import_cmd.add_argument("--errors", type=Path, default=None, help="write bad rows as JSONL")
     import_cmd.add_argument("--no-progress", action="store_true")
+    worker_cmd = commands.add_parser(
+        "worker", help="deliver push events and keep stored matches current"
+    )
+    worker_cmd.add_argument("--name", default=None, help="recorded with each delivery attempt")
+    worker_cmd.add_argument(
+        "--drain", action="store_true", help="deliver what is due now, then exit"
+    )
+    publish_cmd = commands.add_parser(
+        "publish", help="put the policies folder in force and re-match every stored firm"
+    )
+    publish_cmd.add_argument("--policies", type=Path, default=None, help="policies folder")
+    publish_cmd.add_argument("--by", default="policy-match publish", help="who publishes")
+    publish_cmd.add_argument("--no-progress", action="store_true")
     commands.add_parser(
         "demo-clients", help="print POLICY_MATCH_AUTH_CLIENTS for the demo (development only)"
     )
@@ -102,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "import":
         return import_command(args)
+    if args.command in ("worker", "publish"):
+        from service.push_commands import publish_command, worker_command
+
+        return worker_command(args) if args.command == "worker" else publish_command(args)
     return 2
 
 

@@ -133,9 +133,12 @@ class RunClaim:
 
 
 def claim_run(
-    connection: Connection, *, worker: str, now: datetime | None = None
+    connection: Connection, *, worker: str, run_id: int | None = None, now: datetime | None = None
 ) -> RunClaim | None:
-    """Take the oldest queued run (or a running one whose worker's lease ran out), if any."""
+    """Take the oldest queued run (or a running one whose worker's lease ran out), if any.
+
+    With `run_id`, that run only.
+    """
     now = now or utcnow()
     query = (
         select(RUN.c.id, RUN.c.catalogue_version, RUN.c.day, RUN.c.started_at)
@@ -148,6 +151,8 @@ def claim_run(
         .order_by(RUN.c.id)
         .limit(1)
     )
+    if run_id is not None:
+        query = query.where(RUN.c.id == run_id)
     if connection.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     row = connection.execute(query).first()
@@ -275,7 +280,7 @@ async def execute_run(
     claim: RunClaim,
     *,
     batch_size: int,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> None:
     """Bring every stale firm up to the run's catalogue and day, batch by batch, then finish.
 

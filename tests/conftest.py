@@ -4,6 +4,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,7 @@ from service.auth import issue_token
 from service.config import Settings
 from service.main import create_app
 from service.migrate import upgrade_database
+from tests.receiver import Receiver, start_receiver
 
 POSTGRES_URL = os.environ.get(
     "POLICY_MATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -85,9 +87,9 @@ TEST_SETTINGS = Settings(
 Token = Callable[..., dict[str, str]]
 
 
-def serve(database_url: str) -> TestClient:
+def serve(database_url: str, **settings: Any) -> TestClient:
     """A started service (catalogue loaded) on a database, speaking HTTP in-process."""
-    app = create_app(TEST_SETTINGS.model_copy(update={"database_url": database_url}))
+    app = create_app(TEST_SETTINGS.model_copy(update={"database_url": database_url, **settings}))
     return TestClient(app)
 
 
@@ -105,6 +107,12 @@ def registry(database: str) -> Iterator[TestClient]:
     """The service on a migrated database shared by one module, on each backend in turn."""
     with serve(database) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP receiver of push deliveries on loopback."""
+    yield from start_receiver()
 
 
 @pytest.fixture(scope="session")

@@ -108,7 +108,9 @@ async def subscribe(
     _check_filters(catalogue, body)
     try:
         await check_target(
-            body.url, allow_internal=app_settings(request).push_allow_internal_targets
+            body.url,
+            allow_internal=app_settings(request).push_allow_internal_targets,
+            must_resolve=False,
         )
     except TargetRefused as e:
         raise Unprocessable(

@@ -1,0 +1,310 @@
+"""Delivery to a real HTTP receiver on loopback, on SQLite and PostgreSQL: signed, retried with
+backoff, timed out, ended by 410, dead after the last attempt, redelivered on request."""
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from service.config import Settings
+from service.db import write_transaction
+from service.delivery import DeliveryWorker, claim_due, retry_delay, settle
+from service.migrate import upgrade_database
+from service.models import utcnow
+from service.outbox import DELIVERY
+from tests.conftest import TEST_SETTINGS, Token, serve
+from tests.receiver import Receiver
+from tests.test_api_enterprises import firm, put
+
+FAST = {
+    "push_backoff_base_seconds": 0.02,
+    "push_backoff_cap_seconds": 0.1,
+    "push_timeout_seconds": 0.5,
+    "push_max_attempts": 4,
+    "push_lease_seconds": 5.0,
+}
+
+
+@pytest.fixture
+def service(empty_database: str) -> Iterator[TestClient]:
+    """The service on a database of its own, retrying fast."""
+    upgrade_database(empty_database)
+    with serve(empty_database, **FAST) as client:
+        yield client
+
+
+def engine_of(client: TestClient) -> Engine:
+    """The service's own engine."""
+    engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
+    return engine
+
+
+def worker_for(client: TestClient, name: str = "test-worker", **settings: Any) -> DeliveryWorker:
+    """A delivery worker on the service's database, with the service's settings."""
+    merged = client.app.state.settings.model_copy(update=settings)  # type: ignore[attr-defined]
+    return DeliveryWorker(engine_of(client), merged, name=name)
+
+
+def deliver_until(worker: DeliveryWorker, done: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Run the worker (retries come due) until `done()` holds."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "deliveries did not finish in time"
+        asyncio.run(worker.drain())
+        time.sleep(0.02)
+
+
+def subscribe(
+    client: TestClient, auth: Token, receiver: Receiver, **filters: Any
+) -> dict[str, Any]:
+    """Subscribe the receiver; it learns the secret to verify with."""
+    response = client.post(
+        "/v1/subscriptions", json={"url": receiver.url, **filters}, headers=auth("push")
+    )
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    receiver.secrets.append(created["secret"])
+    return created
+
+
+def feed_ids(client: TestClient, auth: Token, **params: Any) -> list[str]:
+    """Every event id in the feed (filtered)."""
+    events = client.get(
+        "/v1/push-events", params={"limit": 1000, **params}, headers=auth("push")
+    ).json()["events"]
+    return [e["event_id"] for e in events]
+
+
+def detail(client: TestClient, auth: Token, event_id: str) -> dict[str, Any]:
+    """GET /v1/push-events/{event_id}."""
+    response = client.get(f"/v1/push-events/{event_id}", headers=auth("push"))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def states(client: TestClient) -> dict[str, int]:
+    """Deliveries by state."""
+    with engine_of(client).connect() as connection:
+        rows = connection.execute(select(DELIVERY.c.state)).scalars().all()
+    counts: dict[str, int] = {}
+    for state in rows:
+        counts[state] = counts.get(state, 0) + 1
+    return counts
+
+
+def test_every_event_is_delivered_once_signed_as_the_contract_says(
+    service: TestClient, auth: Token, receiver: Receiver
+) -> None:
+    subscribe(service, auth, receiver)
+    put(service, auth, firm())
+    events = feed_ids(service, auth)
+    worker = worker_for(service)
+    deliver_until(worker, lambda: states(service).get("pending", 0) == 0)
+    assert sorted(receiver.event_ids()) == sorted(events)  # each once, none invented
+    documents = {
+        e["event_id"]: e
+        for e in service.get(
+            "/v1/push-events", params={"limit": 1000}, headers=auth("push")
+        ).json()["events"]
+    }
+    for received in receiver.received:
+        assert received.verified, received.headers
+        assert received.headers["webhook-id"] == received.event_id
+        assert abs(int(received.headers["webhook-timestamp"]) - time.time()) < 60
+        assert received.headers["webhook-signature"].startswith("v1,")
+        assert received.headers["content-type"] == "application/json"
+        assert received.event == documents[received.event_id]
+    shown = detail(service, auth, events[0])
+    assert shown["deliveries"][0]["state"] == "delivered"
+    assert [a["outcome"] for a in shown["deliveries"][0]["attempt_log"]] == ["delivered"]
+    assert shown["deliveries"][0]["attempt_log"][0]["worker"] == "test-worker"
+
+
+def test_a_forged_signature_would_not_verify(receiver: Receiver) -> None:
+    """The receiver's check is real: another secret's signature fails it."""
+    from standardwebhooks import Webhook
+
+    receiver.secrets.append("whsec_" + "A" * 43 + "=")
+    body = b'{"event_id":"evt_1"}'
+    moment = utcnow()
+    headers = {
+        "webhook-id": "evt_1",
+        "webhook-timestamp": str(int(moment.timestamp())),
+        "webhook-signature": Webhook("whsec_" + "B" * 43 + "=").sign(
+            "evt_1", moment, body.decode()
+        ),
+    }
+    assert not receiver.verify(body, headers)
+
+
+def test_filters_choose_the_events_a_subscription_gets(
+    service: TestClient, auth: Token, receiver: Receiver
+) -> None:
+    subscribe(service, auth, receiver, counties=["440703"], kinds=["loan_interest_subsidy"])
+    put(service, auth, firm(county="440781"))
+    put(service, auth, firm(county="440703"))
+    deliver_until(worker_for(service), lambda: states(service).get("pending", 0) == 0)
+    wanted = feed_ids(service, auth, county="440703", kind="loan_interest_subsidy")
+    assert len(wanted) == 1
+    assert receiver.event_ids() == wanted
+
+
+def test_failures_are_retried_with_backoff_until_acknowledged(
+    service: TestClient, auth: Token, receiver: Receiver
+) -> None:
+    receiver.behaviour = lambda n, event_id: 503 if n <= 2 else 200
+    subscribe(service, auth, receiver)
+    put(service, auth, firm(tier="innovative", trademarks=0))
+    events = feed_ids(service, auth)
+    deliver_until(worker_for(service), lambda: len(set(receiver.event_ids())) == len(events))
+    log = detail(service, auth, events[0])["deliveries"][0]
+    assert log["state"] == "delivered" and log["attempts"] == 3
+    assert [a["outcome"] for a in log["attempt_log"]] == ["retry", "retry", "delivered"]
+    assert [a["status_code"] for a in log["attempt_log"]] == [503, 503, 200]
+    first, second = (a["started_at"] for a in log["attempt_log"][:2])
+    assert first < second
+    assert sorted(receiver.event_ids()) == sorted(events)  # acknowledged once each
+
+
+def test_a_receiver_that_times_out_is_tried_again(
+    service: TestClient, auth: Token, receiver: Receiver
+) -> None:
+    receiver.behaviour = lambda n, event_id: ("sleep", 1.0, 200) if n == 1 else 200
+    subscribe(service, auth, receiver)
+    put(service, auth, firm(tier="none", trademarks=0))
+    events = feed_ids(service, auth)
+    assert events
+    deliver_until(worker_for(service), lambda: states(service) == {"delivered": len(events)})
+    log = detail(service, auth, events[0])["deliveries"][0]["attempt_log"]
+    assert log[0]["outcome"] == "retry" and "timed out" in log[0]["error"]
+    assert log[-1]["outcome"] == "delivered"
+
+
+def test_a_410_ends_the_subscription_and_cancels_the_rest(
+    service: TestClient, auth: Token, receiver: Receiver
+) -> None:
+    receiver.behaviour = lambda n, event_id: 410
+    created = subscribe(service, auth, receiver)
+    put(service, auth, firm())
+    worker = worker_for(service, push_batch_size=1, push_concurrency=1)
+    asyncio.run(worker.drain())
+    assert len(receiver.received) == 1  # the first 410 ended it: nothing more was sent
+    shown = service.get(f"/v1/subscriptions/{created['id']}", headers=auth("push")).json()
+    assert shown["state"] == "ended" and "410" in shown["ended_reason"]
+    assert shown["deliveries"]["pending"] == 0
+    assert shown["deliveries"]["cancelled"] == len(feed_ids(service, auth))
+    put(service, auth, firm())  # later events go nowhere
+    assert states(service).get("pending", 0) == 0
+
+
+def test_the_last_failure_leaves_a_dead_letter_that_can_be_redelivered(
+    service: TestClient, auth: Token, receiver: Receiver
+) -> None:
+    receiver.behaviour = lambda n, event_id: 500
+    created = subscribe(service, auth, receiver)
+    put(service, auth, firm(tier="none", trademarks=0))
+    events = feed_ids(service, auth)
+    worker = worker_for(service)
+    deliver_until(worker, lambda: states(service) == {"dead": len(events)})
+    dead = detail(service, auth, events[0])["deliveries"][0]
+    assert dead["attempts"] == FAST["push_max_attempts"]
+    assert [a["outcome"] for a in dead["attempt_log"]] == ["retry"] * 3 + ["dead"]
+    assert dead["last_status"] == 500 and dead["last_error"] == "HTTP 500"
+
+    receiver.behaviour = lambda n, event_id: 200
+    again = service.post(f"/v1/push-events/{events[0]}/redeliver", headers=auth("push"))
+    assert again.status_code == 202, again.text
+    assert again.json()["deliveries"][0]["state"] == "pending"
+    deliver_until(worker, lambda: events[0] in receiver.event_ids())
+    assert detail(service, auth, events[0])["deliveries"][0]["state"] == "delivered"
+    assert states(service)["dead"] == len(events) - 1  # only the one asked for
+
+    service.delete(f"/v1/subscriptions/{created['id']}", headers=auth("push"))
+    ended = service.post(
+        f"/v1/push-events/{events[1]}/redeliver",
+        params={"subscription_id": created["id"]},
+        headers=auth("push"),
+    )
+    assert ended.status_code == 409
+    missing = service.post("/v1/push-events/evt_none/redeliver", headers=auth("push"))
+    assert missing.status_code == 404
+
+
+def test_redelivery_reaches_a_subscription_made_after_the_event(
+    service: TestClient, auth: Token, receiver: Receiver
+) -> None:
+    put(service, auth, firm())
+    event = feed_ids(service, auth)[0]
+    subscribe(service, auth, receiver)
+    assert (
+        service.post(f"/v1/push-events/{event}/redeliver", headers=auth("push")).status_code == 202
+    )
+    deliver_until(worker_for(service), lambda: states(service).get("pending", 0) == 0)
+    assert receiver.event_ids() == [event]
+
+
+def test_a_target_refused_at_delivery_is_retried_not_sent(
+    service: TestClient, auth: Token, receiver: Receiver
+) -> None:
+    subscribe(service, auth, receiver)  # allowed when made (the test setting)
+    put(service, auth, firm(tier="none", trademarks=0))
+    event = feed_ids(service, auth)[0]
+    guarded = worker_for(service, push_allow_internal_targets=False)
+    asyncio.run(guarded.drain())
+    assert receiver.received == []
+    attempt = detail(service, auth, event)["deliveries"][0]["attempt_log"][0]
+    assert attempt["outcome"] == "retry" and "refused target" in attempt["error"]
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
+    settings = TEST_SETTINGS.model_copy(
+        update={"push_backoff_base_seconds": 10.0, "push_backoff_cap_seconds": 300.0}
+    )
+    rng = random.Random(1)
+    for attempt, ceiling in ((1, 10), (2, 20), (3, 40), (5, 160), (6, 300), (30, 300)):
+        delays = [retry_delay(attempt, settings, rng) for _ in range(200)]
+        assert ceiling / 2 <= min(delays) and max(delays) <= ceiling
+        assert max(delays) - min(delays) > ceiling / 4  # jittered, not one fixed value
+
+
+def test_claims_never_overlap_and_only_the_holder_settles(
+    service: TestClient, auth: Token, receiver: Receiver
+) -> None:
+    subscribe(service, auth, receiver)
+    put(service, auth, firm())
+    engine = engine_of(service)
+    total = states(service)["pending"]
+    with write_transaction(engine) as c:
+        first = claim_due(c, limit=10, lease_seconds=30)
+    with write_transaction(engine) as c:
+        second = claim_due(c, limit=1000, lease_seconds=600)
+    assert len(first) == 10 and len(second) == total - 10
+    assert not {d.delivery_id for d in first} & {d.delivery_id for d in second}
+    with write_transaction(engine) as c:
+        assert claim_due(c, limit=1000, lease_seconds=60) == []  # all held
+
+    # the first worker "dies"; after its lease (not the second's) another claims its deliveries
+    later = utcnow() + timedelta(seconds=61)
+    with write_transaction(engine) as c:
+        again = claim_due(c, limit=1000, lease_seconds=60, now=later)
+    assert {d.delivery_id for d in again} == {d.delivery_id for d in first}
+
+    from service.delivery import Attempted
+
+    late = [Attempted(d, utcnow(), 5, 200, None) for d in first[:1]]
+    settings: Settings = service.app.state.settings  # type: ignore[attr-defined]
+    with write_transaction(engine) as c:
+        outcomes = settle(c, late, settings=settings, worker="late", rng=random.Random())
+    assert outcomes == {"stale": 1}  # the dead worker's result does not count
+    with engine.connect() as c:
+        state = c.execute(
+            select(DELIVERY.c.state).where(DELIVERY.c.id == first[0].delivery_id)
+        ).scalar_one()
+    assert state == "pending"  # still the second claimant's to deliver
