@@ -104,10 +104,14 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the worker opens up to push_concurrency connections at once
+    daemon_threads = True
+
+
 def start_receiver() -> Iterator[Receiver]:
     """A receiver on a free loopback port until the generator is closed."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver := Receiver(url="")))
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), _handler(receiver := Receiver(url="")))
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -1,0 +1,269 @@
+"""Keeping stored matches current, on SQLite and PostgreSQL: re-match runs after a new day and a
+new catalogue, the reload endpoint, the in-process worker, and `policy-match publish`."""
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from service.catalogue import Catalogue, load_catalogue
+from service.config import PROJECT_ROOT
+from service.db import make_engine, write_transaction
+from service.deps import today
+from service.migrate import upgrade_database
+from service.outbox import EVENT
+from service.profile import Profile
+from service.registry import ENTERPRISE, matched_ids, store_profile
+from service.rematch import claim_run, execute_run, publish, queue_rematch, run_record
+from service.worker import Worker
+from tests.conftest import TEST_SETTINGS, Token, serve
+from tests.receiver import Receiver
+from tests.test_api_enterprises import firm, put
+
+REAL = load_catalogue(PROJECT_ROOT / "policies")
+DROPPED = "brand-cultivation-services"  # clause 二(二)3
+
+
+def profiles(count: int) -> list[Profile]:
+    """Firms that differ in tier and trademarks, so their matches differ."""
+    tiers = ["provincial", "municipal", "innovative", "none", "little_giant"]
+    return [Profile.model_validate(firm(tier=tiers[i % 5], trademarks=i % 4)) for i in range(count)]
+
+
+def store_all(engine: Engine, catalogue: Catalogue, firms: list[Profile], day: date) -> None:
+    """Store firms with their matches on `day`."""
+    with write_transaction(engine) as connection:
+        publish(connection, catalogue, by="test")
+        for profile in firms:
+            store_profile(connection, catalogue, profile, changed_by="test", day=day)
+
+
+def rematch(
+    engine: Engine, catalogue: Catalogue, day: date, reason: str = "test"
+) -> dict[str, Any]:
+    """Queue, claim and execute a run for this catalogue and day; the finished run."""
+    with write_transaction(engine) as c:
+        publish(c, catalogue, by="test")
+        run_id = queue_rematch(
+            c, reason=reason, version=catalogue.version, day=day, requested_by="t"
+        )
+    with write_transaction(engine) as c:
+        claim = claim_run(c, worker="test", run_id=run_id)
+    assert claim is not None
+    asyncio.run(execute_run(engine, catalogue, claim, batch_size=7))
+    with engine.connect() as c:
+        run = run_record(c, run_id)
+    assert run is not None and run["state"] == "done"
+    return run
+
+
+def rematch_events(engine: Engine) -> list[dict[str, Any]]:
+    """The documents of the events re-matching wrote, in order."""
+    with engine.connect() as c:
+        return list(
+            c.execute(
+                select(EVENT.c.document).where(EVENT.c.cause == "rematch").order_by(EVENT.c.id)
+            ).scalars()
+        )
+
+
+@pytest.fixture
+def engine(empty_database: str) -> Any:
+    """An engine on a migrated database of its own."""
+    upgrade_database(empty_database)
+    engine = make_engine(empty_database)
+    yield engine
+    engine.dispose()
+
+
+def test_a_new_day_brings_measures_into_force(engine: Engine) -> None:
+    firms = profiles(12)
+    store_all(engine, REAL, firms, date(2024, 1, 1))  # before the plan: nothing in force
+    day = date(2025, 6, 1)
+    run = rematch(engine, REAL, day, reason="new_day")
+    expected = {p.uscc: matched_ids(REAL, p, day) for p in firms}
+    gained = Counter(m for ids in expected.values() for m in ids)
+    assert run["gained"] == dict(sorted(gained.items())) and run["lost"] == {}
+    assert run["firms_done"] == 12 and run["firms_total"] == 12
+    assert run["firms_changed"] == sum(bool(ids) for ids in expected.values())
+    events = rematch_events(engine)
+    assert run["events"] == len(events) == sum(gained.values())
+    for uscc, ids in expected.items():
+        assert [e["measure_id"] for e in events if e["uscc"] == uscc] == list(ids)
+    with engine.connect() as c:
+        rows = c.execute(select(ENTERPRISE.c.uscc, ENTERPRISE.c.matched, ENTERPRISE.c.matched_on))
+        for uscc, matched, on in rows:
+            assert (matched, on) == (list(expected[uscc]), day)
+
+
+def test_the_end_of_the_plan_takes_every_measure_away(engine: Engine) -> None:
+    firms = profiles(5)
+    store_all(engine, REAL, firms, date(2025, 6, 1))
+    before = {p.uscc: matched_ids(REAL, p, date(2025, 6, 1)) for p in firms}
+    run = rematch(engine, REAL, date(2027, 1, 1))
+    events = rematch_events(engine)
+    assert {e["type"] for e in events} == {"measure.unmatched"}
+    assert len(events) == sum(len(ids) for ids in before.values()) == run["events"]
+    assert run["gained"] == {}
+
+
+def test_a_second_run_finds_nothing_to_do(engine: Engine) -> None:
+    store_all(engine, REAL, profiles(4), date(2024, 1, 1))
+    rematch(engine, REAL, date(2025, 6, 1))
+    again = rematch(engine, REAL, date(2025, 6, 1))
+    assert again["firms_total"] == 0 and again["events"] == 0
+
+
+@pytest.fixture
+def edited_policies(tmp_path: Path) -> Path:
+    """A copy of the policies folder for a test to edit."""
+    folder = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", folder)
+    return folder
+
+
+def test_a_measure_dropped_from_the_catalogue_is_lost_and_still_named(
+    engine: Engine, edited_policies: Path
+) -> None:
+    firms = profiles(10)
+    day = date(2025, 6, 1)
+    store_all(engine, REAL, firms, day)
+    had = sum(DROPPED in matched_ids(REAL, p, day) for p in firms)
+    assert had > 0
+    (edited_policies / "measures" / f"{DROPPED}.yaml").unlink()
+    edited = load_catalogue(edited_policies)
+    run = rematch(engine, edited, day, reason="catalogue_published")
+    assert run["lost"] == {DROPPED: had} and run["gained"] == {}
+    events = rematch_events(engine)
+    assert len(events) == had
+    assert {(e["clause"], e["kind"]) for e in events} == {("二(二)3", "brand_building")}
+    assert {e["catalogue_version"] for e in events} == {edited.version}
+
+
+ADMIN = "catalogue:admin"
+
+
+def test_reloading_an_edited_catalogue_re_matches_every_firm(
+    empty_database: str, edited_policies: Path, auth: Token
+) -> None:
+    upgrade_database(empty_database)
+    with serve(empty_database, policies_dir=edited_policies) as client:
+        for _ in range(6):
+            put(client, auth, firm(tier="municipal", trademarks=1))  # brand services: matched
+        unchanged = client.post("/v1/catalogue/reload", headers=auth(ADMIN))
+        assert unchanged.status_code == 200, unchanged.text
+        assert unchanged.json()["changed"] is False and unchanged.json()["rematch"] is None
+
+        (edited_policies / "measures" / f"{DROPPED}.yaml").unlink()
+        reload = client.post("/v1/catalogue/reload", headers=auth(ADMIN))
+        assert reload.status_code == 202, reload.text
+        body = reload.json()
+        assert body["changed"] and body["measures_removed"] == [DROPPED]
+        assert body["rematch"]["state"] == "queued"
+        assert client.get("/v1/measures/" + DROPPED).status_code == 404  # in force at once
+        worker = Worker(
+            client.app.state.engine,  # type: ignore[attr-defined]
+            client.app.state.settings,  # type: ignore[attr-defined]
+            client.app.state,  # type: ignore[attr-defined]
+        )
+        asyncio.run(worker.upkeep())
+        run = client.get(reload.headers["location"], headers=auth(ADMIN)).json()
+        assert run["state"] == "done" and run["firms_done"] == 6
+        assert run["lost"] == {DROPPED: 6}
+        lost = client.get(
+            "/v1/push-events", params={"kind": "brand_building"}, headers=auth("push")
+        ).json()["events"]
+        assert [e["type"] for e in lost] == ["measure.matched"] * 6 + ["measure.unmatched"] * 6
+        listed = client.get("/v1/catalogue/rematches", headers=auth(ADMIN)).json()
+        assert listed[0]["id"] == run["id"]
+
+
+def test_a_broken_catalogue_is_refused_and_the_one_in_force_stays(
+    edited_policies: Path, auth: Token, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade_database(url)
+    with serve(url, policies_dir=edited_policies) as client:
+        in_force = client.app.state.catalogue.version  # type: ignore[attr-defined]
+        path = edited_policies / "measures" / "loan-interest-subsidy.yaml"
+        path.write_text(path.read_text().replace("clause: 二(二)5", "clause: 九(九)9"))
+        refused = client.post("/v1/catalogue/reload", headers=auth(ADMIN))
+        assert refused.status_code == 422
+        assert any("loan-interest-subsidy" in e["message"] for e in refused.json()["errors"])
+        assert client.app.state.catalogue.version == in_force  # type: ignore[attr-defined]
+        assert client.post("/v1/catalogue/reload", headers=auth("push")).status_code == 403
+        assert client.get("/v1/catalogue/rematches/999", headers=auth(ADMIN)).status_code == 404
+
+
+def test_the_worker_queues_a_run_when_the_day_changes(engine: Engine) -> None:
+    firms = profiles(5)
+    store_all(engine, REAL, firms, date(2024, 1, 1))
+    holder = SimpleNamespace(catalogue=REAL)
+    worker = Worker(engine, TEST_SETTINGS, holder, clock=lambda: date(2025, 6, 1))
+    asyncio.run(worker.upkeep())
+    with engine.connect() as c:
+        days = set(c.execute(select(ENTERPRISE.c.matched_on)).scalars())
+    assert days == {date(2025, 6, 1)}
+    assert len(rematch_events(engine)) == sum(
+        len(matched_ids(REAL, p, date(2025, 6, 1))) for p in firms
+    )
+
+
+def test_the_in_process_worker_pushes_a_store_within_moments(
+    empty_database: str, auth: Token, receiver: Receiver
+) -> None:
+    upgrade_database(empty_database)
+    with serve(empty_database, push_worker_in_process=True, push_poll_seconds=5.0) as client:
+        created = client.post(
+            "/v1/subscriptions", json={"url": receiver.url}, headers=auth("push")
+        ).json()
+        receiver.secrets.append(created["secret"])
+        body = firm()
+        put(client, auth, body)
+        expected = len(
+            client.get(
+                "/v1/push-events", params={"uscc": body["uscc"]}, headers=auth("push")
+            ).json()["events"]
+        )
+        assert receiver.wait_for(expected, timeout=4.0)  # woken by the store, not the 5 s poll
+    assert all(r.verified for r in receiver.received)
+
+
+def test_publish_command_puts_the_folder_in_force_and_re_matches(
+    tmp_path: Path, edited_policies: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    store_all(engine, REAL, [Profile.model_validate(firm(tier="municipal", trademarks=1))], today())
+    engine.dispose()
+    (edited_policies / "measures" / f"{DROPPED}.yaml").unlink()
+    env = {**os.environ, "POLICY_MATCH_DATABASE_URL": url}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "publish",
+            "--policies",
+            str(edited_policies),
+            "--no-progress",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "re-matched 1 firms: 1 changed" in done.stdout
+    assert f"lost   {DROPPED}: 1 firm(s)" in done.stdout
