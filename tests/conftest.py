@@ -65,6 +65,12 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     yield from _database(request.param, tmp_path)
 
 
+@pytest.fixture
+def postgresql_database() -> Iterator[str]:
+    """The URL of an empty PostgreSQL database (for what only PostgreSQL can show)."""
+    yield from _postgres_database()
+
+
 @pytest.fixture(params=BACKENDS, scope="module")
 def database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

@@ -1,0 +1,144 @@
+"""`policy-match worker` processes: one killed mid-batch loses nothing; two on PostgreSQL never
+hold the same delivery, so each event arrives exactly once."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import func, select
+
+from service.config import PROJECT_ROOT
+from service.db import make_engine
+from service.delivery import ATTEMPT
+from service.migrate import upgrade_database
+from service.outbox import DELIVERY, EVENT
+from tests.conftest import Token, serve
+from tests.receiver import Receiver
+from tests.test_api_enterprises import firm, put
+
+FIRMS = 3  # the full example profile matches 41 measures: 123 events
+
+
+def worker_env(database_url: str, **settings: Any) -> dict[str, str]:
+    """The environment of a worker process on this database, with these settings."""
+    env = {**os.environ, "POLICY_MATCH_DATABASE_URL": database_url}
+    env["POLICY_MATCH_PUSH_ALLOW_INTERNAL_TARGETS"] = "true"
+    for name, value in settings.items():
+        env[f"POLICY_MATCH_{name.upper()}"] = str(value)
+    return env
+
+
+@contextmanager
+def worker(database_url: str, name: str, **settings: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """A `policy-match worker` process, stopped (SIGTERM) when the block ends."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "worker", "--name", name],
+        env=worker_env(database_url, **settings),
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def prepare(database_url: str, receiver: Receiver, auth: Token) -> list[str]:
+    """A subscription for the receiver and FIRMS stored firms; every event id."""
+    with serve(database_url) as client:
+        created = client.post(
+            "/v1/subscriptions", json={"url": receiver.url}, headers=auth("push")
+        ).json()
+        receiver.secrets.append(created["secret"])
+        for _ in range(FIRMS):
+            put(client, auth, firm())
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        ids = list(connection.execute(select(EVENT.c.event_id).order_by(EVENT.c.id)).scalars())
+    engine.dispose()
+    return ids
+
+
+def delivery_states(database_url: str) -> dict[str, int]:
+    """Deliveries by state."""
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(DELIVERY.c.state, func.count()).group_by(DELIVERY.c.state)
+        ).all()
+    engine.dispose()
+    return {state: int(count) for state, count in rows}
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll until the condition holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def test_a_worker_killed_mid_batch_loses_nothing(
+    empty_database: str, receiver: Receiver, auth: Token
+) -> None:
+    url = empty_database
+    upgrade_database(url)
+    events = prepare(url, receiver, auth)
+    receiver.behaviour = lambda n, event_id: ("sleep", 0.05, 204)
+    settings = {
+        "push_batch_size": 20,
+        "push_concurrency": 4,
+        "push_lease_seconds": 2,
+        "push_timeout_seconds": 1,
+    }
+    with worker(url, "doomed", **settings) as doomed:
+        wait_until(lambda: len(receiver.received) >= 10, 30, "the first deliveries")
+        doomed.kill()  # SIGKILL: no goodbye, its claimed batch stays claimed
+        doomed.wait()
+    assert len(set(receiver.event_ids())) < len(events)  # it died with work left
+    with worker(url, "survivor", **settings):
+        wait_until(
+            lambda: delivery_states(url) == {"delivered": len(events)},
+            60,
+            "every delivery to be acknowledged",
+        )
+    assert sorted(set(receiver.event_ids())) == sorted(events)  # nothing lost
+    assert all(r.verified for r in receiver.received)
+    repeats = len(receiver.event_ids()) - len(events)
+    assert repeats <= settings["push_batch_size"]  # only what was in flight at the kill
+
+
+def test_two_workers_on_postgresql_never_hold_the_same_delivery(
+    postgresql_database: str, receiver: Receiver, auth: Token
+) -> None:
+    url = postgresql_database
+    upgrade_database(url)
+    events = prepare(url, receiver, auth)
+    receiver.behaviour = lambda n, event_id: ("sleep", 0.01, 200)
+    settings = {"push_batch_size": 5, "push_concurrency": 5}
+    with worker(url, "first", **settings), worker(url, "second", **settings):
+        wait_until(
+            lambda: delivery_states(url) == {"delivered": len(events)},
+            60,
+            "every delivery to be acknowledged",
+        )
+    assert sorted(receiver.event_ids()) == sorted(events)  # each exactly once
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        attempts = connection.execute(select(ATTEMPT.c.delivery_id, ATTEMPT.c.worker)).all()
+    engine.dispose()
+    assert len(attempts) == len(events)  # one attempt per delivery: none taken twice
+    by_worker = {w for _, w in attempts}
+    assert by_worker == {"first", "second"}  # both took part
