@@ -19,5 +19,6 @@ Demo clients for the Authorize button (client credentials; development only):
   demo-bank-1   / demo-bank-secret-0001       scopes: eligibility:read  (bank_id bank-demo-1)
   demo-admin    / demo-admin-secret-0001      scopes: catalogue:admin
   demo-auditor  / demo-auditor-secret-0001    scopes: audit:read  (who was told what)
+A push worker runs inside the service: POST /v1/subscriptions (demo-platform) to receive events.
 TXT
 exec .venv/bin/uvicorn service.main:app --host 127.0.0.1 --port 8000

@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     catalogue_check_seconds: float = Field(default=5.0, gt=0)
 
     @model_validator(mode="after")
+    def _lease_outlasts_an_attempt(self) -> "Settings":
+        if self.push_lease_seconds <= self.push_timeout_seconds:
+            raise ValueError(
+                "POLICY_MATCH_PUSH_LEASE_SECONDS must be longer than PUSH_TIMEOUT_SECONDS: a "
+                "delivery still being attempted would be claimed again"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_placeholder_in_production(self) -> "Settings":
         if self.environment == "production":
             secret = self.jwt_secret.get_secret_value() if self.jwt_secret else None

@@ -90,6 +90,15 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         time.sleep(0.1)
 
 
+def wait_until_delivered(database_url: str, count: int) -> None:
+    """Poll until all `count` deliveries are acknowledged."""
+    wait_until(
+        lambda: delivery_states(database_url) == {"delivered": count},
+        60,
+        "every delivery to be acknowledged",
+    )
+
+
 def test_a_worker_killed_mid_batch_loses_nothing(
     empty_database: str, receiver: Receiver, auth: Token
 ) -> None:
@@ -109,11 +118,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(
         doomed.wait()
     assert len(set(receiver.event_ids())) < len(events)  # it died with work left
     with worker(url, "survivor", **settings):
-        wait_until(
-            lambda: delivery_states(url) == {"delivered": len(events)},
-            60,
-            "every delivery to be acknowledged",
-        )
+        wait_until_delivered(url, len(events))
     assert sorted(set(receiver.event_ids())) == sorted(events)  # nothing lost
     assert all(r.verified for r in receiver.received)
     repeats = len(receiver.event_ids()) - len(events)
@@ -129,11 +134,7 @@ def test_two_workers_on_postgresql_never_hold_the_same_delivery(
     receiver.behaviour = lambda n, event_id: ("sleep", 0.01, 200)
     settings = {"push_batch_size": 5, "push_concurrency": 5}
     with worker(url, "first", **settings), worker(url, "second", **settings):
-        wait_until(
-            lambda: delivery_states(url) == {"delivered": len(events)},
-            60,
-            "every delivery to be acknowledged",
-        )
+        wait_until_delivered(url, len(events))
     assert sorted(receiver.event_ids()) == sorted(events)  # each exactly once
     engine = make_engine(url)
     with engine.connect() as connection:

@@ -56,3 +56,8 @@ def test_vocabularies_other_than_the_profile_schema_stop_the_start(tmp_path: Pat
     with pytest.raises(CatalogueError) as caught, TestClient(create_app(settings)):
         pass
     assert "differs from the vocabularies" in caught.value.problems[0]
+
+
+def test_a_push_lease_shorter_than_an_attempt_is_refused() -> None:
+    with pytest.raises(ValueError, match="PUSH_LEASE_SECONDS"):
+        Settings(environment="test", push_timeout_seconds=30, push_lease_seconds=20)

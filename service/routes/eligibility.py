@@ -22,6 +22,7 @@ from service.disclosures import list_disclosures, record_disclosure
 from service.eligibility_sql import eligible_page
 from service.errors import Forbidden, NotFound
 from service.openapi import problems
+from service.responses import json_answer
 from service.schemas import DisclosureList, EligibleEnterprises
 
 router = APIRouter(prefix="/v1", tags=["banks"])
@@ -175,4 +176,4 @@ async def disclosures(
     )
     next_cursor = encode_cursor({"b": records[-1].disclosure_id}) if len(records) == limit else None
     body = {"disclosures": [r.as_json() for r in records], "next_cursor": next_cursor}
-    return Response(orjson.dumps(body), media_type="application/json")
+    return json_answer(body)

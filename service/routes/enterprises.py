@@ -36,7 +36,7 @@ from service.registry import (
     history,
     store_profile,
 )
-from service.responses import catalogue_answer
+from service.responses import catalogue_answer, json_answer
 from service.schemas import EnterpriseHistory, MatchResponse
 from service.security_docs import secured
 from service.uscc import uscc_problem
@@ -278,7 +278,7 @@ async def enterprise_history(
         ],
         "next_after": versions[-1].version if len(versions) == limit else None,
     }
-    return Response(orjson.dumps(body), media_type="application/json")
+    return json_answer(body)
 
 
 def _utc(moment: datetime) -> str:

@@ -9,7 +9,6 @@ run's resource shows its progress and, at the end, how many firms gained or lost
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from sqlalchemy import select
@@ -24,6 +23,7 @@ from service.errors import Conflict, NotFound, Unprocessable
 from service.openapi import problems
 from service.policy_cases import load_checked_catalogue
 from service.rematch import RUN, any_stale, publish, queue_rematch, run_record
+from service.responses import json_answer
 from service.schemas import CatalogueReload, RematchRunOut
 from service.vocabulary import vocabularies
 from service.worker import wake_worker
@@ -42,13 +42,9 @@ def measure_changes(old: Catalogue, new: Catalogue) -> dict[str, list[str]]:
     }
 
 
-def run_json(run: dict[str, Any]) -> dict[str, Any]:
+def runjson_answer(run: dict[str, Any]) -> dict[str, Any]:
     """A re-match run as the API answers it."""
     return {k: v for k, v in run.items() if k not in ("lease_until", "worker")}
-
-
-def _json(body: Any, status: int = 200, **headers: str) -> Response:
-    return Response(orjson.dumps(body), status, media_type="application/json", headers=headers)
 
 
 @router.post(
@@ -103,11 +99,11 @@ async def reload_catalogue(request: Request, caller: CatalogueAdmin) -> Response
         "previous_version": previous.version,
         "changed": loaded.version != previous.version,
         **measure_changes(previous, loaded),
-        "rematch": None if run is None else run_json(run),
+        "rematch": None if run is None else runjson_answer(run),
     }
     if run is None:
-        return _json(body)
-    return _json(body, 202, Location=f"/v1/catalogue/rematches/{run['id']}")
+        return json_answer(body)
+    return json_answer(body, 202, Location=f"/v1/catalogue/rematches/{run['id']}")
 
 
 @router.get(
@@ -121,9 +117,9 @@ async def rematches(request: Request, caller: CatalogueAdmin) -> Response:
 
     def latest(connection: Any) -> list[dict[str, Any]]:
         rows = connection.execute(select(RUN).order_by(RUN.c.id.desc()).limit(20)).all()
-        return [run_json(dict(r._mapping)) for r in rows]
+        return [runjson_answer(dict(r._mapping)) for r in rows]
 
-    return _json(await run_read(request.app.state.engine, latest))
+    return json_answer(await run_read(request.app.state.engine, latest))
 
 
 @router.get(
@@ -139,4 +135,4 @@ async def rematch(
     run = await run_read(request.app.state.engine, lambda c: run_record(c, run_id))
     if run is None:
         raise NotFound(f"no re-match run {run_id}")
-    return _json(run_json(run))
+    return json_answer(runjson_answer(run))

@@ -7,7 +7,6 @@ events name every firm, and banks see only firms that consented to them.
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.openapi.models import Example
 from fastapi.responses import Response
@@ -22,6 +21,7 @@ from service.deps import CatalogueDep
 from service.errors import Conflict, NotFound, Unprocessable
 from service.openapi import problems
 from service.outbox import active_subscriptions, event_feed, event_row
+from service.responses import json_answer
 from service.schemas import (
     PushEventDetail,
     PushEventFeed,
@@ -57,10 +57,6 @@ SUBSCRIPTION_EXAMPLES: dict[str, Example] = {
 }
 SubscriptionId = Annotated[str, Path(max_length=40, examples=["sub_4f1c2a9b0d3e5f6a7b8c9d0e"])]
 EventId = Annotated[str, Path(max_length=40, examples=["evt_0b8e6f2c4d1a4e3b9f7a6c5d4e3f2a1b"])]
-
-
-def _json(body: Any, status: int = 200, **headers: str) -> Response:
-    return Response(orjson.dumps(body), status, media_type="application/json", headers=headers)
 
 
 def _unknown(field: str, values: list[str], known: set[str], what: str) -> Unprocessable | None:
@@ -128,7 +124,7 @@ async def subscribe(
             created_by=caller.subject,
         ),
     )
-    return _json(
+    return json_answer(
         {**subscription.as_json(), "secret": secret},
         201,
         Location=f"/v1/subscriptions/{subscription.id}",
@@ -145,7 +141,7 @@ async def subscribe(
 async def subscriptions(request: Request, caller: PushPlatform) -> Response:
     """Newest first; secrets are never shown again."""
     found = await run_read(request.app.state.engine, list_subscriptions)
-    return _json({"subscriptions": [s.as_json() for s in found]})
+    return json_answer({"subscriptions": [s.as_json() for s in found]})
 
 
 @router.get(
@@ -163,7 +159,7 @@ async def subscription(
         found = get_subscription(connection, subscription_id)
         return found.as_json(delivery_counts(connection, subscription_id))
 
-    return _json(await run_read(request.app.state.engine, read))
+    return json_answer(await run_read(request.app.state.engine, read))
 
 
 @router.delete(
@@ -221,7 +217,7 @@ async def push_events(
         lambda c: event_feed(c, after=position, limit=limit, county=county, kind=kind, uscc=uscc),
     )
     last = page[-1][0] if page else position
-    return _json(
+    return json_answer(
         {"events": [document for _, document in page], "next_cursor": encode_cursor({"e": last})}
     )
 
@@ -245,7 +241,7 @@ async def push_event(request: Request, caller: PushPlatform, event_id: EventId) 
     deliveries = await run_read(
         request.app.state.engine, lambda c: event_deliveries(c, event["id"])
     )
-    return _json({"event": event["document"], "deliveries": deliveries})
+    return json_answer({"event": event["document"], "deliveries": deliveries})
 
 
 @router.post(
@@ -288,4 +284,4 @@ async def redeliver_event(
 
     deliveries = await run_write(request.app.state.engine, queue)
     wake_worker(request.app.state)
-    return _json({"event": event["document"], "deliveries": deliveries}, 202)
+    return json_answer({"event": event["document"], "deliveries": deliveries}, 202)
