@@ -6,6 +6,8 @@ bash scripts/setup.sh
 export POLICY_MATCH_ENVIRONMENT=development
 export POLICY_MATCH_DATABASE_URL=${POLICY_MATCH_DATABASE_URL:-sqlite:///./policy_match.db}
 export POLICY_MATCH_JWT_SECRET=${POLICY_MATCH_JWT_SECRET:-demo-only-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(16))')}
+# the demo may push to a receiver on this machine (a deployment leaves this false)
+export POLICY_MATCH_PUSH_ALLOW_INTERNAL_TARGETS=${POLICY_MATCH_PUSH_ALLOW_INTERNAL_TARGETS:-true}
 export POLICY_MATCH_AUTH_CLIENTS=${POLICY_MATCH_AUTH_CLIENTS:-$(.venv/bin/policy-match demo-clients)}
 .venv/bin/policy-match check
 .venv/bin/alembic upgrade head

@@ -35,7 +35,8 @@ def worker_env(database_url: str, **settings: Any) -> dict[str, str]:
 
 @contextmanager
 def worker(database_url: str, name: str, **settings: Any) -> Iterator[subprocess.Popen[bytes]]:
-    """A `policy-match worker` process, stopped (SIGTERM) when the block ends."""
+    """A `policy-match worker` process, stopped (SIGTERM: it finishes its batch and exits 0)
+    when the block ends."""
     process = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "worker", "--name", name],
         env=worker_env(database_url, **settings),
@@ -53,6 +54,7 @@ def worker(database_url: str, name: str, **settings: Any) -> Iterator[subprocess
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            assert process.returncode == 0, process.stderr.read() if process.stderr else ""
 
 
 def prepare(database_url: str, receiver: Receiver, auth: Token) -> list[str]:

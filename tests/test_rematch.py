@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -267,3 +268,34 @@ def test_publish_command_puts_the_folder_in_force_and_re_matches(
     assert done.returncode == 0, done.stderr
     assert "re-matched 1 firms: 1 changed" in done.stdout
     assert f"lost   {DROPPED}: 1 firm(s)" in done.stdout
+
+
+def test_a_restarted_service_delivers_what_it_had_not(
+    empty_database: str, auth: Token, receiver: Receiver
+) -> None:
+    upgrade_database(empty_database)
+    receiver.behaviour = lambda n, event_id: 503  # the platform is down
+    fast = {
+        "push_worker_in_process": True,
+        "push_backoff_base_seconds": 0.05,
+        "push_backoff_cap_seconds": 0.2,
+        "push_poll_seconds": 0.1,
+    }
+    with serve(empty_database, **fast) as client:
+        created = client.post(
+            "/v1/subscriptions", json={"url": receiver.url}, headers=auth("push")
+        ).json()
+        receiver.secrets.append(created["secret"])
+        body = firm(tier="none", trademarks=0)
+        put(client, auth, body)
+        events = client.get(
+            "/v1/push-events", params={"uscc": body["uscc"]}, headers=auth("push")
+        ).json()["events"]
+        deadline = time.monotonic() + 10
+        while len(receiver.received) < 2 * len(events) and time.monotonic() < deadline:
+            time.sleep(0.05)  # every event tried, and tried again
+    assert receiver.event_ids() == []
+    receiver.behaviour = lambda n, event_id: 200  # the platform is back; so is the service
+    with serve(empty_database, **fast):
+        assert receiver.wait_for(len(events), timeout=10)
+    assert sorted(set(receiver.event_ids())) == sorted(e["event_id"] for e in events)
