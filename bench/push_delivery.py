@@ -6,7 +6,8 @@ given, which must be empty and migrated), subscribes a receiver (bench/receiver.
 its own process) and then, round after round:
 - worker: one DeliveryWorker drains every delivery: claim in batches, sign (Standard Webhooks),
   POST, settle and record each attempt;
-- bare POSTs: the same bodies POSTed by httpx with the same concurrency, no database, no
+- bare POSTs: the same bodies POSTed by httpx, as many at once as the worker sends to one
+  subscription, no database, no
   signing: what the receiver and the loopback allow, the ceiling the worker is measured against.
 Between rounds the deliveries are set pending again. The receiver's count is checked each time.
 """
@@ -141,8 +142,11 @@ def main() -> None:
                 ]
             print(
                 f"{args.firms} firms stored: {deliveries} events, each to one subscription "
-                f"({settings.push_batch_size} per claim, {settings.push_concurrency} at once)"
+                f"({settings.push_batch_size} per claim, "
+                f"{min(settings.push_concurrency, settings.push_concurrency_per_target)} at once)"
             )
+            # to one subscription the worker has at most this many POSTs in flight; so has httpx
+            in_flight = min(settings.push_concurrency, settings.push_concurrency_per_target)
             rates: dict[str, list[float]] = {"worker": [], "bare POSTs": []}
             for round_ in range(args.rounds):
                 reset(engine)
@@ -156,7 +160,7 @@ def main() -> None:
                 rates["worker"].append(deliveries / elapsed)
                 before = received(port)
                 started = time.perf_counter()
-                asyncio.run(bare_posts(url, bodies, settings.push_concurrency))
+                asyncio.run(bare_posts(url, bodies, in_flight))
                 bare = time.perf_counter() - started
                 assert received(port) - before == len(bodies)
                 rates["bare POSTs"].append(len(bodies) / bare)

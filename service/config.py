@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     push_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
     push_batch_size: int = Field(default=100, ge=1, le=1000)
     push_concurrency: int = Field(default=32, ge=1, le=256)
+    # POSTs in flight to one subscription: a receiver is not flooded by one busy worker
+    push_concurrency_per_target: int = Field(default=8, ge=1, le=256)
     push_poll_seconds: float = Field(default=1.0, gt=0)
     # a claimed delivery is claimed again after this long (a worker that died mid-attempt)
     push_lease_seconds: float = Field(default=60.0, gt=0)

@@ -290,9 +290,13 @@ class DeliveryWorker:
         if not claimed:
             return 0
         gate = asyncio.Semaphore(settings.push_concurrency)
+        per_target = {
+            d.subscription_id: asyncio.Semaphore(settings.push_concurrency_per_target)
+            for d in claimed
+        }
 
         async def one(delivery: Claimed) -> Attempted:
-            async with gate:
+            async with per_target[delivery.subscription_id], gate:
                 return await attempt(client, delivery, settings)
 
         results = await asyncio.gather(*(one(d) for d in claimed))
