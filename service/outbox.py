@@ -76,16 +76,22 @@ class ChangeTally:
         self.events += len(change.gained) + len(change.lost)
 
 
+_heads: dict[str, dict[str, dict[str, Any]]] = {}
+
+
 def measure_heads(catalogue: Catalogue) -> dict[str, dict[str, Any]]:
     """What an event says of each measure: its clause, kind and lead department (zh-Hans)."""
-    return {
-        m.measure_id: {
-            "clause": m.spec.clause,
-            "kind": m.spec.kind,
-            "lead_department": department_json(m.departments[0], "zh-Hans"),
+    heads = _heads.get(catalogue.version)
+    if heads is None:
+        heads = _heads[catalogue.version] = {
+            m.measure_id: {
+                "clause": m.spec.clause,
+                "kind": m.spec.kind,
+                "lead_department": department_json(m.departments[0], "zh-Hans"),
+            }
+            for m in catalogue.measures
         }
-        for m in catalogue.measures
-    }
+    return heads
 
 
 def _head(connection: Connection, catalogue: Catalogue, measure_id: str) -> dict[str, Any]:

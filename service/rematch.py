@@ -171,6 +171,13 @@ def claim_run(
     return RunClaim(int(row.id), row.catalogue_version, row.day)
 
 
+def release_run(connection: Connection, run_id: int) -> None:
+    """Give a claimed run back to the queue (its claimant cannot execute it)."""
+    connection.execute(
+        update(RUN).where(RUN.c.id == run_id).values(state="queued", worker=None, lease_until=None)
+    )
+
+
 def finish_run(connection: Connection, run_id: int, *, superseded: bool = False) -> None:
     """Mark a run done (superseded: a newer catalogue was published before it could run)."""
     values: dict[str, Any] = {"state": "done", "finished_at": utcnow(), "lease_until": None}

@@ -33,6 +33,7 @@ from service.rematch import (
     publish,
     published_version,
     queue_rematch,
+    release_run,
 )
 
 log = logging.getLogger("policy_match.worker")
@@ -121,9 +122,20 @@ class Worker:
         if claim is None:
             return False
         catalogue = self.holder.catalogue
-        if claim.catalogue_version != catalogue.version:
+        if await run_read(self.engine, published_version) != claim.catalogue_version:
+            # a newer catalogue was published since: its own run brings every firm up to it
             await run_write(self.engine, lambda c: finish_run(c, claim.run_id, superseded=True))
             return True
+        if claim.catalogue_version != catalogue.version:
+            # in force, but this worker does not serve it (yet): leave the run to another
+            log.warning(
+                "%s: run %s is for catalogue %s, which this worker does not serve",
+                self.name,
+                claim.run_id,
+                claim.catalogue_version,
+            )
+            await run_write(self.engine, lambda c: release_run(c, claim.run_id))
+            return False
         log.info("%s: re-matching for catalogue %s on %s", self.name, catalogue.version, claim.day)
         await execute_run(
             self.engine, catalogue, claim, batch_size=self.settings.rematch_batch_size

@@ -42,6 +42,8 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     behaviour: Behaviour = lambda n, event_id: 204
     lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: int = 0
+    most_in_flight: int = 0
 
     def verify(self, body: bytes, headers: dict[str, str]) -> bool:
         """Whether the signature verifies with one of the subscriptions' secrets."""
@@ -82,12 +84,16 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             event_id = headers.get("webhook-id", "")
             with receiver.lock:
                 seen = sum(r.event_id == event_id for r in receiver.received) + 1
+                receiver.in_flight += 1
+                receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
             answer = receiver.behaviour(seen, event_id)
             if isinstance(answer, tuple):
                 _, seconds, status = answer
                 time.sleep(seconds)
             else:
                 status = answer
+            with receiver.lock:
+                receiver.in_flight -= 1
             verified = receiver.verify(body, headers)
             with receiver.lock:
                 receiver.received.append(Received(event_id, headers, body, verified, status))

@@ -308,3 +308,15 @@ def test_claims_never_overlap_and_only_the_holder_settles(
             select(DELIVERY.c.state).where(DELIVERY.c.id == first[0].delivery_id)
         ).scalar_one()
     assert state == "pending"  # still the second claimant's to deliver
+
+
+def test_one_subscription_gets_at_most_its_share_of_posts_at_once(
+    service: TestClient, auth: Token, receiver: Receiver
+) -> None:
+    receiver.behaviour = lambda n, event_id: ("sleep", 0.05, 204)
+    subscribe(service, auth, receiver)
+    put(service, auth, firm())
+    worker = worker_for(service, push_concurrency=32, push_concurrency_per_target=3)
+    asyncio.run(worker.drain())
+    assert worker.totals == {"delivered": len(feed_ids(service, auth))}
+    assert receiver.most_in_flight == 3

@@ -299,3 +299,31 @@ def test_a_restarted_service_delivers_what_it_had_not(
     with serve(empty_database, **fast):
         assert receiver.wait_for(len(events), timeout=10)
     assert sorted(set(receiver.event_ids())) == sorted(e["event_id"] for e in events)
+
+
+def test_a_worker_runs_only_what_its_catalogue_is_for(
+    engine: Engine, edited_policies: Path
+) -> None:
+    """A run for a catalogue no longer in force is superseded; one in force that this worker
+    does not serve is left queued for a worker that does."""
+    (edited_policies / "measures" / f"{DROPPED}.yaml").unlink()
+    edited = load_catalogue(edited_policies)
+    store_all(engine, REAL, profiles(3), date(2025, 6, 1))
+    with write_transaction(engine) as c:
+        stale_run = queue_rematch(
+            c, reason="t", version=REAL.version, day=date(2025, 6, 2), requested_by="t"
+        )
+        publish(c, edited, by="test")
+        current_run = queue_rematch(
+            c, reason="t", version=edited.version, day=date(2025, 6, 2), requested_by="t"
+        )
+    behind = Worker(engine, TEST_SETTINGS, SimpleNamespace(catalogue=REAL))
+    assert asyncio.run(behind.run_queued()) is True  # the stale run: superseded
+    assert asyncio.run(behind.run_queued()) is False  # the current one: not its catalogue
+    with engine.connect() as c:
+        superseded, queued = run_record(c, stale_run), run_record(c, current_run)
+    assert superseded is not None and (superseded["state"], superseded["reason"]) == (
+        "done",
+        "superseded",
+    )
+    assert queued is not None and queued["state"] == "queued" and queued["firms_done"] == 0
