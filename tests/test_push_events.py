@@ -1,6 +1,8 @@
 """The push outbox on SQLite and PostgreSQL: events exactly when a stored match set changes,
 in the change's own transaction, and the resumable feed of them."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -11,7 +13,8 @@ from service.catalogue import load_catalogue
 from service.config import PROJECT_ROOT
 from service.db import make_engine, write_transaction
 from service.deps import today
-from service.outbox import EVENT
+from service.migrate import upgrade_database
+from service.outbox import EVENT, MatchChange, event_feed, record_match_changes
 from service.profile import Profile
 from service.registry import ENTERPRISE, store_profile
 from tests.conftest import Token
@@ -164,3 +167,71 @@ def test_the_feed_needs_the_push_scope_and_refuses_banks(registry: TestClient, a
     assert registry.get("/v1/push-events", headers=auth("match")).status_code == 403
     bank = auth("push", "eligibility:read", bank_id="bank-demo-1")
     assert registry.get("/v1/push-events", headers=bank).status_code == 403
+
+
+def test_a_feed_read_while_firms_are_stored_concurrently_misses_nothing(
+    registry: TestClient, auth: Token
+) -> None:
+    """A reader following the feed while eight writers store firms ends with every event, once."""
+    cursor = None
+    while True:  # to the end of the feed as it is now
+        page = feed(registry, auth, limit=1000, **({"after": cursor} if cursor else {}))
+        cursor = page["next_cursor"]
+        if not page["events"]:
+            break
+    bodies = [firm(tier=tier) for tier in ("provincial", "municipal", "innovative") * 8]
+    seen: list[str] = []
+    done = threading.Event()
+
+    def follow() -> None:
+        position = cursor
+        while True:
+            finished = done.is_set()
+            page = feed(registry, auth, after=position, limit=50)
+            seen.extend(e["event_id"] for e in page["events"])
+            position = page["next_cursor"]
+            if finished and not page["events"]:
+                return
+
+    reader = threading.Thread(target=follow)
+    reader.start()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda body: put(registry, auth, body), bodies))
+    done.set()
+    reader.join(timeout=60)
+    written = [e["event_id"] for body in bodies for e in events_of(registry, auth, body["uscc"])]
+    assert len(seen) == len(set(seen)) == len(written)
+    assert set(seen) == set(written)
+
+
+def test_event_ids_commit_in_the_order_they_are_drawn_on_postgresql(
+    postgresql_database: str,
+) -> None:
+    """The second writer of events waits for the first to commit: a reader can never see a
+    later id while an earlier one is still to come, which would make it skip that one."""
+    upgrade_database(postgresql_database)
+    engine = make_engine(postgresql_database)
+    first = MatchChange("91440781MA4W6K2L1C", "440781", [], ["loan-interest-subsidy"])
+    second = MatchChange("91440781MA4W6K2L1C", "440781", ["loan-interest-subsidy"], [])
+    try:
+        with engine.connect() as held:
+            transaction = held.begin()
+            record_match_changes(held, REAL, [first], cause="profile_stored")
+
+            def later() -> None:
+                with write_transaction(engine) as connection:
+                    record_match_changes(connection, REAL, [second], cause="profile_stored")
+
+            writer = threading.Thread(target=later)
+            writer.start()
+            writer.join(timeout=1.0)
+            assert writer.is_alive()  # waiting for the first writer's commit
+            with engine.connect() as reader:
+                assert event_feed(reader, after=0, limit=10) == []
+            transaction.commit()
+        writer.join(timeout=10)
+        with engine.connect() as reader:
+            events = [document["type"] for _, document in event_feed(reader, after=0, limit=10)]
+        assert events == ["measure.matched", "measure.unmatched"]
+    finally:
+        engine.dispose()
