@@ -49,6 +49,7 @@ def prepare(engine: Engine, firms: int, receiver_url: str) -> int:
         publish(connection, catalogue, by="bench")
         create_subscription(
             connection,
+            Settings(),
             url=receiver_url,
             counties=None,
             kinds=None,

@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, insert, select
 
 from service.catalogue import Catalogue, load_catalogue
-from service.config import PROJECT_ROOT
+from service.config import PROJECT_ROOT, Settings
 from service.db import make_engine, write_transaction
 from service.demo import synthetic_profiles
 from service.migrate import upgrade_database
@@ -45,6 +45,7 @@ def load(engine: Engine, catalogue: Catalogue, firms: int) -> None:
         publish(connection, catalogue, by="bench")
         create_subscription(
             connection,
+            Settings(),
             url="https://platform.example.cn/hook",
             counties=None,
             kinds=None,

@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "demo-clients", help="print POLICY_MATCH_AUTH_CLIENTS for the demo (development only)"
     )
+    commands.add_parser("new-secret-key", help="a Fernet key for POLICY_MATCH_PUSH_SECRET_KEYS")
     hash_cmd = commands.add_parser("hash-secret", help="bcrypt a client secret for AUTH_CLIENTS")
     hash_cmd.add_argument("secret")
     args = parser.parse_args(argv)
@@ -103,6 +104,11 @@ def main(argv: list[str] | None = None) -> int:
         return check(args.policies or get_settings().policies_dir)
     if args.command == "demo-clients":
         print(json.dumps(demo_clients()))
+        return 0
+    if args.command == "new-secret-key":
+        from cryptography.fernet import Fernet
+
+        print(Fernet.generate_key().decode())
         return 0
     if args.command == "hash-secret":
         print(hash_client_secret(args.secret))

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     push_poll_seconds: float = Field(default=1.0, gt=0)
     # a claimed delivery is claimed again after this long (a worker that died mid-attempt)
     push_lease_seconds: float = Field(default=60.0, gt=0)
+    # Fernet keys, comma-separated: subscription secrets are stored sealed with the first and
+    # opened with any (rotation). Required in production; without it they are stored as given.
+    push_secret_keys: SecretStr | None = None
     rematch_batch_size: int = Field(default=500, ge=1, le=10_000)
     catalogue_check_seconds: float = Field(default=5.0, gt=0)
 
@@ -76,6 +79,11 @@ class Settings(BaseSettings):
                 )
             if self.enable_token_endpoint:
                 raise ValueError("POLICY_MATCH_ENABLE_TOKEN_ENDPOINT must be false in production")
+            if self.push_secret_keys is None:
+                raise ValueError(
+                    "POLICY_MATCH_PUSH_SECRET_KEYS must be set in production: subscription "
+                    "secrets are stored sealed (policy-match new-secret-key makes a key)"
+                )
         return self
 
 

@@ -33,7 +33,7 @@ from service.config import Settings
 from service.db import run_write
 from service.models import PushAttempt, utcnow
 from service.outbox import DELIVERY, EVENT, SUBSCRIPTION
-from service.subscriptions import TargetRefused, check_target, end_subscription
+from service.subscriptions import TargetRefused, check_target, end_subscription, unseal
 
 log = logging.getLogger("policy_match.delivery")
 
@@ -51,7 +51,7 @@ class Claimed:
     attempt: int
     subscription_id: str
     url: str
-    secret: str
+    secret: str  # as stored: sealed when PUSH_SECRET_KEYS is set
     event_id: str
     body: bytes
 
@@ -149,11 +149,11 @@ def claim_due(
 _signers: dict[str, Webhook] = {}
 
 
-def sign(delivery: Claimed, moment: datetime) -> dict[str, str]:
+def sign(delivery: Claimed, moment: datetime, settings: Settings) -> dict[str, str]:
     """The Standard Webhooks headers of a delivery sent at `moment`."""
     signer = _signers.get(delivery.secret)
     if signer is None:
-        signer = _signers[delivery.secret] = Webhook(delivery.secret)
+        signer = _signers[delivery.secret] = Webhook(unseal(delivery.secret, settings))
     return {
         "webhook-id": delivery.event_id,
         "webhook-timestamp": str(int(moment.timestamp())),
@@ -172,7 +172,7 @@ async def attempt(client: httpx.AsyncClient, delivery: Claimed, settings: Settin
             delivery.url,
             content=delivery.body,
             headers={
-                **sign(delivery, started),
+                **sign(delivery, started, settings),
                 "content-type": "application/json",
                 "user-agent": USER_AGENT,
             },
@@ -182,6 +182,8 @@ async def attempt(client: httpx.AsyncClient, delivery: Claimed, settings: Settin
             error = f"HTTP {status}"
     except TargetRefused as e:
         error = f"refused target: {e}"
+    except ValueError as e:  # the secret cannot be opened with the keys configured
+        error = str(e)
     except httpx.TimeoutException:
         error = f"timed out after {settings.push_timeout_seconds:g} s"
     except httpx.HTTPError as e:

@@ -173,7 +173,10 @@ class PushSubscription(SQLModel, table=True):
     url: str = Field(max_length=2000)
     counties: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     kinds: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    secret: str = Field(max_length=100, description="whsec_…: signs every delivery")
+    secret: str = Field(
+        max_length=400,
+        description="whsec_…, sealed with PUSH_SECRET_KEYS when set: signs every delivery",
+    )
     description: str | None = Field(default=None, max_length=200)
     state: str = Field(default="active", max_length=16, description="active or ended")
     ended_reason: str | None = Field(default=None, max_length=300)

@@ -5,6 +5,10 @@ loopback, link-local (169.254.0.0/16 holds the metadata endpoints), unspecified,
 reserved addresses are refused, by literal address and by what the host name resolves to, when
 the subscription is made and again before each delivery. Private ranges are allowed: the
 platform sits on the government network. A setting allows internal targets for tests.
+
+Secrets must be stored to sign with; with PUSH_SECRET_KEYS set (required in production) they
+are stored sealed (Fernet: AES-128-CBC and HMAC-SHA256), so a copy of the database alone does
+not let anyone forge deliveries.
 """
 
 import asyncio
@@ -16,11 +20,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Connection, func, insert, select, update
 
+from service.config import Settings
 from service.errors import NotFound
 from service.models import utcnow
 from service.outbox import DELIVERY, SUBSCRIPTION
@@ -130,6 +137,44 @@ async def check_target(url: str, *, allow_internal: bool, must_resolve: bool = T
     check_addresses(host, addresses)
 
 
+SEALED = "fernet:"
+
+
+@lru_cache(maxsize=4)
+def _keys(raw: str) -> MultiFernet:
+    try:
+        return MultiFernet([Fernet(k.strip()) for k in raw.split(",") if k.strip()])
+    except (ValueError, TypeError) as e:
+        raise ValueError(
+            f"POLICY_MATCH_PUSH_SECRET_KEYS is not a list of Fernet keys: {e}"
+        ) from None
+
+
+def seal(secret: str, settings: Settings) -> str:
+    """A secret as stored: sealed with the first PUSH_SECRET_KEYS key (as given without keys)."""
+    if settings.push_secret_keys is None:
+        return secret
+    return (
+        SEALED
+        + _keys(settings.push_secret_keys.get_secret_value()).encrypt(secret.encode()).decode()
+    )
+
+
+def unseal(stored: str, settings: Settings) -> str:
+    """The secret a stored value holds; ValueError if sealed with no key configured now."""
+    if not stored.startswith(SEALED):
+        return stored
+    if settings.push_secret_keys is None:
+        raise ValueError("a subscription secret is sealed; set POLICY_MATCH_PUSH_SECRET_KEYS")
+    try:
+        token = stored.removeprefix(SEALED).encode()
+        return _keys(settings.push_secret_keys.get_secret_value()).decrypt(token).decode()
+    except InvalidToken:
+        raise ValueError(
+            "no key of POLICY_MATCH_PUSH_SECRET_KEYS opens a subscription secret"
+        ) from None
+
+
 def new_secret() -> str:
     """A signing secret as Standard Webhooks writes them: whsec_ and 32 random bytes, base64."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
@@ -181,6 +226,7 @@ _COLUMNS = [SUBSCRIPTION.c[name] for name in Subscription.__slots__]
 
 def create_subscription(
     connection: Connection,
+    settings: Settings,
     *,
     url: str,
     counties: list[str] | None,
@@ -203,7 +249,7 @@ def create_subscription(
         created_by=created_by,
     )
     row = {name: getattr(subscription, name) for name in Subscription.__slots__}
-    connection.execute(insert(SUBSCRIPTION).values(**row, secret=secret))
+    connection.execute(insert(SUBSCRIPTION).values(**row, secret=seal(secret, settings)))
     return subscription, secret
 
 

@@ -9,7 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Engine, select
 
 from service.config import Settings
@@ -17,7 +19,7 @@ from service.db import write_transaction
 from service.delivery import DeliveryWorker, claim_due, retry_delay, settle
 from service.migrate import upgrade_database
 from service.models import utcnow
-from service.outbox import DELIVERY
+from service.outbox import DELIVERY, SUBSCRIPTION
 from tests.conftest import TEST_SETTINGS, Token, serve
 from tests.receiver import Receiver
 from tests.test_api_enterprises import firm, put
@@ -320,3 +322,49 @@ def test_one_subscription_gets_at_most_its_share_of_posts_at_once(
     asyncio.run(worker.drain())
     assert worker.totals == {"delivered": len(feed_ids(service, auth))}
     assert receiver.most_in_flight == 3
+
+
+def test_secrets_are_stored_sealed_and_still_sign(
+    empty_database: str, auth: Token, receiver: Receiver
+) -> None:
+    """With PUSH_SECRET_KEYS the database holds no usable secret; deliveries still verify, and
+    a rotated key list (new key first, old one kept) still opens the old secrets."""
+    upgrade_database(empty_database)
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    with serve(empty_database, **FAST, push_secret_keys=SecretStr(old_key)) as client:
+        created = subscribe(client, auth, receiver)
+        with engine_of(client).connect() as connection:
+            stored = connection.execute(select(SUBSCRIPTION.c.secret)).scalar_one()
+        assert stored.startswith("fernet:") and created["secret"] not in stored
+        put(client, auth, firm(tier="none", trademarks=0))
+    rotated = SecretStr(f"{new_key},{old_key}")
+    with serve(empty_database, **FAST, push_secret_keys=rotated) as client:
+        deliver_until(worker_for(client), lambda: states(client).get("pending", 0) == 0)
+        assert receiver.received and all(r.verified for r in receiver.received)
+        assert set(states(client)) == {"delivered"}
+
+
+def test_a_secret_no_key_opens_fails_the_attempt_not_the_worker(
+    empty_database: str, auth: Token, receiver: Receiver
+) -> None:
+    upgrade_database(empty_database)
+    key = SecretStr(Fernet.generate_key().decode())
+    with serve(empty_database, **FAST, push_secret_keys=key) as client:
+        subscribe(client, auth, receiver)
+        put(client, auth, firm(tier="none", trademarks=0))
+        other = SecretStr(Fernet.generate_key().decode())
+        worker = worker_for(client, push_secret_keys=other)
+        asyncio.run(worker.drain())
+        event = feed_ids(client, auth)[0]
+        attempt = detail(client, auth, event)["deliveries"][0]["attempt_log"][0]
+    assert receiver.received == []
+    assert attempt["outcome"] == "retry" and "PUSH_SECRET_KEYS" in attempt["error"]
+
+
+def test_production_needs_keys_to_seal_secrets() -> None:
+    with pytest.raises(ValueError, match="PUSH_SECRET_KEYS"):
+        Settings(
+            environment="production",
+            enable_token_endpoint=False,
+            jwt_secret=SecretStr("a-real-secret-of-enough-length-0001"),
+        )

@@ -55,7 +55,7 @@ def upgrade() -> None:
     sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
     sa.Column('counties', sa.JSON(), nullable=True),
     sa.Column('kinds', sa.JSON(), nullable=True),
-    sa.Column('secret', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('secret', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('ended_reason', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),

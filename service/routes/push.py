@@ -117,6 +117,7 @@ async def subscribe(
         request.app.state.engine,
         lambda c: create_subscription(
             c,
+            app_settings(request),
             url=body.url,
             counties=sorted(set(body.counties)) if body.counties else None,
             kinds=sorted(set(body.kinds)) if body.kinds else None,
