@@ -198,7 +198,8 @@ def record_match_changes(
 ) -> int:
     """Write an event per measure gained or lost, and a delivery per subscription it passes.
 
-    Runs on the connection of the change itself. Answers the number of events written.
+    Runs on the connection of the change itself. Answers the number of deliveries written (a
+    worker has something to do).
     """
     changes = [c for c in changes if c.gained or c.lost]
     if not changes:
@@ -228,7 +229,7 @@ def record_match_changes(
     ]
     if deliveries:
         connection.execute(insert(DELIVERY), deliveries)
-    return len(rows)
+    return len(deliveries)
 
 
 def event_feed(

@@ -53,7 +53,7 @@ class StoreResult:
     changed: bool
     stored: StoredEnterprise
     matched: tuple[str, ...]
-    events: int = 0  # push events written: measures gained or lost
+    deliveries: int = 0  # push deliveries written for the measures gained or lost
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +199,8 @@ def store_profile(
     else:
         stored = fetch(connection, uscc)
     change = MatchChange(uscc, profile.county, before, matched)
-    events = record_match_changes(connection, catalogue, [change], cause="profile_stored")
-    return StoreResult(created, changed, stored, matched, events)
+    deliveries = record_match_changes(connection, catalogue, [change], cause="profile_stored")
+    return StoreResult(created, changed, stored, matched, deliveries)
 
 
 def delete_enterprise(

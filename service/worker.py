@@ -66,10 +66,11 @@ class Worker:
         self.upkeep_now = asyncio.Event()
         self._checked: tuple[str, date] | None = None
 
-    def wake(self) -> None:
-        """Deliver now, and look for upkeep now (after a store or a publication)."""
+    def wake(self, *, upkeep: bool = False) -> None:
+        """Deliver now (events were written); with `upkeep`, also look for a run now."""
         self.delivery.wake.set()
-        self.upkeep_now.set()
+        if upkeep:
+            self.upkeep_now.set()
 
     async def follow_publication(self) -> None:
         """Serve the newest published catalogue, loading it from the policies folder if new."""
@@ -164,11 +165,12 @@ class Worker:
         await asyncio.gather(self.delivery.run(stop), self.keep_up(stop))
 
 
-def wake_worker(state: Any) -> None:
-    """Wake the in-process worker, if this process runs one (events were just written)."""
+def wake_worker(state: Any, *, upkeep: bool = False) -> None:
+    """Wake the in-process worker, if this process runs one: events were just written (or,
+    with `upkeep`, a re-match run was queued)."""
     worker = getattr(state, "worker", None)
     if worker is not None:
-        worker.wake()
+        worker.wake(upkeep=upkeep)
 
 
 async def announce_catalogue(engine: Engine, catalogue: Catalogue) -> None:

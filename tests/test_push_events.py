@@ -114,7 +114,10 @@ def test_events_roll_back_with_the_change_that_made_them(registry: TestClient) -
     events = count()
     with pytest.raises(RuntimeError), write_transaction(engine) as connection:
         result = store_profile(connection, REAL, profile, changed_by="test", day=today())
-        assert result.events > 30
+        assert len(result.matched) > 30
+        inside = connection.execute(select(func.count()).select_from(EVENT)).scalar_one()
+        assert inside == events + len(result.matched)  # written, in this transaction
+        assert count() == events  # not committed yet: nothing to see from outside
         raise RuntimeError("the transaction fails after the store")
     assert count() == events
     with engine.connect() as connection:

@@ -188,7 +188,7 @@ async def put_enterprise(request: Request) -> Response:
             condition=condition,
         ),
     )
-    if result.events:
+    if result.deliveries:
         wake_worker(request.app.state)
     if result.created:
         return _profile_answer(result.stored, 201, Location=f"/v1/enterprises/{uscc}")

@@ -93,7 +93,7 @@ async def reload_catalogue(request: Request, caller: CatalogueAdmin) -> Response
 
     run = await run_write(request.app.state.engine, put_in_force)
     request.app.state.catalogue = loaded
-    wake_worker(request.app.state)
+    wake_worker(request.app.state, upkeep=True)
     body = {
         "catalogue_version": loaded.version,
         "previous_version": previous.version,
