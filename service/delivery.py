@@ -6,7 +6,8 @@ At least once, and no more than needed:
   LOCKED`, so concurrent workers take different deliveries; on SQLite the statement is the
   claim (one writer at a time).
 - A worker killed mid-attempt leaves its deliveries claimed until the lease runs out; then any
-  worker claims them again. A result is settled only by the holder of the current claim.
+  worker claims them again. A result is settled only by the holder of the current claim, and
+  an attempt that could not end within the lease (a slow receiver ahead of it) is not started.
 - Every attempt is recorded. A 2xx acknowledges; a 410 ends the subscription; anything else
   (another status, a timeout, a refused or failed connection) is retried after an exponential
   backoff with jitter, until the last attempt leaves the delivery dead.
@@ -281,6 +282,10 @@ class DeliveryWorker:
     async def deliver_batch(self, client: httpx.AsyncClient) -> int:
         """Claim one batch, deliver it, settle it; the number of deliveries attempted."""
         settings = self.settings
+        loop = asyncio.get_running_loop()
+        # An attempt must end before the claim's lease does, or another worker may take the
+        # delivery meanwhile: one that cannot start in time is left, unsent, for the next claim.
+        last_start = loop.time() + settings.push_lease_seconds - settings.push_timeout_seconds
         claimed = await run_write(
             self.engine,
             lambda connection: claim_due(
@@ -297,11 +302,21 @@ class DeliveryWorker:
             for d in claimed
         }
 
-        async def one(delivery: Claimed) -> Attempted:
+        async def one(delivery: Claimed) -> Attempted | None:
             async with per_target[delivery.subscription_id], gate:
+                if loop.time() > last_start:
+                    return None
                 return await attempt(client, delivery, settings)
 
-        results = await asyncio.gather(*(one(d) for d in claimed))
+        attempted = await asyncio.gather(*(one(d) for d in claimed))
+        results = [r for r in attempted if r is not None]
+        if len(results) < len(claimed):
+            log.warning(
+                "%s: %d deliveries could not start within their lease; they are claimed again "
+                "after it (more workers, or a larger PUSH_LEASE_SECONDS)",
+                self.name,
+                len(claimed) - len(results),
+            )
         outcomes = await run_write(
             self.engine,
             lambda connection: settle(

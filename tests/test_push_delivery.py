@@ -368,3 +368,32 @@ def test_production_needs_keys_to_seal_secrets() -> None:
             enable_token_endpoint=False,
             jwt_secret=SecretStr("a-real-secret-of-enough-length-0001"),
         )
+
+
+def test_an_attempt_that_could_outlast_its_lease_is_not_started(
+    service: TestClient, auth: Token, receiver: Receiver
+) -> None:
+    """A slow receiver holds up a batch: what cannot start before lease − timeout waits for the
+    next claim instead of being POSTed while another worker may hold it."""
+    receiver.behaviour = lambda n, event_id: ("sleep", 0.2, 200)
+    subscribe(service, auth, receiver)
+    put(service, auth, firm())
+    settings: dict[str, Any] = {
+        "push_concurrency_per_target": 1,
+        "push_lease_seconds": 1.0,
+        "push_timeout_seconds": 0.5,
+        "push_batch_size": 10,
+    }
+    slow = worker_for(service, **settings)
+
+    async def one_batch() -> int:
+        async with slow.client() as client:
+            return await slow.deliver_batch(client)
+
+    assert asyncio.run(one_batch()) == 10
+    first = len(receiver.received)
+    assert 1 <= first <= 4  # started within 0.5 s of the claim, one at a time, 0.2 s each
+    assert states(service)["pending"] == len(feed_ids(service, auth)) - first
+    time.sleep(1.1)  # the lease of the ten has run out
+    deliver_until(worker_for(service), lambda: states(service).get("pending", 0) == 0)
+    assert sorted(receiver.event_ids()) == sorted(feed_ids(service, auth))  # each once
