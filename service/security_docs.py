@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPBearer, OAuth2
 from starlette.routing import BaseRoute
 
@@ -52,14 +52,17 @@ def document_security(document: dict[str, Any], routes: Iterable[BaseRoute]) -> 
         schemes[scheme.scheme_name] = scheme.model.model_dump(
             mode="json", by_alias=True, exclude_none=True
         )
-    for route in routes:
+    # Included routers are kept whole (FastAPI ≥ 0.160): their routes, with the prefix they
+    # were included under, come from iter_route_contexts.
+    for context in iter_route_contexts(list(routes)):
+        route = context.original_route
         if not isinstance(route, APIRoute):
             continue
         scope = _required_scope(route.dependant)
         if scope is None:
             continue
-        for method in route.methods or ():
-            operation = document["paths"].get(route.path_format, {}).get(method.lower())
+        for method in context.methods or ():
+            operation = document["paths"].get(context.path_format, {}).get(method.lower())
             if operation is not None:
                 operation["security"] = [{_oauth2.scheme_name: [scope]}, {_bearer.scheme_name: []}]
 

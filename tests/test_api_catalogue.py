@@ -138,3 +138,26 @@ def test_readiness_fails_without_the_database() -> None:
     assert answer.status_code == 503
     assert answer.headers["retry-after"] == "5"
     assert "cannot be reached" in answer.json()["detail"]
+
+
+def test_every_protected_operation_documents_its_scope(client: TestClient, auth: Token) -> None:
+    """Swagger UI shows a lock, with the scope, exactly on the operations a token is needed for."""
+    spec = client.get("/openapi.json").json()
+    open_paths = {
+        "/v1/measures",
+        "/v1/measures/{measure_id}",
+        "/v1/departments",
+        "/v1/auth/token",
+        "/healthz",
+        "/readyz",
+    }
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if path in open_paths:
+                assert "security" not in operation, (method, path)
+                continue
+            scopes = operation["security"][0]["OAuth2"]
+            assert len(scopes) == 1, (method, path)
+            url = path.replace("{", "").replace("}", "")
+            refused = client.request(method, url, headers=auth("no-such-scope"))
+            assert refused.status_code == 403, (method, path, refused.status_code)
