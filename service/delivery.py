@@ -33,7 +33,7 @@ from standardwebhooks import Webhook
 from service.config import Settings
 from service.db import run_write
 from service.models import PushAttempt, utcnow
-from service.outbox import DELIVERY, EVENT, SUBSCRIPTION
+from service.outbox import DELIVERY, EVENT, SUBSCRIPTION, as_sent
 from service.subscriptions import TargetRefused, check_target, end_subscription, unseal
 
 log = logging.getLogger("policy_match.delivery")
@@ -124,6 +124,7 @@ def claim_due(
             DELIVERY.c.subscription_id,
             SUBSCRIPTION.c.url,
             SUBSCRIPTION.c.secret,
+            EVENT.c.id.label("position"),
             EVENT.c.event_id,
             EVENT.c.document,
         )
@@ -141,7 +142,7 @@ def claim_due(
             url=r.url,
             secret=r.secret,
             event_id=r.event_id,
-            body=orjson.dumps(r.document),
+            body=orjson.dumps(as_sent(r.position, r.document)),
         )
         for r in rows
     ]

@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health.router,
     ):
         app.include_router(router)
+    app.webhooks.include_router(push.webhooks)
     serve_directly(app, match.router)
     serve_directly(app, enterprises.direct)
     install_openapi(app)

@@ -232,6 +232,12 @@ def record_match_changes(
     return len(deliveries)
 
 
+def as_sent(position: int, document: dict[str, Any]) -> dict[str, Any]:
+    """An event as delivered and listed: its document and its place in the feed (`sequence`),
+    which orders one firm's events whatever order retries deliver them in."""
+    return {**document, "sequence": position}
+
+
 def event_feed(
     connection: Connection,
     *,
@@ -241,13 +247,13 @@ def event_feed(
     kind: str | None = None,
     uscc: str | None = None,
 ) -> list[tuple[int, dict[str, Any]]]:
-    """Events after feed position `after`, oldest first: (position, event document)."""
+    """Events after feed position `after`, oldest first: (position, event as sent)."""
     query = select(EVENT.c.id, EVENT.c.document).where(EVENT.c.id > after)
     for column, value in (("county", county), ("kind", kind), ("uscc", uscc)):
         if value is not None:
             query = query.where(EVENT.c[column] == value)
     rows = connection.execute(query.order_by(EVENT.c.id).limit(limit)).all()
-    return [(int(r.id), r.document) for r in rows]
+    return [(int(r.id), as_sent(int(r.id), r.document)) for r in rows]
 
 
 def feed_end(connection: Connection) -> int:

@@ -291,6 +291,11 @@ class PushEventOut(BaseModel):
         description="a store of the profile, its deletion, or a re-match after a new "
         "catalogue or a new day"
     )
+    sequence: int = Field(
+        description="the event's place in the feed: orders a firm's events whatever order "
+        "retries deliver them in",
+        examples=[4217],
+    )
 
 
 class PushEventFeed(BaseModel):

@@ -238,3 +238,37 @@ def test_event_ids_commit_in_the_order_they_are_drawn_on_postgresql(
         assert events == ["measure.matched", "measure.unmatched"]
     finally:
         engine.dispose()
+
+
+def test_each_event_carries_its_place_in_the_feed(registry: TestClient, auth: Token) -> None:
+    put(registry, auth, firm())
+    events = feed(registry, auth, limit=1000)["events"]
+    sequences = [e["sequence"] for e in events]
+    assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
+    last = events[-1]
+    detail = registry.get(f"/v1/push-events/{last['event_id']}", headers=auth(PUSH)).json()
+    assert detail["event"] == last
+
+
+def test_the_webhook_a_subscriber_receives_is_documented(registry: TestClient) -> None:
+    spec = registry.get("/openapi.json").json()
+    post = spec["webhooks"]["measure-event"]["post"]
+    headers = {p["name"] for p in post["parameters"] if p["in"] == "header"}
+    assert headers == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    body = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert body.endswith("/PushEventOut")
+    fields = spec["components"]["schemas"]["PushEventOut"]["properties"]
+    assert {
+        "event_id",
+        "type",
+        "uscc",
+        "county",
+        "measure_id",
+        "clause",
+        "kind",
+        "lead_department",
+        "catalogue_version",
+        "occurred_at",
+        "sequence",
+    } <= fields.keys()
+    assert "410" in post["responses"]

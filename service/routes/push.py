@@ -7,7 +7,7 @@ events name every firm, and banks see only firms that consented to them.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.openapi.models import Example
 from fastapi.responses import Response
 
@@ -20,11 +20,12 @@ from service.delivery import event_deliveries, redeliver
 from service.deps import CatalogueDep
 from service.errors import Conflict, NotFound, Unprocessable
 from service.openapi import problems
-from service.outbox import active_subscriptions, event_feed, event_row
+from service.outbox import active_subscriptions, as_sent, event_feed, event_row
 from service.responses import json_answer
 from service.schemas import (
     PushEventDetail,
     PushEventFeed,
+    PushEventOut,
     SubscriptionCreated,
     SubscriptionIn,
     SubscriptionList,
@@ -242,7 +243,7 @@ async def push_event(request: Request, caller: PushPlatform, event_id: EventId) 
     deliveries = await run_read(
         request.app.state.engine, lambda c: event_deliveries(c, event["id"])
     )
-    return json_answer({"event": event["document"], "deliveries": deliveries})
+    return json_answer({"event": as_sent(event["id"], event["document"]), "deliveries": deliveries})
 
 
 @router.post(
@@ -285,4 +286,36 @@ async def redeliver_event(
 
     deliveries = await run_write(request.app.state.engine, queue)
     wake_worker(request.app.state)
-    return json_answer({"event": event["document"], "deliveries": deliveries}, 202)
+    return json_answer(
+        {"event": as_sent(event["id"], event["document"]), "deliveries": deliveries}, 202
+    )
+
+
+# What a subscriber receives: documented in the OpenAPI document's `webhooks`, never served.
+webhooks = APIRouter(tags=["push"])
+
+
+@webhooks.post(
+    "measure-event",
+    summary="What each subscription's URL receives: one event per POST, signed",
+    status_code=204,
+    responses={
+        410: {"description": "Gone: end this subscription; nothing more is sent to it"},
+        "default": {"description": "Any other answer, or none in time: retried with backoff"},
+    },
+)
+def measure_event(
+    event: PushEventOut,
+    webhook_id: Annotated[str, Header(description="the event's `event_id`")],
+    webhook_timestamp: Annotated[str, Header(description="when it was signed, Unix seconds")],
+    webhook_signature: Annotated[
+        str,
+        Header(
+            description="v1,<base64 HMAC-SHA256 of '{webhook-id}.{webhook-timestamp}.{body}'>, "
+            "keyed with the secret's bytes after whsec_, base64-decoded"
+        ),
+    ],
+) -> None:
+    """Verify the signature (`standardwebhooks.Webhook(secret).verify(body, headers)`), then
+    answer 2xx to acknowledge. Delivery is at least once: the same `webhook-id` may come again;
+    `sequence` orders one firm's events."""
