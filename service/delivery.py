@@ -7,7 +7,9 @@ At least once, and no more than needed:
   claim (one writer at a time).
 - A worker killed mid-attempt leaves its deliveries claimed until the lease runs out; then any
   worker claims them again. A result is settled only by the holder of the current claim, and
-  an attempt that could not end within the lease (a slow receiver ahead of it) is not started.
+  an attempt that could not end within the lease (a slow receiver ahead of it) is not started
+  but released. A worker stopping (SIGTERM) finishes the POSTs in flight and releases the rest.
+- One lane per subscription: a slow or failing receiver holds up only its own deliveries.
 - Every attempt is recorded. A 2xx acknowledges; a 410 ends the subscription; anything else
   (another status, a timeout, a refused or failed connection) is retried after an exponential
   backoff with jitter, until the last attempt leaves the delivery dead.
@@ -31,9 +33,9 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from standardwebhooks import Webhook
 
 from service.config import Settings
-from service.db import run_write
+from service.db import run_read, run_write
 from service.models import PushAttempt, utcnow
-from service.outbox import DELIVERY, EVENT, SUBSCRIPTION, as_sent
+from service.outbox import DELIVERY, EVENT, SUBSCRIPTION, active_subscription_ids, as_sent
 from service.subscriptions import TargetRefused, check_target, end_subscription, unseal
 
 log = logging.getLogger("policy_match.delivery")
@@ -92,9 +94,15 @@ def retry_delay(attempt: int, settings: Settings, rng: random.Random) -> float:
 
 
 def claim_due(
-    connection: Connection, *, limit: int, lease_seconds: float, now: datetime | None = None
+    connection: Connection,
+    *,
+    limit: int,
+    lease_seconds: float,
+    now: datetime | None = None,
+    subscription_id: str | None = None,
 ) -> list[Claimed]:
-    """Claim up to `limit` due deliveries (see module doc) and load what each needs."""
+    """Claim up to `limit` due deliveries (of one subscription, if given; see module doc) and
+    load what each needs."""
     now = now or utcnow()
     token = uuid.uuid4().hex
     due = (
@@ -103,6 +111,8 @@ def claim_due(
         .order_by(DELIVERY.c.next_attempt_at, DELIVERY.c.id)
         .limit(limit)
     )
+    if subscription_id is not None:
+        due = due.where(DELIVERY.c.subscription_id == subscription_id)
     if connection.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     claimed = (
@@ -194,6 +204,17 @@ async def attempt(client: httpx.AsyncClient, delivery: Claimed, settings: Settin
     return Attempted(delivery, started, duration, status, error and error[:MAX_ERROR_CHARS])
 
 
+def release(connection: Connection, deliveries: Iterable[Claimed]) -> None:
+    """Give claimed deliveries back unsent, due now (only where the claim is still ours)."""
+    now = utcnow()
+    for d in deliveries:
+        connection.execute(
+            update(DELIVERY)
+            .where(DELIVERY.c.id == d.delivery_id, DELIVERY.c.claim == d.claim)
+            .values(claim=None, next_attempt_at=now)
+        )
+
+
 def settle(
     connection: Connection,
     results: Iterable[Attempted],
@@ -265,6 +286,7 @@ class DeliveryWorker:
         self.name = name or f"worker-{uuid.uuid4().hex[:8]}"
         self.rng = random.Random()
         self.wake = asyncio.Event()
+        self.gate = asyncio.Semaphore(settings.push_concurrency)  # POSTs in flight, all lanes
         self.totals: dict[str, int] = {}
 
     def client(self) -> httpx.AsyncClient:
@@ -280,12 +302,21 @@ class DeliveryWorker:
             trust_env=False,
         )
 
-    async def deliver_batch(self, client: httpx.AsyncClient) -> int:
-        """Claim one batch, deliver it, settle it; the number of deliveries attempted."""
+    async def deliver_batch(
+        self,
+        client: httpx.AsyncClient,
+        subscription_id: str | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> int:
+        """Claim one batch (of one subscription's deliveries, if given), deliver it, settle it;
+        the number of deliveries claimed.
+
+        An attempt that could not end before the claim's lease does (a slow receiver ahead of
+        it), or that would start after `stop` is set, is not made: the delivery is released,
+        unsent, for the next claim, so that no two workers ever POST it at once.
+        """
         settings = self.settings
         loop = asyncio.get_running_loop()
-        # An attempt must end before the claim's lease does, or another worker may take the
-        # delivery meanwhile: one that cannot start in time is left, unsent, for the next claim.
         last_start = loop.time() + settings.push_lease_seconds - settings.push_timeout_seconds
         claimed = await run_write(
             self.engine,
@@ -293,41 +324,35 @@ class DeliveryWorker:
                 connection,
                 limit=settings.push_batch_size,
                 lease_seconds=settings.push_lease_seconds,
+                subscription_id=subscription_id,
             ),
         )
         if not claimed:
             return 0
-        gate = asyncio.Semaphore(settings.push_concurrency)
         per_target = {
             d.subscription_id: asyncio.Semaphore(settings.push_concurrency_per_target)
             for d in claimed
         }
 
         async def one(delivery: Claimed) -> Attempted | None:
-            async with per_target[delivery.subscription_id], gate:
-                if loop.time() > last_start:
+            async with per_target[delivery.subscription_id], self.gate:
+                if loop.time() > last_start or (stop is not None and stop.is_set()):
                     return None
                 return await attempt(client, delivery, settings)
 
         attempted = await asyncio.gather(*(one(d) for d in claimed))
         results = [r for r in attempted if r is not None]
-        if len(results) < len(claimed):
-            log.warning(
-                "%s: %d deliveries could not start within their lease; they are claimed again "
-                "after it (more workers, or a larger PUSH_LEASE_SECONDS)",
-                self.name,
-                len(claimed) - len(results),
-            )
-        outcomes = await run_write(
-            self.engine,
-            lambda connection: settle(
-                connection, results, settings=settings, worker=self.name, rng=self.rng
-            ),
-        )
+        unstarted = [d for d, r in zip(claimed, attempted, strict=True) if r is None]
+
+        def record(connection: Connection) -> dict[str, int]:
+            release(connection, unstarted)
+            return settle(connection, results, settings=settings, worker=self.name, rng=self.rng)
+
+        outcomes = await run_write(self.engine, record)
         for outcome, count in outcomes.items():
             self.totals[outcome] = self.totals.get(outcome, 0) + count
-        if outcomes.keys() - {"delivered"}:
-            log.info("%s: %s", self.name, outcomes)
+        if outcomes.keys() - {"delivered"} or unstarted:
+            log.info("%s: %s; %d released unsent", self.name, outcomes, len(unstarted))
         return len(claimed)
 
     async def drain(self) -> int:
@@ -339,23 +364,34 @@ class DeliveryWorker:
         return total
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set, sleeping when nothing is due (or until woken)."""
+        """Deliver until `stop` is set: one lane per active subscription, so that a slow or
+        failing receiver holds up only its own deliveries. Lanes are (re)started on each
+        wake-up (events were written here) or poll, and drain what is due for theirs."""
+        lanes: dict[str, asyncio.Task[None]] = {}
         async with self.client() as client:
             while not stop.is_set():
                 try:
-                    if await self.deliver_batch(client):
-                        continue
+                    subscriptions = await run_read(self.engine, active_subscription_ids)
                 except Exception:  # the database went away a moment: log, wait, go on
-                    log.exception("%s: delivery batch failed", self.name)
-                self.wake.clear()
-                waits = [asyncio.ensure_future(e.wait()) for e in (stop, self.wake)]
-                await asyncio.wait(
-                    waits,
-                    timeout=self.settings.push_poll_seconds,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                for w in waits:
-                    w.cancel()
+                    log.exception("%s: cannot list subscriptions", self.name)
+                    subscriptions = []
+                for subscription_id in subscriptions:
+                    lane = lanes.get(subscription_id)
+                    if lane is None or lane.done():
+                        lanes[subscription_id] = asyncio.create_task(
+                            self._lane(client, subscription_id, stop)
+                        )
+                await pause(stop, self.wake, self.settings.push_poll_seconds)
+            await asyncio.gather(*lanes.values())  # each finishes the batch in hand
+
+    async def _lane(
+        self, client: httpx.AsyncClient, subscription_id: str, stop: asyncio.Event
+    ) -> None:
+        try:
+            while not stop.is_set() and await self.deliver_batch(client, subscription_id, stop):
+                pass
+        except Exception:  # logged; the next wake-up or poll starts the lane again
+            log.exception("%s: delivery to %s failed", self.name, subscription_id)
 
 
 async def pause(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:

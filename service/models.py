@@ -203,7 +203,7 @@ class PushDelivery(SQLModel, table=True):
         sa_column=Column(BigInteger, ForeignKey("push_event.id"), nullable=False, index=True)
     )
     subscription_id: str = Field(
-        sa_column=Column(ForeignKey("push_subscription.id"), nullable=False, index=True)
+        sa_column=Column(ForeignKey("push_subscription.id"), nullable=False)
     )
     state: str = Field(
         default="pending", max_length=16, description="pending, delivered, dead or cancelled"
@@ -216,7 +216,10 @@ class PushDelivery(SQLModel, table=True):
     delivered_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
-    __table_args__ = (Index("ix_push_delivery_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_push_delivery_due", "state", "next_attempt_at"),
+        Index("ix_push_delivery_lane", "subscription_id", "state", "next_attempt_at"),
+    )
 
 
 class PushAttempt(SQLModel, table=True):

@@ -182,6 +182,12 @@ def active_subscriptions(connection: Connection) -> list[SubscriptionFilter]:
     ]
 
 
+def active_subscription_ids(connection: Connection) -> list[str]:
+    """The ids of the active subscriptions."""
+    query = select(SUBSCRIPTION.c.id).where(SUBSCRIPTION.c.state == "active")
+    return list(connection.execute(query).scalars())
+
+
 def lock_event_order(connection: Connection) -> None:
     """On PostgreSQL, take the lock that makes event ids commit in order (see module doc)."""
     if connection.dialect.name == "postgresql":

@@ -6,7 +6,7 @@ Each POST is answered by `behaviour(n, event_id)` (n: how many times this event 
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -115,7 +115,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-def start_receiver() -> Iterator[Receiver]:
+def start_receiver() -> Generator[Receiver, None, None]:
     """A receiver on a free loopback port until the generator is closed."""
     server = _Server(("127.0.0.1", 0), _handler(receiver := Receiver(url="")))
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"

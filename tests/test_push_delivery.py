@@ -3,8 +3,9 @@ backoff, timed out, ended by 410, dead after the last attempt, redelivered on re
 
 import asyncio
 import random
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from service.migrate import upgrade_database
 from service.models import utcnow
 from service.outbox import DELIVERY, SUBSCRIPTION
 from tests.conftest import TEST_SETTINGS, Token, serve
-from tests.receiver import Receiver
+from tests.receiver import Receiver, start_receiver
 from tests.test_api_enterprises import firm, put
 
 FAST = {
@@ -394,6 +395,52 @@ def test_an_attempt_that_could_outlast_its_lease_is_not_started(
     first = len(receiver.received)
     assert 1 <= first <= 4  # started within 0.5 s of the claim, one at a time, 0.2 s each
     assert states(service)["pending"] == len(feed_ids(service, auth)) - first
-    time.sleep(1.1)  # the lease of the ten has run out
     deliver_until(worker_for(service), lambda: states(service).get("pending", 0) == 0)
     assert sorted(receiver.event_ids()) == sorted(feed_ids(service, auth))  # each once
+
+
+def test_a_slow_receiver_holds_up_only_its_own_deliveries(
+    service: TestClient, auth: Token, receiver: Receiver
+) -> None:
+    fast_events: Generator[Receiver, None, None] = start_receiver()
+    fast = next(fast_events)
+    try:
+        receiver.behaviour = lambda n, event_id: ("sleep", 0.3, 200)  # the slow one
+        subscribe(service, auth, receiver)
+        subscribe(service, auth, fast)
+        worker = worker_for(
+            service, push_concurrency_per_target=2, push_poll_seconds=0.1, push_lease_seconds=30
+        )
+        stop = threading.Event()
+
+        def run() -> None:
+            async def until_stopped() -> None:
+                done = asyncio.Event()
+                task = asyncio.create_task(worker.run(done))
+                while not stop.is_set():
+                    await asyncio.sleep(0.05)
+                done.set()
+                await task
+
+            asyncio.run(until_stopped())
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        put(service, auth, firm())
+        first = len(feed_ids(service, auth))
+        assert fast.wait_for(first, timeout=10)
+        put(service, auth, firm())  # while the slow receiver is still busy with the first
+        assert fast.wait_for(len(feed_ids(service, auth)), timeout=3)
+        assert len(receiver.event_ids()) < first  # the slow one has not even had the first
+        stop.set()
+        thread.join(timeout=30)
+        assert not thread.is_alive()  # stopping did not wait for the slow batch
+        pending = states(service)["pending"]
+        assert pending == 2 * len(feed_ids(service, auth)) - len(receiver.received) - len(
+            fast.received
+        )  # released unsent: due now for the next worker, not after the 30 s lease
+        with write_transaction(engine_of(service)) as c:
+            assert len(claim_due(c, limit=1000, lease_seconds=30)) == pending
+        assert all(r.verified for r in fast.received)
+    finally:
+        fast_events.close()

@@ -103,7 +103,7 @@ def upgrade() -> None:
     with op.batch_alter_table('push_delivery', schema=None) as batch_op:
         batch_op.create_index('ix_push_delivery_due', ['state', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_push_delivery_event_id'), ['event_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_push_delivery_subscription_id'), ['subscription_id'], unique=False)
+        batch_op.create_index('ix_push_delivery_lane', ['subscription_id', 'state', 'next_attempt_at'], unique=False)
 
     op.create_table('push_attempt',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -132,7 +132,7 @@ def downgrade() -> None:
 
     op.drop_table('push_attempt')
     with op.batch_alter_table('push_delivery', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_push_delivery_subscription_id'))
+        batch_op.drop_index('ix_push_delivery_lane')
         batch_op.drop_index(batch_op.f('ix_push_delivery_event_id'))
         batch_op.drop_index('ix_push_delivery_due')
 
