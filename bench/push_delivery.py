@@ -4,8 +4,9 @@ Run: .venv/bin/python -m bench.push_delivery [--firms 600] [--rounds 3] [--datab
 Stores synthetic firms (their matches are the events) on a fresh SQLite file (or the database
 given, which must be empty and migrated), subscribes a receiver (bench/receiver.py under uvicorn,
 its own process) and then, round after round:
-- worker: one DeliveryWorker drains every delivery: claim in batches, sign (Standard Webhooks),
-  POST, settle and record each attempt;
+- worker: one DeliveryWorker, running as it does in service (a lane for the subscription),
+  until every delivery is acknowledged: claim in batches, sign (Standard Webhooks), POST,
+  settle and record each attempt;
 - bare POSTs: the same bodies POSTed by httpx, as many at once as the worker sends to one
   subscription, no database, no
   signing: what the receiver and the loopback allow, the ceiling the worker is measured against.
@@ -119,6 +120,16 @@ async def bare_posts(url: str, bodies: list[bytes], concurrency: int) -> None:
         await asyncio.gather(*(one(b) for b in bodies))
 
 
+async def run_until_delivered(worker: DeliveryWorker, deliveries: int) -> None:
+    """The worker's own loop (its lane for the subscription), stopped once all are delivered."""
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    while worker.totals.get("delivered", 0) < deliveries:
+        await asyncio.sleep(0.01)
+    stop.set()
+    await running
+
+
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser()
@@ -154,7 +165,7 @@ def main() -> None:
                 before = received(port)
                 worker = DeliveryWorker(engine, settings, name="bench")
                 started = time.perf_counter()
-                asyncio.run(worker.drain())
+                asyncio.run(run_until_delivered(worker, deliveries))
                 elapsed = time.perf_counter() - started
                 assert worker.totals == {"delivered": deliveries}, worker.totals
                 assert received(port) - before == deliveries
