@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from standardwebhooks import Webhook
 
 from service.config import Settings
@@ -204,14 +204,19 @@ async def attempt(client: httpx.AsyncClient, delivery: Claimed, settings: Settin
     return Attempted(delivery, started, duration, status, error and error[:MAX_ERROR_CHARS])
 
 
-def release(connection: Connection, deliveries: Iterable[Claimed]) -> None:
+_RELEASE = (
+    update(DELIVERY)
+    .where(DELIVERY.c.id == bindparam("key"), DELIVERY.c.claim == bindparam("held"))
+    .values(claim=None, next_attempt_at=bindparam("due"))
+)
+
+
+def release(connection: Connection, deliveries: list[Claimed]) -> None:
     """Give claimed deliveries back unsent, due now (only where the claim is still ours)."""
-    now = utcnow()
-    for d in deliveries:
+    if deliveries:
+        now = utcnow()
         connection.execute(
-            update(DELIVERY)
-            .where(DELIVERY.c.id == d.delivery_id, DELIVERY.c.claim == d.claim)
-            .values(claim=None, next_attempt_at=now)
+            _RELEASE, [{"key": d.delivery_id, "held": d.claim, "due": now} for d in deliveries]
         )
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select, text
+from sqlalchemy import Connection, Table, insert, select, text
 
 from service.catalogue import Catalogue
 from service.models import (
@@ -115,13 +115,15 @@ def _event_rows(
     cause: str,
     now: datetime,
 ) -> list[dict[str, Any]]:
-    heads = measure_heads(catalogue)
+    heads = dict(measure_heads(catalogue))  # and, once each, measures no longer in it
     rows = []
     occurred = now.isoformat().replace("+00:00", "Z")
     for change in changes:
         for kind, measure_ids in ((MATCHED, change.gained), (UNMATCHED, change.lost)):
             for measure_id in measure_ids:
-                head = heads.get(measure_id) or _head(connection, catalogue, measure_id)
+                head = heads.get(measure_id)
+                if head is None:
+                    head = heads[measure_id] = _head(connection, catalogue, measure_id)
                 event_id = f"evt_{uuid.uuid4().hex}"
                 document = {
                     "event_id": event_id,
@@ -260,11 +262,6 @@ def event_feed(
             query = query.where(EVENT.c[column] == value)
     rows = connection.execute(query.order_by(EVENT.c.id).limit(limit)).all()
     return [(int(r.id), as_sent(int(r.id), r.document)) for r in rows]
-
-
-def feed_end(connection: Connection) -> int:
-    """The position of the newest event (0 when there is none)."""
-    return int(connection.execute(select(func.coalesce(func.max(EVENT.c.id), 0))).scalar_one())
 
 
 def event_row(connection: Connection, event_id: str) -> Mapping[str, Any] | None:
