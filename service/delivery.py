@@ -361,7 +361,7 @@ class DeliveryWorker:
         return len(claimed)
 
     async def drain(self) -> int:
-        """Deliver until nothing is due now; the number of attempts made."""
+        """Deliver until nothing is due now; the number of deliveries claimed."""
         total = 0
         async with self.client() as client:
             while n := await self.deliver_batch(client):

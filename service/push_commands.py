@@ -58,7 +58,7 @@ def worker_command(args: argparse.Namespace) -> int:
         if args.drain:
             await worker.upkeep()
             attempts = await worker.delivery.drain()
-            print(f"{worker.name}: {attempts} delivery attempt(s): {worker.delivery.totals}")
+            print(f"{worker.name}: {attempts} deliveries claimed: {worker.delivery.totals}")
             return
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
