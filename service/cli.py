@@ -11,14 +11,19 @@ from service.config import get_settings
 from service.policy_cases import run_cases
 
 
+def print_problems(policies_dir: Path, error: CatalogueError) -> None:
+    """What is wrong with a policies folder, one problem a line, on stderr."""
+    print(f"FAILED: {len(error.problems)} problem(s) in {policies_dir}", file=sys.stderr)
+    for problem in error.problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
 def check(policies_dir: Path) -> int:
     """Validate every policy file and run every case; print what fails, file and case named."""
     try:
         catalogue = load_catalogue(policies_dir)
     except CatalogueError as e:
-        print(f"FAILED: {len(e.problems)} problem(s) in {policies_dir}", file=sys.stderr)
-        for problem in e.problems:
-            print(f"  {problem}", file=sys.stderr)
+        print_problems(policies_dir, e)
         return 1
     failures = run_cases(catalogue)
     cases = sum(len(m.spec.cases) for m in catalogue.measures)

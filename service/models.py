@@ -20,6 +20,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def utc_text(moment: datetime) -> str:
+    """A moment as ISO 8601 in UTC with a Z, as push events and subscriptions show it."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def _big(*, nullable: bool = True) -> Any:
     return Field(default=None, sa_type=BigInteger, nullable=nullable)
 

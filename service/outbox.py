@@ -26,6 +26,7 @@ from service.models import (
     PushDelivery,
     PushEvent,
     PushSubscription,
+    utc_text,
     utcnow,
 )
 from service.presentation import department_json
@@ -117,7 +118,7 @@ def _event_rows(
 ) -> list[dict[str, Any]]:
     heads = dict(measure_heads(catalogue))  # and, once each, measures no longer in it
     rows = []
-    occurred = now.isoformat().replace("+00:00", "Z")
+    occurred = utc_text(now)
     for change in changes:
         for kind, measure_ids in ((MATCHED, change.gained), (UNMATCHED, change.lost)):
             for measure_id in measure_ids:

@@ -4,14 +4,14 @@ import argparse
 import asyncio
 import logging
 import signal
-import sys
+from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 from sqlalchemy import Connection
 from tqdm import tqdm
 
 from service.catalogue import Catalogue, CatalogueError
+from service.cli import print_problems
 from service.config import get_settings
 from service.db import make_engine, run_read, run_write
 from service.deps import today
@@ -29,13 +29,11 @@ from service.rematch import (
 from service.worker import Worker
 
 
-def _catalogue(policies_dir: Any) -> Catalogue | None:
+def _catalogue(policies_dir: Path) -> Catalogue | None:
     try:
         return load_checked_catalogue(policies_dir)
     except CatalogueError as e:
-        print(f"FAILED: {len(e.problems)} problem(s) in {policies_dir}", file=sys.stderr)
-        for problem in e.problems:
-            print(f"  {problem}", file=sys.stderr)
+        print_problems(policies_dir, e)
         return None
 
 

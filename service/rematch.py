@@ -197,11 +197,10 @@ def run_record(connection: Connection, run_id: int) -> dict[str, Any] | None:
 
 @dataclass(frozen=True, slots=True)
 class BatchResult:
-    """What one batch did: where it ended, how many firms it saw and changed."""
+    """What one batch did: where it ended and how many firms it saw."""
 
     last_uscc: str | None
     firms: int
-    changed: int
 
 
 def _merge(stored: Mapping[str, int], counts: Counter[str]) -> dict[str, int]:
@@ -234,7 +233,7 @@ def rematch_batch(
         query = query.with_for_update(skip_locked=True)
     rows = connection.execute(query).all()
     if not rows:
-        return BatchResult(None, 0, 0)
+        return BatchResult(None, 0)
     updates, changes = [], []
     for row in rows:
         try:
@@ -269,7 +268,7 @@ def rematch_batch(
                 lease_until=utcnow() + timedelta(seconds=RUN_LEASE_SECONDS),
             )
         )
-    return BatchResult(rows[-1].uscc, len(rows), len(changes))
+    return BatchResult(rows[-1].uscc, len(rows))
 
 
 def count_stale(connection: Connection, version: str, day: date) -> int:

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from service.config import Settings
 from service.errors import NotFound
-from service.models import utcnow
+from service.models import utc_text, utcnow
 from service.outbox import DELIVERY, SUBSCRIPTION
 
 REFUSED_HOSTS = frozenset(
@@ -205,8 +205,8 @@ class Subscription:
             "description": self.description,
             "state": self.state,
             "ended_reason": self.ended_reason,
-            "ended_at": _utc(self.ended_at),
-            "created_at": _utc(self.created_at),
+            "ended_at": None if self.ended_at is None else utc_text(self.ended_at),
+            "created_at": utc_text(self.created_at),
             "created_by": self.created_by,
         }
         if deliveries is not None:
@@ -215,10 +215,6 @@ class Subscription:
                 for state in ("pending", "delivered", "dead", "cancelled")
             }
         return body
-
-
-def _utc(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
 _COLUMNS = [SUBSCRIPTION.c[name] for name in Subscription.__slots__]

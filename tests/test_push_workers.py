@@ -20,6 +20,7 @@ from service.outbox import DELIVERY, EVENT
 from tests.conftest import Token, serve
 from tests.receiver import Receiver
 from tests.test_api_enterprises import firm, put
+from tests.test_push_delivery import subscribe
 
 FIRMS = 3  # the full example profile matches 41 measures: 123 events
 
@@ -60,10 +61,7 @@ def worker(database_url: str, name: str, **settings: Any) -> Iterator[subprocess
 def prepare(database_url: str, receiver: Receiver, auth: Token) -> list[str]:
     """A subscription for the receiver and FIRMS stored firms; every event id."""
     with serve(database_url) as client:
-        created = client.post(
-            "/v1/subscriptions", json={"url": receiver.url}, headers=auth("push")
-        ).json()
-        receiver.secrets.append(created["secret"])
+        subscribe(client, auth, receiver)
         for _ in range(FIRMS):
             put(client, auth, firm())
     engine = make_engine(database_url)

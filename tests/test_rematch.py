@@ -29,6 +29,7 @@ from service.worker import Worker
 from tests.conftest import TEST_SETTINGS, Token, serve
 from tests.receiver import Receiver
 from tests.test_api_enterprises import firm, put
+from tests.test_push_delivery import subscribe
 
 REAL = load_catalogue(PROJECT_ROOT / "policies")
 DROPPED = "brand-cultivation-services"  # clause 二(二)3
@@ -224,10 +225,7 @@ def test_the_in_process_worker_pushes_a_store_within_moments(
 ) -> None:
     upgrade_database(empty_database)
     with serve(empty_database, push_worker_in_process=True, push_poll_seconds=5.0) as client:
-        created = client.post(
-            "/v1/subscriptions", json={"url": receiver.url}, headers=auth("push")
-        ).json()
-        receiver.secrets.append(created["secret"])
+        subscribe(client, auth, receiver)
         body = firm()
         put(client, auth, body)
         expected = len(
@@ -282,10 +280,7 @@ def test_a_restarted_service_delivers_what_it_had_not(
         "push_poll_seconds": 0.1,
     }
     with serve(empty_database, **fast) as client:
-        created = client.post(
-            "/v1/subscriptions", json={"url": receiver.url}, headers=auth("push")
-        ).json()
-        receiver.secrets.append(created["secret"])
+        subscribe(client, auth, receiver)
         body = firm(tier="none", trademarks=0)
         put(client, auth, body)
         events = client.get(
