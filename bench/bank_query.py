@@ -1,12 +1,13 @@
 """The bank query on 1,000,000 stored firms: eligibility in SQL vs matching every profile in Python.
 
-Run: .venv/bin/python -m bench.bank_query [--count N] [--reuse]
+Run: .venv/bin/python -m bench.bank_query [--count N] [--reuse] [--database-name NAME]
 Creates (or with --reuse keeps, when it already holds --count firms) the PostgreSQL database
-`policy_match_bench`, migrates it, loads synthetic firms with COPY (about 1% deleted, each
-consenting to each demo bank with probability 1/3), and then measures side by side: the first
-page (100 firms) eligible for `loan-interest-subsidy` for bank `bank-demo-1` through
-eligible_page(), and the same answer computed by loading, validating and matching every stored
-profile in Python. The two answers must be the same list.
+`policy_match_bench` (or --database-name, so that a smoke run leaves a loaded one alone),
+migrates it, loads synthetic firms with COPY (about 1% deleted, each consenting to each demo
+bank with probability 1/3), and then measures side by side: the first page (100 firms) eligible
+for `loan-interest-subsidy` for bank `bank-demo-1` through eligible_page(), and the same answer
+computed by loading, validating and matching every stored profile in Python. The two answers
+must be the same list.
 """
 
 import argparse
@@ -188,12 +189,12 @@ def _psycopg_url(database: str) -> str:
     return f"postgresql://postgres@127.0.0.1:5432/{database}"
 
 
-def prepare(catalogue: Catalogue, count: int, reuse: bool) -> str:
+def prepare(catalogue: Catalogue, count: int, reuse: bool, database: str = DATABASE) -> str:
     """The bench database, holding `count` firms (created and loaded unless reused)."""
-    url = SERVER + DATABASE
+    url = SERVER + database
     with psycopg.connect(_psycopg_url("postgres"), autocommit=True) as admin:
         exists = admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
         ).fetchone()
         if exists and reuse:
             upgrade_database(url)
@@ -202,18 +203,18 @@ def prepare(catalogue: Catalogue, count: int, reuse: bool) -> str:
                 stored = connection.execute(select(func.count()).select_from(ENTERPRISE)).scalar()
             engine.dispose()
             if stored == count:
-                print(f"reusing {DATABASE}: {stored:,} firms")
+                print(f"reusing {database}: {stored:,} firms")
                 return url
             raise SystemExit(
-                f"{DATABASE} holds {stored:,} firms, not {count:,}: run without --reuse"
+                f"{database} holds {stored:,} firms, not {count:,}: run without --reuse"
             )
-        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{DATABASE}"')
+        admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{database}"')
     upgrade_database(url)
     check_generator(catalogue)
     started = time.perf_counter()
     consents = 0
-    with psycopg.connect(_psycopg_url(DATABASE)) as connection:
+    with psycopg.connect(_psycopg_url(database)) as connection:
         with connection.cursor() as cursor:
             rows = _rows(catalogue, count, seed=2024)
             firms = f"COPY enterprise ({', '.join(COPY_COLUMNS)}) FROM STDIN"
@@ -227,7 +228,7 @@ def prepare(catalogue: Catalogue, count: int, reuse: bool) -> str:
                     copy.write_row(pair)
             consents = len(pending)
         connection.commit()
-    with psycopg.connect(_psycopg_url(DATABASE), autocommit=True) as connection:
+    with psycopg.connect(_psycopg_url(database), autocommit=True) as connection:
         connection.execute("VACUUM (ANALYZE) enterprise")
         connection.execute("VACUUM (ANALYZE) bank_consent")
     print(
@@ -278,10 +279,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50, help="timed runs of the SQL page")
     parser.add_argument("--python-runs", type=int, default=1)
     parser.add_argument("--explain", action="store_true", help="print the query plan")
+    parser.add_argument(
+        "--database-name", default=DATABASE, help="the PostgreSQL database to (re)create"
+    )
     args = parser.parse_args()
     catalogue = load_catalogue(PROJECT_ROOT / "policies")
     measure = catalogue.by_id[MEASURE]
-    url = prepare(catalogue, args.count, args.reuse)
+    url = prepare(catalogue, args.count, args.reuse, args.database_name)
     engine = make_engine(url)
 
     def sql_page() -> list[str]:

@@ -1,6 +1,7 @@
 """What the HTTP benchmarks share: a server on a free loopback port, wrk, and a token."""
 
 import argparse
+import math
 import os
 import re
 import shutil
@@ -17,6 +18,12 @@ from service.auth import issue_token
 from service.config import Settings
 
 SECRET = "bench-secret-not-for-production-0001"
+# start_server settings that keep the per-caller rate limits (POST /v1/match, the bank query) in
+# the request path but set so high that a benchmark's one caller is never refused
+UNLIMITED_RATES = {
+    "rate_limit_match": "100000000/minute",
+    "rate_limit_bank_query": "100000000/minute",
+}
 
 
 def free_port() -> int:
@@ -27,10 +34,10 @@ def free_port() -> int:
         return port
 
 
-def bench_token(*scopes: str) -> str:
-    """A bearer token the benchmark server accepts."""
+def bench_token(*scopes: str, bank_id: str | None = None) -> str:
+    """A bearer token the benchmark server accepts (a bank's when bank_id is given)."""
     settings = Settings(environment="test", jwt_secret=SecretStr(SECRET))
-    token, _ = issue_token(subject="bench", scopes=scopes, bank_id=None, settings=settings)
+    token, _ = issue_token(subject="bench", scopes=scopes, bank_id=bank_id, settings=settings)
     return token
 
 
@@ -66,25 +73,53 @@ def start_server(port: int, **env_settings: str) -> subprocess.Popen[bytes]:
     raise SystemExit("the server did not become ready")
 
 
+# wrk prints times with these units (its format_time): microseconds up to hours
+_MILLISECONDS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+_PERCENTILE = re.compile(r"^\s*(\d+(?:\.\d+)?)%\s+([\d.]+)(us|ms|s|m|h)\s*$", re.MULTILINE)
+_SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+
+
+def parse_wrk(out: str) -> dict[str, float]:
+    """wrk's report (run with --latency) as numbers.
+
+    Keys: rps; requests; p50, p75, p90 and p99 in ms (from the "Latency Distribution" block,
+    NaN if wrk printed none); errors, the sum of non2xx (responses wrk counts as errors: status
+    400 and above) and the socket errors connect, read, write and timeout, each also given.
+    """
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if rps is None:
+        raise ValueError(f"not a wrk report:\n{out}")
+    run: dict[str, float] = {"rps": float(rps.group(1))}
+    requests = re.search(r"(\d+) requests in ", out)
+    run["requests"] = float(requests.group(1)) if requests else 0.0
+    _, marker, block = out.partition("Latency Distribution")
+    percentiles: dict[str, float] = {}
+    if marker:
+        for line in block.splitlines()[1:]:
+            found = _PERCENTILE.match(line)
+            if found is None:
+                break  # the block ends where its "NN%  time" lines do
+            point, value, unit = found.groups()
+            percentiles[point] = float(value) * _MILLISECONDS[unit]
+    for point in ("50", "75", "90", "99"):
+        run[f"p{point}"] = percentiles.get(point, math.nan)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    run["non2xx"] = float(non2xx.group(1)) if non2xx else 0.0
+    socket_errors = _SOCKET_ERRORS.search(out)
+    counts = [int(n) for n in socket_errors.groups()] if socket_errors else [0, 0, 0, 0]
+    for name, count in zip(("connect", "read", "write", "timeout"), counts, strict=True):
+        run[name] = float(count)
+    run["errors"] = run["non2xx"] + sum(counts)
+    return run
+
+
 def wrk(url: str, seconds: int, connections: int, script: Path | None) -> dict[str, float]:
-    """Run wrk once; requests per second, p50 and p99 latency in ms, and errors."""
+    """Run wrk once (one thread, --latency); parse_wrk's numbers: req/s, p50/p99 ms, errors."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if script:
         command += ["-s", str(script)]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-
-    def percentile(p: str) -> float:
-        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
-    )
-    failed = int(errors.group(1)) if errors else 0
-    failed += sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
-    return {"rps": rps, "p50": percentile("50"), "p99": percentile("99"), "errors": failed}
+    return parse_wrk(out)
 
 
 Run = dict[str, float]
@@ -116,14 +151,18 @@ def side_by_side(
 
 
 def report(results: dict[str, list[Run]]) -> dict[str, float]:
-    """Print every round; the median requests per second of each load."""
-    print(f"{'endpoint':18s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>7s}")
+    """Print every round (req/s, p50, p99, errors and their kinds); each load's median req/s."""
+    print(
+        f"{'endpoint':18s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>7s}  "
+        "(non-2xx; socket connect/read/write/timeout)"
+    )
     median = {}
     for name, runs in results.items():
         for run in runs:
             print(
                 f"{name:18s} {run['rps']:9.0f} {run['p50']:8.2f} {run['p99']:8.2f} "
-                f"{run['errors']:7.0f}"
+                f"{run['errors']:7.0f}  ({run['non2xx']:.0f}; {run['connect']:.0f}/"
+                f"{run['read']:.0f}/{run['write']:.0f}/{run['timeout']:.0f})"
             )
         median[name] = sorted(r["rps"] for r in runs)[len(runs) // 2]
     return median

@@ -36,6 +36,20 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_batch_size: int = Field(default=1000, ge=1, le=10_000)
 
+    # Logs: JSON lines on stdout (service/logs.py); off, the host's logging setup stays (tests)
+    log_json: bool = True
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # GET /metrics for Prometheus (service/metrics.py); keep it off the public gateway
+    metrics_enabled: bool = True
+
+    # Per-caller budgets (`limits` notation, "none" for no limit; see service/ratelimit.py).
+    # One POST /v1/match/batch counts as one request.
+    rate_limit_match: str = "6000/minute"
+    rate_limit_bank_query: str = "600/minute"
+    rate_limit_storage: str = "memory://"
+    # PostgreSQL cancels a statement running longer than this (0: never); answered as 503
+    database_statement_timeout_ms: int = Field(default=10_000, ge=0)
+
     # Push (see service/delivery.py). The run command starts a worker inside the service;
     # `policy-match worker` runs more, in processes of their own.
     push_worker_in_process: bool = True

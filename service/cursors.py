@@ -25,6 +25,19 @@ def decode_cursor(raw: str, required: frozenset[str]) -> dict[str, Any]:
         raise cursor_error("not a cursor this service gave out") from None
 
 
+# The largest ids the tables hold: INTEGER columns, and BIGINT ones (SQLite's INTEGER too).
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+
+def cursor_number(position: dict[str, Any], key: str, maximum: int) -> int:
+    """A row id kept in a cursor, 0 to `maximum`; 422 naming `cursor` otherwise."""
+    value = position[key]
+    if type(value) is not int or not 0 <= value <= maximum:
+        raise cursor_error("not a cursor this service gave out")
+    return value
+
+
 def cursor_error(message: str) -> Unprocessable:
     """The 422 for a cursor that cannot be used here."""
     return Unprocessable(

@@ -27,11 +27,15 @@ def _json_text(value: Any) -> str:
 _JSON = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
 
 
-def make_engine(url: str, *, sqlite_busy_seconds: float = 30.0) -> Engine:
+def make_engine(
+    url: str, *, sqlite_busy_seconds: float = 30.0, statement_timeout_ms: int = 0
+) -> Engine:
     """An engine for a SQLAlchemy URL; SQLite gets WAL, foreign keys and a busy timeout.
 
     The service passes a short busy timeout: its SQLite writes run on the event loop and wait
-    for another process's write lock by retrying (registry.run_write), not by blocking.
+    for another process's write lock by retrying (registry.run_write), not by blocking. On
+    PostgreSQL, `statement_timeout_ms` (0: none) has the server cancel a statement that runs,
+    or waits for a lock, longer than that.
     """
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -49,7 +53,15 @@ def make_engine(url: str, *, sqlite_busy_seconds: float = 30.0) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **_JSON)
+    connect_args = {"options": f"-c statement_timeout={statement_timeout_ms}"}
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args=connect_args if url.startswith("postgresql") else {},
+        **_JSON,
+    )
 
 
 @lru_cache

@@ -34,6 +34,7 @@ from standardwebhooks import Webhook
 
 from service.config import Settings
 from service.db import run_read, run_write
+from service.metrics import PUSH_ATTEMPTS
 from service.models import PushAttempt, utcnow
 from service.outbox import DELIVERY, EVENT, SUBSCRIPTION, active_subscription_ids, as_sent
 from service.subscriptions import TargetRefused, check_target, end_subscription, unseal
@@ -356,6 +357,7 @@ class DeliveryWorker:
         outcomes = await run_write(self.engine, record)
         for outcome, count in outcomes.items():
             self.totals[outcome] = self.totals.get(outcome, 0) + count
+            PUSH_ATTEMPTS.labels(outcome).inc(count)
         if outcomes.keys() - {"delivered"} or unstarted:
             log.info("%s: %s; %d released unsent", self.name, outcomes, len(unstarted))
         return len(claimed)

@@ -1,16 +1,15 @@
 """Dependencies that let route signatures read as domain words."""
 
-import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 
 from service.catalogue import Catalogue
 from service.errors import Unprocessable
 from service.i18n import Language, negotiate_language
+from service.profile import ISO_DAY
 
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")  # no daylight saving since 1991
 
 
@@ -35,27 +34,44 @@ async def answer_language(
     return negotiate_language(accept_language)
 
 
-def as_of_param(request: Request) -> date:
-    """The `as_of` query parameter (default: today in Jiangmen); 422 naming it if malformed."""
-    raw = request.query_params.get("as_of")
-    if not raw:
-        return today()
+def iso_day(raw: str, parameter: str) -> date:
+    """A query parameter's YYYY-MM-DD day; 422 naming the parameter for anything else."""
     try:
-        if not _ISO_DAY.fullmatch(raw):
+        if not ISO_DAY.fullmatch(raw):
             raise ValueError(raw)
         return date.fromisoformat(raw)
     except ValueError:
         raise Unprocessable(
-            f"as_of: {raw!r} is not a date (YYYY-MM-DD)",
+            f"{parameter}: {raw!r} is not a date (YYYY-MM-DD)",
             errors=[
                 {
-                    "field": "as_of",
+                    "field": parameter,
                     "in": "query",
                     "type": "date_from_datetime_parsing",
                     "message": "Input should be a valid date in the format YYYY-MM-DD",
                 }
             ],
         ) from None
+
+
+def as_of_param(request: Request) -> date:
+    """The `as_of` query parameter (default: today in Jiangmen); 422 naming it if malformed."""
+    raw = request.query_params.get("as_of")
+    return today() if raw is None else iso_day(raw, "as_of")
+
+
+def in_force_on_param(
+    in_force_on: Annotated[
+        str | None,
+        Query(
+            description="only measures in force that day",
+            examples=["2025-06-01"],
+            json_schema_extra={"format": "date"},
+        ),
+    ] = None,
+) -> date | None:
+    """The `in_force_on` filter, a YYYY-MM-DD day (pydantic's date would take `0` as 1970)."""
+    return None if in_force_on is None else iso_day(in_force_on, "in_force_on")
 
 
 # Routes on the hot path read these directly (see routes/match.py); others use the aliases.

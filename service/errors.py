@@ -10,7 +10,8 @@ ServiceError            the base: a status, a title and a detail
 ├── PayloadTooLarge     413  a body over the configured limit
 ├── UnsupportedMedia    415  a body that is not JSON
 ├── Unprocessable       422  a body that is JSON but not a valid document (fields named)
-└── Unavailable         503  the database is busy or unreachable; try again
+├── TooManyRequests     429  the caller is over its rate limit; Retry-After says when
+└── Unavailable         503  the database is busy, slow (statement timeout) or unreachable
 """
 
 from collections.abc import Sequence
@@ -20,11 +21,15 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import iter_route_contexts
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import compile_path
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://policy-match.jiangmen.gov.cn/problems/"
+QUERY_CANCELED = "57014"  # PostgreSQL: statement_timeout (or a cancel) stopped the statement
 
 
 class ServiceError(Exception):
@@ -104,6 +109,12 @@ class Unprocessable(ServiceError):
     status, title, slug = 422, "Validation failed", "validation-failed"
 
 
+class TooManyRequests(ServiceError):
+    """The caller has spent its budget of requests for now."""
+
+    status, title, slug = 429, "Too many requests", "too-many-requests"
+
+
 class Unavailable(ServiceError):
     """The service cannot answer now; Retry-After says when to try again."""
 
@@ -177,26 +188,54 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return problem(422, Unprocessable.title, detail, Unprocessable.slug, errors=errors)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (each route has its own methods)."""
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.router.routes):
+        path = context.path_format
+        if path and compile_path(path)[0].fullmatch(request.url.path):
+            methods |= set(context.methods or ())
+    return sorted(methods)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     titles = {404: "Not found", 405: "Method not allowed"}
     title = titles.get(exc.status_code, "HTTP error")
     detail = exc.detail if isinstance(exc.detail, str) else title
+    headers = getattr(exc, "headers", None)
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no endpoint at {request.url.path}"
-    return problem(
-        exc.status_code,
-        title,
-        detail,
-        title.lower().replace(" ", "-"),
-        headers=getattr(exc, "headers", None),
-    )
+    if exc.status_code == 405:
+        methods = allowed_methods(request)
+        detail = f"{request.method} is not served at {request.url.path}, only {', '.join(methods)}"
+        headers = {"Allow": ", ".join(methods)}
+    return problem(exc.status_code, title, detail, title.lower().replace(" ", "-"), headers=headers)
 
 
 async def _client_gone(request: Request, exc: Exception) -> Response:
     # The client closed the connection while sending its body: nobody reads this answer.
     return problem(
         400, "Client disconnected", "the request body was not received whole", "client-disconnected"
+    )
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OperationalError)
+    if getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:
+        detail = "the database took too long to answer (statement timeout); try again shortly"
+    else:
+        detail = "the database cannot be reached; try again shortly"
+    return problem(503, Unavailable.title, detail, Unavailable.slug, headers={"Retry-After": "5"})
+
+
+async def _out_of_range(request: Request, exc: Exception) -> Response:
+    # A value the checks let through that the database's column types cannot hold.
+    return problem(
+        422,
+        Unprocessable.title,
+        "a value of the request is out of the range the database holds",
+        Unprocessable.slug,
     )
 
 
@@ -212,4 +251,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ClientDisconnect, _client_gone)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(DataError, _out_of_range)
     app.add_exception_handler(Exception, _unexpected)

@@ -44,6 +44,7 @@ FULL_PROFILE: dict[str, Any] = {
     "migrant_workers": 95,
     "bank_consents": ["bank-demo-1"],
 }
+EXAMPLE_USCC: str = FULL_PROFILE["uscc"]
 
 MATCH_EXAMPLES: dict[str, Any] = {
     "provincial firm, full profile": {

@@ -7,13 +7,16 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
+from service.body_size import BodySizeLimit
 from service.catalogue import CatalogueError
 from service.config import Settings, get_settings
 from service.db import make_engine
 from service.errors import install_error_handlers
-from service.limits import BodySizeLimit
+from service.logs import RequestContext, configure_logging
+from service.metrics import DecisionTally, forget_outbox, install_metrics, watch_outbox
 from service.openapi import install_openapi, serve_directly
 from service.policy_cases import load_checked_catalogue
+from service.ratelimit import RateLimits
 from service.routes import (
     auth,
     catalogue,
@@ -41,6 +44,8 @@ protected endpoints; the catalogue endpoints need no token.
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; the catalogue is loaded (and its cases run) before serving."""
     settings = settings or get_settings()
+    if settings.log_json:
+        configure_logging(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,7 +59,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 ]
             )
         app.state.catalogue = catalogue
-        engine = app.state.engine = make_engine(settings.database_url, sqlite_busy_seconds=0.1)
+        engine = app.state.engine = make_engine(
+            settings.database_url,
+            sqlite_busy_seconds=0.1,
+            statement_timeout_ms=settings.database_statement_timeout_ms,
+        )
+        if settings.metrics_enabled:
+            watch_outbox(app, engine)
         # The catalogue on disk when a process starts is the one to serve: put it in force (a
         # no-op when it already is), in the background: a busy database must not stop a start.
         tasks = [asyncio.create_task(announce_catalogue(engine, catalogue))]
@@ -71,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await asyncio.wait_for(
                     asyncio.gather(*tasks), timeout=settings.push_timeout_seconds + 5
                 )
+            forget_outbox(app)
             engine.dispose()
 
     app = FastAPI(
@@ -100,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     app.state.settings = settings
+    app.state.rate_limits = RateLimits.from_settings(settings)
+    app.state.decisions = DecisionTally()
     install_error_handlers(app)
     for router in (
         match.router,
@@ -117,7 +131,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     serve_directly(app, match.router)
     serve_directly(app, enterprises.direct)
     install_openapi(app)
+    if settings.metrics_enabled:
+        install_metrics(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext)  # outermost: every answer, a 413 too, has its id
     return app
 
 

@@ -41,6 +41,43 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+# Tags of the operations that read or write the database: they can answer 503.
+_STORED = frozenset({"enterprises", "banks", "push", "catalogue admin"})
+
+
+def declare_problems(document: dict[str, Any]) -> None:
+    """Declare, on every operation, the problem+json answers its shape makes possible.
+
+    A secured operation can answer 401 and 403; one with parameters or a JSON body, 422 (our
+    problem+json, in place of FastAPI's default); one with a JSON body, 400 and 415; one
+    with a path parameter, 404; one that uses the database, 503; any body can be 413.
+    """
+    for path, item in document.get("paths", {}).items():
+        for operation in item.values():
+            statuses: set[int] = set()
+            if operation.get("security"):
+                statuses |= {401, 403}
+            body = operation.get("requestBody", {}).get("content", {})
+            if body:
+                statuses.add(413)
+            if "application/json" in body:
+                statuses |= {400, 415, 422}
+            if operation.get("parameters"):
+                statuses.add(422)
+            if "{" in path:
+                statuses.add(404)
+            if _STORED & set(operation.get("tags", ())):
+                statuses.add(503)
+            responses = operation.setdefault("responses", {})
+            for status, response in problems(*statuses).items():
+                declared = responses.get(str(status), {}).get("content", {})
+                if "application/problem+json" not in declared:
+                    responses[str(status)] = response
+    schemas = document.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+
+
 def json_body(schema: str, examples: dict[str, Any]) -> dict[str, Any]:
     """`openapi_extra` declaring a JSON request body of a component schema, with examples."""
     return {
@@ -112,6 +149,7 @@ def install_openapi(app: FastAPI) -> None:
         schemas["BatchRequest"] = _batch_schema()
         schemas["Problem"] = Problem.model_json_schema(ref_template=REF)
         document_security(document, app.routes)
+        declare_problems(document)
         app.openapi_schema = document
         return document
 

@@ -1,5 +1,6 @@
 """The enterprise profile as the contract defines it, validated field by field."""
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal, get_args
@@ -7,15 +8,16 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     StrictBool,
-    StrictInt,
     WithJsonSchema,
 )
 
 from service.config import get_settings
-from service.uscc import uscc_problem
+from service.uscc import USCC_PATTERN, uscc_problem
 from service.vocabulary import Vocabularies, vocabularies
 
 Tier = Literal["none", "innovative", "municipal", "provincial", "little_giant"]
@@ -45,7 +47,8 @@ def _in_vocabulary(list_name: str, what: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-def _enum_schema(list_name: str, description: str, nullable: bool = False) -> WithJsonSchema:
+def vocabulary_schema(list_name: str, description: str, nullable: bool = False) -> WithJsonSchema:
+    """The JSON schema of a code from one list of the vocabularies: an enum of its codes."""
     enum: list[str | None] = list(vocabularies().codes(list_name))
     schema: dict[str, Any] = {"type": "string", "enum": enum, "description": description}
     if nullable:
@@ -53,20 +56,47 @@ def _enum_schema(list_name: str, description: str, nullable: bool = False) -> Wi
     return WithJsonSchema(schema)
 
 
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day_text(value: object) -> object:
+    """Only a YYYY-MM-DD string is a day here: pydantic alone would read 0 as 1970-01-01."""
+    if isinstance(value, date) or (isinstance(value, str) and ISO_DAY.fullmatch(value)):
+        return value
+    raise ValueError("a date in the format YYYY-MM-DD")
+
+
+IsoDate = Annotated[
+    date, BeforeValidator(_iso_day_text), WithJsonSchema({"type": "string", "format": "date"})
+]
+
 Uscc = Annotated[
     str,
-    Field(min_length=18, max_length=18, description="统一社会信用代码 (GB 32100-2015)"),
+    Field(
+        min_length=18,
+        max_length=18,
+        description="统一社会信用代码 (GB 32100-2015)",
+        json_schema_extra={"pattern": USCC_PATTERN},
+    ),
     AfterValidator(_valid_uscc),
 ]
 CountyCode = Annotated[
     str,
     _in_vocabulary("counties", "a county-level division of Jiangmen"),
-    _enum_schema("counties", "GB/T 2260 code of the county-level division"),
+    vocabulary_schema("counties", "GB/T 2260 code of the county-level division"),
 ]
 ClusterCode = Annotated[str, _in_vocabulary("clusters", "a strategic industry cluster")]
 SubIndustryCode = Annotated[str, _in_vocabulary("sub_industries", "a sub-industry of 二(二)2")]
-Count = Annotated[StrictInt, Field(ge=0, le=10**7)]
-Yuan = Annotated[StrictInt, Field(ge=0, le=10**15)]
+
+
+def _integral(value: object) -> object:
+    """4.0 is the integer 4, as JSON Schema reads it; 4.5, "4" and true stay refused."""
+    return int(value) if type(value) is float and value.is_integer() else value
+
+
+Integral = BeforeValidator(_integral)  # last in each Annotated: it runs before the rest
+Count = Annotated[int, Strict(), Field(ge=0, le=10**7), Integral]
+Yuan = Annotated[int, Strict(), Field(ge=0, le=10**15), Integral]
 
 
 class Profile(BaseModel):
@@ -82,22 +112,23 @@ class Profile(BaseModel):
         | None
     ) = None
     cluster: Annotated[
-        ClusterCode | None, _enum_schema("clusters", "strategic industry cluster", nullable=True)
+        ClusterCode | None,
+        vocabulary_schema("clusters", "strategic industry cluster", nullable=True),
     ] = None
     sub_industry: Annotated[
         SubIndustryCode | None,
-        _enum_schema("sub_industries", "segment of the digital pilot", nullable=True),
+        vocabulary_schema("sub_industries", "segment of the digital pilot", nullable=True),
     ] = None
     tier: Tier | None = None
     key_little_giant: StrictBool | None = None
-    tier_valid_until: date | None = None
+    tier_valid_until: IsoDate | None = None
     employees: Count | None = None
     revenue_cny: Yuan | None = None
-    profit_cny: Annotated[StrictInt, Field(ge=-(10**15), le=10**15)] | None = None
+    profit_cny: Annotated[int, Strict(), Field(ge=-(10**15), le=10**15), Integral] | None = None
     rd_expense_cny: Yuan | None = None
     invention_patents: Count | None = None
     trademarks: Count | None = None
-    digital_level: Annotated[StrictInt, Field(ge=0, le=4)] | None = None
+    digital_level: Annotated[int, Strict(), Field(ge=0, le=4), Integral] | None = None
     rd_institution: RdInstitution | None = None
     university_partner: StrictBool | None = None
     fills_tech_gap: StrictBool | None = None

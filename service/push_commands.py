@@ -15,6 +15,7 @@ from service.cli import print_problems
 from service.config import get_settings
 from service.db import make_engine, run_read, run_write
 from service.deps import today
+from service.logs import configure_logging
 from service.policy_cases import load_checked_catalogue
 from service.rematch import (
     any_stale,
@@ -39,12 +40,17 @@ def _catalogue(policies_dir: Path) -> Catalogue | None:
 
 def worker_command(args: argparse.Namespace) -> int:
     """Run a push worker until SIGINT or SIGTERM (with --drain: until nothing is due)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = get_settings()
+    if settings.log_json:
+        configure_logging(settings.log_level)
+    else:
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
     catalogue = _catalogue(settings.policies_dir)
     if catalogue is None:
         return 1
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url, statement_timeout_ms=settings.database_statement_timeout_ms
+    )
     worker = Worker(engine, settings, SimpleNamespace(catalogue=catalogue), name=args.name)
 
     def first_publication(connection: Connection) -> None:

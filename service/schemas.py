@@ -1,9 +1,11 @@
 """Response shapes, declared for the OpenAPI document (answers are built in presentation.py)."""
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from service.profile import vocabulary_schema
 
 
 class DepartmentRef(BaseModel):
@@ -223,14 +225,14 @@ class SubscriptionIn(BaseModel):
         description="http(s); not loopback, link-local or a cloud metadata address",
         examples=["https://platform.jiangmen.gov.cn/hooks/policy-match"],
     )
-    counties: list[str] | None = Field(
+    counties: list[Annotated[str, vocabulary_schema("counties", "GB/T 2260 code")]] | None = Field(
         None,
         min_length=1,
         max_length=20,
         description="only events of firms in these counties (GB/T 2260 codes)",
         examples=[["440703", "440781"]],
     )
-    kinds: list[str] | None = Field(
+    kinds: list[Annotated[str, vocabulary_schema("kinds", "kind of measure")]] | None = Field(
         None,
         min_length=1,
         max_length=100,

@@ -3,6 +3,8 @@
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {c: i for i, c in enumerate(CHARSET)}
 _WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+# What a schema can say of a code; the check digit it cannot (uscc_problem checks both).
+USCC_PATTERN = f"^[{CHARSET}]{{18}}$"
 
 
 def check_character(first17: str) -> str:

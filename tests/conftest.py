@@ -89,6 +89,10 @@ TEST_SETTINGS = Settings(
     # receivers in the tests listen on loopback; push tests start the worker they need
     push_allow_internal_targets=True,
     push_worker_in_process=False,
+    # the suite calls fast and often as one subject; tests of the limits set their own
+    rate_limit_match="none",
+    rate_limit_bank_query="none",
+    log_json=False,  # pytest keeps its own log capture
 )
 Token = Callable[..., dict[str, str]]
 
@@ -125,9 +129,11 @@ def receiver() -> Iterator[Receiver]:
 def auth() -> Token:
     """Headers carrying a token with the given scopes (and bank_id)."""
 
-    def headers(*scopes: str, bank_id: str | None = None, **extra: str) -> dict[str, str]:
+    def headers(
+        *scopes: str, bank_id: str | None = None, subject: str = "test-suite", **extra: str
+    ) -> dict[str, str]:
         token, _ = issue_token(
-            subject="test-suite", scopes=scopes, bank_id=bank_id, settings=TEST_SETTINGS
+            subject=subject, scopes=scopes, bank_id=bank_id, settings=TEST_SETTINGS
         )
         return {"Authorization": f"Bearer {token}", **extra}
 

@@ -4,10 +4,11 @@ from datetime import date
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
+from pydantic import StringConstraints
 
-from service.deps import CatalogueDep, LanguageDep
+from service.deps import CatalogueDep, LanguageDep, in_force_on_param
 from service.errors import NotFound
 from service.i18n import Language
 from service.openapi import problems
@@ -16,6 +17,7 @@ from service.responses import catalogue_answer
 from service.schemas import DepartmentList, MeasureList, MeasureOut
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
+FilterText = Annotated[str, StringConstraints(max_length=64)]
 
 
 def _json(payload: Any, version: str, language: Language) -> Response:
@@ -31,19 +33,19 @@ def _json(payload: Any, version: str, language: Language) -> Response:
 async def list_measures(
     catalogue: CatalogueDep,
     language: LanguageDep,
-    kind: Annotated[list[str] | None, Query(examples=["loan_interest_subsidy"])] = None,
-    clause: Annotated[list[str] | None, Query(examples=["二(二)5"])] = None,
+    kind: Annotated[
+        list[FilterText] | None, Query(max_length=20, examples=["loan_interest_subsidy"])
+    ] = None,
+    clause: Annotated[list[FilterText] | None, Query(max_length=20, examples=["二(二)5"])] = None,
     department: Annotated[
         str | None,
         Query(
+            max_length=64,
             description="a unit's code; matches any unit of the clause",
             examples=["natural_resources"],
         ),
     ] = None,
-    in_force_on: Annotated[
-        date | None,
-        Query(description="only measures in force that day", examples=["2025-06-01"]),
-    ] = None,
+    in_force_on: Annotated[date | None, Depends(in_force_on_param)] = None,
     finance: Annotated[
         bool | None,
         Query(description="only finance measures (or only others)", examples=[True]),
@@ -70,7 +72,7 @@ async def list_measures(
     responses=problems(404),
 )
 async def get_measure(
-    measure_id: Annotated[str, Path(examples=["loan-interest-subsidy"])],
+    measure_id: Annotated[str, Path(max_length=100, examples=["loan-interest-subsidy"])],
     catalogue: CatalogueDep,
     language: LanguageDep,
 ) -> Response:

@@ -15,15 +15,18 @@ from fastapi.responses import Response
 
 from service.auth import Auditor, Caller, EligibilityReader
 from service.catalogue import Catalogue, Measure
-from service.cursors import cursor_error, decode_cursor, encode_cursor
+from service.cursors import INT32_MAX, cursor_error, cursor_number, decode_cursor, encode_cursor
 from service.db import run_read, run_write
 from service.deps import CatalogueDep, today
 from service.disclosures import list_disclosures, record_disclosure
 from service.eligibility_sql import eligible_page
 from service.errors import Forbidden, NotFound
+from service.examples import EXAMPLE_USCC
 from service.openapi import problems
+from service.ratelimit import Limited, spend
 from service.responses import json_answer
 from service.schemas import DisclosureList, EligibleEnterprises
+from service.uscc import USCC_PATTERN
 
 router = APIRouter(prefix="/v1", tags=["banks"])
 
@@ -60,13 +63,13 @@ def _page_start(cursor: str | None, measure_id: str) -> tuple[date, str | None]:
     "/measures/{measure_id}/eligible-enterprises",
     summary="The stored enterprises eligible for a measure today (banks: consenting firms only)",
     response_model=EligibleEnterprises,
-    responses=problems(401, 403, 404, 422, 503),
+    responses=problems(401, 403, 404, 422, 429, 503),
 )
 async def eligible_enterprises(
     request: Request,
     caller: EligibilityReader,
     catalogue: CatalogueDep,
-    measure_id: Annotated[str, Path(examples=["loan-interest-subsidy"])],
+    measure_id: Annotated[str, Path(max_length=100, examples=["loan-interest-subsidy"])],
     limit: Annotated[
         int, Query(ge=1, le=MAX_PAGE, description="firms per page", examples=[100])
     ] = 100,
@@ -75,7 +78,9 @@ async def eligible_enterprises(
         Query(
             max_length=200,
             description="`next_cursor` of the previous page; a query keeps the day it began on",
-            examples=["eyJtIjoibG9hbi1pbnRlcmVzdC1zdWJzaWR5In0"],
+            examples=[
+                encode_cursor({"m": "loan-interest-subsidy", "d": "2025-06-01", "a": EXAMPLE_USCC})
+            ],
         ),
     ] = None,
 ) -> Response:
@@ -83,6 +88,7 @@ async def eligible_enterprises(
 
     Each page is recorded (who asked, when, the measure and the firms) before it is answered.
     """
+    spend(request, Limited.BANK_QUERY, caller)
     measure = _measure_for(catalogue, measure_id, caller)
     day, after = _page_start(cursor, measure_id)
     engine = request.app.state.engine
@@ -147,10 +153,9 @@ async def disclosures(
     uscc: Annotated[
         str | None,
         Query(
-            min_length=18,
-            max_length=18,
+            pattern=USCC_PATTERN,
             description="only disclosures naming this firm",
-            examples=["91440781MA4W6K2L1X"],
+            examples=[EXAMPLE_USCC],
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, examples=[100])] = 100,
@@ -160,9 +165,7 @@ async def disclosures(
     before = None
     if cursor is not None:
         position = decode_cursor(cursor, frozenset({"b"}))
-        if not isinstance(position["b"], int):
-            raise cursor_error("not a cursor this service gave out")
-        before = position["b"]
+        before = cursor_number(position, "b", INT32_MAX)
     records = await run_read(
         request.app.state.engine,
         lambda connection: list_disclosures(

@@ -20,11 +20,12 @@ from service.body import profile_body
 from service.catalogue import Catalogue
 from service.clients import Scope
 from service.config import app_settings
+from service.cursors import INT32_MAX
 from service.db import run_read, run_write
 from service.deps import AS_OF_PARAMETER, CatalogueDep, LanguageDep, as_of_param, today
 from service.errors import Unprocessable
-from service.examples import FULL_PROFILE
-from service.i18n import Language
+from service.examples import EXAMPLE_USCC, FULL_PROFILE
+from service.logs import record_decision
 from service.matching import match
 from service.openapi import REF, json_body, problems
 from service.profile import Profile
@@ -39,19 +40,25 @@ from service.registry import (
 from service.responses import catalogue_answer, json_answer
 from service.schemas import EnterpriseHistory, MatchResponse
 from service.security_docs import secured
-from service.uscc import uscc_problem
+from service.uscc import USCC_PATTERN, uscc_problem
 from service.worker import wake_worker
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
-EXAMPLE_USCC = FULL_PROFILE["uscc"]
+
+# documented, not enforced by the schema: enterprise_uscc names the exact problem
+USCC_SCHEMA: dict[str, Any] = {"minLength": 18, "maxLength": 18, "pattern": USCC_PATTERN}
 
 
 def enterprise_uscc(
     request: Request,
     uscc: Annotated[
         str,
-        Path(description="统一社会信用代码 (GB 32100-2015)", examples=[EXAMPLE_USCC]),
+        Path(
+            description="统一社会信用代码 (GB 32100-2015)",
+            examples=[EXAMPLE_USCC],
+            json_schema_extra=USCC_SCHEMA,
+        ),
     ],
 ) -> str:
     """The path's credit code, its check digit verified; 422 naming `uscc` otherwise."""
@@ -119,7 +126,7 @@ def _put_openapi() -> dict[str, Any]:
                 "in": "path",
                 "required": True,
                 "description": "统一社会信用代码 (GB 32100-2015)",
-                "schema": {"type": "string", "examples": [EXAMPLE_USCC]},
+                "schema": {"type": "string", **USCC_SCHEMA, "examples": [EXAMPLE_USCC]},
             },
             {
                 **header,
@@ -255,7 +262,8 @@ async def enterprise_history(
     caller: EnterprisesReader,
     uscc: Uscc,
     after: Annotated[
-        int, Query(ge=0, description="only versions after this one", examples=[0])
+        int,
+        Query(ge=0, le=INT32_MAX, description="only versions after this one", examples=[0]),
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, examples=[100])] = 100,
 ) -> Response:
@@ -302,13 +310,9 @@ async def enterprise_matches(
 ) -> Response:
     """Matched, near misses and undetermined for the stored profile on `as_of` (today)."""
     stored = await _stored(request, uscc)
-    return _matches_answer(catalogue, Profile.model_validate(stored.profile), as_of, language)
-
-
-def _matches_answer(
-    catalogue: Catalogue, profile: Profile, as_of: date, language: Language
-) -> Response:
+    profile = Profile.model_validate(stored.profile)
     result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
+    record_decision(request, caller.subject, profile, result)
     return catalogue_answer(
         match_answer(result, profile.county, language), catalogue.version, language
     )

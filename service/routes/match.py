@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from service.answer import match_answer, match_body
-from service.auth import authorize
+from service.auth import Caller, authorize
 from service.body import json_object, profile_body, refused
 from service.catalogue import Catalogue
 from service.clients import Scope
@@ -25,9 +25,11 @@ from service.deps import AS_OF_PARAMETER, LANGUAGE_PARAMETER, as_of_param
 from service.errors import Unprocessable
 from service.examples import MATCH_EXAMPLES, batch_example
 from service.i18n import Language, negotiate_language
+from service.logs import record_decision
 from service.matching import match
 from service.openapi import json_body, problems
 from service.profile import Profile
+from service.ratelimit import Limited, spend
 from service.responses import catalogue_answer
 from service.schemas import BatchResponse, MatchResponse
 from service.security_docs import secured
@@ -43,11 +45,13 @@ def _openapi(schema: str, examples: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _matching_inputs(request: Request) -> tuple[Catalogue, Language, date]:
-    """Check the caller's token and scope; the catalogue, the language and the day asked."""
-    authorize(request, Scope.MATCH)
+def _matching_inputs(request: Request) -> tuple[Caller, Catalogue, Language, date]:
+    """Check the caller's token, scope and rate; the catalogue, the language and the day asked."""
+    caller = authorize(request, Scope.MATCH)
+    spend(request, Limited.MATCH, caller)
     catalogue: Catalogue = request.app.state.catalogue
     return (
+        caller,
         catalogue,
         negotiate_language(request.headers.get("accept-language")),
         as_of_param(request),
@@ -58,14 +62,15 @@ def _matching_inputs(request: Request) -> tuple[Catalogue, Language, date]:
     "",
     summary="Match one enterprise profile against the plan",
     response_model=MatchResponse,
-    responses=problems(400, 401, 403, 413, 415, 422),
+    responses=problems(400, 401, 403, 413, 415, 422, 429),
     openapi_extra=_openapi("Profile", MATCH_EXAMPLES),
 )
 async def match_profile(request: Request) -> Response:
     """Which measures the firm qualifies for, nearly qualifies for, or cannot be decided yet."""
-    catalogue, language, as_of = _matching_inputs(request)
+    caller, catalogue, language, as_of = _matching_inputs(request)
     profile = await profile_body(request)
     result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
+    record_decision(request, caller.subject, profile, result)
     return catalogue_answer(
         match_answer(result, profile.county, language), catalogue.version, language
     )
@@ -75,12 +80,12 @@ async def match_profile(request: Request) -> Response:
     "/batch",
     summary="Match up to 1,000 profiles; a bad one is reported in its place",
     response_model=BatchResponse,
-    responses=problems(400, 401, 403, 413, 415, 422),
+    responses=problems(400, 401, 403, 413, 415, 422, 429),
     openapi_extra=_openapi("BatchRequest", {"two firms": {"value": batch_example()}}),
 )
 async def match_batch(request: Request) -> Response:
     """Match many profiles in one call; answers come in the request's order."""
-    catalogue, language, as_of = _matching_inputs(request)
+    caller, catalogue, language, as_of = _matching_inputs(request)
     body = await json_object(request)
     profiles = body.get("profiles") if isinstance(body, dict) else None
     limit = app_settings(request).max_batch_size
@@ -117,6 +122,7 @@ async def match_batch(request: Request) -> Response:
             items.append(orjson.dumps({"index": index, "ok": False, "errors": errors}))
             continue
         result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
+        record_decision(request, caller.subject, profile, result)
         head = orjson.dumps({"index": index, "ok": True, "uscc": profile.uscc})[:-1]
         items.append(head + b"," + match_body(result, profile.county, language) + b"}")
     body = b"".join(

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from service.auth import CatalogueAdmin
 from service.catalogue import Catalogue, CatalogueError
 from service.config import app_settings
+from service.cursors import INT32_MAX
 from service.db import run_read, run_write
 from service.deps import today
 from service.errors import Conflict, NotFound, Unprocessable
@@ -129,7 +130,9 @@ async def rematches(request: Request, caller: CatalogueAdmin) -> Response:
     responses=problems(401, 403, 404, 422),
 )
 async def rematch(
-    request: Request, caller: CatalogueAdmin, run_id: Annotated[int, Path(ge=1, examples=[1])]
+    request: Request,
+    caller: CatalogueAdmin,
+    run_id: Annotated[int, Path(ge=1, le=INT32_MAX, examples=[1])],
 ) -> Response:
     """`firms_done` of `firms_total` while it runs; `gained` and `lost` count firms per measure."""
     run = await run_read(request.app.state.engine, lambda c: run_record(c, run_id))

@@ -14,11 +14,12 @@ from fastapi.responses import Response
 from service.auth import PushPlatform
 from service.catalogue import Catalogue
 from service.config import app_settings
-from service.cursors import cursor_error, decode_cursor, encode_cursor
+from service.cursors import INT64_MAX, cursor_number, decode_cursor, encode_cursor
 from service.db import run_read, run_write
 from service.delivery import event_deliveries, redeliver
 from service.deps import CatalogueDep
 from service.errors import Conflict, NotFound, Unprocessable
+from service.examples import EXAMPLE_USCC
 from service.openapi import problems
 from service.outbox import active_subscriptions, as_sent, event_feed, event_row
 from service.responses import json_answer
@@ -40,6 +41,7 @@ from service.subscriptions import (
     get_subscription,
     list_subscriptions,
 )
+from service.uscc import USCC_PATTERN
 from service.worker import wake_worker
 
 router = APIRouter(prefix="/v1", tags=["push"])
@@ -204,16 +206,14 @@ async def push_events(
     county: Annotated[str | None, Query(max_length=6, examples=["440781"])] = None,
     kind: Annotated[str | None, Query(max_length=64, examples=["loan_interest_subsidy"])] = None,
     uscc: Annotated[
-        str | None, Query(min_length=18, max_length=18, examples=["91440781MA4W6K2L1X"])
+        str | None,
+        Query(pattern=USCC_PATTERN, description="only this firm's events", examples=[EXAMPLE_USCC]),
     ] = None,
 ) -> Response:
     """Oldest first. Keep `next_cursor` and ask again with it: no event is skipped or repeated."""
     position = 0
     if after is not None:
-        decoded = decode_cursor(after, frozenset({"e"}))
-        if not isinstance(decoded["e"], int) or decoded["e"] < 0:
-            raise cursor_error("not a cursor this service gave out")
-        position = decoded["e"]
+        position = cursor_number(decode_cursor(after, frozenset({"e"})), "e", INT64_MAX)
     page = await run_read(
         request.app.state.engine,
         lambda c: event_feed(c, after=position, limit=limit, county=county, kind=kind, uscc=uscc),
