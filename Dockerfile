@@ -1,24 +1,34 @@
-# Multi-stage: build a virtual environment, then run it as a non-root user.
-# Not built on the development machines (no Docker engine runs there); see README "Packaging".
+# policy-match: multi-stage (build a virtual environment, then run it as a non-root user).
+# Not built on the development machines: no Docker engine runs there (README, "Packaging").
+# tests/test_packaging.py runs this file's CMD, and compose.yaml's worker, outside a container.
 FROM python:3.11-slim AS build
 WORKDIR /app
 RUN python -m venv /venv
 COPY pyproject.toml constraints.txt README.md ./
 COPY service ./service
-RUN /venv/bin/pip install --no-cache-dir -c constraints.txt .
+# Editable: the code stays in /app beside alembic.ini, migrations/ and policies/, which the
+# service finds from its own folder (service.config.PROJECT_ROOT).
+RUN /venv/bin/pip install --no-cache-dir -c constraints.txt -e .
 
 FROM python:3.11-slim
-RUN useradd --system --uid 10001 --home /app policy-match
+RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin policy-match
 WORKDIR /app
 COPY --from=build /venv /venv
+COPY --from=build /app /app
 COPY alembic.ini ./
 COPY migrations ./migrations
 COPY policies ./policies
 ENV PATH=/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PORT=8000 \
     POLICY_MATCH_ENVIRONMENT=production \
     POLICY_MATCH_POLICIES_DIR=/app/policies \
     POLICY_MATCH_ENABLE_TOKEN_ENDPOINT=false
-USER policy-match
+USER 10001
 EXPOSE 8000
-# Refuse a broken catalogue before touching the database, migrate, then serve.
-CMD ["sh", "-c", "policy-match check && alembic upgrade head && exec uvicorn service.main:app --host 0.0.0.0 --port 8000 --proxy-headers"]
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '8000')}/readyz\", timeout=3)"]
+# Refuse a broken catalogue before touching the database, migrate, then exec uvicorn (PID 1
+# gets SIGTERM and drains; JSON logs on stdout carry their own access line).
+CMD ["policy-match", "serve", "--host", "0.0.0.0"]

@@ -23,4 +23,5 @@ Demo clients for the Authorize button (client credentials; development only):
   demo-auditor  / demo-auditor-secret-0001    scopes: audit:read  (who was told what)
 A push worker runs inside the service: POST /v1/subscriptions (demo-platform) to receive events.
 TXT
-exec .venv/bin/uvicorn service.main:app --host 127.0.0.1 --port 8000
+# logs are JSON lines on stdout (request ids, the decision log); migrated above already
+exec .venv/bin/policy-match serve --host 127.0.0.1 --port 8000 --no-migrate

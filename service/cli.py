@@ -1,7 +1,9 @@
 """The `policy-match` command: check and publish the policies, import firms, run a push worker."""
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -39,6 +41,7 @@ def check(policies_dir: Path) -> int:
     return 0
 
 
+LOG_CONFIG = Path(__file__).with_name("log_config.json")  # uvicorn's logging, as JSON lines
 DEMO_CLIENTS = (  # (client_id, secret, scopes, bank_id): published in the README, demo only
     (
         "demo-platform",
@@ -98,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     publish_cmd.add_argument("--policies", type=Path, default=None, help="policies folder")
     publish_cmd.add_argument("--by", default="policy-match publish", help="who publishes")
     publish_cmd.add_argument("--no-progress", action="store_true")
+    serve_cmd = commands.add_parser(
+        "serve", help="check the policies, migrate the database, then serve (the image's command)"
+    )
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve_cmd.add_argument("--no-migrate", action="store_true", help="the schema is kept apart")
     commands.add_parser(
         "demo-clients", help="print POLICY_MATCH_AUTH_CLIENTS for the demo (development only)"
     )
@@ -126,11 +135,29 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "import":
         return import_command(args)
+    if args.command == "serve":
+        return serve_command(args)
     if args.command in ("worker", "publish"):
         from service.push_commands import publish_command, worker_command
 
         return worker_command(args) if args.command == "worker" else publish_command(args)
     return 2
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """Refuse a broken catalogue, migrate, then become uvicorn (exec: signals reach it)."""
+    settings = get_settings()
+    with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON log lines
+        if check(settings.policies_dir) != 0:
+            return 1
+    if not args.no_migrate:
+        from service.migrate import upgrade_database
+
+        upgrade_database(settings.database_url)
+    # uvicorn's own lines as JSON too; our access line (with the request id) replaces its own
+    uvicorn = ["-m", "uvicorn", "service.main:app", "--host", args.host, "--port", str(args.port)]
+    options = ["--proxy-headers", "--no-access-log", "--log-config", str(LOG_CONFIG)]
+    os.execv(sys.executable, [sys.executable, *uvicorn, *options])
 
 
 def import_command(args: argparse.Namespace) -> int:

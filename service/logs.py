@@ -64,8 +64,9 @@ def configure_logging(level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # our access line (with the request id) replaces uvicorn's
+    # our access line (with the request id) replaces uvicorn's; /readyz's schema check is quiet
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 
 def mask_credit_code(code: str) -> str:

@@ -44,11 +44,11 @@ protected endpoints; the catalogue endpoints need no token.
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; the catalogue is loaded (and its cases run) before serving."""
     settings = settings or get_settings()
-    if settings.log_json:
-        configure_logging(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.log_json:  # when serving, not on import: importing has no side effects
+            configure_logging(settings.log_level)
         catalogue = load_checked_catalogue(settings.policies_dir)
         if catalogue.vocabularies != vocabularies():
             # the profile's schema (counties, clusters, sub-industries) was built at import

@@ -121,10 +121,10 @@ def test_the_running_service_logs_json_lines_with_request_ids_and_a_masked_decis
     }
     log = (tmp_path / "stdout.log").open("wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "service.main:app", "--port", str(port)],
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--no-migrate"],
         env=env,
         stdout=log,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.DEVNULL,  # the catalogue check's report
     )
     base = f"http://127.0.0.1:{port}"
     try:
