@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +27,19 @@ UNLIMITED_RATES = {
 }
 
 
+_logs: dict[int, Path] = {}
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> tuple[int, int]:
+    """Stop a server started by start_server; the bytes and lines it logged (file removed)."""
+    server.terminate()
+    server.wait(timeout=30)
+    log = _logs.pop(server.pid)
+    data = log.read_bytes()
+    log.unlink()
+    return len(data), data.count(b"\n")
+
+
 def free_port() -> int:
     """A free TCP port on loopback."""
     with socket.socket() as s:
@@ -42,27 +56,32 @@ def bench_token(*scopes: str, bank_id: str | None = None) -> str:
 
 
 def start_server(port: int, **env_settings: str) -> subprocess.Popen[bytes]:
-    """uvicorn with one worker, serving the service (POLICY_MATCH_* settings as keywords)."""
+    """The service as deployed (`policy-match serve`: one uvicorn worker, JSON logs at INFO:
+    an access line and a decision line per match), its log written to a file as a log
+    collector would read it (stop_server says how much). POLICY_MATCH_* settings as keywords.
+    """
     env = {**os.environ, "POLICY_MATCH_JWT_SECRET": SECRET, "POLICY_MATCH_ENVIRONMENT": "test"}
     env.update({f"POLICY_MATCH_{k.upper()}": v for k, v in env_settings.items()})
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "service.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-    )
+    with tempfile.NamedTemporaryFile(
+        prefix="policy-match-bench-", suffix=".log", delete=False
+    ) as log:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "service.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-migrate",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.DEVNULL,  # the catalogue check's one-line report
+        )
+    _logs[server.pid] = Path(log.name)
     for _ in range(100):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:

@@ -29,6 +29,7 @@ from bench.common import (
     report,
     side_by_side,
     start_server,
+    stop_server,
 )
 from service.examples import FULL_PROFILE
 from service.migrate import upgrade_database
@@ -70,9 +71,14 @@ def main() -> None:
                 },
             )
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            logged, lines = stop_server(server)
     best = report(results)
+    answered = sum(run["requests"] for runs in results.values() for run in runs)
+    print(
+        f"the service logged {logged / 1e6:.0f} MB in {lines:,} JSON lines for the "
+        f"{answered:,.0f} measured requests and the warm-ups (an access line each, and a "
+        "decision line per match)"
+    )
     match_rps, get_rps = best["POST /v1/match"], best["GET /healthz"]
     ratio = match_rps / get_rps
     errors = {name: sum(run["errors"] for run in runs) for name, runs in results.items()}

@@ -43,7 +43,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, Table, func, insert, select
 
-from bench.common import UNLIMITED_RATES, bench_token, free_port, start_server
+from bench.common import UNLIMITED_RATES, bench_token, free_port, start_server, stop_server
 from service.catalogue import Catalogue
 from service.config import PROJECT_ROOT
 from service.db import make_engine, write_transaction
@@ -297,8 +297,7 @@ def measure(
         seconds = time.perf_counter() - clock
         exercised = memory_kib(server.pid)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_server(server)
     with engine.connect() as connection:
         runs = connection.execute(select(func.count()).select_from(RUN)).scalar_one()
     engine.dispose()

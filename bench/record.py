@@ -35,6 +35,8 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
         ["--connections", "64", "--seconds", "60", "--rounds", "1"],
         ["--connections", "64", "--seconds", "2", "--rounds", "1"],
     ),
+    "batch_http": ([], ["--profiles", "200", "--rounds", "2"]),
+    "observability": ([], ["--requests", "300"]),
     "store_http": ([], ["--seconds", "2", "--rounds", "1"]),
     "bank_query": (
         [],

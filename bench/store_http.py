@@ -14,7 +14,15 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.common import bench_token, free_port, load_arguments, report, side_by_side, start_server
+from bench.common import (
+    bench_token,
+    free_port,
+    load_arguments,
+    report,
+    side_by_side,
+    start_server,
+    stop_server,
+)
 from service.db import make_engine
 from service.demo import synthetic_profiles
 from service.migrate import upgrade_database
@@ -65,8 +73,7 @@ def main() -> None:
                 args, {"GET /healthz": (f"{base}/healthz", None), "PUT enterprise": (base, script)}
             )
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            stop_server(server)
         engine = make_engine(url)
         with engine.connect() as connection:
             versions = connection.execute(select(func.count()).select_from(VERSION)).scalar_one()
