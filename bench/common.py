@@ -134,7 +134,9 @@ def parse_wrk(out: str) -> dict[str, float]:
 
 def wrk(url: str, seconds: int, connections: int, script: Path | None) -> dict[str, float]:
     """Run wrk once (one thread, --latency); parse_wrk's numbers: req/s, p50/p99 ms, errors."""
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    # a request unanswered after 10 s (a platform client's patience) counts as a timeout error
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
+    command.append(url)
     if script:
         command += ["-s", str(script)]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
