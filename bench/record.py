@@ -115,23 +115,18 @@ def run_benchmark(name: str, arguments: list[str], folder: Path) -> Outcome:
     return Outcome(name, returncode, seconds, headline)
 
 
+def _git(*arguments: str) -> str:
+    """What a git command prints in the project's folder."""
+    return subprocess.run(
+        ["git", *arguments], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout
+
+
 def _revision() -> str:
     """The commit checked out, with `+changes` when the working tree differs from it."""
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+        commit = _git("rev-parse", "--short", "HEAD").strip()
+        status = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("+changes" if status.strip() else "")

@@ -8,8 +8,8 @@ import time
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -20,6 +20,7 @@ from service.config import Settings
 from service.errors import Unauthorized, install_error_handlers
 from service.openapi import install_openapi
 from service.routes import auth as auth_routes
+from tests.keys import rsa_key_pair
 
 SECRET = "a-test-secret-that-is-long-enough-0001"
 PLATFORM_SECRET = "platform-secret-0123456789"
@@ -39,15 +40,7 @@ CLIENTS = json.dumps(
         },
     ]
 )
-RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-PRIVATE_PEM = RSA_KEY.private_bytes(
-    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-).decode()
-PUBLIC_PEM = (
-    RSA_KEY.public_key()
-    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    .decode()
-)
+RSA_KEY, PRIVATE_PEM, PUBLIC_PEM = rsa_key_pair()
 
 
 def make_settings(**overrides: Any) -> Settings:

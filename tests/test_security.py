@@ -25,7 +25,6 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 from httpx import Response
 from jose import jwk, jwt
@@ -35,6 +34,7 @@ from service.examples import FULL_PROFILE
 from service.migrate import upgrade_database
 from service.uscc import CHARSET, check_character
 from tests.conftest import TEST_SETTINGS, serve
+from tests.keys import rsa_key_pair
 
 assert TEST_SETTINGS.jwt_secret is not None
 SECRET = TEST_SETTINGS.jwt_secret.get_secret_value()
@@ -46,21 +46,8 @@ PROBLEM_JSON = "application/problem+json"
 LOAN = "loan-interest-subsidy"
 
 
-def _rsa_pems() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
-PRIVATE_PEM, PUBLIC_PEM = _rsa_pems()
-ATTACKER_PRIVATE_PEM, ATTACKER_PUBLIC_PEM = _rsa_pems()
+_, PRIVATE_PEM, PUBLIC_PEM = rsa_key_pair()
+_, ATTACKER_PRIVATE_PEM, ATTACKER_PUBLIC_PEM = rsa_key_pair()
 PUBLIC_DER = serialization.load_pem_public_key(PUBLIC_PEM.encode()).public_bytes(
     serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
 )
