@@ -183,7 +183,11 @@ def install_metrics(app: FastAPI, registry: CollectorRegistry | None = None) -> 
         registry=registry,
     )
     # requests by route, method and status, and latency by route: what the dashboards use
-    instrumentator.add(metrics.requests(), metrics.latency(buckets=LATENCY_BUCKETS))
+    # (each told the registry: their default is the global one, which /metrics does not show)
+    instrumentator.add(
+        metrics.requests(registry=registry),
+        metrics.latency(buckets=LATENCY_BUCKETS, should_include_status=False, registry=registry),
+    )
     instrumentator.instrument(app).expose(app, include_in_schema=False, should_gzip=True)
     # the same middleware and options, with a route table built once
     library: Any = PrometheusInstrumentatorMiddleware

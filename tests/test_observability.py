@@ -146,6 +146,12 @@ def test_the_running_service_logs_json_lines_with_request_ids_and_a_masked_decis
         )
         assert answer.status_code == 200
         httpx.get(f"{base}/v1/enterprises/{FULL_PROFILE['uscc']}")  # 401, path logged masked
+        scraped = httpx.get(f"{base}/metrics").text  # the served application's own registry
+        assert 'http_request_duration_seconds_count{handler="/v1/match",method="POST"} 1.0' in (
+            scraped
+        )
+        assert 'http_requests_total{handler="/v1/match",method="POST",status="200"} 1.0' in scraped
+        assert "http_request_size_bytes" not in scraped  # only the metrics chosen
     finally:
         server.terminate()
         server.wait(timeout=20)
