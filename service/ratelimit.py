@@ -1,7 +1,8 @@
 """Per-caller rate limits on the expensive endpoints, with the `limits` library.
 
 Each limited operation has a budget per caller (the token's `sub`), in `limits` notation
-("600/minute", or several: "20/second;600/minute"). The window is a sliding-window counter:
+("600/minute", or several: "20/second;600/minute"): matching counts profiles (a batch spends
+one per profile), the bank query pages. The window is a sliding-window counter:
 constant memory per caller, and no burst of twice the budget at a window's edge. Counters live
 in `RATE_LIMIT_STORAGE`: `memory://` (the default) counts per process; `redis://host:6379`
 shares one count between processes and hosts (install `limits[redis]`).
@@ -29,6 +30,10 @@ class Limited(StrEnum):
     BANK_QUERY = "bank_query"
 
 
+# What each budget counts: matching spends one per profile, so a batch of 1,000 spends 1,000.
+COUNTED = {Limited.MATCH: "profiles matched", Limited.BANK_QUERY: "bank query pages"}
+
+
 def _parse(setting: str, text: str | None) -> tuple[RateLimitItem, ...]:
     if not text or text.strip().lower() == "none":
         return ()
@@ -52,17 +57,24 @@ class RateLimits:
             Limited.MATCH: _parse("rate_limit_match", settings.rate_limit_match),
             Limited.BANK_QUERY: _parse("rate_limit_bank_query", settings.rate_limit_bank_query),
         }
+        for item in budgets[Limited.MATCH]:
+            if item.amount < settings.max_batch_size:
+                raise ValueError(
+                    f"POLICY_MATCH_RATE_LIMIT_MATCH: {item} is less than one batch "
+                    f"(MAX_BATCH_SIZE {settings.max_batch_size}): a full batch could never pass"
+                )
         storage = storage_from_string(settings.rate_limit_storage)
         return cls(SlidingWindowCounterRateLimiter(storage), budgets)
 
-    def spend(self, operation: Limited, caller: Caller) -> None:
-        """Count one request of the caller; TooManyRequests (429, Retry-After) when over."""
+    def spend(self, operation: Limited, caller: Caller, cost: int = 1) -> None:
+        """Count `cost` against the caller's budget; TooManyRequests (429) when over."""
         for item in self.budgets[operation]:
-            if not self.limiter.hit(item, operation, caller.subject):
+            if not self.limiter.hit(item, operation, caller.subject, cost=cost):
                 stats = self.limiter.get_window_stats(item, operation, caller.subject)
                 wait = max(1, math.ceil(stats.reset_time - time.time()))
                 raise TooManyRequests(
-                    f"{caller.subject} may make {item} {operation} requests; try again in {wait} s",
+                    f"{COUNTED[operation]} for {caller.subject} are limited to {item.amount} "
+                    f"every {item.get_expiry()} s; try again in {wait} s",
                     headers={
                         "Retry-After": str(wait),
                         "RateLimit-Policy": f"{item.amount};w={item.get_expiry()}",
@@ -70,7 +82,7 @@ class RateLimits:
                 )
 
 
-def spend(request: Request, operation: Limited, caller: Caller) -> None:
-    """Count one request of the caller against the application's limits (429 when over)."""
+def spend(request: Request, operation: Limited, caller: Caller, cost: int = 1) -> None:
+    """Count `cost` against the caller's budget in the application's limits (429 when over)."""
     limits: RateLimits = request.app.state.rate_limits
-    limits.spend(operation, caller)
+    limits.spend(operation, caller, cost)

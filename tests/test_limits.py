@@ -20,10 +20,12 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """The service with small budgets: 3 matches and 2 bank queries a minute per caller."""
+    """Small budgets: 3 profiles matched and 2 bank pages a minute per caller; batches of 3."""
     url = f"sqlite:///{tmp_path_factory.mktemp('limited') / 'db.sqlite'}"
     upgrade_database(url)
-    with serve(url, rate_limit_match="3/minute", rate_limit_bank_query="2/minute") as client:
+    with serve(
+        url, rate_limit_match="3/minute", rate_limit_bank_query="2/minute", max_batch_size=3
+    ) as client:
         yield client
 
 
@@ -40,10 +42,27 @@ def test_matching_over_the_budget_is_429_with_retry_after(limited: TestClient, a
     assert refused.headers["content-type"] == PROBLEM
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert refused.json()["type"].endswith("/too-many-requests")
-    assert "3 per 1 minute" in refused.json()["detail"]
-    # a batch is one request of the same budget
+    assert refused.json()["detail"].startswith(
+        "profiles matched for test-suite are limited to 3 every 60 s"
+    )
     batch = limited.post("/v1/match/batch", json={"profiles": [FULL_PROFILE]}, headers=platform)
     assert batch.status_code == 429
+
+
+def test_a_batch_spends_one_per_profile_and_nothing_when_refused(
+    limited: TestClient, auth: Token
+) -> None:
+    platform = auth("match", subject="batcher")
+
+    def batch(size: int) -> int:
+        body = {"profiles": [FULL_PROFILE] * size}
+        status: int = limited.post("/v1/match/batch", json=body, headers=platform).status_code
+        return status
+
+    assert batch(2) == 200  # 2 of 3 spent
+    assert batch(2) == 429  # would be 4: refused whole, nothing spent
+    assert _match(limited, platform) == 200  # the third
+    assert _match(limited, platform) == 429
 
 
 def test_each_caller_has_its_own_budget(limited: TestClient, auth: Token) -> None:
@@ -72,9 +91,13 @@ def test_the_bank_query_has_its_budget(limited: TestClient, auth: Token) -> None
     assert _match(limited, auth("match", bank_id="bank-demo-1")) == 200
 
 
-def test_an_unreadable_budget_stops_the_start_naming_the_setting() -> None:
-    with pytest.raises(ValueError, match="POLICY_MATCH_RATE_LIMIT_MATCH"):
-        create_app(TEST_SETTINGS.model_copy(update={"rate_limit_match": "lots per hour"}))
+@pytest.mark.parametrize(
+    ("budget", "problem"), [("lots per hour", "couldn't parse"), ("500/minute", "one batch")]
+)
+def test_an_unusable_budget_stops_the_start_naming_the_setting(budget: str, problem: str) -> None:
+    with pytest.raises(ValueError, match="POLICY_MATCH_RATE_LIMIT_MATCH") as refused:
+        create_app(TEST_SETTINGS.model_copy(update={"rate_limit_match": budget}))
+    assert problem in str(refused.value).lower()
 
 
 @pytest.mark.parametrize(

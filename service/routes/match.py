@@ -46,9 +46,8 @@ def _openapi(schema: str, examples: dict[str, Any]) -> dict[str, Any]:
 
 
 def _matching_inputs(request: Request) -> tuple[Caller, Catalogue, Language, date]:
-    """Check the caller's token, scope and rate; the catalogue, the language and the day asked."""
+    """Check the caller's token and scope; the catalogue, the language and the day asked."""
     caller = authorize(request, Scope.MATCH)
-    spend(request, Limited.MATCH, caller)
     catalogue: Catalogue = request.app.state.catalogue
     return (
         caller,
@@ -68,6 +67,7 @@ def _matching_inputs(request: Request) -> tuple[Caller, Catalogue, Language, dat
 async def match_profile(request: Request) -> Response:
     """Which measures the firm qualifies for, nearly qualifies for, or cannot be decided yet."""
     caller, catalogue, language, as_of = _matching_inputs(request)
+    spend(request, Limited.MATCH, caller)
     profile = await profile_body(request)
     result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
     record_decision(request, caller.subject, profile, result)
@@ -113,6 +113,7 @@ async def match_batch(request: Request) -> Response:
                 }
             ],
         )
+    spend(request, Limited.MATCH, caller, cost=max(1, len(profiles)))
     items: list[bytes] = []
     for index, raw in enumerate(profiles):
         try:
