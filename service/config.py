@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     metrics_enabled: bool = True
 
     # Per-caller budgets (`limits` notation, "none" for no limit; see service/ratelimit.py).
-    # One POST /v1/match/batch counts as one request.
+    # Matching counts profiles (a batch spends one per profile); the bank query counts pages.
     rate_limit_match: str = "6000/minute"
     rate_limit_bank_query: str = "600/minute"
     rate_limit_storage: str = "memory://"
