@@ -21,11 +21,11 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
-from starlette.routing import compile_path
+
+from service.route_table import route_table
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://policy-match.jiangmen.gov.cn/problems/"
@@ -188,16 +188,6 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return problem(422, Unprocessable.title, detail, Unprocessable.slug, errors=errors)
 
 
-def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at the request's path (each route has its own methods)."""
-    methods: set[str] = set()
-    for context in iter_route_contexts(request.app.router.routes):
-        path = context.path_format
-        if path and compile_path(path)[0].fullmatch(request.url.path):
-            methods |= set(context.methods or ())
-    return sorted(methods)
-
-
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     titles = {404: "Not found", 405: "Method not allowed"}
@@ -207,7 +197,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no endpoint at {request.url.path}"
     if exc.status_code == 405:
-        methods = allowed_methods(request)
+        methods = route_table(request.app).methods(request.url.path)
         detail = f"{request.method} is not served at {request.url.path}, only {', '.join(methods)}"
         headers = {"Allow": ", ".join(methods)}
     return problem(exc.status_code, title, detail, title.lower().replace(" ", "-"), headers=headers)

@@ -13,7 +13,6 @@ Request counts and latency by route come from prometheus-fastapi-instrumentator.
 Each process keeps its own counters: scrape every process (or worker) of a deployment.
 """
 
-import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,7 +20,6 @@ from operator import attrgetter, itemgetter
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.routing import iter_route_contexts
 from prometheus_client import CollectorRegistry
 from prometheus_client import Counter as PromCounter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -30,13 +28,12 @@ from prometheus_fastapi_instrumentator import Instrumentator, metrics
 from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentatorMiddleware
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import compile_path
 from starlette.types import ASGIApp
 
 from service.decisions import MatchResult
 from service.models import PushDelivery
+from service.route_table import RouteTable, route_table
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _measure_id = attrgetter("measure_id")
@@ -53,7 +50,7 @@ for _outcome in ("delivered", "retry", "dead", "gone", "stale"):
     PUSH_ATTEMPTS.labels(_outcome)  # shown at 0 from the start
 
 
-class DecisionTally:
+class DecisionTally(Collector):
     """How often each measure was answered matched, a near miss or undetermined."""
 
     def __init__(self) -> None:
@@ -117,57 +114,19 @@ class OutboxCollector(Collector):
         yield oldest
 
 
-class _TallyCollector(Collector):
-    def __init__(self, tally: DecisionTally) -> None:
-        self.tally = tally
+class TemplatedMiddleware(PrometheusInstrumentatorMiddleware):
+    """The instrumentator's middleware, its route template looked up in the route table.
 
-    def collect(self) -> Iterator[Metric]:
-        return self.tally.collect()
-
-
-class RouteTemplates:
-    """The route template of a path, from a table of the application's routes built once.
-
-    The instrumentator resolves each request's template by walking every router again (about
-    a third of a trivial GET's time, measured); static paths (the hot ones) are one dict
-    lookup here, and templated ones a pass over precompiled patterns.
+    The instrumentator's own lookup walks every router on every request (about a third of a
+    trivial GET's time, measured).
     """
 
-    def __init__(self, app: Starlette) -> None:
-        self.app = app
-        self.static: dict[str, str] | None = None
-        self.patterns: list[tuple[re.Pattern[str], str]] = []
-
-    def _build(self) -> dict[str, str]:
-        static: dict[str, str] = {}
-        for context in iter_route_contexts(self.app.router.routes):
-            path = context.path_format
-            if not path:
-                continue
-            if "{" in path:
-                self.patterns.append((compile_path(path)[0], path))
-            else:
-                static[path] = path
-        self.static = static
-        return static
-
-    def __call__(self, path: str) -> str | None:
-        """The template serving `path`, or None."""
-        static = self.static if self.static is not None else self._build()
-        if path in static:
-            return static[path]
-        return next((template for regex, template in self.patterns if regex.match(path)), None)
-
-
-class TemplatedMiddleware(PrometheusInstrumentatorMiddleware):
-    """The instrumentator's middleware, its route template taken from RouteTemplates."""
-
-    def __init__(self, app: ASGIApp, *, templates: RouteTemplates, **options: Any) -> None:
+    def __init__(self, app: ASGIApp, *, templates: RouteTable, **options: Any) -> None:
         super().__init__(app, **options)
         self.templates = templates
 
     def _get_handler(self, request: Request) -> tuple[str, bool]:
-        template = self.templates(request.url.path)
+        template = self.templates.template(request.url.path)
         return (template, True) if template else (request.url.path, False)
 
 
@@ -175,7 +134,7 @@ def install_metrics(app: FastAPI, registry: CollectorRegistry | None = None) -> 
     """Instrument every route and serve GET /metrics (outside the OpenAPI document)."""
     registry = registry or CollectorRegistry()
     registry.register(PUSH_ATTEMPTS)
-    registry.register(_TallyCollector(app.state.decisions))
+    registry.register(app.state.decisions)
     app.state.metrics_registry = registry
     instrumentator = Instrumentator(
         should_group_status_codes=False,
@@ -194,7 +153,7 @@ def install_metrics(app: FastAPI, registry: CollectorRegistry | None = None) -> 
     ours: Any = TemplatedMiddleware
     (added,) = [m for m in app.user_middleware if m.cls is library]
     app.user_middleware[app.user_middleware.index(added)] = Middleware(
-        ours, templates=RouteTemplates(app), **added.kwargs
+        ours, templates=route_table(app), **added.kwargs
     )
 
 
