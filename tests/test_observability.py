@@ -14,10 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bench.common import free_port
+from service.auth import issue_token
 from service.examples import FULL_PROFILE
 from service.metrics import PUSH_ATTEMPTS
 from service.migrate import upgrade_database
-from tests.conftest import TEST_SETTINGS, Token
+from tests.conftest import TEST_SETTINGS, Token, serve
 from tests.receiver import Receiver
 from tests.test_api_enterprises import firm, put
 from tests.test_push_delivery import FAST, deliver_until, states, subscribe, worker_for
@@ -68,8 +69,6 @@ def test_metrics_count_decisions_per_measure_and_latency_per_route(
 @pytest.fixture
 def pushing(empty_database: str) -> Any:
     """A service on its own database (each backend) that retries fast."""
-    from tests.conftest import serve
-
     upgrade_database(empty_database)
     with serve(empty_database, **FAST) as service:
         yield service
@@ -134,8 +133,6 @@ def test_the_running_service_logs_json_lines_with_request_ids_and_a_masked_decis
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        from service.auth import issue_token
-
         token, _ = issue_token(
             subject="platform-7", scopes=["match"], bank_id=None, settings=TEST_SETTINGS
         )
