@@ -1,4 +1,5 @@
-"""The `policy-match` command: check and publish the policies, import firms, run a push worker."""
+"""The `policy-match` command: check and publish the policies, import firms, run a push worker,
+prune the push feed."""
 
 import argparse
 import contextlib
@@ -107,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve_cmd.add_argument("--no-migrate", action="store_true", help="the schema is kept apart")
+    from service.prune_command import add_prune_command, prune_command
+
+    add_prune_command(commands)
     commands.add_parser(
         "demo-clients", help="print POLICY_MATCH_AUTH_CLIENTS for the demo (development only)"
     )
@@ -135,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "import":
         return import_command(args)
+    if args.command == "prune":
+        return prune_command(args)
     if args.command == "serve":
         return serve_command(args)
     if args.command in ("worker", "publish"):

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # GET /metrics for Prometheus (service/metrics.py); keep it off the public gateway
     metrics_enabled: bool = True
+    # The database gauges are read in the background this often, never at scrape time
+    metrics_refresh_seconds: float = Field(default=15.0, gt=0, le=3600)
+    # Who may scrape (service/metrics_guard.py): a bearer token, and/or peers in these CIDR
+    # ranges (comma-separated). Neither set: open, as before.
+    metrics_token: SecretStr | None = None
+    metrics_allow_from: str = ""
 
     # Per-caller budgets (`limits` notation, "none" for no limit; see service/ratelimit.py).
     # Matching counts profiles (a batch spends one per profile); the bank query counts pages.
@@ -70,8 +76,22 @@ class Settings(BaseSettings):
     # Fernet keys, comma-separated: subscription secrets are stored sealed with the first and
     # opened with any (rotation). Required in production; without it they are stored as given.
     push_secret_keys: SecretStr | None = None
+    # Capacity (service/push_capacity.py): subscriptions one caller (token `sub`) may hold,
+    # not counting ended ones; deliveries one subscription may have pending (past it, events
+    # are not queued for it and it catches up from the feed); and how long events, their
+    # deliveries and attempts are kept (service/retention.py).
+    push_max_subscriptions_per_caller: int = Field(default=20, ge=1, le=10_000)
+    push_max_pending_per_subscription: int = Field(default=10_000, ge=1, le=10_000_000)
+    push_retention_days: int = Field(default=90, ge=1, le=3650)
     rematch_batch_size: int = Field(default=500, ge=1, le=10_000)
     catalogue_check_seconds: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _metrics_ranges_are_cidrs(self) -> "Settings":
+        from service.metrics_guard import parse_networks  # the parser is the guard's own
+
+        parse_networks(self.metrics_allow_from)  # ValueError names the bad entry
+        return self
 
     @model_validator(mode="after")
     def _lease_outlasts_an_attempt(self) -> "Settings":

@@ -6,6 +6,8 @@ ServiceError            the base: a status, a title and a detail
 ├── Forbidden           403  a token without the scope, or a caller outside its remit
 ├── NotFound            404  no such measure, enterprise or subscription
 ├── Conflict            409  the request contradicts what is stored
+│   └── TooManySubscriptions 409  the caller holds as many subscriptions as it may
+├── Gone                410  a feed cursor before what is retained (pruned)
 ├── PreconditionFailed  412  If-Match / If-None-Match do not hold for what is stored
 ├── PayloadTooLarge     413  a body over the configured limit
 ├── UnsupportedMedia    415  a body that is not JSON
@@ -83,6 +85,18 @@ class Conflict(ServiceError):
     """The request contradicts stored state."""
 
     status, title, slug = 409, "Conflict", "conflict"
+
+
+class TooManySubscriptions(Conflict):
+    """The caller already holds PUSH_MAX_SUBSCRIPTIONS_PER_CALLER subscriptions."""
+
+    status, title, slug = 409, "Too many subscriptions", "too-many-subscriptions"
+
+
+class Gone(ServiceError):
+    """What was asked for has been pruned (older than the retention)."""
+
+    status, title, slug = 410, "Gone", "gone"
 
 
 class PreconditionFailed(ServiceError):

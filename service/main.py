@@ -64,12 +64,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sqlite_busy_seconds=0.1,
             statement_timeout_ms=settings.database_statement_timeout_ms,
         )
-        if settings.metrics_enabled:
-            watch_outbox(app, engine)
         # The catalogue on disk when a process starts is the one to serve: put it in force (a
         # no-op when it already is), in the background: a busy database must not stop a start.
         tasks = [asyncio.create_task(announce_catalogue(engine, catalogue))]
         stop = asyncio.Event()
+        gauges = watch_outbox(app, engine) if settings.metrics_enabled else None
+        if gauges is not None:  # the database's gauges, read in the background
+            tasks.append(asyncio.create_task(gauges.run(stop)))
         if settings.push_worker_in_process:
             app.state.worker = Worker(engine, settings, app.state, name=f"service-{os.getpid()}")
             tasks.append(asyncio.create_task(app.state.worker.run(stop)))

@@ -7,32 +7,34 @@ Request counts and latency by route come from prometheus-fastapi-instrumentator.
   hot path (about a microsecond a match) and read out when scraped.
 - `policy_match_push_attempts_total{outcome}`: delivery attempts of this process's worker
   (delivered, retry, dead, gone, stale): failures are everything but delivered.
-- `policy_match_push_deliveries{state}` and `policy_match_push_oldest_pending_seconds`: the
-  outbox as the database holds it (all workers), read when scraped.
+- the database's gauges (service/metrics_db.py): the outbox by state and its oldest pending,
+  subscriptions by state, events not queued; read in the background, marked stale when the
+  database does not answer, so a scrape never waits on it.
+
+Access: service/metrics_guard.py (METRICS_TOKEN, METRICS_ALLOW_FROM).
 
 Each process keeps its own counters: scrape every process (or worker) of a deployment.
 """
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from operator import attrgetter, itemgetter
 from typing import Any
 
 from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry
 from prometheus_client import Counter as PromCounter
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_fastapi_instrumentator import Instrumentator, metrics
 from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentatorMiddleware
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
 from service.decisions import MatchResult
-from service.models import PushDelivery
+from service.metrics_db import DatabaseGauges
+from service.metrics_guard import MetricsGuard, parse_networks
 from service.route_table import RouteTable, route_table
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -77,43 +79,6 @@ class DecisionTally(Collector):
         yield family
 
 
-class OutboxCollector(Collector):
-    """Deliveries by state and the age of the oldest one pending, read at scrape time."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def collect(self) -> Iterator[Metric]:
-        """Two gauges from one grouped query."""
-        depth = GaugeMetricFamily(
-            "policy_match_push_deliveries",
-            "Push deliveries in the outbox by state (pending is the depth still to send)",
-            labels=["state"],
-        )
-        oldest = GaugeMetricFamily(
-            "policy_match_push_oldest_pending_seconds",
-            "Age of the oldest pending delivery's first due time (0 when none is pending)",
-        )
-        table = PushDelivery.__table__  # type: ignore[attr-defined]
-        query = select(table.c.state, func.count(), func.min(table.c.next_attempt_at)).group_by(
-            table.c.state
-        )
-        with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
-        counts = {"pending": 0, "delivered": 0, "dead": 0, "cancelled": 0}
-        age = 0.0
-        for state, count, earliest in rows:
-            counts[state] = count
-            if state == "pending" and earliest is not None:
-                due = earliest if earliest.tzinfo else earliest.replace(tzinfo=UTC)
-                age = max(0.0, (datetime.now(UTC) - due).total_seconds())
-        for state, count in counts.items():
-            depth.add_metric([state], count)
-        oldest.add_metric([], age)
-        yield depth
-        yield oldest
-
-
 class TemplatedMiddleware(PrometheusInstrumentatorMiddleware):
     """The instrumentator's middleware, its route template looked up in the route table.
 
@@ -155,16 +120,27 @@ def install_metrics(app: FastAPI, registry: CollectorRegistry | None = None) -> 
     app.user_middleware[app.user_middleware.index(added)] = Middleware(
         ours, templates=route_table(app), **added.kwargs
     )
+    settings = app.state.settings
+    token, networks = settings.metrics_token, parse_networks(settings.metrics_allow_from)
+    if token is not None or networks:
+        app.add_middleware(
+            MetricsGuard,
+            token=None if token is None else token.get_secret_value(),
+            networks=networks,
+            path="/metrics",
+        )
 
 
-def watch_outbox(app: FastAPI, engine: Engine) -> None:
-    """Report the outbox of this engine's database at /metrics (called once it exists)."""
+def watch_outbox(app: FastAPI, engine: Engine) -> DatabaseGauges | None:
+    """Report this engine's database at /metrics (called once it exists); the collector,
+    whose `run(stop)` the caller starts as a task (None when metrics are off)."""
     registry: CollectorRegistry | None = getattr(app.state, "metrics_registry", None)
     if registry is None:
-        return
-    collector = OutboxCollector(engine)
+        return None
+    collector = DatabaseGauges(engine, app.state.settings.metrics_refresh_seconds)
     registry.register(collector)
     app.state.outbox_collector = collector
+    return collector
 
 
 def forget_outbox(app: FastAPI) -> None:

@@ -188,6 +188,35 @@ class PushSubscription(SQLModel, table=True):
     ended_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     created_by: str = Field(max_length=200)
+    # Capacity (service/push_capacity.py): deliveries still pending, counted from above (the
+    # writers add, a worker's recount corrects), and the most that may be pending at once.
+    pending_deliveries: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    max_pending: int = Field(default=10_000, nullable=False)
+    # Events not queued because the subscription was at `max_pending`: how many in all, and
+    # the latest run of them (feed positions, first and last, and when it began).
+    events_not_queued: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    not_queued_first: int | None = _big()
+    not_queued_last: int | None = _big()
+    not_queued_since: datetime | None = None
+    queued_since_not_queued: bool = Field(default=False, nullable=False)
+
+    __table_args__ = (Index("ix_push_subscription_caller", "created_by", "state"),)
+
+
+class PushRetention(SQLModel, table=True):
+    """How far the push feed has been pruned: one row (id 1), moved by each prune.
+
+    A feed cursor at or after `pruned_through` resumes with nothing missed; one before it is
+    answered 410 Gone.
+    """
+
+    __tablename__ = "push_retention"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    pruned_through: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    pruned_before: datetime | None = None
+    pruned_at: datetime | None = None
+    events_pruned: int = Field(default=0, sa_type=BigInteger, nullable=False)
 
 
 class PushDelivery(SQLModel, table=True):

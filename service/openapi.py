@@ -19,6 +19,7 @@ _TITLES = {
     403: "The token lacks the scope, or the caller is outside its remit",
     404: "Not found",
     409: "Conflicts with what is stored",
+    410: "Gone: the cursor points before what is retained (older events were pruned)",
     412: "If-Match or If-None-Match does not hold for the stored version",
     413: "Body too large",
     415: "Body is not application/json",

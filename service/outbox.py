@@ -205,7 +205,8 @@ def record_match_changes(
     cause: str,
     tally: ChangeTally | None = None,
 ) -> int:
-    """Write an event per measure gained or lost, and a delivery per subscription it passes.
+    """Write an event per measure gained or lost, and a delivery per subscription it passes
+    (unless that subscription is full: service/push_capacity.py).
 
     Runs on the connection of the change itself. Answers the number of deliveries written (a
     worker has something to do).
@@ -218,27 +219,18 @@ def record_match_changes(
     if tally is not None:
         for change in changes:
             tally.add(change)
+    from service.push_capacity import fan_out  # it builds on this module
+
     lock_event_order(connection)
     inserted = connection.execute(
         insert(EVENT).returning(EVENT.c.id, sort_by_parameter_order=True), rows
     ).scalars()
-    subscriptions = active_subscriptions(connection)
-    deliveries = [
-        {
-            "event_id": event_id,
-            "subscription_id": s.id,
-            "state": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        for event_id, row in zip(inserted, rows, strict=True)
-        for s in subscriptions
-        if s.passes(row["county"], row["kind"])
+    events = [
+        (position, row["county"], row["kind"])
+        for position, row in zip(inserted, rows, strict=True)
     ]
-    if deliveries:
-        connection.execute(insert(DELIVERY), deliveries)
-    return len(deliveries)
+    # a delivery per active subscription the event passes, up to each one's cap of pending
+    return fan_out(connection, events, now)
 
 
 def as_sent(position: int, document: dict[str, Any]) -> dict[str, Any]:

@@ -242,6 +242,32 @@ class SubscriptionIn(BaseModel):
     description: str | None = Field(None, max_length=200, examples=["request-response platform"])
 
 
+class NotQueuedOut(BaseModel):
+    """The latest run of events not queued for a subscription: read them from the feed."""
+
+    since: datetime = Field(description="when the first of them was not queued")
+    first_sequence: int = Field(description="feed position of the first event not queued")
+    last_sequence: int = Field(description="feed position of the last event not queued so far")
+    catch_up_cursor: str = Field(
+        description="`after` for GET /v1/push-events: the feed from the first event not queued"
+    )
+
+
+class SubscriptionCapacity(BaseModel):
+    """How much a subscription may have pending, and what it missed for being full."""
+
+    max_pending: int = Field(
+        description="deliveries that may be pending at once; events past it are not queued",
+        examples=[10000],
+    )
+    events_not_queued: int = Field(
+        description="events not queued for it (it was full) since it was made", examples=[0]
+    )
+    not_queued: NotQueuedOut | None = Field(
+        description="the latest run of them, to read from the feed (null: none yet)"
+    )
+
+
 class SubscriptionOut(BaseModel):
     """A subscription (its secret is shown only when it is made)."""
 
@@ -257,6 +283,9 @@ class SubscriptionOut(BaseModel):
     created_by: str
     deliveries: dict[str, int] | None = Field(
         None, description="deliveries by state: pending, delivered, dead, cancelled"
+    )
+    capacity: SubscriptionCapacity | None = Field(
+        None, description="its cap of pending deliveries, and events not queued for being full"
     )
 
 

@@ -25,6 +25,7 @@ from service.delivery import DeliveryWorker, pause
 from service.deps import today
 from service.errors import Unavailable
 from service.policy_cases import load_checked_catalogue
+from service.push_capacity import recount_pending
 from service.rematch import (
     any_stale,
     claim_run,
@@ -35,6 +36,7 @@ from service.rematch import (
     queue_rematch,
     release_run,
 )
+from service.retention import claim_daily_prune, prune
 
 log = logging.getLogger("policy_match.worker")
 
@@ -144,12 +146,29 @@ class Worker:
         self.delivery.wake.set()
         return True
 
+    async def keep_capacity(self) -> None:
+        """Correct the subscriptions' pending counts; once a day (one worker), prune the feed."""
+        cap = self.settings.push_max_pending_per_subscription
+        await run_write(self.engine, lambda c: recount_pending(c, cap))
+        if await run_write(self.engine, claim_daily_prune):
+            report = await prune(self.engine, retention_days=self.settings.push_retention_days)
+            await run_write(self.engine, lambda c: recount_pending(c, cap))
+            log.info(
+                "%s: pruned %d push events, %d deliveries, %d attempts older than %s",
+                self.name,
+                report.events,
+                report.deliveries,
+                report.attempts,
+                report.before.isoformat(),
+            )
+
     async def upkeep(self) -> None:
-        """One round of upkeep: follow the catalogue, queue and execute re-matches."""
+        """One round of upkeep: follow the catalogue, queue and execute re-matches; capacity."""
         await self.follow_publication()
         await self.queue_if_stale()
         while await self.run_queued():
             pass
+        await self.keep_capacity()
 
     async def keep_up(self, stop: asyncio.Event) -> None:
         """Upkeep every `catalogue_check_seconds` (or when woken) until stopped."""

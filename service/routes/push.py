@@ -18,11 +18,13 @@ from service.cursors import INT64_MAX, cursor_number, decode_cursor, encode_curs
 from service.db import run_read, run_write
 from service.delivery import event_deliveries, redeliver
 from service.deps import CatalogueDep
-from service.errors import Conflict, NotFound, Unprocessable
+from service.errors import Conflict, Gone, NotFound, Unprocessable
 from service.examples import EXAMPLE_USCC
 from service.openapi import problems
 from service.outbox import active_subscriptions, as_sent, event_feed, event_row
+from service.push_capacity import capacities, check_caller_quota, set_max_pending
 from service.responses import json_answer
+from service.retention import pruned_through
 from service.schemas import (
     PushEventDetail,
     PushEventFeed,
@@ -33,6 +35,7 @@ from service.schemas import (
     SubscriptionOut,
 )
 from service.subscriptions import (
+    Subscription,
     TargetRefused,
     check_target,
     create_subscription,
@@ -91,7 +94,14 @@ def _check_filters(catalogue: Catalogue, body: SubscriptionIn) -> None:
     status_code=201,
     summary="Subscribe a URL to push events (the secret is shown only in this answer)",
     response_model=SubscriptionCreated,
-    responses=problems(400, 401, 403, 413, 415, 422, 503),
+    responses={
+        **problems(400, 401, 403, 409, 413, 415, 422, 503),
+        409: {
+            **problems(409)[409],
+            "description": "The caller holds PUSH_MAX_SUBSCRIPTIONS_PER_CALLER subscriptions "
+            "already (ended ones do not count)",
+        },
+    },
 )
 async def subscribe(
     request: Request,
@@ -116,20 +126,25 @@ async def subscribe(
             f"$.url: {e}",
             errors=[{"field": "$.url", "in": "body", "message": str(e), "type": "url_refused"}],
         ) from None
-    subscription, secret = await run_write(
-        request.app.state.engine,
-        lambda c: create_subscription(
+    settings = app_settings(request)
+
+    def make(c: Any) -> tuple[Subscription, str, dict[str, Any]]:
+        check_caller_quota(c, caller.subject, settings.push_max_subscriptions_per_caller)
+        made, secret = create_subscription(
             c,
-            app_settings(request),
+            settings,
             url=body.url,
             counties=sorted(set(body.counties)) if body.counties else None,
             kinds=sorted(set(body.kinds)) if body.kinds else None,
             description=body.description,
             created_by=caller.subject,
-        ),
-    )
+        )
+        set_max_pending(c, made.id, settings.push_max_pending_per_subscription)
+        return made, secret, capacities(c, [made.id])[made.id]
+
+    subscription, secret, capacity = await run_write(request.app.state.engine, make)
     return json_answer(
-        {**subscription.as_json(), "secret": secret},
+        {**subscription.as_json(), "capacity": capacity, "secret": secret},
         201,
         Location=f"/v1/subscriptions/{subscription.id}",
         **{"Cache-Control": "no-store"},
@@ -144,8 +159,13 @@ async def subscribe(
 )
 async def subscriptions(request: Request, caller: PushPlatform) -> Response:
     """Newest first; secrets are never shown again."""
-    found = await run_read(request.app.state.engine, list_subscriptions)
-    return json_answer({"subscriptions": [s.as_json() for s in found]})
+
+    def read(connection: Any) -> list[dict[str, Any]]:
+        found = list_subscriptions(connection)
+        capacity = capacities(connection, [s.id for s in found])
+        return [{**s.as_json(), "capacity": capacity.get(s.id)} for s in found]
+
+    return json_answer({"subscriptions": await run_read(request.app.state.engine, read)})
 
 
 @router.get(
@@ -161,7 +181,8 @@ async def subscription(
 
     def read(connection: Any) -> dict[str, Any]:
         found = get_subscription(connection, subscription_id)
-        return found.as_json(delivery_counts(connection, subscription_id))
+        capacity = capacities(connection, [subscription_id]).get(subscription_id)
+        return {**found.as_json(delivery_counts(connection, subscription_id)), "capacity": capacity}
 
     return json_answer(await run_read(request.app.state.engine, read))
 
@@ -189,7 +210,7 @@ async def unsubscribe(
     "/push-events",
     summary="Every push event in order, as a resumable feed",
     response_model=PushEventFeed,
-    responses=problems(401, 403, 422),
+    responses=problems(401, 403, 410, 422),
 )
 async def push_events(
     request: Request,
@@ -210,14 +231,26 @@ async def push_events(
         Query(pattern=USCC_PATTERN, description="only this firm's events", examples=[EXAMPLE_USCC]),
     ] = None,
 ) -> Response:
-    """Oldest first. Keep `next_cursor` and ask again with it: no event is skipped or repeated."""
+    """Oldest first. Keep `next_cursor` and ask again with it: no event is skipped or repeated.
+
+    Events older than PUSH_RETENTION_DAYS are pruned: a cursor from before them is 410 Gone
+    (start again without `after`, from the oldest event kept)."""
     position = 0
     if after is not None:
         position = cursor_number(decode_cursor(after, frozenset({"e"})), "e", INT64_MAX)
-    page = await run_read(
-        request.app.state.engine,
-        lambda c: event_feed(c, after=position, limit=limit, county=county, kind=kind, uscc=uscc),
-    )
+
+    def read(connection: Any) -> list[tuple[int, dict[str, Any]]]:
+        if after is not None and position < (pruned := pruned_through(connection)):
+            raise Gone(
+                f"after: the events after this cursor up to sequence {pruned} have been pruned "
+                f"(kept {app_settings(request).push_retention_days} days); start again "
+                "without `after`, from the oldest event kept"
+            )
+        return event_feed(
+            connection, after=position, limit=limit, county=county, kind=kind, uscc=uscc
+        )
+
+    page = await run_read(request.app.state.engine, read)
     last = page[-1][0] if page else position
     return json_answer(
         {"events": [document for _, document in page], "next_cursor": encode_cursor({"e": last})}

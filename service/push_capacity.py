@@ -1,0 +1,215 @@
+"""Push capacity: how many subscriptions a caller may hold, and how much a subscription may owe.
+
+One import of 40,000 firms once became 30 million pending deliveries for 104 subscriptions,
+most to hosts that did not resolve. Two caps bound that:
+
+- A caller (token `sub`) holds at most PUSH_MAX_SUBSCRIPTIONS_PER_CALLER subscriptions that
+  have not ended; one more is refused 409.
+- A subscription has at most `max_pending` (PUSH_MAX_PENDING_PER_SUBSCRIPTION) deliveries
+  pending. When it is full, events are not queued for it: the subscription counts them
+  (`events_not_queued`) and keeps the feed positions of the latest run of them, so the
+  subscriber reads them from the feed (GET /v1/push-events?after=catch_up_cursor).
+
+The check must cost nothing on the store and re-match paths, so nothing is counted there:
+each subscription row carries `pending_deliveries`, an upper bound that writers of deliveries
+add to (in the same statement that reads the filters, under the event-order lock) and that a
+worker's upkeep corrects from the deliveries themselves (`recount_pending`). Between two
+recounts the bound may be high (deliveries sent since), never low, so the cap always holds.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, or_, select, text, update
+
+from service.cursors import encode_cursor
+from service.errors import TooManySubscriptions
+from service.models import utc_text
+from service.outbox import DELIVERY, SUBSCRIPTION, SubscriptionFilter, lock_event_order
+
+CALLER_LOCK = 7_274_102  # pg_advisory_xact_lock(key, hashtext(caller)): one caller's quota
+
+
+def check_caller_quota(connection: Connection, caller: str, limit: int) -> None:
+    """TooManySubscriptions if `caller` already holds `limit` subscriptions not ended."""
+    if connection.dialect.name == "postgresql":  # two concurrent POSTs must not both pass
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key, hashtext(:caller))"),
+            {"key": CALLER_LOCK, "caller": caller},
+        )
+    held = connection.execute(
+        select(func.count())
+        .select_from(SUBSCRIPTION)
+        .where(SUBSCRIPTION.c.created_by == caller, SUBSCRIPTION.c.state != "ended")
+    ).scalar_one()
+    if held >= limit:
+        raise TooManySubscriptions(
+            f"{caller} holds {held} subscriptions, the most a caller may "
+            f"(POLICY_MATCH_PUSH_MAX_SUBSCRIPTIONS_PER_CALLER = {limit}); delete one it no "
+            "longer needs (ended subscriptions do not count)"
+        )
+
+
+def set_max_pending(connection: Connection, subscription_id: str, max_pending: int) -> None:
+    """Give a subscription its cap of pending deliveries (the setting, when it is made)."""
+    connection.execute(
+        update(SUBSCRIPTION)
+        .where(SUBSCRIPTION.c.id == subscription_id)
+        .values(max_pending=max_pending)
+    )
+
+
+_COUNTED = (
+    update(SUBSCRIPTION)
+    .where(SUBSCRIPTION.c.id == bindparam("key"))
+    .values(
+        pending_deliveries=SUBSCRIPTION.c.pending_deliveries + bindparam("queued"),
+        events_not_queued=SUBSCRIPTION.c.events_not_queued + bindparam("dropped"),
+        not_queued_first=bindparam("first"),
+        not_queued_last=bindparam("last"),
+        not_queued_since=bindparam("since"),
+        queued_since_not_queued=bindparam("flag"),
+    )
+)
+
+
+def fan_out(connection: Connection, events: Sequence[tuple[int, str, str]], now: datetime) -> int:
+    """Write a delivery of each event (position, county, kind) to every active subscription
+    its filters pass, up to each subscription's cap; count what is not queued. Answers the
+    number of deliveries written. Call under the event-order lock (record_match_changes)."""
+    rows = connection.execute(
+        select(
+            SUBSCRIPTION.c.id,
+            SUBSCRIPTION.c.counties,
+            SUBSCRIPTION.c.kinds,
+            SUBSCRIPTION.c.pending_deliveries,
+            SUBSCRIPTION.c.max_pending,
+            SUBSCRIPTION.c.not_queued_first,
+            SUBSCRIPTION.c.not_queued_last,
+            SUBSCRIPTION.c.not_queued_since,
+            SUBSCRIPTION.c.queued_since_not_queued,
+        ).where(SUBSCRIPTION.c.state == "active")
+    ).all()
+    deliveries: list[dict[str, Any]] = []
+    counted: list[dict[str, Any]] = []
+    for sub in rows:
+        passes = SubscriptionFilter(
+            sub.id,
+            None if sub.counties is None else frozenset(sub.counties),
+            None if sub.kinds is None else frozenset(sub.kinds),
+        ).passes
+        room = max(0, sub.max_pending - sub.pending_deliveries)
+        queued = dropped = 0
+        first = last = None
+        for position, county, kind in events:
+            if not passes(county, kind):
+                continue
+            if queued < room:
+                queued += 1
+                deliveries.append(
+                    {
+                        "event_id": position,
+                        "subscription_id": sub.id,
+                        "state": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                )
+            else:
+                dropped += 1
+                first = first or position
+                last = position
+        if queued or dropped:
+            counted.append(_count(sub, queued, dropped, first, last, now))
+    if deliveries:
+        connection.execute(DELIVERY.insert(), deliveries)
+    if counted:
+        connection.execute(_COUNTED, counted)
+    return len(deliveries)
+
+
+def _count(
+    sub: Any, queued: int, dropped: int, first: int | None, last: int | None, now: datetime
+) -> dict[str, Any]:
+    """The update of one subscription's counts: a run of events not queued begins when none
+    was before, or when an event was queued since the last one not queued."""
+    values = {
+        "key": sub.id,
+        "queued": queued,
+        "dropped": dropped,
+        "first": sub.not_queued_first,
+        "last": sub.not_queued_last,
+        "since": sub.not_queued_since,
+        "flag": sub.queued_since_not_queued or (queued > 0 and sub.not_queued_last is not None),
+    }
+    if dropped:
+        if sub.not_queued_last is None or sub.queued_since_not_queued or queued:
+            values |= {"first": first, "since": now}
+        values |= {"last": last, "flag": False}
+    return values
+
+
+def recount_pending(connection: Connection, max_pending: int) -> int:
+    """Set each subscription's pending count to what its deliveries hold now (sent, dead and
+    cancelled ones drop out), and its cap to the setting; the number of rows corrected.
+
+    Under the event-order lock, so that no writer of deliveries is between its read of the
+    counts and its commit. Only rows whose count is not 0 (0 is exact: counts are an upper
+    bound) or whose cap differs are visited; each count is one index range.
+    """
+    lock_event_order(connection)
+    pending = (
+        select(func.count())
+        .select_from(DELIVERY)
+        .where(DELIVERY.c.subscription_id == SUBSCRIPTION.c.id, DELIVERY.c.state == "pending")
+        .scalar_subquery()
+    )
+    return int(
+        connection.execute(
+            update(SUBSCRIPTION)
+            .where(
+                or_(
+                    SUBSCRIPTION.c.pending_deliveries != 0,
+                    SUBSCRIPTION.c.max_pending != max_pending,
+                )
+            )
+            .values(pending_deliveries=pending, max_pending=max_pending)
+        ).rowcount
+    )
+
+
+def capacity_json(row: Any) -> dict[str, Any]:
+    """What a subscription shows of its capacity: its cap, how many events were not queued,
+    and where to read the latest run of them in the feed."""
+    latest = None
+    if row.not_queued_first is not None:
+        latest = {
+            "since": utc_text(row.not_queued_since),
+            "first_sequence": row.not_queued_first,
+            "last_sequence": row.not_queued_last,
+            "catch_up_cursor": encode_cursor({"e": row.not_queued_first - 1}),
+        }
+    return {
+        "max_pending": row.max_pending,
+        "events_not_queued": row.events_not_queued,
+        "not_queued": latest,
+    }
+
+
+def capacities(connection: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The capacity of each of these subscriptions, by id."""
+    if not ids:
+        return {}
+    rows = connection.execute(
+        select(
+            SUBSCRIPTION.c.id,
+            SUBSCRIPTION.c.max_pending,
+            SUBSCRIPTION.c.events_not_queued,
+            SUBSCRIPTION.c.not_queued_first,
+            SUBSCRIPTION.c.not_queued_last,
+            SUBSCRIPTION.c.not_queued_since,
+        ).where(SUBSCRIPTION.c.id.in_(list(ids)))
+    ).all()
+    return {row.id: capacity_json(row) for row in rows}
