@@ -22,7 +22,7 @@ from operator import attrgetter, itemgetter
 from typing import Any
 
 from fastapi import FastAPI, Request
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client import Counter as PromCounter
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -98,6 +98,7 @@ class TemplatedMiddleware(PrometheusInstrumentatorMiddleware):
 def install_metrics(app: FastAPI, registry: CollectorRegistry | None = None) -> None:
     """Instrument every route and serve GET /metrics (outside the OpenAPI document)."""
     registry = registry or CollectorRegistry()
+    ProcessCollector(registry=registry)  # process_resident_memory_bytes, CPU, open files
     registry.register(PUSH_ATTEMPTS)
     registry.register(app.state.decisions)
     app.state.metrics_registry = registry
