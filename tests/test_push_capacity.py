@@ -18,6 +18,7 @@ from service.importing import import_file
 from service.migrate import upgrade_database
 from service.outbox import DELIVERY, EVENT, SUBSCRIPTION
 from service.push_capacity import recount_pending
+from service.worker import Worker
 from tests.conftest import Token, serve
 from tests.receiver import Receiver
 from tests.test_api_enterprises import firm, put
@@ -205,7 +206,11 @@ def test_the_worker_recounts_and_applies_a_changed_cap(crowded: TestClient, auth
     engine = engine_of(crowded)
     with engine.begin() as connection:  # an ended delivery the count still holds
         connection.execute(DELIVERY.update().values(state="dead"))
-    asyncio.run(run_write(engine, lambda c: recount_pending(c, 7)))
+    settings = crowded.app.state.settings.model_copy(  # type: ignore[attr-defined]
+        update={"push_max_pending_per_subscription": 7}
+    )
+    worker = Worker(engine, settings, crowded.app.state, name="upkeep")  # type: ignore[attr-defined]
+    asyncio.run(worker.keep_capacity())
     with engine.connect() as connection:
         row = connection.execute(
             select(SUBSCRIPTION.c.pending_deliveries, SUBSCRIPTION.c.max_pending).where(
