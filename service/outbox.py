@@ -226,8 +226,7 @@ def record_match_changes(
         insert(EVENT).returning(EVENT.c.id, sort_by_parameter_order=True), rows
     ).scalars()
     events = [
-        (position, row["county"], row["kind"])
-        for position, row in zip(inserted, rows, strict=True)
+        (position, row["county"], row["kind"]) for position, row in zip(inserted, rows, strict=True)
     ]
     # a delivery per active subscription the event passes, up to each one's cap of pending
     return fan_out(connection, events, now)

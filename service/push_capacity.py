@@ -12,7 +12,7 @@ most to hosts that did not resolve. Two caps bound that:
 
 The check must cost nothing on the store and re-match paths, so nothing is counted there:
 each subscription row carries `pending_deliveries`, an upper bound that writers of deliveries
-add to (in the same statement that reads the filters, under the event-order lock) and that a
+add to (in the transaction that writes them, under the event-order lock) and that a
 worker's upkeep corrects from the deliveries themselves (`recount_pending`). Between two
 recounts the bound may be high (deliveries sent since), never low, so the cap always holds.
 """
@@ -149,6 +149,17 @@ def _count(
             values |= {"first": first, "since": now}
         values |= {"last": last, "flag": False}
     return values
+
+
+def count_queued(connection: Connection, subscription_ids: Sequence[str]) -> None:
+    """Add one to the pending count of each of these subscriptions (an event redelivered to
+    them), so that the count stays an upper bound."""
+    if subscription_ids:
+        connection.execute(
+            update(SUBSCRIPTION)
+            .where(SUBSCRIPTION.c.id.in_(list(subscription_ids)))
+            .values(pending_deliveries=SUBSCRIPTION.c.pending_deliveries + 1)
+        )
 
 
 def recount_pending(connection: Connection, max_pending: int) -> int:

@@ -22,7 +22,12 @@ from service.errors import Conflict, Gone, NotFound, Unprocessable
 from service.examples import EXAMPLE_USCC
 from service.openapi import problems
 from service.outbox import active_subscriptions, as_sent, event_feed, event_row
-from service.push_capacity import capacities, check_caller_quota, set_max_pending
+from service.push_capacity import (
+    capacities,
+    check_caller_quota,
+    count_queued,
+    set_max_pending,
+)
 from service.responses import json_answer
 from service.retention import pruned_through
 from service.schemas import (
@@ -315,6 +320,7 @@ async def redeliver_event(
                 if s.passes(event["county"], event["kind"])
             ]
         redeliver(connection, event, subscription_ids=targets)
+        count_queued(connection, targets)
         return event_deliveries(connection, event["id"])
 
     deliveries = await run_write(request.app.state.engine, queue)
