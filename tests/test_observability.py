@@ -36,7 +36,8 @@ def fresh(client: TestClient) -> TestClient:
     """The client, once the service has read its database gauges again (they are read in the
     background, not when scraped)."""
     assert client.portal is not None
-    assert client.portal.call(client.app.state.outbox_collector.refresh)  # type: ignore[attr-defined]
+    collector = client.app.state.outbox_collector  # type: ignore[attr-defined]
+    assert client.portal.call(collector.refresh)
     return client
 
 

@@ -22,6 +22,7 @@ from service.worker import Worker
 from tests.conftest import Token, serve
 from tests.receiver import Receiver
 from tests.test_api_enterprises import firm, put
+from tests.test_metrics_access import refresh
 from tests.test_push_delivery import FAST, deliver_until, engine_of, worker_for
 
 MAX_PENDING = 25
@@ -157,7 +158,7 @@ def test_an_import_fed_to_many_subscriptions_stays_within_both_caps(
         ).all()
     assert deliveries <= MAX_PENDING * len(subscriptions)
     assert all(n >= pending.get(s, 0) for s, n in counted)  # the count is an upper bound
-    crowded.portal.call(crowded.app.state.outbox_collector.refresh)  # type: ignore[union-attr,attr-defined]
+    assert refresh(crowded)
     metrics = crowded.get("/metrics").text
     assert f"policy_match_push_events_not_queued {float(total_not_queued)}" in metrics
     assert 'policy_match_push_subscriptions{state="active"} 12.0' in metrics
