@@ -146,12 +146,15 @@ def wrk(url: str, seconds: int, connections: int, script: Path | None) -> dict[s
 Run = dict[str, float]
 
 
-def load_arguments(connections: int) -> argparse.Namespace:
-    """--seconds, --rounds and --connections, and wrk installed."""
+def load_arguments(connections: int, **more: int) -> argparse.Namespace:
+    """--seconds, --rounds and --connections (and --NAME for each of `more`, whole numbers
+    with those defaults), and wrk installed."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=connections)
+    for name, default in more.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=default)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")

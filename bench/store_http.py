@@ -1,6 +1,10 @@
 """Over HTTP on SQLite, one uvicorn worker: PUT /v1/enterprises/{uscc} with its re-match.
 
 Run: .venv/bin/python -m bench.store_http [--seconds 10] [--rounds 3] [--connections 16]
+With `--subscriptions N`, N push subscriptions (to a host that does not resolve, each with room
+for every delivery, so the store writes a delivery per event and subscription and counts them;
+no worker runs) are made first: the store path with the outbox's fan-out and its capacity
+bookkeeping.
 Needs `wrk`. Migrates a fresh SQLite file, starts the service on it, and has wrk PUT synthetic
 profiles: every firm in turn, then each again with a change, and so on, so that each PUT stores
 a new version (after the first pass, an update) and recomputes the firm's matches. A trivial
@@ -23,10 +27,14 @@ from bench.common import (
     start_server,
     stop_server,
 )
-from service.db import make_engine
+from service.config import Settings
+from service.db import make_engine, write_transaction
 from service.demo import synthetic_profiles
 from service.migrate import upgrade_database
+from service.outbox import DELIVERY
+from service.push_capacity import set_max_pending
 from service.registry import ENTERPRISE, VERSION
+from service.subscriptions import create_subscription
 
 FIRMS = 3000
 VARIANTS = 4  # each firm is PUT with this many different employee counts, in turn
@@ -56,18 +64,37 @@ def lua_script(token: str) -> str:
     )
 
 
+def subscribe(url: str, count: int) -> None:
+    """`count` subscriptions to every event, each with room for every delivery."""
+    engine = make_engine(url)
+    with write_transaction(engine) as connection:
+        for n in range(count):
+            made, _ = create_subscription(
+                connection,
+                Settings(),
+                url=f"https://hook-{n}.platform.invalid/h",
+                counties=None,
+                kinds=None,
+                description="bench",
+                created_by="bench",
+            )
+            set_max_pending(connection, made.id, 10_000_000)
+    engine.dispose()
+
+
 def main() -> None:
     """Measure and print."""
-    args = load_arguments(connections=16)
+    args = load_arguments(connections=16, subscriptions=0)
     token = bench_token("enterprises:write", "enterprises:read")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
         upgrade_database(url)
+        subscribe(url, args.subscriptions)
         script = Path(folder) / "put.lua"
         script.write_text(lua_script(token), encoding="utf-8")
-        server = start_server(port, database_url=url)
+        server = start_server(port, database_url=url, push_worker_in_process="false")
         try:
             results = side_by_side(
                 args, {"GET /healthz": (f"{base}/healthz", None), "PUT enterprise": (base, script)}
@@ -77,6 +104,7 @@ def main() -> None:
         engine = make_engine(url)
         with engine.connect() as connection:
             versions = connection.execute(select(func.count()).select_from(VERSION)).scalar_one()
+            deliveries = connection.execute(select(func.count()).select_from(DELIVERY)).scalar_one()
             firms = connection.execute(select(func.count()).select_from(ENTERPRISE)).scalar_one()
         engine.dispose()
     best = report(results)
@@ -84,7 +112,8 @@ def main() -> None:
     errors = sum(r["errors"] for r in results["PUT enterprise"])
     print(
         f"{firms} firms stored; history holds {versions} versions for about {puts:.0f} PUTs "
-        f"answered ({errors:.0f} errors; a PUT repeating the stored profile adds no version)"
+        f"answered ({errors:.0f} errors; a PUT repeating the stored profile adds no version); "
+        f"{args.subscriptions} subscriptions, {deliveries} deliveries written"
     )
     rate = best["PUT enterprise"]
     print(
