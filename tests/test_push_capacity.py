@@ -220,3 +220,20 @@ def test_the_worker_recounts_and_applies_a_changed_cap(crowded: TestClient, auth
         ).one()
     assert tuple(row) == (0, 7)
     assert read(crowded, auth, created["id"])["capacity"]["max_pending"] == 7
+
+
+def test_a_redelivery_keeps_the_count_an_upper_bound(crowded: TestClient, auth: Token) -> None:
+    created = make(crowded, auth, "platform-u", "https://u.example.cn/h").json()
+    assert put(crowded, auth, firm()).status_code == 201
+    engine = engine_of(crowded)
+    with engine.begin() as connection:  # every delivery sent, and the count recounted
+        connection.execute(DELIVERY.update().values(state="delivered"))
+    asyncio.run(run_write(engine, lambda c: recount_pending(c, MAX_PENDING)))
+    event = crowded.get("/v1/push-events?limit=1", headers=auth("push")).json()["events"][0]
+    again = crowded.post(f"/v1/push-events/{event['event_id']}/redeliver", headers=auth("push"))
+    assert again.status_code == 202
+    with engine.connect() as connection:
+        counted = connection.execute(
+            select(SUBSCRIPTION.c.pending_deliveries).where(SUBSCRIPTION.c.id == created["id"])
+        ).scalar_one()
+    assert counted == exact_pending(engine)[created["id"]] == 1
