@@ -4,9 +4,9 @@ import argparse
 import asyncio
 
 from service.config import get_settings
-from service.db import make_engine, run_write
+from service.db import make_engine
 from service.i18n import LANGUAGES, Language
-from service.push_capacity import recount_pending
+from service.push_capacity import recount_all
 from service.retention import PRUNE_BATCH_EVENTS, PruneReport, prune
 
 MESSAGES: dict[Language, str] = {
@@ -63,7 +63,7 @@ def prune_command(args: argparse.Namespace) -> int:
     async def work() -> PruneReport:
         report = await prune(engine, retention_days=days, batch_events=args.batch)
         cap = settings.push_max_pending_per_subscription
-        await run_write(engine, lambda c: recount_pending(c, cap))
+        await recount_all(engine, cap)
         return report
 
     try:

@@ -13,17 +13,20 @@ most to hosts that did not resolve. Two caps bound that:
 The check must cost nothing on the store and re-match paths, so nothing is counted there:
 each subscription row carries `pending_deliveries`, an upper bound that writers of deliveries
 add to (in the transaction that writes them, under the event-order lock) and that a
-worker's upkeep corrects from the deliveries themselves (`recount_pending`). Between two
+worker's upkeep corrects from the deliveries themselves (`recount_all`, a few
+subscriptions to a transaction). Between two
 recounts the bound may be high (deliveries sent since), never low, so the cap always holds.
 """
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, func, or_, select, text, update
 
 from service.cursors import encode_cursor
+from service.db import run_read, run_write
 from service.errors import TooManySubscriptions
 from service.models import utc_text
 from service.outbox import DELIVERY, SUBSCRIPTION, SubscriptionFilter, lock_event_order
@@ -162,15 +165,33 @@ def count_queued(connection: Connection, subscription_ids: Sequence[str]) -> Non
         )
 
 
-def recount_pending(connection: Connection, max_pending: int) -> int:
-    """Set each subscription's pending count to what its deliveries hold now (sent, dead and
-    cancelled ones drop out), and its cap to the setting; the number of rows corrected.
+RECOUNT_CHUNK = 20  # subscriptions recounted per transaction: the event-order lock is short
+
+
+def needing_recount(connection: Connection, max_pending: int) -> list[str]:
+    """The subscriptions whose count may be high (not 0: 0 is exact, counts being an upper
+    bound) or whose cap differs from the setting."""
+    query = select(SUBSCRIPTION.c.id).where(
+        or_(SUBSCRIPTION.c.pending_deliveries != 0, SUBSCRIPTION.c.max_pending != max_pending)
+    )
+    return list(connection.execute(query.order_by(SUBSCRIPTION.c.id)).scalars())
+
+
+def recount_pending(
+    connection: Connection, max_pending: int, subscription_ids: Sequence[str] | None = None
+) -> int:
+    """Set the pending count of these subscriptions (default: every one needing it) to what
+    their deliveries hold now (sent, dead and cancelled ones drop out), and their cap to the
+    setting; the number of rows corrected.
 
     Under the event-order lock, so that no writer of deliveries is between its read of the
-    counts and its commit. Only rows whose count is not 0 (0 is exact: counts are an upper
-    bound) or whose cap differs are visited; each count is one index range.
+    counts and its commit. Each count is one index range of a subscription's pending
+    deliveries (at most its cap); `recount_all` keeps each transaction to a few of them.
     """
     lock_event_order(connection)
+    ids = needing_recount(connection, max_pending) if subscription_ids is None else subscription_ids
+    if not ids:
+        return 0
     pending = (
         select(func.count())
         .select_from(DELIVERY)
@@ -180,15 +201,22 @@ def recount_pending(connection: Connection, max_pending: int) -> int:
     return int(
         connection.execute(
             update(SUBSCRIPTION)
-            .where(
-                or_(
-                    SUBSCRIPTION.c.pending_deliveries != 0,
-                    SUBSCRIPTION.c.max_pending != max_pending,
-                )
-            )
+            .where(SUBSCRIPTION.c.id.in_(list(ids)))
             .values(pending_deliveries=pending, max_pending=max_pending)
         ).rowcount
     )
+
+
+async def recount_all(engine: Engine, max_pending: int) -> int:
+    """Recount every subscription that needs it, RECOUNT_CHUNK to a transaction."""
+    ids = await run_read(engine, lambda c: needing_recount(c, max_pending))
+    corrected = 0
+    for start in range(0, len(ids), RECOUNT_CHUNK):
+        chunk = ids[start : start + RECOUNT_CHUNK]
+        corrected += await run_write(
+            engine, partial(recount_pending, max_pending=max_pending, subscription_ids=chunk)
+        )
+    return corrected
 
 
 def capacity_json(row: Any) -> dict[str, Any]:

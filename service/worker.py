@@ -25,7 +25,7 @@ from service.delivery import DeliveryWorker, pause
 from service.deps import today
 from service.errors import Unavailable
 from service.policy_cases import load_checked_catalogue
-from service.push_capacity import recount_pending
+from service.push_capacity import recount_all
 from service.rematch import (
     any_stale,
     claim_run,
@@ -149,10 +149,10 @@ class Worker:
     async def keep_capacity(self) -> None:
         """Correct the subscriptions' pending counts; once a day (one worker), prune the feed."""
         cap = self.settings.push_max_pending_per_subscription
-        await run_write(self.engine, lambda c: recount_pending(c, cap))
+        await recount_all(self.engine, cap)
         if await run_write(self.engine, claim_daily_prune):
             report = await prune(self.engine, retention_days=self.settings.push_retention_days)
-            await run_write(self.engine, lambda c: recount_pending(c, cap))
+            await recount_all(self.engine, cap)
             log.info(
                 "%s: pruned %d push events, %d deliveries, %d attempts older than %s",
                 self.name,
