@@ -202,8 +202,23 @@ def test_a_developer_authorizes_and_matches_a_profile_in_swagger_ui(
     assert foreign(urls, service_url) == []
 
 
-def test_no_page_of_the_service_loads_from_another_host(service_url: str) -> None:
-    """FastAPI's own pages (ReDoc's loads its logo from a CDN) are not served."""
-    assert httpx.get(f"{service_url}/redoc").status_code == 404
-    page = httpx.get(f"{service_url}/docs").text
-    assert "cdn." not in page and "https://" not in page
+def test_redoc_renders_from_this_origin_only(browser: WebDriver, service_url: str) -> None:
+    requested_urls(browser)
+    browser.get(f"{service_url}/redoc")
+    wait(browser, 30).until(lambda d: "/v1/match" in d.find_element(By.TAG_NAME, "body").text)
+    urls = requested_urls(browser)
+    assert any(u.endswith("/redoc-assets/redoc.standalone.js") for u in urls)
+    assert foreign(urls, service_url) == []
+
+
+def test_the_pages_name_no_other_host(service_url: str) -> None:
+    for page in ("/docs", "/redoc"):
+        text = httpx.get(f"{service_url}{page}").text
+        assert "cdn." not in text and "https://" not in text, page
+    script = httpx.get(f"{service_url}/redoc-assets/redoc.standalone.js")
+    assert script.status_code == 200 and b"cdn.redoc.ly" not in script.content
+    again = httpx.get(
+        f"{service_url}/redoc-assets/redoc.standalone.js",
+        headers={"If-None-Match": script.headers["etag"]},
+    )
+    assert again.status_code == 304
