@@ -40,6 +40,11 @@ def stop_server(server: subprocess.Popen[bytes]) -> tuple[int, int]:
     return len(data), data.count(b"\n")
 
 
+def server_log(server: subprocess.Popen[bytes]) -> Path:
+    """The file a server started by start_server logs to (until stop_server removes it)."""
+    return _logs[server.pid]
+
+
 def free_port() -> int:
     """A free TCP port on loopback."""
     with socket.socket() as s:
