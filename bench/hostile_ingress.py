@@ -160,9 +160,10 @@ def main() -> int:
             refusals, start, peak = measure(port, server.pid, args.mib * MIB, args.header_mib * MIB)
         finally:
             stop_server(server)
-    print(f"{'method':6s} {'path':58s} {'status':>6s} {'sent MiB':>9s}")
-    for r in refusals:
-        print(f"{r.method:6s} {r.path:58s} {r.status:6d} {r.sent / MIB:9.2f}")
+    print(f"{'method':6s} {'path':44s} {'token':5s} {'status':>6s} {'sent MiB':>9s} closed")
+    tokens = ["no"] * (len(refusals) // 2) + ["yes"] * (len(refusals) // 2) + ["no"]
+    for r, token in zip(refusals, tokens, strict=True):
+        print(f"{r.method:6s} {r.path:44s} {token:5s} {r.status:6d} {r.sent / MIB:9.2f} {r.closed}")
     growth = (peak - start) / 1024
     print(f"server RSS at start {start / 1024:.1f} MiB, peak {peak / 1024:.1f} MiB: +{growth:.1f}")
     bodies_ok = all(refused_unread(r, args.mib * MIB) for r in refusals[:-1])
