@@ -58,7 +58,7 @@ def vocabulary_schema(list_name: str, description: str, nullable: bool = False) 
 
 
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _iso_day_text(value: object) -> object:
@@ -110,7 +110,10 @@ class Profile(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     county: CountyCode
     industry_code: (
-        Annotated[str, Field(pattern=r"^[A-T](\d{2}|\d{3}|\d{4})?$", description="GB/T 4754-2017")]
+        Annotated[
+            str,
+            Field(pattern=r"^[A-T]([0-9]{2}|[0-9]{3}|[0-9]{4})?$", description="GB/T 4754-2017"),
+        ]
         | None
     ) = None
     cluster: Annotated[

@@ -98,6 +98,20 @@ def test_a_control_character_is_refused_naming_the_field(
     assert consents.json()["errors"][0]["field"] == "$.bank_consents"
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("industry_code", "C٣٨٥٧"),
+        ("industry_code", "C３８５７"),
+        ("tier_valid_until", "٢٠٢٦-01-01"),
+    ],
+)
+def test_digits_are_ascii_digits(client: TestClient, auth: Token, field: str, value: str) -> None:
+    answer = put(client, auth, firm(**{field: value}))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == f"$.{field}"
+
+
 def test_a_nul_in_a_name_refuses_that_row_and_stores_the_other_nine(
     database: str, tmp_path: Path
 ) -> None:
