@@ -9,6 +9,7 @@ round wrk runs GET /healthz against each in turn, with the headers a gateway typ
 Prints every run and the median req/s of each, with the ratios against plain httptools.
 """
 
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def main() -> None:
         )
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
         upgrade_database(url)
-        servers, loads = [], {}
+        servers: list[subprocess.Popen[bytes]] = []
+        loads: dict[str, tuple[str, Path | None]] = {}
         for name, http in (("served (capped)", None), ("httptools", "httptools"), ("h11", "h11")):
             port = free_port()
             servers.append(
