@@ -86,6 +86,9 @@ def test_a_413_is_problem_json_and_a_declared_length_is_refused_unread(served: S
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.headers["connection"] == "close"
     assert answer.json()["detail"] == f"the body may be at most {MIB} bytes"
+    metrics = httpx.get(f"{served.base}/metrics").text.splitlines()
+    counted = [x for x in metrics if 'handler="/v1/match"' in x and 'status="413"' in x]
+    assert counted and all('method="POST"' in x for x in counted)  # the 413, as answered
     # a body within the limit, chunked, is read and answered as usual
     chunks = iter([json.dumps(FULL_PROFILE).encode()])
     fine = httpx.post(
