@@ -3,8 +3,8 @@
 httptools (llhttp) gathers a header's name and value internally before it calls back, and sets
 no limit of its own: a client could send one header of hundreds of megabytes. HeadLimitedHttp
 counts the bytes fed to the parser while a request head is incomplete and answers 431 (and
-closes) once they pass `max_head_bytes`. h11 caps heads too (16 KiB), but parses several times
-slower; httptools with this count keeps the speed and the cap (README: Limits).
+closes) once they pass `max_head_bytes`. h11 caps heads too (16 KiB), but its pure-Python parser
+is slower (bench.head_parsing); httptools with this count keeps the speed and the cap.
 """
 
 import logging
