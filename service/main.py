@@ -141,9 +141,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     serve_directly(app, enterprises.direct)
     install_openapi(app)
     install_docs_pages(app)
+    # inside the metrics: they count the 413 it answers, not what the app made of a cut body
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.metrics_enabled:
         install_metrics(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)  # outermost: every answer, a 413 too, has its id
     return app
 
