@@ -27,7 +27,11 @@ def database_url(name: str) -> str:
 
 def create(name: str, catalogue: Catalogue, firms: Sequence[Profile]) -> str:
     """A fresh database `name` (dropped first if there), migrated, holding `firms`; its URL."""
-    with psycopg.connect(ADMIN, autocommit=True) as admin:
+    try:
+        admin = psycopg.connect(ADMIN, autocommit=True)
+    except psycopg.OperationalError as e:
+        raise SystemExit(f"PostgreSQL is needed at {ADMIN} (trust authentication): {e}") from e
+    with admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
     url = database_url(name)

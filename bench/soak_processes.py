@@ -48,10 +48,15 @@ class Processes:
         return self.folder / f"{name}.{stream}.log"
 
     def start(self, name: str, arguments: list[str], env: dict[str, str]) -> None:
-        """Start `python arguments`, its stdout and stderr in log files."""
+        """Start `python arguments`, its stdout and stderr in log files, in a session of its
+        own (a Ctrl-C at the terminal reaches the benchmark, which then stops it in order)."""
         with self.log(name).open("wb") as out, self.log(name, "stderr").open("wb") as err:
             self.started[name] = subprocess.Popen(
-                [sys.executable, *arguments], env=env, stdout=out, stderr=err
+                [sys.executable, *arguments],
+                env=env,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
             )
 
     def start_all(self, port: int, receiver_port: int) -> None:
