@@ -51,7 +51,7 @@ def print_summary(record: dict[str, Any], window: float, output: Path) -> None:
         check = checks[f"memory {name}"]
         start = first[name]["rss_kib"] / 1024 if first[name] else float("nan")
         memory.append(
-            f"{name} {start:.0f} → {check['last_mib']} MiB (slope "
+            f"{name} {start:.0f} → {check['last_mib'] or '-'} MiB (slope "
             f"{check['slope_mib_per_min']:+.2f} MiB/min, rise {check['rise_mib']} MiB)"
         )
     requests = sum(t["requests"] for t in record["requests"].values())
