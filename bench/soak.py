@@ -16,13 +16,15 @@ each process's memory has a least-squares slope of at most --max-slope MiB/min a
 --max-rise MiB above the window's first; no request failed (any 5xx, unexpected 4xx,
 connection error or timeout); no error line or traceback in either log; the receiver
 acknowledged deliveries in the window. Samples and verdict go to --output (by default
-docs/benchmarks/soak-<UTC time>.json); a summary is printed. Exit status 1 if it failed.
+docs/benchmarks/soak-<UTC time>.json); a summary is printed. Exit status 1 if it failed. The
+processes' logs are read for errors and then removed (--keep-logs keeps them).
 """
 
 import argparse
 import asyncio
 import os
 import platform
+import shutil
 import signal
 import subprocess
 from datetime import UTC, datetime
@@ -66,6 +68,7 @@ def arguments() -> argparse.Namespace:
     add("--environment", default="production", choices=["production", "test"])
     add("--database-name", default="policy_match_soak")
     add("--keep-database", action="store_true")
+    add("--keep-logs", action="store_true", help="keep the processes' logs (path printed)")
     add("--output", type=Path, default=None)
     return parser.parse_args()
 
@@ -217,6 +220,10 @@ def main() -> None:
             "stderr": stderr_counts,
             "first_errors": first + stderr_first,
         }
+    if args.keep_logs:
+        print(f"the processes' logs are kept in {processes.folder}")
+    else:
+        shutil.rmtree(processes.folder)
     log_totals = {
         f"{name} {level}": n
         for name, entry in logs.items()

@@ -58,8 +58,8 @@ def print_summary(record: dict[str, Any], window: float, output: Path) -> None:
     acknowledged = checks["push delivered in the window"]["acknowledged"]
     print(f"written to {output}")
     print(
-        f"soak {record['duration_s'] / 60:.0f} min on PostgreSQL: {requests:,} requests, "
+        f"soak {round(record['duration_s'] / 60, 1):g} min on PostgreSQL: {requests:,} requests, "
         f"{record['errors']['count']} errors; RSS {'; '.join(memory)} in the last "
-        f"{window / 60:.0f} min; {acknowledged} deliveries acknowledged in it: "
+        f"{round(window / 60, 1):g} min; {acknowledged} deliveries acknowledged in it: "
         f"{'PASS' if verdict['passed'] else 'FAIL'}"
     )
