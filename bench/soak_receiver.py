@@ -17,6 +17,8 @@ from typing import Any
 
 import orjson
 
+from bench.receiver import request_read
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -58,14 +60,8 @@ async def _drip(send: Send, receive: Receive) -> None:
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
     """Answer a POST slowly (see the module's text); GET: the counts as JSON."""
-    if scope["type"] == "lifespan":
-        while (await receive())["type"] != "lifespan.shutdown":
-            await send({"type": "lifespan.startup.complete"})
-        await send({"type": "lifespan.shutdown.complete"})
+    if not await request_read(scope, receive, send):
         return
-    more = True
-    while more:
-        more = (await receive()).get("more_body", False)
     if scope["method"] != "POST":
         await _answer(send, 200, orjson.dumps({**seen, "events": len(events)}))
         return
