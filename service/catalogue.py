@@ -27,7 +27,7 @@ from service.policy_files import (
     NearMissRule,
 )
 from service.rules import ALL, Comparison, Node, Operator, comparisons_of, compile_tree
-from service.vocabulary import Names, Vocabularies, read_vocabularies
+from service.vocabulary import Vocabularies, read_vocabularies
 
 
 class CatalogueError(Exception):

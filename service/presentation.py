@@ -4,8 +4,8 @@ from typing import Any
 
 from service.catalogue import Catalogue, CompiledComparison, Measure
 from service.evaluator import TierNote
-from service.i18n import Language
 from service.gate_sources import instrument_of, period_instrument
+from service.i18n import Language
 from service.policy_files import Department, Instrument, MeasureFile
 
 _cache: dict[tuple[str, str, Language], dict[str, Any]] = {}
@@ -62,7 +62,10 @@ def measure_detail(catalogue: Catalogue, measure: Measure, language: Language) -
         ),
         "eligibility": spec.eligibility.model_dump(mode="json", by_alias=True),
         "conditions": [
-            {**condition_json(catalogue, c, language), "source": gate_source_json(spec, c, language)}
+            {
+                **condition_json(catalogue, c, language),
+                "source": gate_source_json(spec, c, language),
+            }
             for c in measure.comparison_objects
         ],
         "period_source": _instrument_json(period_instrument(spec), language),

@@ -112,7 +112,9 @@ def _section(
         + "）"
     )
     discretion = catalogue.county_discretion.listing.zh_hans
-    lines.append(f"- **县（市、区）决定**：{'是。' + discretion if spec.county_discretion else '否'}")
+    lines.append(
+        f"- **县（市、区）决定**：{'是。' + discretion if spec.county_discretion else '否'}"
+    )
     indicators = indicators_for(catalogue, spec.measure_id)
     lines.append("- **指标**：" + ("；".join(indicators) if indicators else "（暂无）"))
     lines.append("- **审阅**：☐ 同意　☐ 修改意见：＿＿＿＿＿＿　审阅人：＿＿＿＿　日期：＿＿＿＿\n")
@@ -124,7 +126,10 @@ def _gate_lines(catalogue: Catalogue, measure: Measure, node: Condition, depth: 
     if isinstance(node, Comparison):
         return [f"{indent}- {_gate(catalogue, measure, node)}"]
     if isinstance(node, NotOf):
-        return [f"{indent}- 不满足以下条件：", *_gate_lines(catalogue, measure, node.not_, depth + 1)]
+        return [
+            f"{indent}- 不满足以下条件：",
+            *_gate_lines(catalogue, measure, node.not_, depth + 1),
+        ]
     members = node.all if isinstance(node, AllOf) else node.any
     if isinstance(node, AllOf) and depth == 1:  # the usual top level: a plain list of gates
         return [line for m in members for line in _gate_lines(catalogue, measure, m, depth)]

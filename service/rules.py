@@ -118,7 +118,14 @@ class Comparison(BaseModel):
     def key(self) -> tuple[Any, ...]:
         """Identity of the comparison, shared by every measure that makes it (note and source
         included: each measure's reasons must carry its own words)."""
-        return (self.field, self.operator.value, repr(self.value), self.fixed, self.note, self.source)
+        return (
+            self.field,
+            self.operator.value,
+            repr(self.value),
+            self.fixed,
+            self.note,
+            self.source,
+        )
 
 
 class AllOf(BaseModel):

@@ -54,7 +54,9 @@ class MeasureResult(MeasureHead):
         None,
         description="present where county_discretion is true: says plainly that the firm's "
         "county people's government decides",
-        examples=["方案支持有条件的县（市、区）实施本措施，是否实施、如何实施由台山市人民政府决定，请向其咨询。"],
+        examples=[
+            "方案支持有条件的县（市、区）实施本措施，是否实施、如何实施由台山市人民政府决定，请向其咨询。"
+        ],
     )
     county_government: str = Field(examples=["台山市人民政府"])
     reasons: list[ReasonOut]
