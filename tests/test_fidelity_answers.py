@@ -72,6 +72,21 @@ def test_every_result_of_a_county_measure_says_the_county_decides(
         assert all("county_discretion_note" not in r for r in plain)
 
 
+def test_the_batch_and_the_stored_matches_say_the_county_decides(
+    registry: TestClient, auth: Token
+) -> None:
+    body = firm(county="440784", tier="municipal", tier_valid_until="2026-12-31")
+    batch = registry.post(
+        "/v1/match/batch?as_of=2025-06-01", json={"profiles": [body]}, headers=auth("match")
+    ).json()["results"][0]
+    assert "鹤山市人民政府决定" in _results(batch)[TALENT]["county_discretion_note"]
+    assert put(registry, auth, body).status_code in (200, 201)
+    stored = registry.get(
+        f"/v1/enterprises/{body['uscc']}/matches", headers=auth("enterprises:read")
+    ).json()
+    assert "鹤山市人民政府决定" in _results(stored)[TALENT]["county_discretion_note"]
+
+
 def test_the_catalogue_says_the_county_decides(client: TestClient) -> None:
     body = client.get(f"/v1/measures/{TALENT}").json()
     assert body["county_discretion"] is True
