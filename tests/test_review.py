@@ -125,7 +125,8 @@ def test_check_refuses_plan_words_the_quote_does_not_hold(policies: Path) -> Non
         d["eligibility"]["all"][0]["source"] = {"plan": "省級及以上專精特新企業"}
 
     _edit(policies / "measures/loan-interest-subsidy.yaml", cite)
-    assert "the words '省級及以上專精特新企業' are not in the measure's quote" in _problems(policies)
+    problems = _problems(policies)
+    assert "the words '省級及以上專精特新企業' are not in the measure's quote" in problems
 
 
 def test_check_refuses_a_source_that_names_nothing(policies: Path) -> None:
