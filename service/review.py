@@ -36,7 +36,7 @@ HEADER = """# 措施忠实度审阅表
 
 ## 怎样阅读
 
-- **原文**：方案原句，由繁体转为简体；“依据”中引用的原文词句保留方案繁体原貌，以便与原件核对。
+- **原文**：方案原句，由繁体转为简体；“依据”中「」内引用的原文词句保留方案繁体原貌，以便与原件核对。
 - **服务对象**：按方案原句理解的受益对象，供与门槛对照：门槛不应比服务对象更窄。
 - **门槛**：企业须满足的条件；“固定”表示企业无法通过自身努力改变，不作“差一点符合”提示。
 - **审阅**：逐项勾选“同意”或写明修改意见，签名并注明日期。
@@ -149,7 +149,7 @@ def _gate(catalogue: Catalogue, measure: Measure, test: Comparison) -> str:
     if instrument is not None:
         source = f"依据{instrument_words(instrument)}"
     elif test.source is not None and test.source.plan is not None:
-        source = f"依据方案原文“{test.source.plan}”"
+        source = f"依据方案原文「{test.source.plan}」"
     else:
         source = "依据方案原文（本措施所引语句）"
     note = f"说明：{test.note.zh_hans}。" if test.note else ""
