@@ -252,6 +252,7 @@ PROFILES = st.fixed_dictionaries(
         "rd_institution": st.sampled_from(["none", "municipal", "provincial", "national"]),
         "standards_role": st.sampled_from(["none", "participant", "lead"]),
         "listing_stage": st.sampled_from(["none", "planning", "tutoring", "filed", "listed"]),
+        "quality_award_level": st.sampled_from(["none", "municipal", "provincial", "national"]),
         "migrant_workers": st.integers(0, 500),
         **{
             name: st.booleans()
@@ -270,6 +271,13 @@ PROFILES = st.fixed_dictionaries(
             )
         },
     },
+).map(
+    # the award and its level must agree (else the profile is refused)
+    lambda p: (
+        {**p, "quality_award": p["quality_award_level"] != "none"}
+        if "quality_award" in p and "quality_award_level" in p
+        else p
+    )
 )
 
 
