@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from service.catalogue import CatalogueError, load_catalogue
+from service.catalogue import Catalogue, CatalogueError, load_catalogue
 from service.clients import hash_client_secret
 from service.config import get_settings
 from service.policy_cases import run_cases
@@ -20,12 +20,19 @@ def print_problems(policies_dir: Path, error: CatalogueError) -> None:
         print(f"  {problem}", file=sys.stderr)
 
 
-def check(policies_dir: Path) -> int:
-    """Validate every policy file and run every case; print what fails, file and case named."""
+def loaded(policies_dir: Path) -> Catalogue | None:
+    """The policies folder's catalogue, or None once its problems are printed."""
     try:
-        catalogue = load_catalogue(policies_dir)
+        return load_catalogue(policies_dir)
     except CatalogueError as e:
         print_problems(policies_dir, e)
+        return None
+
+
+def check(policies_dir: Path) -> int:
+    """Validate every policy file and run every case; print what fails, file and case named."""
+    catalogue = loaded(policies_dir)
+    if catalogue is None:
         return 1
     failures = run_cases(catalogue)
     cases = sum(len(m.spec.cases) for m in catalogue.measures)
@@ -159,10 +166,8 @@ def review_command(args: argparse.Namespace) -> int:
 
     policies_dir = args.policies or get_settings().policies_dir
     output: Path = args.output or policies_dir.parent / "docs" / "fidelity.md"
-    try:
-        catalogue = load_catalogue(policies_dir)
-    except CatalogueError as e:
-        print_problems(policies_dir, e)
+    catalogue = loaded(policies_dir)
+    if catalogue is None:
         return 1
     text = render_review(catalogue)
     if args.check:

@@ -1,12 +1,9 @@
 """The review document and gate sources: every gate traced to the plan or a named instrument."""
 
-import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from service.catalogue import CatalogueError, load_catalogue
 from service.cli import main as cli
@@ -15,6 +12,7 @@ from service.profile import field_specs
 from service.review import indicators_for, render_review
 from service.review_words import FIELD_NAMES
 from service.rules import comparisons_of
+from tests.policy_copies import copy_policies, edit_yaml
 
 POLICIES = PROJECT_ROOT / "policies"
 FIDELITY = PROJECT_ROOT / "docs" / "fidelity.md"
@@ -25,15 +23,7 @@ SME_SIZE = "ladder-training-courses"
 @pytest.fixture
 def policies(tmp_path: Path) -> Path:
     """A copy of the real policies folder to break."""
-    target = tmp_path / "policies"
-    shutil.copytree(POLICIES, target)
-    return target
-
-
-def _edit(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return copy_policies(tmp_path)
 
 
 def _problems(policies: Path) -> str:
@@ -112,7 +102,7 @@ def test_check_refuses_a_gate_citing_an_undeclared_instrument(policies: Path) ->
     def cite(d: dict[str, Any]) -> None:
         d["eligibility"]["all"][1]["source"] = {"instrument": "miit-2022-interim-rules"}
 
-    _edit(policies / "measures/loan-interest-subsidy.yaml", cite)
+    edit_yaml(policies / "measures/loan-interest-subsidy.yaml", cite)
     problems = _problems(policies)
     assert "measures/loan-interest-subsidy.yaml: eligibility (test 2, field 'has_bank_loan')" in (
         problems
@@ -124,13 +114,13 @@ def test_check_refuses_plan_words_the_quote_does_not_hold(policies: Path) -> Non
     def cite(d: dict[str, Any]) -> None:
         d["eligibility"]["all"][0]["source"] = {"plan": "省級及以上專精特新企業"}
 
-    _edit(policies / "measures/loan-interest-subsidy.yaml", cite)
+    edit_yaml(policies / "measures/loan-interest-subsidy.yaml", cite)
     problems = _problems(policies)
     assert "the words '省級及以上專精特新企業' are not in the measure's quote" in problems
 
 
 def test_check_refuses_a_source_that_names_nothing(policies: Path) -> None:
-    _edit(
+    edit_yaml(
         policies / "measures/loan-interest-subsidy.yaml",
         lambda d: d["eligibility"]["all"][0].update(source={}),
     )
@@ -142,7 +132,7 @@ def test_check_refuses_an_instrument_without_number_or_date(policies: Path) -> N
         del d["instruments"][0]["number"]
         del d["instruments"][0]["issued_on"]
 
-    _edit(policies / f"measures/{SME_SIZE}.yaml", strip)
+    edit_yaml(policies / f"measures/{SME_SIZE}.yaml", strip)
     problems = _problems(policies)
     assert f"measures/{SME_SIZE}.yaml: instruments.0.number: Field required" in problems
     assert f"measures/{SME_SIZE}.yaml: instruments.0.issued_on: Field required" in problems
@@ -153,13 +143,13 @@ def test_check_refuses_an_instrument_no_gate_cites(policies: Path) -> None:
         for member in d["eligibility"]["any"]:
             member.pop("source")
 
-    _edit(policies / f"measures/{SME_SIZE}.yaml", uncite)
+    edit_yaml(policies / f"measures/{SME_SIZE}.yaml", uncite)
     assert "'sme-size-2011' is declared but no gate or period cites it" in _problems(policies)
 
 
 def test_a_period_other_than_the_plans_needs_the_instrument_that_sets_it(policies: Path) -> None:
     path = policies / "measures/loan-interest-subsidy.yaml"
-    _edit(path, lambda d: d.update(valid_until="2025-12-31"))
+    edit_yaml(path, lambda d: d.update(valid_until="2025-12-31"))
     assert "is not the plan's period (2024-01-30..2026-12-31)" in _problems(policies)
 
     def cite(d: dict[str, Any]) -> None:
@@ -174,7 +164,7 @@ def test_a_period_other_than_the_plans_needs_the_instrument_that_sets_it(policie
         ]
         d["period_source"] = "city-2025-round"
 
-    _edit(path, cite)
+    edit_yaml(path, cite)
     catalogue = load_catalogue(policies)
     section = render_review(catalogue).split("（`loan-interest-subsidy`）")[2]
     assert "2024-01-30 至 2025-12-31（依据《贴息通知》（江工信〔2025〕1号" in section
