@@ -7,24 +7,35 @@ categories, not raw connection errors."""
 import asyncio
 import signal
 import socket
+import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from service.config import PROJECT_ROOT
+from service.db import make_engine
 from service.delivery import ATTEMPT, DeliveryWorker
 from service.migrate import upgrade_database
 from service.outbox import DELIVERY
 from service.subscriptions import _resolved
 from tests.conftest import Token, serve
 from tests.hostile import GIB, Hostile, hostile_receiver
-from tests.receiver import Receiver
+from tests.receiver import Receiver, _handler
 from tests.test_api_enterprises import firm, put
 from tests.test_push_delivery import FAST, engine_of, feed_ids, states, worker_for
 from tests.test_push_workers import wait_until, worker_env
@@ -137,8 +148,6 @@ def test_a_stopping_worker_cancels_what_it_is_sending_and_releases_it(
             if process.poll() is None:
                 process.kill()
                 process.wait()
-    from service.db import make_engine
-
     engine = make_engine(empty_database)
     with engine.connect() as connection:
         rows = connection.execute(select(DELIVERY.c.state, DELIVERY.c.claim)).all()
@@ -211,3 +220,81 @@ def test_delivery_workers_do_not_read_answers_through_a_proxy_or_redirect(
     worker: DeliveryWorker = worker_for(service)
     asyncio.run(worker.drain())
     assert {a.error for a in attempt_rows(service)} == {"HTTP 307"}
+
+
+def self_signed(folder: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for DNS name `name` only, and its key (PEM files)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "receiver.pem", folder / "receiver.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+@pytest.fixture
+def tls_receiver(tmp_path: Path) -> Iterator[tuple[Receiver, Path]]:
+    """A receiver speaking TLS on 127.0.0.1 with a certificate for `localhost` only; and the
+    certificate, to trust it with."""
+    cert_file, key_file = self_signed(tmp_path, "localhost")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver := Receiver(url="")))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(
+        server.socket, server_side=True, do_handshake_on_connect=False
+    )  # each handshake in its own handler thread
+    receiver.url = f"https://localhost:{server.server_address[1]}/hooks"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield receiver, cert_file
+    server.shutdown()
+    server.server_close()
+
+
+def test_tls_is_verified_against_the_host_name_on_a_pinned_connection(
+    empty_database: str, auth: Token, tls_receiver: tuple[Receiver, Path]
+) -> None:
+    """The connection goes to the address resolved and checked, and the certificate is still
+    checked against the URL's host: `localhost` verifies, the same server as 127.0.0.1 (no such
+    name in its certificate) does not, and without the CA file nothing verifies."""
+    receiver, cert_file = tls_receiver
+    upgrade_database(empty_database)
+    with serve(empty_database, **FAST, push_ca_file=cert_file) as client:
+        by_name = client.post("/v1/subscriptions", json={"url": receiver.url}, headers=auth("push"))
+        receiver.secrets.append(by_name.json()["secret"])
+        by_address = receiver.url.replace("localhost", "127.0.0.1")
+        subscribe_url(client, auth, by_address)
+        put(client, auth, firm(**FEW))
+        events = len(feed_ids(client, auth))
+        asyncio.run(worker_for(client).drain())
+        assert len(receiver.event_ids()) == events and all(r.verified for r in receiver.received)
+        attempts = attempt_rows(client)
+        assert {a.error for a in attempts} == {
+            None,
+            "tls: the TLS handshake or the certificate check failed",
+        }
+        untrusting = worker_for(client, push_ca_file=None)
+        client.post(
+            f"/v1/push-events/{feed_ids(client, auth)[0]}/redeliver", headers=auth("push")
+        )
+        asyncio.run(untrusting.drain())
+        assert len(receiver.event_ids()) == events  # certifi's roots do not know it
