@@ -34,12 +34,13 @@ import orjson
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from standardwebhooks import Webhook
 
+from service.attempt_errors import describe_failure
 from service.config import Settings
 from service.db import run_read, run_write
 from service.metrics import PUSH_ATTEMPTS
 from service.models import PushAttempt, utcnow
 from service.outbox import DELIVERY, EVENT, SUBSCRIPTION, active_subscription_ids, as_sent
-from service.attempt_errors import describe_failure
+from service.pausing import note_resolution
 from service.push_transport import delivery_client
 from service.subscriptions import end_subscription, split_target, unseal
 
@@ -75,6 +76,11 @@ class Attempted:
     error: str | None
     category: str | None = None  # why it failed (service/attempt_errors.py); None if answered
     answer: bytes = b""  # the first MAX_ANSWER_BYTES of the answer's body, never stored
+
+    @property
+    def subscription_id(self) -> str:
+        """The subscription the delivery is for."""
+        return self.delivery.subscription_id
 
     @property
     def acknowledged(self) -> bool:
@@ -257,7 +263,9 @@ def settle(
     worker: str,
     rng: random.Random,
 ) -> dict[str, int]:
-    """Record every attempt and move each delivery on; the number of each outcome."""
+    """Record every attempt and move each delivery on, and note whose hosts resolved (pausing
+    those unresolved for too long: service/pausing.py); the number of each outcome."""
+    results = list(results)
     outcomes: dict[str, int] = {}
     now = utcnow()
     attempts = []
@@ -308,6 +316,8 @@ def settle(
         )
     if attempts:
         connection.execute(insert(ATTEMPT), attempts)
+    for paused in note_resolution(connection, results, settings, now):
+        log.warning("%s: subscription %s paused: its host has not resolved", worker, paused)
     return outcomes
 
 

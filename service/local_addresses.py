@@ -13,6 +13,7 @@ import socket
 import struct
 import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 
 SIOCGIFADDR = 0x8915
@@ -52,14 +53,10 @@ def ipv4_addresses() -> set[Address]:
 def read_local_addresses() -> frozenset[Address]:
     """This host's interface addresses, as the kernel lists them now."""
     found: set[Address] = set()
-    try:
+    with suppress(OSError, AttributeError):  # no ioctl, no if_nameindex: not Linux
         found |= ipv4_addresses()
-    except (OSError, AttributeError):
-        pass
-    try:
+    with suppress(OSError):  # no /proc, or IPv6 is off
         found |= ipv6_addresses(IF_INET6.read_text())
-    except OSError:
-        pass
     return frozenset(found)
 
 

@@ -250,11 +250,27 @@ class SubscriptionOut(BaseModel):
     counties: list[str] | None
     kinds: list[str] | None
     description: str | None
-    state: Literal["active", "ended"]
+    state: Literal["active", "paused", "ended"] = Field(
+        description="paused: its host has not resolved for PUSH_UNRESOLVED_PAUSE_SECONDS (a "
+        "day); fed nothing until resumed (POST /v1/subscriptions/{id}/resume)"
+    )
     ended_reason: str | None = Field(description="deleted by whom, or the receiver's 410")
     ended_at: datetime | None
     created_at: datetime
     created_by: str
+    unresolved_since: datetime | None = Field(
+        None, description="since when every attempt found its host not resolving; null if it does"
+    )
+    paused_at: datetime | None = None
+    paused_reason: str | None = Field(
+        None, description="why it is paused, and how many pending deliveries were cancelled"
+    )
+    catch_up_cursor: str | None = Field(
+        None,
+        description="set when paused: GET /v1/push-events?after= this cursor lists every event "
+        "from the first it was not delivered",
+        examples=["eyJlIjo0MX0"],
+    )
     deliveries: dict[str, int] | None = Field(
         None, description="deliveries by state: pending, delivered, dead, cancelled"
     )

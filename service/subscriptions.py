@@ -30,6 +30,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Connection, func, insert, select, update
 
 from service.config import Settings
+from service.cursors import encode_cursor
 from service.errors import NotFound
 from service.local_addresses import local_addresses
 from service.models import utc_text, utcnow
@@ -144,7 +145,8 @@ async def resolve(host: str, port: int) -> list[str]:
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as e:
-        raise Unresolvable(f"{host} does not resolve ({getattr(e, 'strerror', None) or e})") from None
+        why = getattr(e, "strerror", None) or e
+        raise Unresolvable(f"{host} does not resolve ({why})") from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))  # the resolver's order
     _resolved[key] = (time.monotonic() + RESOLVE_TTL_SECONDS, addresses)
     return addresses
@@ -225,6 +227,10 @@ class Subscription:
     ended_at: datetime | None
     created_at: datetime
     created_by: str
+    unresolved_since: datetime | None = None
+    paused_at: datetime | None = None
+    paused_reason: str | None = None
+    catch_up_after: int | None = None
 
     def as_json(self, deliveries: Mapping[str, int] | None = None) -> dict[str, Any]:
         """The subscription as the API answers it, with delivery counts by state if given."""
@@ -239,6 +245,7 @@ class Subscription:
             "ended_at": None if self.ended_at is None else utc_text(self.ended_at),
             "created_at": utc_text(self.created_at),
             "created_by": self.created_by,
+            **pause_json(self),
         }
         if deliveries is not None:
             body["deliveries"] = {
@@ -246,6 +253,22 @@ class Subscription:
                 for state in ("pending", "delivered", "dead", "cancelled")
             }
         return body
+
+
+def pause_json(subscription: Subscription) -> dict[str, Any]:
+    """What a subscription says of its host not resolving, its pause, and where to catch up."""
+    return {
+        name: None if moment is None else utc_text(moment)
+        for name, moment in (
+            ("unresolved_since", subscription.unresolved_since),
+            ("paused_at", subscription.paused_at),
+        )
+    } | {
+        "paused_reason": subscription.paused_reason,
+        "catch_up_cursor": None
+        if subscription.catch_up_after is None
+        else encode_cursor({"e": subscription.catch_up_after}),
+    }
 
 
 _COLUMNS = [SUBSCRIPTION.c[name] for name in Subscription.__slots__]
@@ -305,10 +328,11 @@ def delivery_counts(connection: Connection, subscription_id: str) -> dict[str, i
 
 
 def end_subscription(connection: Connection, subscription_id: str, reason: str) -> bool:
-    """End an active subscription and cancel what it still had to deliver; False if not active."""
+    """End an active (or paused) subscription and cancel what it still had to deliver; False if
+    it had ended already."""
     ended = connection.execute(
         update(SUBSCRIPTION)
-        .where(SUBSCRIPTION.c.id == subscription_id, SUBSCRIPTION.c.state == "active")
+        .where(SUBSCRIPTION.c.id == subscription_id, SUBSCRIPTION.c.state.in_(("active", "paused")))
         .values(state="ended", ended_reason=reason[:300], ended_at=utcnow())
     ).rowcount
     if ended:

@@ -263,7 +263,8 @@ def test_a_target_refused_at_delivery_is_retried_not_sent(
     asyncio.run(guarded.drain())
     assert receiver.received == []
     attempt = detail(service, auth, event)["deliveries"][0]["attempt_log"][0]
-    assert attempt["outcome"] == "retry" and attempt["error"] == "refused_target: a loopback address"
+    assert attempt["outcome"] == "retry"
+    assert attempt["error"] == "refused_target: a loopback address"
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:

@@ -18,12 +18,11 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -293,8 +292,6 @@ def test_tls_is_verified_against_the_host_name_on_a_pinned_connection(
             "tls: the TLS handshake or the certificate check failed",
         }
         untrusting = worker_for(client, push_ca_file=None)
-        client.post(
-            f"/v1/push-events/{feed_ids(client, auth)[0]}/redeliver", headers=auth("push")
-        )
+        client.post(f"/v1/push-events/{feed_ids(client, auth)[0]}/redeliver", headers=auth("push"))
         asyncio.run(untrusting.drain())
         assert len(receiver.event_ids()) == events  # certifi's roots do not know it
