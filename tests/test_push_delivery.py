@@ -396,7 +396,8 @@ def test_an_attempt_that_could_outlast_its_lease_is_not_started(
     first = len(receiver.received)
     assert 1 <= first <= 4  # started within 0.5 s of the claim, one at a time, 0.2 s each
     assert states(service)["pending"] == len(feed_ids(service, auth)) - first
-    deliver_until(worker_for(service), lambda: states(service).get("pending", 0) == 0)
+    patient = worker_for(service, push_timeout_seconds=3.0)  # 8 at once × 0.2 s on a busy host
+    deliver_until(patient, lambda: states(service).get("pending", 0) == 0)
     assert sorted(receiver.event_ids()) == sorted(feed_ids(service, auth))  # each once
 
 
