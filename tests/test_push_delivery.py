@@ -28,7 +28,7 @@ from tests.test_api_enterprises import firm, put
 FAST = {
     "push_backoff_base_seconds": 0.02,
     "push_backoff_cap_seconds": 0.1,
-    "push_timeout_seconds": 0.5,
+    "push_timeout_seconds": 1.0,  # the whole attempt: generous on a busy machine
     "push_max_attempts": 4,
     "push_lease_seconds": 5.0,
 }
@@ -179,7 +179,7 @@ def test_failures_are_retried_with_backoff_until_acknowledged(
 def test_a_receiver_that_times_out_is_tried_again(
     service: TestClient, auth: Token, receiver: Receiver
 ) -> None:
-    receiver.behaviour = lambda n, event_id: ("sleep", 1.0, 200) if n == 1 else 200
+    receiver.behaviour = lambda n, event_id: ("sleep", 2.0, 200) if n == 1 else 200
     subscribe(service, auth, receiver)
     put(service, auth, firm(tier="none", trademarks=0))
     events = feed_ids(service, auth)

@@ -26,7 +26,7 @@ from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from service.config import PROJECT_ROOT
+from service.config import PROJECT_ROOT, Settings
 from service.db import make_engine
 from service.delivery import ATTEMPT, DeliveryWorker
 from service.migrate import upgrade_database
@@ -295,3 +295,9 @@ def test_tls_is_verified_against_the_host_name_on_a_pinned_connection(
         client.post(f"/v1/push-events/{feed_ids(client, auth)[0]}/redeliver", headers=auth("push"))
         asyncio.run(untrusting.drain())
         assert len(receiver.event_ids()) == events  # certifi's roots do not know it
+
+
+def test_the_lease_must_outlast_an_attempts_deadline_with_a_margin() -> None:
+    Settings(environment="test", push_timeout_seconds=10, push_lease_seconds=15)
+    with pytest.raises(ValueError, match=r"1\.5 × PUSH_TIMEOUT_SECONDS"):
+        Settings(environment="test", push_timeout_seconds=10, push_lease_seconds=14)
