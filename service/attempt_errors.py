@@ -24,7 +24,60 @@ import httpx
 from service.config import Settings
 from service.subscriptions import TargetRefused, Unresolvable
 
-CATEGORIES = ("dns", "refused_target", "connect", "tls", "timeout", "protocol", "status", "secret")
+# what each category means, for people: zh-Hans first, as everything the API shows
+EXPLANATIONS: dict[str, dict[str, str]] = {
+    "dns": {
+        "zh-Hans": "接收方主机名无法解析",
+        "zh-Hant": "接收方主機名稱無法解析",
+        "en": "the receiver's host name does not resolve",
+    },
+    "refused_target": {
+        "zh-Hans": "目标地址不允许推送（回环、链路本地、云元数据或本机地址）",
+        "zh-Hant": "目標位址不允許推送（迴環、鏈路本地、雲端中繼資料或本機位址）",
+        "en": "the target is refused (loopback, link-local, cloud metadata or this host)",
+    },
+    "connect": {
+        "zh-Hans": "无法连接到接收方",
+        "zh-Hant": "無法連線到接收方",
+        "en": "no connection could be made to the receiver",
+    },
+    "tls": {
+        "zh-Hans": "TLS 握手或证书校验失败",
+        "zh-Hant": "TLS 交握或憑證驗證失敗",
+        "en": "the TLS handshake or the certificate check failed",
+    },
+    "timeout": {
+        "zh-Hans": "未在时限内收到完整应答",
+        "zh-Hant": "未在時限內收到完整回應",
+        "en": "no complete answer within the deadline",
+    },
+    "protocol": {
+        "zh-Hans": "连接中断或应答不是 HTTP",
+        "zh-Hant": "連線中斷或回應不是 HTTP",
+        "en": "the connection broke or the answer was not HTTP",
+    },
+    "status": {
+        "zh-Hans": "接收方应答了非 2xx 状态",
+        "zh-Hant": "接收方回應了非 2xx 狀態",
+        "en": "the receiver answered with a status other than 2xx",
+    },
+    "secret": {
+        "zh-Hans": "订阅密钥无法用已配置的密钥打开",
+        "zh-Hant": "訂閱密鑰無法用已設定的金鑰開啟",
+        "en": "the subscription's secret cannot be opened with the keys configured",
+    },
+}
+CATEGORIES = tuple(EXPLANATIONS)
+
+
+def category_of(error: str | None) -> str | None:
+    """The category an attempt's recorded error names (None for no error)."""
+    if error is None:
+        return None
+    if error.startswith("HTTP "):
+        return "status"
+    head = error.split(":", 1)[0]
+    return head if head in EXPLANATIONS else "secret"
 
 
 def _caused_by_tls(error: BaseException) -> bool:

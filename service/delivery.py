@@ -34,7 +34,7 @@ import orjson
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from standardwebhooks import Webhook
 
-from service.attempt_errors import describe_failure
+from service.attempt_errors import EXPLANATIONS, category_of, describe_failure
 from service.config import Settings
 from service.db import run_read, run_write
 from service.metrics import PUSH_ATTEMPTS
@@ -485,6 +485,8 @@ def event_deliveries(connection: Connection, event_pk: int) -> list[dict[str, An
                     "duration_ms": a.duration_ms,
                     "status_code": a.status_code,
                     "error": a.error,
+                    "category": (category := category_of(a.error)),
+                    "explanation": None if category is None else EXPLANATIONS[category],
                     "outcome": a.outcome,
                 }
             )

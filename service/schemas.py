@@ -333,7 +333,20 @@ class AttemptOut(BaseModel):
     started_at: datetime
     duration_ms: int
     status_code: int | None
-    error: str | None
+    error: str | None = Field(
+        description="the category and a fixed text (never the raw connection error), or "
+        "`HTTP 503` for an answer that is not 2xx",
+        examples=["timeout: no complete answer within 10 s"],
+    )
+    category: (
+        Literal[
+            "dns", "refused_target", "connect", "tls", "timeout", "protocol", "status", "secret"
+        ]
+        | None
+    ) = Field(None, description="why the attempt failed; null if acknowledged")
+    explanation: dict[Literal["zh-Hans", "zh-Hant", "en"], str] | None = Field(
+        None, description="what the category means, in zh-Hans, zh-Hant and en"
+    )
     outcome: Literal["delivered", "retry", "dead", "gone", "stale"]
 
 

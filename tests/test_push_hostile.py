@@ -26,6 +26,7 @@ from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from service.attempt_errors import EXPLANATIONS
 from service.config import PROJECT_ROOT, Settings
 from service.db import make_engine
 from service.delivery import ATTEMPT, DeliveryWorker
@@ -39,6 +40,7 @@ from tests.test_api_enterprises import firm, put
 from tests.test_push_delivery import (
     FAST,
     deliver_until,
+    detail,
     engine_of,
     feed_ids,
     states,
@@ -213,6 +215,10 @@ def test_a_refused_connection_is_shown_as_a_category_only(service: TestClient, a
     with engine_of(service).connect() as connection:
         last = set(connection.execute(select(DELIVERY.c.last_error)).scalars())
     assert last == errors
+    shown = detail(service, auth, feed_ids(service, auth)[0])["deliveries"][0]["attempt_log"][0]
+    assert shown["category"] == "connect"
+    assert shown["explanation"] == EXPLANATIONS["connect"]
+    assert list(shown["explanation"]) == ["zh-Hans", "zh-Hant", "en"]
 
 
 def test_delivery_workers_do_not_read_answers_through_a_proxy_or_redirect(
