@@ -294,11 +294,27 @@ class SubscriptionOut(BaseModel):
     counties: list[str] | None
     kinds: list[str] | None
     description: str | None
-    state: Literal["active", "ended"]
+    state: Literal["active", "paused", "ended"] = Field(
+        description="paused: its host has not resolved for PUSH_UNRESOLVED_PAUSE_SECONDS (a "
+        "day); fed nothing until resumed (POST /v1/subscriptions/{id}/resume)"
+    )
     ended_reason: str | None = Field(description="deleted by whom, or the receiver's 410")
     ended_at: datetime | None
     created_at: datetime
     created_by: str
+    unresolved_since: datetime | None = Field(
+        None, description="since when every attempt found its host not resolving; null if it does"
+    )
+    paused_at: datetime | None = None
+    paused_reason: str | None = Field(
+        None, description="why it is paused, and how many pending deliveries were cancelled"
+    )
+    catch_up_cursor: str | None = Field(
+        None,
+        description="set when paused: GET /v1/push-events?after= this cursor lists every event "
+        "from the first it was not delivered",
+        examples=["eyJlIjo0MX0"],
+    )
     deliveries: dict[str, int] | None = Field(
         None, description="deliveries by state: pending, delivered, dead, cancelled"
     )
@@ -361,7 +377,20 @@ class AttemptOut(BaseModel):
     started_at: datetime
     duration_ms: int
     status_code: int | None
-    error: str | None
+    error: str | None = Field(
+        description="the category and a fixed text (never the raw connection error), or "
+        "`HTTP 503` for an answer that is not 2xx",
+        examples=["timeout: no complete answer within 10 s"],
+    )
+    category: (
+        Literal[
+            "dns", "refused_target", "connect", "tls", "timeout", "protocol", "status", "secret"
+        ]
+        | None
+    ) = Field(None, description="why the attempt failed; null if acknowledged")
+    explanation: dict[Literal["zh-Hans", "zh-Hant", "en"], str] | None = Field(
+        None, description="what the category means, in zh-Hans, zh-Hant and en"
+    )
     outcome: Literal["delivered", "retry", "dead", "gone", "stale"]
 
 
