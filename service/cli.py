@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from service.catalogue import CatalogueError, load_catalogue
+from service.catalogue import Catalogue, CatalogueError, load_catalogue
 from service.clients import hash_client_secret
 from service.config import get_settings
 from service.policy_cases import run_cases
@@ -21,12 +21,19 @@ def print_problems(policies_dir: Path, error: CatalogueError) -> None:
         print(f"  {problem}", file=sys.stderr)
 
 
-def check(policies_dir: Path) -> int:
-    """Validate every policy file and run every case; print what fails, file and case named."""
+def loaded(policies_dir: Path) -> Catalogue | None:
+    """The policies folder's catalogue, or None once its problems are printed."""
     try:
-        catalogue = load_catalogue(policies_dir)
+        return load_catalogue(policies_dir)
     except CatalogueError as e:
         print_problems(policies_dir, e)
+        return None
+
+
+def check(policies_dir: Path) -> int:
+    """Validate every policy file and run every case; print what fails, file and case named."""
+    catalogue = loaded(policies_dir)
+    if catalogue is None:
         return 1
     failures = run_cases(catalogue)
     cases = sum(len(m.spec.cases) for m in catalogue.measures)
@@ -42,7 +49,6 @@ def check(policies_dir: Path) -> int:
     return 0
 
 
-LOG_CONFIG = Path(__file__).with_name("log_config.json")  # uvicorn's logging, as JSON lines
 DEMO_CLIENTS = (  # (client_id, secret, scopes, bank_id): published in the README, demo only
     (
         "demo-platform",
@@ -108,6 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve_cmd.add_argument("--no-migrate", action="store_true", help="the schema is kept apart")
+    review_cmd = commands.add_parser(
+        "review", help="write docs/fidelity.md: every measure, its gates and their sources"
+    )
+    review_cmd.add_argument("--policies", type=Path, default=None, help="policies folder")
+    review_cmd.add_argument("--output", type=Path, default=None, help="default docs/fidelity.md")
+    review_cmd.add_argument(
+        "--check", action="store_true", help="write nothing; fail if the file differs"
+    )
     from service.prune_command import add_prune_command, prune_command
 
     add_prune_command(commands)
@@ -120,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "check":
         return check(args.policies or get_settings().policies_dir)
+    if args.command == "review":
+        return review_command(args)
     if args.command == "demo-clients":
         print(json.dumps(demo_clients()))
         return 0
@@ -150,8 +166,31 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+def review_command(args: argparse.Namespace) -> int:
+    """Write (or, with --check, compare) the review document of the policies folder."""
+    from service.review import render_review
+
+    policies_dir = args.policies or get_settings().policies_dir
+    output: Path = args.output or policies_dir.parent / "docs" / "fidelity.md"
+    catalogue = loaded(policies_dir)
+    if catalogue is None:
+        return 1
+    text = render_review(catalogue)
+    if args.check:
+        current = output.read_text(encoding="utf-8") if output.is_file() else None
+        if current != text:
+            print(f"{output} is out of date: run `policy-match review`", file=sys.stderr)
+            return 1
+        print(f"{output} is up to date ({len(catalogue.measures)} measures)")
+        return 0
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    print(f"wrote {output}: {len(catalogue.measures)} measures")
+    return 0
+
+
 def serve_command(args: argparse.Namespace) -> int:
-    """Refuse a broken catalogue, migrate, then become uvicorn (exec: signals reach it)."""
+    """Refuse a broken catalogue, migrate, then serve with uvicorn in this process."""
     settings = get_settings()
     with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON log lines
         if check(settings.policies_dir) != 0:
@@ -160,17 +199,25 @@ def serve_command(args: argparse.Namespace) -> int:
         from service.migrate import upgrade_database
 
         upgrade_database(settings.database_url)
-    # uvicorn's own lines as JSON too; our access line (with the request id) replaces its own
-    uvicorn = ["-m", "uvicorn", "service.main:app", "--host", args.host, "--port", str(args.port)]
-    options = ["--proxy-headers", "--no-access-log", "--log-config", str(LOG_CONFIG)]
-    os.execv(sys.executable, [sys.executable, *uvicorn, *options])
+    from service.server import serve
+
+    serve(
+        "service.main:app",
+        args.host,
+        args.port,
+        max_head_bytes=settings.max_header_bytes,
+        proxies=settings.trusted_proxies,
+    )
+    return 0
 
 
 def import_command(args: argparse.Namespace) -> int:
     """Run `policy-match import`: store the good rows, report the bad ones by line number."""
+    from sqlalchemy.exc import DBAPIError
+
     from service.db import make_engine
     from service.deps import today
-    from service.importing import import_file
+    from service.importing import database_said, import_file
 
     if not args.file.is_file():
         print(f"{args.file}: no such file", file=sys.stderr)
@@ -190,6 +237,13 @@ def import_command(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(str(e), file=sys.stderr)
         return 2
+    except DBAPIError as e:  # the engine hides the parameters; only the first line is shown
+        said = database_said(e)
+        print(
+            f"import stopped, the database failed ({said}); rows stored before stay",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         engine.dispose()
     for bad in report.bad[:50]:

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRET = "change-me-development-only"
+LEASE_MARGIN = 1.5  # a claim's lease is at least this many attempt deadlines
 
 
 class Settings(BaseSettings):
@@ -34,6 +35,11 @@ class Settings(BaseSettings):
 
     uscc_allowlist: frozenset[str] = frozenset()
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # the request line and headers together (policy-match serve answers 431 past it)
+    max_header_bytes: int = Field(default=65_536, ge=4096, le=1_048_576)
+    # Addresses or networks (comma-separated) of the reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; none by default: the peer's own address is the client's
+    trusted_proxies: str = ""
     max_batch_size: int = Field(default=1000, ge=1, le=10_000)
 
     # Logs: JSON lines on stdout (service/logs.py); off, the host's logging setup stays (tests)
@@ -62,6 +68,7 @@ class Settings(BaseSettings):
     # Loopback, link-local and cloud metadata targets are refused unless this allows them
     # (tests and a receiver on the same host); private ranges are always allowed.
     push_allow_internal_targets: bool = False
+    # one deadline for a whole attempt: resolve, connect, send, read the answer
     push_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     push_max_attempts: int = Field(default=10, ge=1, le=50)
     push_backoff_base_seconds: float = Field(default=5.0, gt=0)
@@ -76,6 +83,10 @@ class Settings(BaseSettings):
     # Fernet keys, comma-separated: subscription secrets are stored sealed with the first and
     # opened with any (rotation). Required in production; without it they are stored as given.
     push_secret_keys: SecretStr | None = None
+    # CA certificates (PEM file) receivers' certificates are verified with; default certifi's
+    push_ca_file: Path | None = None
+    # a subscription whose host has not resolved for this long is paused (not fed) until resumed
+    push_unresolved_pause_seconds: float = Field(default=86_400.0, gt=0)
     # Capacity (service/push_capacity.py): subscriptions one caller (token `sub`) may hold,
     # not counting ended ones; deliveries one subscription may have pending (past it, events
     # are not queued for it and it catches up from the feed); and how long events, their
@@ -95,10 +106,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _lease_outlasts_an_attempt(self) -> "Settings":
-        if self.push_lease_seconds <= self.push_timeout_seconds:
+        if self.push_lease_seconds < LEASE_MARGIN * self.push_timeout_seconds:
             raise ValueError(
-                "POLICY_MATCH_PUSH_LEASE_SECONDS must be longer than PUSH_TIMEOUT_SECONDS: a "
-                "delivery still being attempted would be claimed again"
+                f"POLICY_MATCH_PUSH_LEASE_SECONDS must be at least {LEASE_MARGIN:g} × "
+                "PUSH_TIMEOUT_SECONDS (the whole attempt's deadline), with a margin for "
+                "settling and clocks: a delivery still being attempted would be claimed again"
             )
         return self
 

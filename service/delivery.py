@@ -8,7 +8,8 @@ At least once, and no more than needed:
 - A worker killed mid-attempt leaves its deliveries claimed until the lease runs out; then any
   worker claims them again. A result is settled only by the holder of the current claim, and
   an attempt that could not end within the lease (a slow receiver ahead of it) is not started
-  but released. A worker stopping (SIGTERM) finishes the POSTs in flight and releases the rest.
+  but released. Each attempt has one deadline, PUSH_TIMEOUT_SECONDS, well inside the lease. A
+  worker stopping (SIGTERM) cancels the POSTs in flight and releases them with the rest.
 - One lane per subscription: a slow or failing receiver holds up only its own deliveries.
 - Every attempt is recorded. A 2xx acknowledges; a 410 ends the subscription; anything else
   (another status, a timeout, a refused or failed connection) is retried after an exponential
@@ -22,7 +23,8 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,18 +34,21 @@ import orjson
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from standardwebhooks import Webhook
 
+from service.attempt_errors import EXPLANATIONS, category_of, describe_failure
 from service.config import Settings
 from service.db import run_read, run_write
 from service.metrics import PUSH_ATTEMPTS
 from service.models import PushAttempt, utcnow
 from service.outbox import DELIVERY, EVENT, SUBSCRIPTION, active_subscription_ids, as_sent
-from service.subscriptions import TargetRefused, check_target, end_subscription, unseal
+from service.pausing import note_resolution
+from service.push_transport import delivery_client
+from service.subscriptions import end_subscription, split_target, unseal
 
 log = logging.getLogger("policy_match.delivery")
 
 ATTEMPT = PushAttempt.__table__  # type: ignore[attr-defined]
 USER_AGENT = "policy-match-push/1.0"
-MAX_ERROR_CHARS = 300
+MAX_ANSWER_BYTES = 4096  # of a receiver's answer: the rest is never read
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +74,13 @@ class Attempted:
     duration_ms: int
     status_code: int | None
     error: str | None
+    category: str | None = None  # why it failed (service/attempt_errors.py); None if answered
+    answer: bytes = b""  # the first MAX_ANSWER_BYTES of the answer's body, never stored
+
+    @property
+    def subscription_id(self) -> str:
+        """The subscription the delivery is for."""
+        return self.delivery.subscription_id
 
     @property
     def acknowledged(self) -> bool:
@@ -175,34 +187,56 @@ def sign(delivery: Claimed, moment: datetime, settings: Settings) -> dict[str, s
 
 
 async def attempt(client: httpx.AsyncClient, delivery: Claimed, settings: Settings) -> Attempted:
-    """POST one delivery, signed; what came back (never raises for the receiver's faults)."""
+    """POST one delivery, signed, within one deadline; what came back (never raises for the
+    receiver's faults).
+
+    PUSH_TIMEOUT_SECONDS bounds the whole attempt: resolving, connecting, sending and reading,
+    so a receiver dripping its answer a byte at a time cannot hold it past the claim's lease.
+    At most MAX_ANSWER_BYTES of the answer are read, then the connection is closed. A failure
+    is recorded as a category with a fixed text (service/attempt_errors.py); the raw error,
+    which may name internal addresses and ports, goes to the server's log only.
+    """
     started, clock = datetime.now(UTC), time.perf_counter()
     status: int | None = None
-    error: str | None = None
+    answer = b""
+    failure: BaseException | None = None
     try:
-        await check_target(delivery.url, allow_internal=settings.push_allow_internal_targets)
-        response = await client.post(
-            delivery.url,
-            content=delivery.body,
-            headers={
+        async with asyncio.timeout(settings.push_timeout_seconds):
+            split_target(delivery.url)
+            headers = {
                 **sign(delivery, started, settings),
                 "content-type": "application/json",
                 "user-agent": USER_AGENT,
-            },
-        )
-        status = response.status_code
-        if not 200 <= status < 300:
-            error = f"HTTP {status}"
-    except TargetRefused as e:
-        error = f"refused target: {e}"
-    except ValueError as e:  # the secret cannot be opened with the keys configured
-        error = str(e)
-    except httpx.TimeoutException:
-        error = f"timed out after {settings.push_timeout_seconds:g} s"
-    except httpx.HTTPError as e:
-        error = f"{type(e).__name__}: {e}"
+            }
+            async with client.stream(
+                "POST", delivery.url, content=delivery.body, headers=headers
+            ) as response:
+                status = response.status_code
+                answer = await read_at_most(response, MAX_ANSWER_BYTES)
+    except (TimeoutError, httpx.HTTPError, ValueError) as e:  # ValueError: TargetRefused too
+        if status is None:  # once the status arrived it is the answer, read whole or not
+            failure = e
     duration = round((time.perf_counter() - clock) * 1000)
-    return Attempted(delivery, started, duration, status, error and error[:MAX_ERROR_CHARS])
+    category, error = describe_failure(failure, status, settings)
+    if failure is not None and category != "secret":
+        log.info(
+            "delivery %d to %s failed (%s): %r",
+            delivery.delivery_id,
+            delivery.subscription_id,
+            category,
+            failure,
+        )
+    return Attempted(delivery, started, duration, status, error, category, answer)
+
+
+async def read_at_most(response: httpx.Response, limit: int) -> bytes:
+    """Up to `limit` bytes of an answer's body, as sent (not decompressed); the rest unread."""
+    kept = bytearray()
+    async for chunk in response.aiter_raw():
+        kept += chunk[: limit - len(kept)]
+        if len(kept) >= limit:
+            break
+    return bytes(kept)
 
 
 _RELEASE = (
@@ -229,7 +263,9 @@ def settle(
     worker: str,
     rng: random.Random,
 ) -> dict[str, int]:
-    """Record every attempt and move each delivery on; the number of each outcome."""
+    """Record every attempt and move each delivery on, and note whose hosts resolved (pausing
+    those unresolved for too long: service/pausing.py); the number of each outcome."""
+    results = list(results)
     outcomes: dict[str, int] = {}
     now = utcnow()
     attempts = []
@@ -280,6 +316,8 @@ def settle(
         )
     if attempts:
         connection.execute(insert(ATTEMPT), attempts)
+    for paused in note_resolution(connection, results, settings, now):
+        log.warning("%s: subscription %s paused: its host has not resolved", worker, paused)
     return outcomes
 
 
@@ -296,17 +334,8 @@ class DeliveryWorker:
         self.totals: dict[str, int] = {}
 
     def client(self) -> httpx.AsyncClient:
-        """The HTTP client deliveries go out on: a timeout, no redirects, pooled connections."""
-        limits = httpx.Limits(
-            max_connections=self.settings.push_concurrency,
-            max_keepalive_connections=self.settings.push_concurrency,
-        )
-        return httpx.AsyncClient(
-            timeout=httpx.Timeout(self.settings.push_timeout_seconds),
-            follow_redirects=False,
-            limits=limits,
-            trust_env=False,
-        )
+        """The HTTP client deliveries go out on (service/push_transport.py)."""
+        return delivery_client(self.settings)
 
     async def deliver_batch(
         self,
@@ -318,8 +347,10 @@ class DeliveryWorker:
         the number of deliveries claimed.
 
         An attempt that could not end before the claim's lease does (a slow receiver ahead of
-        it), or that would start after `stop` is set, is not made: the delivery is released,
-        unsent, for the next claim, so that no two workers ever POST it at once.
+        it), or that would start after `stop` is set, is not made; one in flight when `stop` is
+        set is cancelled. Either way the delivery is released, due now, for the next claim (a
+        cancelled POST may have arrived: delivery is at least once), so that no two workers
+        ever POST it at once and a stopping worker does not wait on a receiver.
         """
         settings = self.settings
         loop = asyncio.get_running_loop()
@@ -344,7 +375,7 @@ class DeliveryWorker:
             async with per_target[delivery.subscription_id], self.gate:
                 if loop.time() > last_start or (stop is not None and stop.is_set()):
                     return None
-                return await attempt(client, delivery, settings)
+                return await unless_stopped(attempt(client, delivery, settings), stop)
 
         attempted = await asyncio.gather(*(one(d) for d in claimed))
         results = [r for r in attempted if r is not None]
@@ -389,7 +420,7 @@ class DeliveryWorker:
                             self._lane(client, subscription_id, stop)
                         )
                 await pause(stop, self.wake, self.settings.push_poll_seconds)
-            await asyncio.gather(*lanes.values())  # each finishes the batch in hand
+            await asyncio.gather(*lanes.values())  # each cancels its POSTs, releases its batch
 
     async def _lane(
         self, client: httpx.AsyncClient, subscription_id: str, stop: asyncio.Event
@@ -399,6 +430,26 @@ class DeliveryWorker:
                 pass
         except Exception:  # logged; the next wake-up or poll starts the lane again
             log.exception("%s: delivery to %s failed", self.name, subscription_id)
+
+
+async def unless_stopped(
+    work: Coroutine[Any, Any, Attempted], stop: asyncio.Event | None
+) -> Attempted | None:
+    """The attempt's result, or None if `stop` was set first (the attempt is then cancelled)."""
+    if stop is None:
+        return await work
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((task, stopped), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+    return None
 
 
 async def pause(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
@@ -434,6 +485,8 @@ def event_deliveries(connection: Connection, event_pk: int) -> list[dict[str, An
                     "duration_ms": a.duration_ms,
                     "status_code": a.status_code,
                     "error": a.error,
+                    "category": (category := category_of(a.error)),
+                    "explanation": None if category is None else EXPLANATIONS[category],
                     "outcome": a.outcome,
                 }
             )

@@ -54,6 +54,7 @@ class EnterpriseFacts(SQLModel):
     fills_tech_gap: bool | None = None
     standards_role: str | None = Field(default=None, max_length=16)
     quality_award: bool | None = None
+    quality_award_level: str | None = Field(default=None, max_length=16)
     listing_stage: str | None = Field(default=None, max_length=16)
     equity_board_listed: bool | None = None
     has_bank_loan: bool | None = None
@@ -183,11 +184,17 @@ class PushSubscription(SQLModel, table=True):
         description="whsec_…, sealed with PUSH_SECRET_KEYS when set: signs every delivery",
     )
     description: str | None = Field(default=None, max_length=200)
-    state: str = Field(default="active", max_length=16, description="active or ended")
+    state: str = Field(default="active", max_length=16, description="active, paused or ended")
     ended_reason: str | None = Field(default=None, max_length=300)
     ended_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     created_by: str = Field(max_length=200)
+    # since when its host has failed to resolve, on every attempt (None once it resolves)
+    unresolved_since: datetime | None = None
+    paused_at: datetime | None = None
+    paused_reason: str | None = Field(default=None, max_length=300)
+    # the feed position before the first event it was not delivered when paused (to catch up)
+    catch_up_after: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     # Capacity (service/push_capacity.py): deliveries still pending, counted from above (the
     # writers add, a worker's recount corrects), and the most that may be pending at once.
     pending_deliveries: int = Field(default=0, sa_type=BigInteger, nullable=False)

@@ -13,7 +13,9 @@ from pydantic import (
     Field,
     Strict,
     StrictBool,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
 )
 
 from service.config import get_settings
@@ -24,6 +26,9 @@ Tier = Literal["none", "innovative", "municipal", "provincial", "little_giant"]
 RdInstitution = Literal["none", "municipal", "provincial", "national"]
 StandardsRole = Literal["none", "participant", "lead"]
 ListingStage = Literal["none", "planning", "tutoring", "filed", "listed"]
+# the highest government quality award held (中国质量奖 / 广东省政府质量奖 / 江门市政府质量奖); a
+# 提名奖 alone is not an award held here: its holder may still apply for the award itself
+QualityAwardLevel = Literal["none", "municipal", "provincial", "national"]
 
 
 def _valid_uscc(code: str) -> str:
@@ -56,7 +61,8 @@ def vocabulary_schema(list_name: str, description: str, nullable: bool = False) 
     return WithJsonSchema(schema)
 
 
-ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _iso_day_text(value: object) -> object:
@@ -108,7 +114,10 @@ class Profile(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     county: CountyCode
     industry_code: (
-        Annotated[str, Field(pattern=r"^[A-T](\d{2}|\d{3}|\d{4})?$", description="GB/T 4754-2017")]
+        Annotated[
+            str,
+            Field(pattern=r"^[A-T]([0-9]{2}|[0-9]{3}|[0-9]{4})?$", description="GB/T 4754-2017"),
+        ]
         | None
     ) = None
     cluster: Annotated[
@@ -134,6 +143,17 @@ class Profile(BaseModel):
     fills_tech_gap: StrictBool | None = None
     standards_role: StandardsRole | None = None
     quality_award: StrictBool | None = None
+    quality_award_level: (
+        Annotated[
+            QualityAwardLevel,
+            Field(
+                description="highest government quality award held: 市级 municipal, 省级 "
+                "provincial, 国家级 national (提名奖 not counted); `quality_award` is true "
+                "exactly when it is not `none`"
+            ),
+        ]
+        | None
+    ) = None
     listing_stage: ListingStage | None = None
     equity_board_listed: StrictBool | None = None
     has_bank_loan: StrictBool | None = None
@@ -152,15 +172,49 @@ class Profile(BaseModel):
         | None
     ) = None
 
+    @field_validator("quality_award_level")
+    @classmethod
+    def _award_level_agrees(cls, level: str | None, info: ValidationInfo) -> str | None:
+        held = info.data.get("quality_award")
+        if level is not None and held is not None and held != (level != "none"):
+            raise ValueError(
+                f"quality_award is {str(held).lower()} but quality_award_level is {level!r}: "
+                "a level other than none means an award is held"
+            )
+        return level
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        """No string of a profile may hold a control character (C0, NUL and tab and newline
+        included, DEL, C1): PostgreSQL refuses NUL, and none belongs in a name or a code."""
+        texts = value if isinstance(value, list) else [value]
+        for text in texts:
+            if isinstance(text, str) and CONTROL_CHARACTER.search(text):
+                raise ValueError(
+                    "control characters (such as NUL, tab or a line break) are not allowed"
+                )
+        return value
+
     def facts(self) -> dict[str, Any]:
-        """The fields the caller gave, as plain values; absent means unknown."""
+        """The fields the caller gave, as plain values; absent means unknown.
+
+        `quality_award` and `quality_award_level` say one thing twice: each is read from the
+        other where only one is given (no award held means level `none`).
+        """
         values = self.__dict__
         # null is a value only where the contract allows it; elsewhere it means "not given".
-        return {
+        facts = {
             k: values[k]
             for k in self.model_fields_set
             if values[k] is not None or k in NULLABLE_FIELDS
         }
+        level, held = facts.get("quality_award_level"), facts.get("quality_award")
+        if level is not None and held is None:
+            facts["quality_award"] = level != "none"
+        elif held is False and level is None:
+            facts["quality_award_level"] = "none"
+        return facts
 
 
 NULLABLE_FIELDS = frozenset({"cluster", "sub_industry", "tier_valid_until"})
@@ -182,6 +236,7 @@ def field_specs(vocab: Vocabularies) -> dict[str, FieldSpec]:
         "rd_institution": get_args(RdInstitution),
         "standards_role": get_args(StandardsRole),
         "listing_stage": get_args(ListingStage),
+        "quality_award_level": get_args(QualityAwardLevel),
         "county": vocab.codes("counties"),
         "cluster": (*vocab.codes("clusters"), None),
         "sub_industry": (*vocab.codes("sub_industries"), None),

@@ -41,11 +41,23 @@ class MeasureHead(BaseModel):
     departments: list[DepartmentRef]
     valid_from: date
     valid_until: date
+    county_discretion: bool = Field(
+        description="the plan leaves the measure to 有条件的县(市、区): the county decides "
+        "whether and how it is offered"
+    )
 
 
 class MeasureResult(MeasureHead):
     """A measure as decided for one profile."""
 
+    county_discretion_note: str | None = Field(
+        None,
+        description="present where county_discretion is true: says plainly that the firm's "
+        "county people's government decides",
+        examples=[
+            "方案支持有条件的县（市、区）实施本措施，是否实施、如何实施由台山市人民政府决定，请向其咨询。"
+        ],
+    )
     county_government: str = Field(examples=["台山市人民政府"])
     reasons: list[ReasonOut]
 
@@ -108,6 +120,28 @@ class Source(BaseModel):
     quote: list[str]
 
 
+class InstrumentOut(BaseModel):
+    """An instrument other than the plan, named with its number and date."""
+
+    id: str = Field(examples=["sme-size-2011"])
+    title: str
+    number: str = Field(examples=["工信部联企业〔2011〕300号"])
+    issued_by: str
+    issued_on: date
+
+
+class GateSourceOut(BaseModel):
+    """Who sets a condition: the plan's sentence, or a named instrument."""
+
+    kind: Literal["plan", "instrument"]
+    words: str | None = Field(None, description="the words of the plan's sentence that set it")
+    id: str | None = None
+    title: str | None = None
+    number: str | None = None
+    issued_by: str | None = None
+    issued_on: date | None = None
+
+
 class ConditionOut(BaseModel):
     """A condition as written."""
 
@@ -115,6 +149,7 @@ class ConditionOut(BaseModel):
     operator: str
     expected: Any
     note: str | None = None
+    source: GateSourceOut | None = Field(None, description="in GET /v1/measures only")
 
 
 class MeasureOut(MeasureHead):
@@ -124,6 +159,15 @@ class MeasureOut(MeasureHead):
     kind_name: str
     clause_heading: str
     source: Source
+    serves: str = Field(description="whom the plan's sentence serves, in plain words")
+    county_discretion_note: str | None = Field(
+        None, description="where county_discretion is true: the firm's county decides"
+    )
+    period_source: InstrumentOut | None = Field(
+        None,
+        description="the instrument that sets valid_from/valid_until where they are not the "
+        "plan's own period (三(三): 从其规定); null: the plan's period",
+    )
     eligibility: dict[str, Any] = Field(description="the condition tree as the policy file has it")
     conditions: list[ConditionOut]
     catalogue_version: str
@@ -276,11 +320,27 @@ class SubscriptionOut(BaseModel):
     counties: list[str] | None
     kinds: list[str] | None
     description: str | None
-    state: Literal["active", "ended"]
+    state: Literal["active", "paused", "ended"] = Field(
+        description="paused: its host has not resolved for PUSH_UNRESOLVED_PAUSE_SECONDS (a "
+        "day); fed nothing until resumed (POST /v1/subscriptions/{id}/resume)"
+    )
     ended_reason: str | None = Field(description="deleted by whom, or the receiver's 410")
     ended_at: datetime | None
     created_at: datetime
     created_by: str
+    unresolved_since: datetime | None = Field(
+        None, description="since when every attempt found its host not resolving; null if it does"
+    )
+    paused_at: datetime | None = None
+    paused_reason: str | None = Field(
+        None, description="why it is paused, and how many pending deliveries were cancelled"
+    )
+    catch_up_cursor: str | None = Field(
+        None,
+        description="set when paused: GET /v1/push-events?after= this cursor lists every event "
+        "from the first it was not delivered",
+        examples=["eyJlIjo0MX0"],
+    )
     deliveries: dict[str, int] | None = Field(
         None, description="deliveries by state: pending, delivered, dead, cancelled"
     )
@@ -346,7 +406,20 @@ class AttemptOut(BaseModel):
     started_at: datetime
     duration_ms: int
     status_code: int | None
-    error: str | None
+    error: str | None = Field(
+        description="the category and a fixed text (never the raw connection error), or "
+        "`HTTP 503` for an answer that is not 2xx",
+        examples=["timeout: no complete answer within 10 s"],
+    )
+    category: (
+        Literal[
+            "dns", "refused_target", "connect", "tls", "timeout", "protocol", "status", "secret"
+        ]
+        | None
+    ) = Field(None, description="why the attempt failed; null if acknowledged")
+    explanation: dict[Literal["zh-Hans", "zh-Hant", "en"], str] | None = Field(
+        None, description="what the category means, in zh-Hans, zh-Hant and en"
+    )
     outcome: Literal["delivered", "retry", "dead", "gone", "stale"]
 
 

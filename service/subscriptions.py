@@ -1,9 +1,11 @@
 """Push subscriptions: where events go, which ones, and the secret that signs them.
 
-A target URL must be http(s) and must not point at this host or the cloud's metadata service:
-loopback, link-local (169.254.0.0/16 holds the metadata endpoints), unspecified, multicast and
-reserved addresses are refused, by literal address and by what the host name resolves to, when
-the subscription is made and again before each delivery. Private ranges are allowed: the
+A target URL must be http(s), name a well-formed host, and must not point at this host or the
+cloud's metadata service: loopback, link-local (169.254.0.0/16 holds the metadata endpoints),
+unspecified, multicast and reserved addresses, and this host's own interface addresses, are
+refused, by literal address and by what the host name resolves to, when the subscription is
+made and again when each delivery connects (service/push_transport.py connects to the address
+checked). Private ranges are allowed: the
 platform sits on the government network. A setting allows internal targets for tests.
 
 Secrets must be stored to sign with; with PUSH_SECRET_KEYS set (required in production) they
@@ -28,7 +30,9 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Connection, func, insert, select, update
 
 from service.config import Settings
+from service.cursors import encode_cursor
 from service.errors import NotFound
+from service.local_addresses import local_addresses
 from service.models import utc_text, utcnow
 from service.outbox import DELIVERY, SUBSCRIPTION
 
@@ -63,6 +67,8 @@ def _refused_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> 
     ):
         if test:
             return name
+    if address in local_addresses():
+        return "an address of this host"
     return None
 
 
@@ -81,7 +87,34 @@ def split_target(url: str) -> tuple[str, int]:
         raise TargetRefused("must not carry credentials; deliveries are signed instead")
     if parts.fragment:
         raise TargetRefused("must not have a fragment")
-    return parts.hostname.rstrip(".").lower(), port or (443 if parts.scheme == "https" else 80)
+    host = parts.hostname.lower()
+    host = host[:-1] if host.endswith(".") and not host.endswith("..") else host
+    check_host_name(host)
+    return host, port or (443 if parts.scheme == "https" else 80)
+
+
+def literal_address(host: str) -> str | None:
+    """The address a host written as an IP literal stands for (brackets dropped), or None."""
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return None
+
+
+def check_host_name(host: str) -> None:
+    """TargetRefused unless `host` is an IP literal or a name DNS can carry: labels of 1 to 63
+    characters (after IDNA encoding), 253 in all."""
+    if literal_address(host):
+        return
+    try:
+        encoded = host.encode("idna")
+    except UnicodeError:
+        raise TargetRefused(
+            "the host name is malformed: an empty label, or a label over 63 characters"
+        ) from None
+    labels = encoded.split(b".")
+    if len(encoded) > 253 or not all(0 < len(label) <= 63 for label in labels):
+        raise TargetRefused("the host name is malformed: labels of 1 to 63 characters, 253 in all")
 
 
 def check_addresses(host: str, addresses: list[str]) -> None:
@@ -100,11 +133,10 @@ RESOLVE_TTL_SECONDS = 60.0
 
 
 async def resolve(host: str, port: int) -> list[str]:
-    """The addresses a host resolves to (cached a minute); TargetRefused if it does not."""
-    try:
-        return [str(ipaddress.ip_address(host.strip("[]")))]
-    except ValueError:
-        pass
+    """The addresses a host resolves to (cached a minute); Unresolvable if it does not."""
+    literal = literal_address(host)
+    if literal:
+        return [literal]
     key = (host, port)
     hit = _resolved.get(key)
     if hit and hit[0] > time.monotonic():
@@ -112,9 +144,10 @@ async def resolve(host: str, port: int) -> list[str]:
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as e:
-        raise Unresolvable(f"{host} does not resolve ({e.strerror or e})") from None
-    addresses = sorted({str(info[4][0]) for info in infos})
+    except (OSError, UnicodeError) as e:
+        why = getattr(e, "strerror", None) or e
+        raise Unresolvable(f"{host} does not resolve ({why})") from None
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))  # the resolver's order
     _resolved[key] = (time.monotonic() + RESOLVE_TTL_SECONDS, addresses)
     return addresses
 
@@ -194,6 +227,10 @@ class Subscription:
     ended_at: datetime | None
     created_at: datetime
     created_by: str
+    unresolved_since: datetime | None = None
+    paused_at: datetime | None = None
+    paused_reason: str | None = None
+    catch_up_after: int | None = None
 
     def as_json(self, deliveries: Mapping[str, int] | None = None) -> dict[str, Any]:
         """The subscription as the API answers it, with delivery counts by state if given."""
@@ -208,6 +245,7 @@ class Subscription:
             "ended_at": None if self.ended_at is None else utc_text(self.ended_at),
             "created_at": utc_text(self.created_at),
             "created_by": self.created_by,
+            **pause_json(self),
         }
         if deliveries is not None:
             body["deliveries"] = {
@@ -215,6 +253,22 @@ class Subscription:
                 for state in ("pending", "delivered", "dead", "cancelled")
             }
         return body
+
+
+def pause_json(subscription: Subscription) -> dict[str, Any]:
+    """What a subscription says of its host not resolving, its pause, and where to catch up."""
+    return {
+        name: None if moment is None else utc_text(moment)
+        for name, moment in (
+            ("unresolved_since", subscription.unresolved_since),
+            ("paused_at", subscription.paused_at),
+        )
+    } | {
+        "paused_reason": subscription.paused_reason,
+        "catch_up_cursor": None
+        if subscription.catch_up_after is None
+        else encode_cursor({"e": subscription.catch_up_after}),
+    }
 
 
 _COLUMNS = [SUBSCRIPTION.c[name] for name in Subscription.__slots__]
@@ -274,10 +328,11 @@ def delivery_counts(connection: Connection, subscription_id: str) -> dict[str, i
 
 
 def end_subscription(connection: Connection, subscription_id: str, reason: str) -> bool:
-    """End an active subscription and cancel what it still had to deliver; False if not active."""
+    """End an active (or paused) subscription and cancel what it still had to deliver; False if
+    it had ended already."""
     ended = connection.execute(
         update(SUBSCRIPTION)
-        .where(SUBSCRIPTION.c.id == subscription_id, SUBSCRIPTION.c.state == "active")
+        .where(SUBSCRIPTION.c.id == subscription_id, SUBSCRIPTION.c.state.in_(("active", "paused")))
         .values(state="ended", ended_reason=reason[:300], ended_at=utcnow())
     ).rowcount
     if ended:

@@ -1,18 +1,16 @@
 """Loading policies/: the real catalogue, and broken files refused with file and field named."""
 
-import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from service.catalogue import CatalogueError, load_catalogue
 from service.cli import main as cli
 from service.config import PROJECT_ROOT
 from service.policy_cases import load_checked_catalogue
 from service.rules import comparisons_of
+from tests.policy_copies import copy_policies, edit_yaml
 
 POLICIES = PROJECT_ROOT / "policies"
 CONTRACT_KINDS = {
@@ -57,15 +55,8 @@ def test_version_is_a_content_hash() -> None:
 
 @pytest.fixture
 def policies(tmp_path: Path) -> Path:
-    target = tmp_path / "policies"
-    shutil.copytree(POLICIES, target)
-    return target
-
-
-def _edit(path: Path, change: Callable[[dict[str, Any]], object]) -> None:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    """A copy of the real policies folder to break."""
+    return copy_policies(tmp_path)
 
 
 def _problems(policies: Path) -> str:
@@ -76,15 +67,15 @@ def _problems(policies: Path) -> str:
 
 def test_changing_a_measure_changes_the_version(policies: Path) -> None:
     before = load_catalogue(policies).version
-    _edit(
+    edit_yaml(
         policies / "measures/loan-interest-subsidy.yaml",
-        lambda d: d.update(valid_until="2026-06-30"),
+        lambda d: d["summary"].update(en="The city subsidises loan interest."),
     )
     assert load_catalogue(policies).version != before
 
 
 def test_unknown_field_in_a_condition_is_named(policies: Path) -> None:
-    _edit(
+    edit_yaml(
         policies / "measures/loan-interest-subsidy.yaml",
         lambda d: d["eligibility"]["all"][1].update(field="has_bank_loans"),
     )
@@ -94,7 +85,7 @@ def test_unknown_field_in_a_condition_is_named(policies: Path) -> None:
 
 
 def test_misspelt_tier_is_named(policies: Path) -> None:
-    _edit(
+    edit_yaml(
         policies / "measures/loan-interest-subsidy.yaml",
         lambda d: d["eligibility"]["all"][0].update(one_of=["provincal"]),
     )
@@ -102,7 +93,7 @@ def test_misspelt_tier_is_named(policies: Path) -> None:
 
 
 def test_a_quote_not_in_the_plan_is_refused(policies: Path) -> None:
-    _edit(
+    edit_yaml(
         policies / "measures/loan-interest-subsidy.yaml",
         lambda d: d["source"].update(quote=["對專精特新中小企業給予一百萬元獎勵。"]),
     )
@@ -110,7 +101,7 @@ def test_a_quote_not_in_the_plan_is_refused(policies: Path) -> None:
 
 
 def test_missing_required_field_is_named(policies: Path) -> None:
-    _edit(policies / "measures/loan-interest-subsidy.yaml", lambda d: d.pop("kind"))
+    edit_yaml(policies / "measures/loan-interest-subsidy.yaml", lambda d: d.pop("kind"))
     assert "measures/loan-interest-subsidy.yaml: kind: Field required" in _problems(policies)
 
 
@@ -123,9 +114,9 @@ def test_a_failing_case_is_named_with_its_file(policies: Path) -> None:
     def flip(d: dict[str, Any]) -> None:
         d["cases"][1]["expect"] = "matched"
 
-    _edit(policies / "measures/loan-interest-subsidy.yaml", flip)
+    edit_yaml(policies / "measures/loan-interest-subsidy.yaml", flip)
     problems = _problems(policies)
-    assert "measures/loan-interest-subsidy.yaml: case 'municipal firm with a loan'" in problems
+    assert "measures/loan-interest-subsidy.yaml: case 'innovative firm with a loan'" in problems
     assert "expected matched, got near_miss (unmet: tier)" in problems
 
 
@@ -135,7 +126,7 @@ def test_file_name_must_equal_measure_id(policies: Path) -> None:
 
 
 def test_unknown_department_in_a_clause_is_named(policies: Path) -> None:
-    _edit(
+    edit_yaml(
         policies / "clauses.yaml",
         lambda d: d["clauses"][0]["departments"].append("ministry_of_magic"),
     )
@@ -150,22 +141,22 @@ def test_check_command_passes_on_the_real_catalogue(capsys: pytest.CaptureFixtur
 def test_check_command_fails_naming_file_and_case(
     policies: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(
+    edit_yaml(
         policies / "measures/loan-interest-subsidy.yaml",
         lambda d: d["cases"][1].update(expect="matched"),
     )
     assert cli(["check", "--policies", str(policies)]) == 1
     err = capsys.readouterr().err
-    assert "loan-interest-subsidy.yaml: case 'municipal firm with a loan'" in err
+    assert "loan-interest-subsidy.yaml: case 'innovative firm with a loan'" in err
 
 
 def test_a_quote_from_another_clause_is_refused(policies: Path) -> None:
     land = "開通對專精特新中小企業用地審批服務綠色通道"
-    _edit(
+    edit_yaml(
         policies / "measures/loan-interest-subsidy.yaml",
         lambda d: d["source"]["quote"].append(land),
     )
-    assert "source.quote.2: in the plan, but not in clause 二(二)5" in _problems(policies)
+    assert "source.quote.1: in the plan, but not in clause 二(二)5" in _problems(policies)
 
 
 def test_each_measure_keeps_its_own_condition_notes() -> None:

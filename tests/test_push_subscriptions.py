@@ -1,12 +1,14 @@
 """Subscriptions over HTTP: made with a secret shown once, filters and target URLs checked."""
 
 import base64
+import ipaddress
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from service.local_addresses import ipv6_addresses, read_local_addresses
 from service.migrate import upgrade_database
 from service.subscriptions import TargetRefused, check_addresses, split_target
 from tests.conftest import Token, serve
@@ -75,6 +77,10 @@ def test_deleting_ends_it_and_says_who(registry: TestClient, auth: Token) -> Non
         ({"url": "ftp://files.example.cn/drop"}, "$.url"),
         ({"url": "https://user:pw@a.example.cn/h"}, "$.url"),
         ({"url": "https:///no-host"}, "$.url"),
+        ({"url": "http://a..b/hook"}, "$.url"),  # each of these three was a 500 (UnicodeError)
+        ({"url": "http://.example/hook"}, "$.url"),
+        ({"url": f"http://{'a' * 64}.example.cn/hook"}, "$.url"),
+        ({"url": f"http://{'a.' * 127}cn/hook"}, "$.url"),  # 255 characters in all
     ],
 )
 def test_bad_subscriptions_are_422_naming_the_field(
@@ -109,6 +115,30 @@ def test_internal_and_metadata_targets_are_refused(
     response = guarded.post("/v1/subscriptions", json={"url": url}, headers=auth(PUSH))
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == "$.url"
+
+
+def test_this_hosts_own_addresses_are_refused(guarded: TestClient, auth: Token) -> None:
+    """Private, so allowed by range, but the service's own: the attempt log would map its
+    ports. Every non-loopback address of this machine is refused."""
+    own = [a for a in read_local_addresses() if not a.is_loopback and not a.is_link_local]
+    assert ipaddress.ip_address("127.0.0.1") in read_local_addresses()  # the ioctl works
+    if not own:
+        pytest.skip("this machine has no address but loopback and link-local")
+    for address in own:
+        host = f"[{address}]" if address.version == 6 else str(address)
+        response = guarded.post(
+            "/v1/subscriptions", json={"url": f"http://{host}:8000/hook"}, headers=auth(PUSH)
+        )
+        assert response.status_code == 422, response.text
+        assert "an address of this host" in response.json()["errors"][0]["message"]
+
+
+def test_ipv6_interface_addresses_are_read_from_the_kernels_table() -> None:
+    table = (
+        "fd000000000000000000000000000002 04 40 00 82     eth0\n"
+        "00000000000000000000000000000001 01 80 10 80       lo\n"
+    )
+    assert ipv6_addresses(table) == {ipaddress.ip_address("fd00::2"), ipaddress.ip_address("::1")}
 
 
 def test_private_network_targets_are_allowed(guarded: TestClient, auth: Token) -> None:

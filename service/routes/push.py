@@ -22,6 +22,7 @@ from service.errors import Conflict, Gone, NotFound, Unprocessable
 from service.examples import EXAMPLE_USCC
 from service.openapi import problems
 from service.outbox import active_subscriptions, as_sent, event_feed, event_row
+from service.pausing import resume
 from service.push_capacity import (
     capacities,
     check_caller_quota,
@@ -48,6 +49,8 @@ from service.subscriptions import (
     end_subscription,
     get_subscription,
     list_subscriptions,
+    resolve,
+    split_target,
 )
 from service.uscc import USCC_PATTERN
 from service.worker import wake_worker
@@ -211,6 +214,42 @@ async def unsubscribe(
     return Response(status_code=204)
 
 
+@router.post(
+    "/subscriptions/{subscription_id}/resume",
+    summary="Resume a paused subscription (its host resolves again)",
+    response_model=SubscriptionOut,
+    responses=problems(401, 403, 404, 409, 422, 503),
+)
+async def resume_subscription(
+    request: Request, caller: PushPlatform, subscription_id: SubscriptionId
+) -> Response:
+    """A subscription whose host did not resolve for a day was paused: fed nothing, its pending
+    deliveries cancelled. Its target is checked again (it must resolve now, to an address
+    deliveries may go to); then it is fed every new event. Read what it missed from
+    `GET /v1/push-events?after=` its `catch_up_cursor`. Resuming an active one changes nothing."""
+    engine = request.app.state.engine
+    found = await run_read(engine, lambda c: get_subscription(c, subscription_id))
+    if found.state == "ended":
+        raise Conflict(f"subscription {subscription_id} has ended: {found.ended_reason}")
+    if found.state == "paused":
+        try:
+            await resolve(*split_target(found.url))  # it must resolve now, whatever the rules
+            await check_target(
+                found.url, allow_internal=app_settings(request).push_allow_internal_targets
+            )
+        except TargetRefused as e:
+            raise Conflict(f"subscription {subscription_id} stays paused: {e}") from None
+        await run_write(engine, lambda c: resume(c, subscription_id))
+        wake_worker(request.app.state)
+
+    def read(connection: Any) -> dict[str, Any]:
+        again = get_subscription(connection, subscription_id)
+        capacity = capacities(connection, [subscription_id]).get(subscription_id)
+        return {**again.as_json(delivery_counts(connection, subscription_id)), "capacity": capacity}
+
+    return json_answer(await run_read(engine, read))
+
+
 @router.get(
     "/push-events",
     summary="Every push event in order, as a resumable feed",
@@ -311,7 +350,8 @@ async def redeliver_event(
         if subscription_id is not None:
             found = get_subscription(connection, subscription_id)
             if found.state != "active":
-                raise Conflict(f"subscription {subscription_id} has ended: {found.ended_reason}")
+                why = found.ended_reason or found.paused_reason
+                raise Conflict(f"subscription {subscription_id} is {found.state}: {why}")
             targets = [found.id]
         else:
             targets = [
