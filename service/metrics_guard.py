@@ -1,8 +1,8 @@
 """Who may read /metrics: a bearer token (METRICS_TOKEN) and/or peers in CIDR ranges
 (METRICS_ALLOW_FROM). Neither set: open, as it always was; keep it off the public gateway.
 
-The peer is the address the server sees: uvicorn replaces it with X-Forwarded-For only for
-the proxies it trusts. With both settings, both must hold.
+The peer is the address the server sees: X-Forwarded-For replaces it only when it comes from
+one of TRUSTED_PROXIES. With both settings, both must hold.
 """
 
 import hmac
