@@ -62,6 +62,7 @@ def vocabulary_schema(list_name: str, description: str, nullable: bool = False) 
 
 
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f]*$"
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -111,7 +112,10 @@ class Profile(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     uscc: Uscc | None = None
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    # the pattern declares in the schema what _no_control_characters refuses
+    name: (
+        Annotated[str, Field(min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS)] | None
+    ) = None
     county: CountyCode
     industry_code: (
         Annotated[

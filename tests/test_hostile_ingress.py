@@ -3,6 +3,7 @@
 auditing, trusted proxies."""
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,15 @@ class Served:
         """The JSON lines it has logged so far."""
         text = server_log(self.process).read_text(encoding="utf-8")
         return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+    def access_line(self, request_id: str) -> dict[str, Any]:
+        """The access line of a request, waited for: it is written after the answer is sent."""
+        for _ in range(100):
+            for line in self.log_lines():
+                if line.get("request_id") == request_id and "client" in line:
+                    return line
+            time.sleep(0.05)
+        raise AssertionError(f"no access line for {request_id}")
 
 
 @pytest.fixture(scope="module")
@@ -115,13 +125,13 @@ def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(
 ) -> None:
     forwarded = {"X-Forwarded-For": "203.0.113.7", "X-Request-ID": "forwarded-default"}
     assert httpx.get(f"{served.base}/healthz", headers=forwarded).status_code == 200
-    line = next(x for x in served.log_lines() if x.get("request_id") == "forwarded-default")
+    line = served.access_line("forwarded-default")
     assert line["client"] == "127.0.0.1"  # loopback is not trusted by default
     proxied = Served(tmp_path, trusted_proxies="127.0.0.1")
     try:
         forwarded["X-Request-ID"] = "forwarded-trusted"
         assert httpx.get(f"{proxied.base}/healthz", headers=forwarded).status_code == 200
-        line = next(x for x in proxied.log_lines() if x.get("request_id") == "forwarded-trusted")
+        line = proxied.access_line("forwarded-trusted")
         assert line["client"] == "203.0.113.7"
     finally:
         stop_server(proxied.process)
