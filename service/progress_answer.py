@@ -30,14 +30,14 @@ SYNTHETIC_NOTE: dict[Language, str] = {
 }
 
 
-def _share(tally: Tally) -> float | None:
-    return round(100 * tally.count / tally.firms, 2) if tally.firms else None
-
-
-def _tally_json(tally: Tally, shared: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {"firms": tally.firms, "count": tally.count, "unknown": tally.unknown}
-    body["share_percent"] = _share(tally) if shared else None
-    return body
+def _tally_json(tally: Tally) -> dict[str, Any]:
+    share = round(100 * tally.count / tally.firms, 2) if tally.firms else None
+    return {
+        "firms": tally.firms,
+        "count": tally.count,
+        "unknown": tally.unknown,
+        "share_percent": share,
+    }
 
 
 def target_json(
@@ -72,19 +72,19 @@ def target_json(
         body.update(what=None, not_counted=target.not_counted.get(language), total=None)
         body["by_county"] = []
         return body
-    shared = target.counted.among is not None
+    empty = Tally(0 if target.counted.among is not None else None, 0, 0)
     by_county = progress.tallies[target.id]
     body.update(
         what=target.counted.what.get(language),
         not_counted=None,
-        total=_tally_json(progress.total(target.id), shared),
+        total=_tally_json(progress.total(target.id)),
         by_county=[
             {
                 "county": code,
                 "county_name": catalogue.vocabularies.county(code).name(language),
-                **_tally_json(tally, shared),
+                **_tally_json(tally),
             }
-            for code, tally in ((c, by_county.get(c, Tally(0, 0, 0))) for c in counties)
+            for code, tally in ((c, by_county.get(c, empty)) for c in counties)
         ],
     )
     return body
@@ -112,7 +112,6 @@ def progress_json(
         "document": catalogue.document.id,
         "document_title": catalogue.document.title.get(language),
         "notice": notice,
-        "firms": sum(progress.firms.values()),
         "items": [
             target_json(catalogue, t, progress, counties, language) for t in catalogue.targets
         ],

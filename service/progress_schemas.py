@@ -9,11 +9,13 @@ from pydantic import BaseModel, Field
 class TallyOut(BaseModel):
     """Stored firms counted against a target."""
 
-    firms: int = Field(description="the firms it is counted among: all stored, or a share's base")
-    count: int = Field(description="of those, the firms that meet it")
-    unknown: int = Field(description="of those, the firms whose profile does not say")
+    firms: int | None = Field(description="for a share: the firms it is a share of; else null")
+    count: int = Field(description="the firms that meet it (of `firms`, for a share)")
+    unknown: int = Field(
+        description="the firms whose profile does not say (of `firms`, for a share)"
+    )
     share_percent: float | None = Field(
-        description="count / firms × 100, for a share; null for a count or with no firms"
+        description="count / firms × 100, for a share with firms; else null"
     )
 
 
@@ -69,6 +71,5 @@ class PlanProgress(BaseModel):
     document: str = Field(examples=["江府辦函〔2024〕13號"])
     document_title: str
     notice: str = Field(description="the registry is not the official recognition list")
-    firms: int = Field(description="stored firms counted (deleted ones never, synthetic if asked)")
     items: list[TargetProgress]
     next_cursor: None = Field(description="every target fits one page")

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
 from service.catalogue import load_catalogue
 from service.config import PROJECT_ROOT
@@ -14,7 +15,7 @@ from service.db import make_engine
 from service.demo import synthetic_profiles
 from service.importing import import_file
 from service.profile import Profile
-from service.progress import progress_query
+from service.progress import progress_query, required_tiers
 from service.rules import COMPARE, AllOf, AnyOf, Comparison, Condition, NotOf
 from service.targets import Target
 from tests.conftest import Token, serve
@@ -115,20 +116,23 @@ def _on(condition: Condition, profile: dict[str, Any], day: date) -> bool | None
     return outcomes.pop() if len(outcomes) == 1 else None
 
 
-def _expected(target: Target, profiles: list[dict[str, Any]], day: date) -> dict[str, list[int]]:
-    """county -> [firms, count, unknown]."""
+def _expected(
+    target: Target, profiles: list[dict[str, Any]], day: date
+) -> dict[str, list[int | None]]:
+    """county -> [firms (a share's base, else None), count, unknown], counties with any."""
     assert target.counted is not None
-    tallies: dict[str, list[int]] = {}
+    among = target.counted.among
+    tallies: dict[str, list[Any]] = {}
     for profile in profiles:
-        among = target.counted.among
         if among is not None and _on(among, profile, day) is not True:
             continue
-        tally = tallies.setdefault(profile["county"], [0, 0, 0])
+        tally = tallies.setdefault(profile["county"], [0 if among else None, 0, 0])
         where = _on(target.counted.where, profile, day)
-        tally[0] += 1
+        if among is not None:
+            tally[0] += 1
         tally[1] += where is True
         tally[2] += where is None
-    return tallies
+    return {county: tally for county, tally in tallies.items() if any(tally)}
 
 
 def _progress(client: TestClient, auth: Token, **params: str) -> dict[str, Any]:
@@ -148,7 +152,7 @@ def test_every_count_is_the_count_made_in_python(
     body = _progress(
         client, auth, as_of=day, include_synthetic=str(include_synthetic).lower()
     )
-    assert body["firms"] == len(profiles) and body["as_of"] == day
+    assert body["as_of"] == day and body["include_synthetic"] is include_synthetic
     counted = 0
     for target, item in zip(CATALOGUE.targets, body["items"], strict=True):
         assert item["id"] == target.id
@@ -158,14 +162,16 @@ def test_every_count_is_the_count_made_in_python(
         counted += 1
         expected = _expected(target, profiles, date.fromisoformat(day))
         answered = {c["county"]: [c["firms"], c["count"], c["unknown"]] for c in item["by_county"]}
-        assert {k: v for k, v in answered.items() if v[0]} == expected, target.id
-        total = [sum(v[i] for v in expected.values()) for i in range(3)]
-        assert [item["total"][k] for k in ("firms", "count", "unknown")] == total, target.id
-        share = item["total"]["share_percent"]
-        if target.counted.among is not None and total[0]:
-            assert share == round(100 * total[1] / total[0], 2)
-        else:
-            assert share is None
+        assert {k: v for k, v in answered.items() if any(v)} == expected, target.id
+        assert len(answered) == 7
+        total = [sum(v[i] or 0 for v in expected.values()) for i in range(3)]
+        shared = target.counted.among is not None
+        assert item["total"] == {
+            "firms": total[0] if shared else None,
+            "count": total[1],
+            "unknown": total[2],
+            "share_percent": round(100 * total[1] / total[0], 2) if shared and total[0] else None,
+        }, target.id
     assert counted >= 8
 
 
@@ -183,11 +189,14 @@ def test_one_county_is_counted_alone(stored: tuple[TestClient, Stored], auth: To
     client, data = stored
     body = _progress(client, auth, county="440781", as_of=DAYS[0])
     firms = [p for p in data.counted(False) if p["county"] == "440781"]
-    assert body["county"] == "440781" and body["firms"] == len(firms)
+    assert body["county"] == "440781"
     for item in body["items"]:
         assert [c["county"] for c in item["by_county"]] in ([], ["440781"])
     coverage = next(i for i in body["items"] if i["id"] == "rd-institution-coverage")
     assert coverage["by_county"][0]["county_name"] == "台山市"
+    target = next(t for t in CATALOGUE.targets if t.id == "rd-institution-coverage")
+    expected = _expected(target, firms, date.fromisoformat(DAYS[0]))["440781"]
+    assert [coverage["total"][k] for k in ("firms", "count", "unknown")] == expected
 
 
 def test_the_plans_numbers_are_the_targets(stored: tuple[TestClient, Stored], auth: Token) -> None:
@@ -266,3 +275,29 @@ def test_the_counts_are_one_query_over_the_typed_columns() -> None:
     text = str(query)
     assert "GROUP BY enterprise.county" in text and "enterprise.profile" not in text
     assert len(layout) == sum(t.counted is not None for t in CATALOGUE.targets)
+
+
+@pytest.mark.parametrize(
+    ("condition", "tiers"),
+    [
+        ({"field": "tier", "is": "little_giant"}, {"little_giant"}),
+        ({"field": "tier", "one_of": ["none", "municipal"]}, None),  # an expired tier is none
+        ({"field": "tier", "is_not": "none"}, None),
+        ({"field": "trademarks", "at_least": 2}, None),
+        (
+            {"all": [{"field": "trademarks", "at_least": 2}, {"field": "tier", "is": "municipal"}]},
+            {"municipal"},
+        ),
+        (
+            {"any": [{"field": "tier", "is": "municipal"}, {"field": "tier", "is": "provincial"}]},
+            {"municipal", "provincial"},
+        ),
+        ({"any": [{"field": "tier", "is": "municipal"}, {"field": "digital_level", "is": 3}]}, None),
+        ({"not": {"field": "tier", "is": "municipal"}}, None),
+    ],
+)
+def test_only_the_tiers_a_condition_can_count_are_read(
+    condition: dict[str, Any], tiers: set[str] | None
+) -> None:
+    parsed = TypeAdapter(Condition).validate_python(condition)
+    assert required_tiers(parsed) == (None if tiers is None else frozenset(tiers))
