@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Connection, and_, func, not_, or_, select,
 from service.catalogue import Catalogue, CompiledComparison
 from service.eligibility_sql import NO_TIER, TIER, comparison_filter
 from service.registry import ENTERPRISE
-from service.rules import AllOf, AnyOf, Comparison, Condition, NotOf, Operator
+from service.rules import AllOf, AnyOf, Comparison, Condition, NotOf, Operator, comparisons_of
 from service.targets import Target
 
 
@@ -105,51 +105,68 @@ class Progress:
         return sum(self.tallies[target_id].values(), empty)
 
 
-Layout = list[tuple[str, int, int, int | None]]  # target id, where its count, unknown, firms are
+@dataclass(frozen=True, slots=True)
+class Counting:
+    """Where each counted target finds its numbers in the rows of progress_query().
+
+    A row is one county and one outcome of every `key` condition (true, false or unknown),
+    with the firms in it (`n`) and, for every `filter` condition, how many meet it and how many
+    leave it unknown. Conditions on the tier are keys: each row evaluates them once, however
+    many targets read them (every share is among 专精特新 firms); the rest are filters.
+    """
+
+    keys: tuple[Condition, ...]
+    filters: tuple[Condition, ...]
+    # target id, the key of its `among` (None: not a share), its `where` as (is_key, index)
+    targets: tuple[tuple[str, int | None, tuple[bool, int]], ...]
+
+
+def _reads_tier(condition: Condition) -> bool:
+    return any(c.field == TIER for c in comparisons_of(condition))
+
+
+def counting(targets: Sequence[Target]) -> Counting:
+    """How the counted targets' conditions are laid out in the query."""
+    keys: dict[str, Condition] = {}
+    filters: dict[str, Condition] = {}
+
+    def place(condition: Condition, as_key: bool) -> tuple[bool, int]:
+        found = keys if as_key else filters
+        found.setdefault(repr(condition), condition)
+        return as_key, list(found).index(repr(condition))
+
+    laid = []
+    for target in targets:
+        if target.counted is None:
+            continue
+        among = None if target.counted.among is None else place(target.counted.among, True)[1]
+        where = target.counted.where
+        laid.append((target.id, among, place(where, _reads_tier(where))))
+    return Counting(tuple(keys.values()), tuple(filters.values()), tuple(laid))
 
 
 def progress_query(
     targets: Sequence[Target], day: date, *, county: str | None, include_synthetic: bool
-) -> tuple[Any, Layout]:
-    """The query, and for each counted target the positions of its count, unknown and firms."""
+) -> tuple[Any, Counting]:
+    """The query (see Counting for its rows) and the layout of its columns."""
     e = ENTERPRISE.c
-    columns: list[Any] = [e.county]
-    among_at: dict[str, int] = {}
-    layout = []
-    for target in targets:
-        counted = target.counted
-        if counted is None:
-            continue
-        where = condition_filter(counted.where, day)
-        population = None
-        if counted.among is not None:
-            population = condition_filter(counted.among, day)
-            key = repr(counted.among)
-            if key not in among_at:
-                among_at[key] = len(columns)
-                columns.append(func.count().filter(population))
-        met = where if population is None else and_(population, where)
-        unsure = where.is_(None) if population is None else and_(population, where.is_(None))
-        layout.append(
-            (
-                target.id,
-                len(columns),
-                len(columns) + 1,
-                None if population is None else among_at[repr(counted.among)],
-            )
-        )
-        columns += [func.count().filter(met), func.count().filter(unsure)]
-    query = select(*columns).where(e.deleted_at.is_(None)).group_by(e.county)
+    laid = counting(targets)
+    keys = [condition_filter(c, day).label(f"k{i}") for i, c in enumerate(laid.keys)]
+    columns: list[Any] = [e.county, *keys, func.count()]
+    for condition in laid.filters:
+        where = condition_filter(condition, day)
+        columns += [func.count().filter(where), func.count().filter(where.is_(None))]
+    query = select(*columns).where(e.deleted_at.is_(None)).group_by(e.county, *keys)
     if not include_synthetic:
         query = query.where(e.synthetic.is_(False))
     if county is not None:
         query = query.where(e.county == county)
     tiers = _read_tiers(targets)
     if tiers is None:
-        return query, layout
+        return query, laid
     # two ranges of the index, not an OR of them: an OR would make PostgreSQL read all of it
     read = [query.where(e.tier.in_(sorted(tiers))), query.where(e.tier.is_(None))]
-    return union_all(*read), layout
+    return union_all(*read), laid
 
 
 def plan_progress(
@@ -161,17 +178,23 @@ def plan_progress(
     include_synthetic: bool,
 ) -> Progress:
     """Count the stored firms against every counted target of the plan, by county."""
-    query, layout = progress_query(
+    query, laid = progress_query(
         catalogue.targets, day, county=county, include_synthetic=include_synthetic
     )
-    tallies: dict[str, dict[str, Tally]] = {target_id: {} for target_id, *_ in layout}
+    tallies: dict[str, dict[str, Tally]] = {target_id: {} for target_id, *_ in laid.targets}
+    width = len(laid.keys)
     for row in connection.execute(query):
-        place = row[0]
-        for target_id, count_at, unknown_at, firms_at in layout:
-            tally = Tally(
-                None if firms_at is None else row[firms_at], row[count_at], row[unknown_at]
-            )
+        place, n, met_unknown = row[0], row[1 + width], row[2 + width :]
+        outcomes = [None if k is None else bool(k) for k in row[1 : 1 + width]]
+        for target_id, among, (is_key, at) in laid.targets:
+            if among is not None and outcomes[among] is not True:
+                continue
+            if is_key:
+                met, unknown = n * (outcomes[at] is True), n * (outcomes[at] is None)
+            else:
+                met, unknown = met_unknown[2 * at], met_unknown[2 * at + 1]
+            tally = Tally(None if among is None else n, met, unknown)
             found = tallies[target_id].get(place)
             tallies[target_id][place] = tally if found is None else found + tally
-    shares = frozenset(target_id for target_id, _, _, firms_at in layout if firms_at is not None)
+    shares = frozenset(target_id for target_id, among, _ in laid.targets if among is not None)
     return Progress(tallies, shares)
