@@ -157,12 +157,12 @@ def _plan_goals(
     indicators = _read(policies_dir / "indicators.yaml", IndicatorsFile, problems)
     targets = _read(policies_dir / "targets.yaml", TargetsFile, problems)
     if indicators is not None:
-        found = indicator_problems(
-            indicators.indicators, plan_text, specs, frozenset(measure_ids)
-        )
+        found = indicator_problems(indicators.indicators, plan_text, specs, frozenset(measure_ids))
         problems += [f"indicators.yaml: {p}" for p in found]
     if targets is not None:
-        problems += [f"targets.yaml: {p}" for p in target_problems(targets.targets, plan_text, specs)]
+        problems += [
+            f"targets.yaml: {p}" for p in target_problems(targets.targets, plan_text, specs)
+        ]
     return (
         indicators.indicators if indicators else (),
         targets.targets if targets else (),

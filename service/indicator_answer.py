@@ -1,8 +1,8 @@
 """The `indicators` list of a match answer, joined from remembered JSON pieces.
 
-Each indicator's head (its words in a language) is the same for every firm, and its tail (the
-firm's value and status) depends on one value only, so both are serialised once and reused, as
-the rest of the answer is (service/answer.py): seven indicators add a few microseconds.
+Each indicator's head (its words in a language) is the same for every firm, and the rest (the
+firm's value and status) depends on one value only: the whole list is remembered by the values
+of the few fields the indicators read, as the rest of the answer is (service/answer.py).
 """
 
 from collections.abc import Mapping
@@ -15,8 +15,7 @@ from service.evaluator import MISSING
 from service.i18n import LANGUAGES, Language
 from service.indicators import Indicator
 
-REMEMBERED = 1000  # tails remembered per indicator, before starting afresh
-_FEW_VALUES = (str, bool, type(None))
+REMEMBERED = 4096  # lists remembered (about 3 KB each), before starting afresh
 STATUS_TEXT: dict[Language, dict[str, str]] = {
     "zh-Hans": {"met": "已达到", "not_met": "未达到", "unknown": "未知：档案未提供该项"},
     "zh-Hant": {"met": "已達到", "not_met": "未達到", "unknown": "未知：檔案未提供該項"},
@@ -50,42 +49,47 @@ class _IndicatorPieces:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.heads = {
-            language: [
-                orjson.dumps(indicator_json(i, language))[:-1] for i in catalogue.indicators
-            ]
+            language: [orjson.dumps(indicator_json(i, language))[:-1] for i in catalogue.indicators]
             for language in LANGUAGES
         }
-        # per indicator: its tail by the value read and the language
-        self.tails: list[dict[tuple[Any, Language], bytes]] = [{} for _ in catalogue.indicators]
+        self.fields = tuple(dict.fromkeys(i.target.field for i in catalogue.indicators))
+        self.bodies: dict[tuple[Any, ...], bytes] = {}  # by language and the values read
 
     def body(self, facts: Mapping[str, Any], language: Language) -> bytes:
-        """The members of the `indicators` list for a firm's facts, comma-joined."""
-        parts = []
-        for indicator, head, tails in zip(
-            self.catalogue.indicators, self.heads[language], self.tails, strict=True
-        ):
-            actual = facts.get(indicator.target.field, MISSING)
-            few = type(actual) in _FEW_VALUES or (type(actual) is int and -1000 < actual < 1000)
-            tail = tails.get((actual, language)) if few else None
-            if tail is None:
-                status = indicator.status(facts)
-                tail = b"".join(
-                    (
-                        b',"actual":',
-                        b"null" if actual is MISSING else orjson.dumps(actual),
-                        b',"status":"',
-                        status.encode(),
-                        b'","status_text":',
-                        orjson.dumps(STATUS_TEXT[language][status]),
-                        b"}",
-                    )
+        """The members of the `indicators` list for a firm's facts, comma-joined.
+
+        Remembered whole by the values of the fields the indicators read: firms repeat them.
+        """
+        get = facts.get
+        key = (language, *[get(field, MISSING) for field in self.fields])
+        body = self.bodies.get(key)
+        if body is None:
+            body = b",".join(
+                head + self._tail(indicator, facts, language)
+                for indicator, head in zip(
+                    self.catalogue.indicators, self.heads[language], strict=True
                 )
-                if few:
-                    if len(tails) >= REMEMBERED:
-                        tails.clear()
-                    tails[(actual, language)] = tail
-            parts.append(head + tail)
-        return b",".join(parts)
+            )
+            if len(self.bodies) >= REMEMBERED:
+                self.bodies.clear()
+            self.bodies[key] = body
+        return body
+
+    @staticmethod
+    def _tail(indicator: Indicator, facts: Mapping[str, Any], language: Language) -> bytes:
+        actual = facts.get(indicator.target.field, MISSING)
+        status = indicator.status(facts)
+        return b"".join(
+            (
+                b',"actual":',
+                b"null" if actual is MISSING else orjson.dumps(actual),
+                b',"status":"',
+                status.encode(),
+                b'","status_text":',
+                orjson.dumps(STATUS_TEXT[language][status]),
+                b"}",
+            )
+        )
 
 
 _pieces: dict[str, _IndicatorPieces] = {}

@@ -61,8 +61,8 @@ def required_tiers(condition: Condition) -> frozenset[str] | None:
         found = [t for t in map(required_tiers, condition.all) if t is not None]
         return frozenset.intersection(*found) if found else None
     if isinstance(condition, AnyOf):
-        found = [required_tiers(c) for c in condition.any]
-        return None if None in found else frozenset().union(*(t for t in found if t))
+        each = [required_tiers(c) for c in condition.any]
+        return None if None in each else frozenset().union(*(t for t in each if t))
     return None
 
 

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import yaml
 from fastapi.testclient import TestClient
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from service.catalogue import CatalogueError, load_catalogue
 from service.config import PROJECT_ROOT
 from service.examples import FULL_PROFILE, synthetic_uscc
+from service.indicator_answer import REMEMBERED, _pieces, indicators_body
 from service.indicators import indicators_for
 from tests.conftest import Token
 
@@ -28,8 +30,10 @@ NAMED = {
 
 def test_the_indicators_the_issue_names_are_all_there() -> None:
     catalogue = load_catalogue(POLICIES)
-    found = {(i.target.field, i.target.operator.value, i.target.value) for i in catalogue.indicators}
-    assert NAMED <= found
+    found = {
+        (i.target.field, i.target.operator.value, i.target.value) for i in catalogue.indicators
+    }
+    assert found >= NAMED
     plan = (POLICIES / "plan.txt").read_text(encoding="utf-8")
     for indicator in catalogue.indicators:
         assert indicator.quote in plan and indicator.sentence.zh_hant == indicator.quote
@@ -139,7 +143,10 @@ def test_a_missing_indicators_file_is_refused(policies: Path) -> None:
 
 def test_the_indicators_change_the_catalogue_version(policies: Path) -> None:
     before = load_catalogue(policies).version
-    _edit(policies / "indicators.yaml", _first("indicators", "measures", ["brand-cultivation-services"]))
+    _edit(
+        policies / "indicators.yaml",
+        _first("indicators", "measures", ["brand-cultivation-services"]),
+    )
     assert load_catalogue(policies).version != before
 
 
@@ -166,7 +173,9 @@ def test_each_indicator_says_met_not_met_or_unknown_from_the_firms_value(
     assert answer.status_code == 200
     found = _by_id(answer.json())
     assert list(found) == [i.id for i in catalogue.indicators]
-    by_field = {i["target"]["field"]: i for i in found.values() if i["id"] != "rd-institution-provincial"}
+    by_field = {
+        i["target"]["field"]: i for i in found.values() if i["id"] != "rd-institution-provincial"
+    }
     assert by_field["invention_patents"]["status"] == "met"
     assert by_field["invention_patents"]["actual"] == 2
     assert by_field["trademarks"]["status"] == "not_met"
@@ -233,7 +242,9 @@ def test_the_batch_and_the_stored_firms_matches_carry_the_same_indicators(
     assert {i["status"] for i in batch["results"][1]["indicators"]} == {"unknown"}
     uscc = synthetic_uscc("91440781MA4W6K2L9")
     stored = client.put(
-        f"/v1/enterprises/{uscc}", json={**FULL_PROFILE, "uscc": uscc}, headers=auth("enterprises:write")
+        f"/v1/enterprises/{uscc}",
+        json={**FULL_PROFILE, "uscc": uscc},
+        headers=auth("enterprises:write"),
     )
     assert stored.status_code in (200, 201), stored.text
     matches = client.get(
@@ -253,3 +264,16 @@ def test_the_openapi_document_declares_the_indicators_with_an_example(client: Te
     example = schemas["IndicatorOut"]["examples"][0]
     assert set(example) == set(schemas["IndicatorOut"]["properties"])
     assert schemas["IndicatorOut"]["properties"]["status"]["enum"] == ["met", "not_met", "unknown"]
+
+
+def test_the_remembered_lists_are_bounded_and_never_mixed_up() -> None:
+    catalogue = load_catalogue(POLICIES)
+    many = REMEMBERED + 50
+    for patents in range(many):  # a caller sending ever new values holds at most REMEMBERED
+        body = orjson.loads(
+            b"[" + indicators_body(catalogue, {"invention_patents": patents}, "en") + b"]"
+        )
+        assert body[0]["actual"] == patents
+        assert body[0]["status"] == ("met" if patents >= 2 else "not_met")
+    remembered = len(_pieces[catalogue.version].bodies)
+    assert 0 < remembered <= REMEMBERED

@@ -58,7 +58,9 @@ def stored(
     with serve(database) as client:
         for profile in data.real:
             answer = client.put(
-                f"/v1/enterprises/{profile['uscc']}", json=profile, headers=auth("enterprises:write")
+                f"/v1/enterprises/{profile['uscc']}",
+                json=profile,
+                headers=auth("enterprises:write"),
             )
             assert answer.status_code == 201, answer.text
         for uscc in data.deleted:
@@ -149,9 +151,7 @@ def test_every_count_is_the_count_made_in_python(
 ) -> None:
     client, data = stored
     profiles = data.counted(include_synthetic)
-    body = _progress(
-        client, auth, as_of=day, include_synthetic=str(include_synthetic).lower()
-    )
+    body = _progress(client, auth, as_of=day, include_synthetic=str(include_synthetic).lower())
     assert body["as_of"] == day and body["include_synthetic"] is include_synthetic
     counted = 0
     for target, item in zip(CATALOGUE.targets, body["items"], strict=True):
@@ -180,7 +180,9 @@ def test_a_recognition_counts_only_while_it_is_valid(
 ) -> None:
     client, _ = stored
     early, late = (_progress(client, auth, as_of=day) for day in ("2024-06-01", "2028-01-01"))
-    giants = [next(i for i in b["items"] if i["id"] == "provincial-specialised") for b in (early, late)]
+    giants = [
+        next(i for i in b["items"] if i["id"] == "provincial-specialised") for b in (early, late)
+    ]
     # by 2028 every dated recognition of the demo firms (valid 2024 to late 2027) has expired
     assert giants[0]["total"]["count"] > giants[1]["total"]["count"]
 
@@ -204,7 +206,11 @@ def test_the_plans_numbers_are_the_targets(stored: tuple[TestClient, Stored], au
     items = {i["id"]: i for i in _progress(client, auth)["items"]}
     assert (items["little-giants"]["baseline"], items["little-giants"]["target"]) == (24, 48)
     provincial = items["provincial-specialised"]
-    assert (provincial["baseline"], provincial["target"], provincial["or_more"]) == (713, 1400, True)
+    assert (provincial["baseline"], provincial["target"], provincial["or_more"]) == (
+        713,
+        1400,
+        True,
+    )
     assert items["listings-by-2026"]["target"] == 10
     yearly = items["listings-per-year"]
     assert (yearly["target"], yearly["target_max"], yearly["per_year"]) == (1, 2, True)
@@ -258,7 +264,9 @@ def test_bad_parameters_are_422_naming_them(
 ) -> None:
     client, _ = stored
     answer = client.get("/v1/plan/progress", params=params, headers=auth("stats:read"))
-    assert answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json"
+    assert (
+        answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json"
+    )
     assert [e["field"] for e in answer.json()["errors"]] == [field]
 
 
@@ -293,7 +301,10 @@ def test_the_counts_are_one_query_over_the_typed_columns() -> None:
             {"any": [{"field": "tier", "is": "municipal"}, {"field": "tier", "is": "provincial"}]},
             {"municipal", "provincial"},
         ),
-        ({"any": [{"field": "tier", "is": "municipal"}, {"field": "digital_level", "is": 3}]}, None),
+        (
+            {"any": [{"field": "tier", "is": "municipal"}, {"field": "digital_level", "is": 3}]},
+            None,
+        ),
         ({"not": {"field": "tier", "is": "municipal"}}, None),
     ],
 )
