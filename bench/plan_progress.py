@@ -22,7 +22,7 @@ import httpx
 from sqlalchemy import func, select, text
 
 from bench.bank_query import prepare
-from bench.common import bench_token, free_port, start_server, stop_server
+from bench.common import UNLIMITED_RATES, bench_token, free_port, start_server, stop_server
 from service.catalogue import load_catalogue
 from service.config import PROJECT_ROOT
 from service.db import make_engine
@@ -69,7 +69,7 @@ def main() -> None:
             plan_progress(connection, catalogue, DAY, county=None, include_synthetic=True)
 
     port = free_port()
-    server = start_server(port, database_url=url, push_worker_in_process="false")
+    server = start_server(port, database_url=url, push_worker_in_process="false", **UNLIMITED_RATES)
     headers = {"Authorization": f"Bearer {bench_token('stats:read')}"}
     base = f"http://127.0.0.1:{port}/v1/plan/progress?as_of={DAY}&include_synthetic=true"
     figures: dict[str, list[float]] = {"count(*)": [], "in-process": [], "HTTP": [], "county": []}

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -14,6 +15,7 @@ from service.config import PROJECT_ROOT
 from service.db import make_engine
 from service.demo import synthetic_profiles
 from service.importing import import_file
+from service.migrate import upgrade_database
 from service.profile import Profile
 from service.progress import progress_query, required_tiers
 from service.rules import COMPARE, AllOf, AnyOf, Comparison, Condition, NotOf
@@ -313,3 +315,15 @@ def test_only_the_tiers_a_condition_can_count_are_read(
 ) -> None:
     parsed = TypeAdapter(Condition).validate_python(condition)
     assert required_tiers(parsed) == (None if tiers is None else frozenset(tiers))
+
+
+def test_each_caller_has_a_budget_of_counts(tmp_path: Path, auth: Token) -> None:
+    url = f"sqlite:///{tmp_path / 'budget.db'}"
+    upgrade_database(url)
+    with serve(url, rate_limit_plan_progress="2/minute") as client:
+        answers = [client.get("/v1/plan/progress", headers=auth("stats:read")) for _ in range(3)]
+        other = client.get("/v1/plan/progress", headers=auth("stats:read", subject="other"))
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert int(answers[2].headers["retry-after"]) >= 1
+    assert answers[2].headers["content-type"] == "application/problem+json"
+    assert other.status_code == 200  # a budget is per caller

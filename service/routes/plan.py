@@ -16,6 +16,7 @@ from service.openapi import problems
 from service.progress import plan_progress
 from service.progress_answer import progress_json
 from service.progress_schemas import PlanProgress
+from service.ratelimit import Limited, spend
 from service.responses import catalogue_answer
 from service.vocabulary import vocabularies
 
@@ -69,7 +70,7 @@ def _county(
     "/progress",
     summary="The plan's targets against the stored firms, by county",
     response_model=PlanProgress,
-    responses=problems(401, 403, 422, 503),
+    responses=problems(401, 403, 422, 429, 503),
 )
 async def progress(
     request: Request,
@@ -86,6 +87,7 @@ async def progress(
     stored firms counted against it on `as_of`: recognitions valid that day, listed firms, R&D
     institutions, … Deleted firms never count; synthetic ones only with include_synthetic. The
     registry is not the official recognition list, and the answer says so."""
+    spend(request, Limited.PLAN_PROGRESS, caller)
     counted = await run_read(
         request.app.state.engine,
         lambda connection: plan_progress(
