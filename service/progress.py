@@ -112,13 +112,15 @@ class Counting:
     A row is one county and one outcome of every `key` condition (true, false or unknown),
     with the firms in it (`n`) and, for every `filter` condition, how many meet it and how many
     leave it unknown. Conditions on the tier are keys: each row evaluates them once, however
-    many targets read them (every share is among 专精特新 firms); the rest are filters.
+    many targets read them (every share is among 专精特新 firms); the rest are filters. A `where`
+    that is an `all` of both is split: its tier part a key, the rest a filter, and_() of the
+    two in plan_progress().
     """
 
     keys: tuple[Condition, ...]
     filters: tuple[Condition, ...]
-    # target id, the key of its `among` (None: not a share), its `where` as (is_key, index)
-    targets: tuple[tuple[str, int | None, tuple[bool, int]], ...]
+    # target id, the key of its `among` (None: not a share), its `where` as (key, filter) parts
+    targets: tuple[tuple[str, int | None, tuple[int | None, int | None]], ...]
 
 
 def _reads_tier(condition: Condition) -> bool:
@@ -130,18 +132,29 @@ def counting(targets: Sequence[Target]) -> Counting:
     keys: dict[str, Condition] = {}
     filters: dict[str, Condition] = {}
 
-    def place(condition: Condition, as_key: bool) -> tuple[bool, int]:
-        found = keys if as_key else filters
+    def place(conditions: list[Condition], found: dict[str, Condition]) -> int | None:
+        if not conditions:
+            return None
+        condition = conditions[0] if len(conditions) == 1 else AllOf(all=conditions)
         found.setdefault(repr(condition), condition)
-        return as_key, list(found).index(repr(condition))
+        return list(found).index(repr(condition))
 
     laid = []
     for target in targets:
         if target.counted is None:
             continue
-        among = None if target.counted.among is None else place(target.counted.among, True)[1]
+        among = target.counted.among
         where = target.counted.where
-        laid.append((target.id, among, place(where, _reads_tier(where))))
+        parts = where.all if isinstance(where, AllOf) else [where]
+        on_tier = [c for c in parts if _reads_tier(c)]
+        rest = [c for c in parts if not _reads_tier(c)]
+        laid.append(
+            (
+                target.id,
+                None if among is None else place([among], keys),
+                (place(on_tier, keys), place(rest, filters)),
+            )
+        )
     return Counting(tuple(keys.values()), tuple(filters.values()), tuple(laid))
 
 
@@ -186,13 +199,16 @@ def plan_progress(
     for row in connection.execute(query):
         place, n, met_unknown = row[0], row[1 + width], row[2 + width :]
         outcomes = [None if k is None else bool(k) for k in row[1 : 1 + width]]
-        for target_id, among, (is_key, at) in laid.targets:
+        for target_id, among, (key, test) in laid.targets:
             if among is not None and outcomes[among] is not True:
                 continue
-            if is_key:
-                met, unknown = n * (outcomes[at] is True), n * (outcomes[at] is None)
-            else:
-                met, unknown = met_unknown[2 * at], met_unknown[2 * at + 1]
+            # three-valued: where = key part AND filter part (either may be absent: true)
+            held = True if key is None else outcomes[key]
+            met, unknown = (n, 0) if test is None else met_unknown[2 * test : 2 * test + 2]
+            if held is None:
+                met, unknown = 0, met + unknown
+            elif held is False:
+                met, unknown = 0, 0
             tally = Tally(None if among is None else n, met, unknown)
             found = tallies[target_id].get(place)
             tallies[target_id][place] = tally if found is None else found + tally

@@ -31,6 +31,7 @@ def _thin(profile: dict[str, Any], n: int) -> dict[str, Any]:
     gone = {"rd_institution"} if n % 5 == 0 else set()
     gone |= {"tier_valid_until"} if n % 7 == 0 else set()
     gone |= {"tier"} if n % 11 == 0 else set()
+    gone |= {"listing_stage", "digital_level"} if n % 4 == 1 else set()
     return {k: v for k, v in profile.items() if k not in gone}
 
 
