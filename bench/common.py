@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from service.auth import issue_token
 from service.config import Settings
+from service.server import LOG_CONFIG
 
 SECRET = "bench-secret-not-for-production-0001"
 # start_server settings that keep the per-caller rate limits (POST /v1/match, the bank query) in
@@ -41,6 +42,11 @@ def stop_server(server: subprocess.Popen[bytes]) -> tuple[int, int]:
     return len(data), data.count(b"\n")
 
 
+def server_log(server: subprocess.Popen[bytes]) -> Path:
+    """The file a server started by start_server logs to (until stop_server removes it)."""
+    return _logs[server.pid]
+
+
 def free_port() -> int:
     """A free TCP port on loopback."""
     with socket.socket() as s:
@@ -56,28 +62,27 @@ def bench_token(*scopes: str, bank_id: str | None = None) -> str:
     return token
 
 
-def start_server(port: int, **env_settings: str) -> subprocess.Popen[bytes]:
+def start_server(
+    port: int, *, uvicorn_http: str | None = None, **env_settings: str
+) -> subprocess.Popen[bytes]:
     """The service as deployed (`policy-match serve`: one uvicorn worker, JSON logs at INFO:
     an access line and a decision line per match), its log written to a file as a log
     collector would read it (stop_server says how much). POLICY_MATCH_* settings as keywords.
+    `uvicorn_http` ("httptools" or "h11") runs uvicorn's own command with that protocol
+    instead, logging the same way, for comparison (without serve's cap on request heads).
     """
     env = {**os.environ, "POLICY_MATCH_JWT_SECRET": SECRET, "POLICY_MATCH_ENVIRONMENT": "test"}
     env.update({f"POLICY_MATCH_{k.upper()}": v for k, v in env_settings.items()})
+    address = ["--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "service.cli", "serve", *address, "--no-migrate"]
+    if uvicorn_http:
+        command = [sys.executable, "-m", "uvicorn", "service.main:app", *address]
+        command += ["--http", uvicorn_http, "--no-access-log", "--log-config", str(LOG_CONFIG)]
     with tempfile.NamedTemporaryFile(
         prefix="policy-match-bench-", suffix=".log", delete=False
     ) as log:
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "service.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-migrate",
-            ],
+            command,
             env=env,
             stdout=log,
             stderr=subprocess.DEVNULL,  # the catalogue check's one-line report

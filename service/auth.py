@@ -184,25 +184,32 @@ def require(scope: str) -> Callable[..., Awaitable[Caller]]:
     return caller_with_scope
 
 
-def require_platform(scope: str) -> Callable[..., Awaitable[Caller]]:
+BANKS_REFUSED = (
+    "banks may not read or write enterprise records; ask "
+    "GET /v1/measures/{measure_id}/eligible-enterprises for consenting firms"
+)
+BANKS_NOT_AUDITORS = (
+    "banks may not read the disclosure record: it names what every bank was shown; "
+    "the audit is for the city's auditors"
+)
+
+
+def require_platform(scope: str, refusal: str = BANKS_REFUSED) -> Callable[..., Awaitable[Caller]]:
     """Like require(), and refuses banks: they see enterprises only through the bank query."""
     scope = Scope(scope)
 
     async def platform_caller(request: Request) -> Caller:
-        return authorize_platform(request, scope)
+        return authorize_platform(request, scope, refusal)
 
     platform_caller.required_scope = scope  # type: ignore[attr-defined]
     return platform_caller
 
 
-def authorize_platform(request: Request, scope: str) -> Caller:
+def authorize_platform(request: Request, scope: str, refusal: str = BANKS_REFUSED) -> Caller:
     """authorize(), and 403 for a bank: banks learn of firms only through the bank query."""
     caller = authorize(request, scope)
     if caller.is_bank:
-        raise Forbidden(
-            "banks may not read or write enterprise records; ask "
-            "GET /v1/measures/{measure_id}/eligible-enterprises for consenting firms"
-        )
+        raise Forbidden(refusal)
     return caller
 
 
@@ -226,7 +233,8 @@ EnterprisesWriter = Annotated[Caller, Depends(require_platform(Scope.ENTERPRISES
 EligibilityReader = Annotated[Caller, Depends(require(Scope.ELIGIBILITY_READ))]
 PushPlatform = Annotated[Caller, Depends(require_platform(Scope.PUSH))]
 CatalogueAdmin = Annotated[Caller, Depends(require(Scope.CATALOGUE_ADMIN))]
-Auditor = Annotated[Caller, Depends(require(Scope.AUDIT_READ))]
+# a bank holding audit:read would see every other bank's disclosures: refused as elsewhere
+Auditor = Annotated[Caller, Depends(require_platform(Scope.AUDIT_READ, BANKS_NOT_AUDITORS))]
 
 
 def _signing(settings: Settings) -> tuple[str, str]:

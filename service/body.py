@@ -22,8 +22,7 @@ async def json_bytes(request: Request) -> bytes:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
         raise UnsupportedMedia(f"send the body as application/json, not {media or 'nothing'}")
-    if request.headers.get("content-length", "").isdigit():
-        return await request.body()  # a declared length: BodySizeLimit has checked it
+    # BodySizeLimit stops reading at the limit, declared or chunked: this never reads more
     return await read_at_most(request, app_settings(request).max_body_bytes)
 
 

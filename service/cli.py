@@ -42,7 +42,6 @@ def check(policies_dir: Path) -> int:
     return 0
 
 
-LOG_CONFIG = Path(__file__).with_name("log_config.json")  # uvicorn's logging, as JSON lines
 DEMO_CLIENTS = (  # (client_id, secret, scopes, bank_id): published in the README, demo only
     (
         "demo-platform",
@@ -147,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    """Refuse a broken catalogue, migrate, then become uvicorn (exec: signals reach it)."""
+    """Refuse a broken catalogue, migrate, then serve with uvicorn in this process."""
     settings = get_settings()
     with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON log lines
         if check(settings.policies_dir) != 0:
@@ -156,17 +155,25 @@ def serve_command(args: argparse.Namespace) -> int:
         from service.migrate import upgrade_database
 
         upgrade_database(settings.database_url)
-    # uvicorn's own lines as JSON too; our access line (with the request id) replaces its own
-    uvicorn = ["-m", "uvicorn", "service.main:app", "--host", args.host, "--port", str(args.port)]
-    options = ["--proxy-headers", "--no-access-log", "--log-config", str(LOG_CONFIG)]
-    os.execv(sys.executable, [sys.executable, *uvicorn, *options])
+    from service.server import serve
+
+    serve(
+        "service.main:app",
+        args.host,
+        args.port,
+        max_head_bytes=settings.max_header_bytes,
+        proxies=settings.trusted_proxies,
+    )
+    return 0
 
 
 def import_command(args: argparse.Namespace) -> int:
     """Run `policy-match import`: store the good rows, report the bad ones by line number."""
+    from sqlalchemy.exc import DBAPIError
+
     from service.db import make_engine
     from service.deps import today
-    from service.importing import import_file
+    from service.importing import database_said, import_file
 
     if not args.file.is_file():
         print(f"{args.file}: no such file", file=sys.stderr)
@@ -186,6 +193,13 @@ def import_command(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(str(e), file=sys.stderr)
         return 2
+    except DBAPIError as e:  # the engine hides the parameters; only the first line is shown
+        said = database_said(e)
+        print(
+            f"import stopped, the database failed ({said}); rows stored before stay",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         engine.dispose()
     for bad in report.bad[:50]:

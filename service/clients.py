@@ -28,7 +28,7 @@ class TokenClient(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     client_id: str = Field(min_length=1)
-    secret_hash: str = Field(pattern=r"^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$", repr=False)
+    secret_hash: str = Field(pattern=r"^\$2[aby]\$[0-9][0-9]\$[./A-Za-z0-9]{53}$", repr=False)
     scopes: frozenset[Scope] = Field(min_length=1)
     bank_id: str | None = None
 

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
 
     uscc_allowlist: frozenset[str] = frozenset()
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # the request line and headers together (policy-match serve answers 431 past it)
+    max_header_bytes: int = Field(default=65_536, ge=4096, le=1_048_576)
+    # Addresses or networks (comma-separated) of the reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; none by default: the peer's own address is the client's
+    trusted_proxies: str = ""
     max_batch_size: int = Field(default=1000, ge=1, le=10_000)
 
     # Logs: JSON lines on stdout (service/logs.py); off, the host's logging setup stays (tests)

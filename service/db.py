@@ -23,8 +23,13 @@ def _json_text(value: Any) -> str:
 
 
 # JSON columns (profiles, their versions) are written and read with orjson: several times
-# faster than the standard library on every store.
-_JSON = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
+# faster than the standard library on every store. Statement parameters (credit codes, names,
+# revenue) never appear in an error's text, so never in a log or the import's output.
+_ENGINE: dict[str, Any] = {
+    "json_serializer": _json_text,
+    "json_deserializer": orjson.loads,
+    "hide_parameters": True,
+}
 
 
 def make_engine(
@@ -41,7 +46,7 @@ def make_engine(
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": sqlite_busy_seconds},
-            **_JSON,
+            **_ENGINE,
         )
 
         @event.listens_for(engine, "connect")
@@ -60,7 +65,7 @@ def make_engine(
         pool_size=10,
         max_overflow=20,
         connect_args=connect_args if url.startswith("postgresql") else {},
-        **_JSON,
+        **_ENGINE,
     )
 
 

@@ -21,7 +21,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
@@ -30,6 +30,12 @@ from service.route_table import route_table
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://policy-match.jiangmen.gov.cn/problems/"
 QUERY_CANCELED = "57014"  # PostgreSQL: statement_timeout (or a cancel) stopped the statement
+# PostgreSQL: no such table / column; SQLite says it in words: the schema is not migrated
+SCHEMA_MISSING = frozenset({"42P01", "42703"})
+UNMIGRATED = (
+    "the database has no schema or an old one (not migrated): the operator must run "
+    "`alembic upgrade head` (or start with `policy-match serve`, which migrates); try again later"
+)
 
 
 class ServiceError(Exception):
@@ -210,9 +216,21 @@ async def _client_gone(request: Request, exc: Exception) -> Response:
     )
 
 
+def schema_missing(exc: DBAPIError) -> bool:
+    """Whether the database failed because a table or column the service uses is not there."""
+    if getattr(exc.orig, "sqlstate", None) in SCHEMA_MISSING:
+        return True
+    text = str(exc.orig)
+    return text.startswith(("no such table", "no such column"))
+
+
 async def _database_unavailable(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, OperationalError)
-    if getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:
+    assert isinstance(exc, OperationalError | ProgrammingError)
+    if schema_missing(exc):
+        detail = UNMIGRATED
+    elif isinstance(exc, ProgrammingError):
+        raise exc  # a fault of ours: logged, and answered 500, by the outermost handler
+    elif getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:
         detail = "the database took too long to answer (statement timeout); try again shortly"
     else:
         detail = "the database cannot be reached; try again shortly"
@@ -242,5 +260,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(ProgrammingError, _database_unavailable)
     app.add_exception_handler(DataError, _out_of_range)
     app.add_exception_handler(Exception, _unexpected)

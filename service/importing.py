@@ -3,7 +3,9 @@
 Each row is validated as a profile on its own and stored as PUT /v1/enterprises/{uscc} would
 store it (a new version if changed, matches recomputed). A bad row is reported by its line
 number and skipped; the good rows are kept. Rows are committed in batches, so an interrupted
-import keeps what it had stored.
+import keeps what it had stored. A batch the database refuses (a row it cannot hold) is stored
+again row by row, so that only the row it refuses is reported, by its line; the reason given is
+the database's first line, never the row's values.
 
 CSV: a header row of profile field names; an empty cell means "not given", `null` gives null
 to a field that allows it (cluster, sub_industry, tier_valid_until); yes/no cells may be
@@ -22,6 +24,7 @@ from typing import Any, TextIO
 import orjson
 from pydantic import ValidationError
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from tqdm import tqdm
 
 from service.catalogue import Catalogue
@@ -34,7 +37,7 @@ from service.vocabulary import vocabularies
 BATCH_ROWS = 500
 _TRUE = frozenset({"true", "1", "yes", "y", "是"})
 _FALSE = frozenset({"false", "0", "no", "n", "否"})
-_INTEGER = re.compile(r"[+-]?\d+")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,13 +146,13 @@ def import_file(
         path.open(encoding="utf-8-sig", newline="") as text,
         tqdm(total=size, unit="B", unit_scale=True, desc=path.name, disable=not progress) as bar,
     ):
-        batch: list[Profile] = []
+        batch: list[tuple[int, Profile]] = []
         for line, raw in read_rows(path, text):
             row = raw if isinstance(raw, BadRow) else validate_row(line, raw)
             if isinstance(row, BadRow):
                 report.bad.append(row)
             else:
-                batch.append(row)
+                batch.append((line, row))
             if len(batch) >= BATCH_ROWS:
                 _store(batch, engine, catalogue, changed_by, day, synthetic, report)
                 batch = []
@@ -166,8 +169,14 @@ def _position(text: TextIO) -> int:
         return 0
 
 
+def database_said(error: DBAPIError) -> str:
+    """What the database said, its first line only (PostgreSQL's DETAIL lines quote values)."""
+    said = str(error.orig).strip().splitlines()
+    return f"{type(error.orig).__name__}: {said[0] if said else 'no message'}"
+
+
 def _store(
-    batch: list[Profile],
+    batch: list[tuple[int, Profile]],
     engine: Engine,
     catalogue: Catalogue,
     changed_by: str,
@@ -177,8 +186,40 @@ def _store(
 ) -> None:
     if not batch:
         return
+    try:
+        counts = _store_rows(batch, engine, catalogue, changed_by, day, synthetic)
+    except OperationalError:
+        raise  # unreachable, busy or timed out: no row is at fault
+    except DBAPIError:
+        if len(batch) == 1:
+            raise
+        for one in batch:  # only the row the database refuses is left out
+            try:
+                _store([one], engine, catalogue, changed_by, day, synthetic, report)
+            except OperationalError:
+                raise
+            except DBAPIError as e:
+                report.bad.append(
+                    BadRow(one[0], (f"the database refused the row ({database_said(e)})",))
+                )
+        return
+    report.created += counts[0]
+    report.updated += counts[1]
+    report.unchanged += counts[2]
+
+
+def _store_rows(
+    batch: list[tuple[int, Profile]],
+    engine: Engine,
+    catalogue: Catalogue,
+    changed_by: str,
+    day: date,
+    synthetic: bool,
+) -> tuple[int, int, int]:
+    """Store the rows in one transaction: (created, updated, unchanged)."""
+    created = updated = unchanged = 0
     with write_transaction(engine) as connection:
-        for profile in batch:
+        for _, profile in batch:
             result = store_profile(
                 connection,
                 catalogue,
@@ -188,8 +229,9 @@ def _store(
                 synthetic=synthetic,
             )
             if result.created:
-                report.created += 1
+                created += 1
             elif result.changed:
-                report.updated += 1
+                updated += 1
             else:
-                report.unchanged += 1
+                unchanged += 1
+    return created, updated, unchanged

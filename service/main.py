@@ -11,6 +11,7 @@ from service.body_size import BodySizeLimit
 from service.catalogue import CatalogueError
 from service.config import Settings, get_settings
 from service.db import make_engine
+from service.docs_pages import install_docs_pages
 from service.errors import install_error_handlers
 from service.logs import RequestContext, configure_logging
 from service.metrics import DecisionTally, forget_outbox, install_metrics, watch_outbox
@@ -32,13 +33,19 @@ from service.vocabulary import vocabularies
 from service.worker import Worker, announce_catalogue
 
 DESCRIPTION = """
+江门市推动专精特新中小企业倍增发展行动方案(2024-2026年)(江府办函〔2024〕13号)政策匹配服务:
+给出企业符合哪些支持措施、差什么条件就能符合、还缺哪些信息,以及找哪个部门。每个答复都引用方案的条款原文,
+并列出逐项核对的条件和决定结果的取值。
+
+受保护的接口请先点 **Authorize**,用客户端编号和密钥(OAuth 2.0 client credentials)取得令牌;
+措施目录接口无需令牌。答复语言由 `Accept-Language` 选择:zh-Hans(默认)、zh-Hant、en。
+
 Which support measures of Jiangmen's plan for doubling its 专精特新 SMEs
 (江府办函〔2024〕13号) an enterprise qualifies for, which it nearly qualifies for and what is
 missing, and which department to go to. Every answer quotes the plan's clause and gives each
-condition checked with the value that decided it.
-
-Use **Authorize** with a client id and secret (OAuth 2.0 client credentials) to try the
-protected endpoints; the catalogue endpoints need no token.
+condition checked with the value that decided it. Use **Authorize** with a client id and
+secret (OAuth 2.0 client credentials) to try the protected endpoints; the catalogue endpoints
+need no token.
 """
 
 
@@ -91,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs_pages, with local assets
+        redoc_url=None,
         openapi_tags=[
             {"name": "matching", "description": "Profiles against the plan"},
             {"name": "catalogue", "description": "The measures of the plan, open to all"},
@@ -138,9 +147,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     serve_directly(app, match.router)
     serve_directly(app, enterprises.direct)
     install_openapi(app)
+    install_docs_pages(app)
+    # inside the metrics: they count the 413 it answers, not what the app made of a cut body
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.metrics_enabled:
         install_metrics(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)  # outermost: every answer, a 413 too, has its id
     return app
 

@@ -14,6 +14,7 @@ from pydantic import (
     Strict,
     StrictBool,
     WithJsonSchema,
+    field_validator,
 )
 
 from service.config import get_settings
@@ -56,7 +57,8 @@ def vocabulary_schema(list_name: str, description: str, nullable: bool = False) 
     return WithJsonSchema(schema)
 
 
-ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _iso_day_text(value: object) -> object:
@@ -108,7 +110,10 @@ class Profile(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     county: CountyCode
     industry_code: (
-        Annotated[str, Field(pattern=r"^[A-T](\d{2}|\d{3}|\d{4})?$", description="GB/T 4754-2017")]
+        Annotated[
+            str,
+            Field(pattern=r"^[A-T]([0-9]{2}|[0-9]{3}|[0-9]{4})?$", description="GB/T 4754-2017"),
+        ]
         | None
     ) = None
     cluster: Annotated[
@@ -151,6 +156,19 @@ class Profile(BaseModel):
         ]
         | None
     ) = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        """No string of a profile may hold a control character (C0, NUL and tab and newline
+        included, DEL, C1): PostgreSQL refuses NUL, and none belongs in a name or a code."""
+        texts = value if isinstance(value, list) else [value]
+        for text in texts:
+            if isinstance(text, str) and CONTROL_CHARACTER.search(text):
+                raise ValueError(
+                    "control characters (such as NUL, tab or a line break) are not allowed"
+                )
+        return value
 
     def facts(self) -> dict[str, Any]:
         """The fields the caller gave, as plain values; absent means unknown."""

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from service.answer import match_answer
 from service.auth import EnterprisesReader, EnterprisesWriter, authorize_platform
 from service.body import profile_body
+from service.body_size import ascii_number
 from service.catalogue import Catalogue
 from service.clients import Scope
 from service.config import app_settings
@@ -83,7 +84,8 @@ def precondition(if_match: str | None, if_none_match: str | None) -> Preconditio
     versions: frozenset[int] | None = None
     if if_match is not None and if_match.strip() != "*":
         tags = (t.strip().removeprefix("W/").strip('"') for t in if_match.split(","))
-        versions = frozenset(int(t) for t in tags if t.isdigit() and len(t) < 10)
+        numbers = (ascii_number(t) for t in tags)
+        versions = frozenset(n for n in numbers if n is not None and n <= INT32_MAX)
     return Precondition(
         if_match=versions,
         must_exist=if_match is not None and if_match.strip() == "*",
