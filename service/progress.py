@@ -1,18 +1,18 @@
-"""The plan's targets against the stored firms: one GROUP BY county query over typed columns.
+"""The plan's targets against the stored firms: one GROUP BY county statement, typed columns.
 
 Each counted target's `where` and `among` (service/targets.py) compile to SQL with the bank
 query's own compiler (eligibility_sql.comparison_filter), so a tier counts exactly on the days
-match() would count it. For each target the query counts, per county, the firms that meet
-`among AND where` and the firms of `among` whose `where` is unknown (a field not given), and,
-once per distinct `among`, the firms it is a share of. Deleted firms never count; synthetic
-(demo) firms only when asked. The registry is what the stored profiles say, not the official
-recognition list.
+match() would count it. The statement groups by county and by the outcome of each condition on
+the tier (evaluated once a row, however many targets read it) and counts each other condition
+with FILTER, met and unknown; plan_progress() folds the rows into each target's tally (see
+Counting). Deleted firms never count; synthetic (demo) firms only when asked. The registry is
+what the stored profiles say, not the official recognition list.
 
-Only firms some target can count are read. Every target of the plan asks for a recognised tier,
-so a firm whose stored tier is none of those the targets name counts nowhere: the query reads the
-firms with one of those tiers, and those whose tier is not given (unknown), each as a range of
-the index `ix_enterprise_progress` (migration 0007), which holds every column the targets read:
-on 1,000,000 firms a third of one narrow index is read, never the table (bench/plan_progress.py).
+Only firms some target can count are read. When every counted target asks for a recognised tier
+(those of the plan all do), a firm whose stored tier is none of those counts nowhere: the
+statement reads the firms with one of those tiers and those with no tier given (unknown), each a
+range of the index `ix_enterprise_progress` (migration 0007), which holds every column the
+targets read: on 1,000,000 firms a third of one narrow index, never the table.
 """
 
 from collections.abc import Sequence
