@@ -12,6 +12,23 @@ Message = dict[str, Any]
 received = 0
 
 
+async def request_read(
+    scope: Scope,
+    receive: Callable[[], Awaitable[Message]],
+    send: Callable[[Message], Awaitable[None]],
+) -> bool:
+    """Answer the lifespan protocol (False), or read an HTTP request's body whole (True)."""
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return False
+    more = True
+    while more:
+        more = (await receive()).get("more_body", False)
+    return True
+
+
 async def app(
     scope: Scope,
     receive: Callable[[], Awaitable[Message]],
@@ -19,14 +36,8 @@ async def app(
 ) -> None:
     """Count each POST (its body read whole); GET answers the count so far."""
     global received
-    if scope["type"] == "lifespan":
-        while (await receive())["type"] != "lifespan.shutdown":
-            await send({"type": "lifespan.startup.complete"})
-        await send({"type": "lifespan.shutdown.complete"})
+    if not await request_read(scope, receive, send):
         return
-    more = True
-    while more:
-        more = (await receive()).get("more_body", False)
     if scope["method"] == "POST":
         received += 1
         await send({"type": "http.response.start", "status": 204, "headers": []})

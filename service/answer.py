@@ -17,7 +17,12 @@ from service.decisions import MatchResult, missing_fields
 from service.evaluator import MISSING, NOTED_FIELDS, TierNote
 from service.i18n import LANGUAGES, Language
 from service.indicator_answer import indicators_body
-from service.presentation import condition_json, measure_head, tier_note_text
+from service.presentation import (
+    condition_json,
+    county_discretion_note,
+    measure_head,
+    tier_note_text,
+)
 
 _PASSED = {True: b',"passed":true', False: b',"passed":false', None: b',"passed":null'}
 REMEMBERED = 10_000  # reasons remembered per comparison, before starting afresh
@@ -63,9 +68,15 @@ class _Pieces:
         if heads is None:
             government = self.catalogue.vocabularies.county(county).government.get(language)
             middle = b',"county_government":' + orjson.dumps(government) + b',"reasons":['
+            # a measure left to the counties says, on every result, that this county decides
+            decides = b',"county_discretion_note":' + orjson.dumps(
+                county_discretion_note(self.catalogue, county, language)
+            )
             heads = self.heads[key] = {
                 m.measure_id: (
-                    orjson.dumps(measure_head(self.catalogue, m, language))[:-1] + middle,
+                    orjson.dumps(measure_head(self.catalogue, m, language))[:-1]
+                    + (decides if m.spec.county_discretion else b"")
+                    + middle,
                     _joiner(m.comparisons),
                 )
                 for m in self.catalogue.measures

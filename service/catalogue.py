@@ -14,11 +14,13 @@ from pydantic import BaseModel, ValidationError
 
 from service.catalogue_checks import check_measure
 from service.evaluator import Evaluate, build_evaluator
+from service.gate_sources import gate_source_problems, period_problems
 from service.indicators import Indicator, IndicatorsFile, indicator_problems
 from service.policy_files import (
     CatalogueFile,
     Clause,
     ClausesFile,
+    CountyDiscretion,
     Department,
     DepartmentsFile,
     Document,
@@ -28,7 +30,7 @@ from service.policy_files import (
 from service.profile import field_specs
 from service.rules import ALL, Comparison, Node, Operator, comparisons_of, compile_tree
 from service.targets import Target, TargetsFile, target_problems
-from service.vocabulary import Names, Vocabularies, read_vocabularies
+from service.vocabulary import Vocabularies, read_vocabularies
 
 
 class CatalogueError(Exception):
@@ -85,6 +87,7 @@ class Catalogue:
     version: str
     document: Document
     near_miss: NearMissRule
+    county_discretion: CountyDiscretion
     vocabularies: Vocabularies
     departments: Mapping[str, Department]
     clauses: Mapping[str, Clause]
@@ -136,6 +139,8 @@ def load_catalogue(policies_dir: Path) -> Catalogue:
         if spec.measure_id != path.stem:
             problems.append(f"{name}: measure_id: {spec.measure_id!r} must equal the file name")
         problems += [f"{name}: {p}" for p in check_measure(spec, clauses, vocab, plan_text)]
+        problems += [f"{name}: {p}" for p in gate_source_problems(spec)]
+        problems += [f"{name}: {p}" for p in period_problems(spec, meta.document)]
         specs.append((name, spec))
     if not specs and not problems:
         problems.append("measures/: no measure files")
@@ -178,7 +183,7 @@ def _compile(
     indicators: tuple[Indicator, ...],
     targets: tuple[Target, ...],
 ) -> Catalogue:
-    table: dict[tuple[str, str, str, bool, Names | None], CompiledComparison] = {}
+    table: dict[tuple[Any, ...], CompiledComparison] = {}
 
     def compiled_of(comparison: Comparison) -> CompiledComparison:
         key = comparison.key()
@@ -222,6 +227,7 @@ def _compile(
         ),
         document=meta.document,
         near_miss=meta.near_miss,
+        county_discretion=meta.county_discretion,
         vocabularies=vocab,
         departments=MappingProxyType(departments),
         clauses=MappingProxyType(clauses),

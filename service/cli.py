@@ -108,6 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve_cmd.add_argument("--no-migrate", action="store_true", help="the schema is kept apart")
+    review_cmd = commands.add_parser(
+        "review", help="write docs/fidelity.md: every measure, its gates and their sources"
+    )
+    review_cmd.add_argument("--policies", type=Path, default=None, help="policies folder")
+    review_cmd.add_argument("--output", type=Path, default=None, help="default docs/fidelity.md")
+    review_cmd.add_argument(
+        "--check", action="store_true", help="write nothing; fail if the file differs"
+    )
     commands.add_parser(
         "demo-clients", help="print POLICY_MATCH_AUTH_CLIENTS for the demo (development only)"
     )
@@ -117,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "check":
         return check(args.policies or get_settings().policies_dir)
+    if args.command == "review":
+        return review_command(args)
     if args.command == "demo-clients":
         print(json.dumps(demo_clients()))
         return 0
@@ -143,6 +153,31 @@ def main(argv: list[str] | None = None) -> int:
 
         return worker_command(args) if args.command == "worker" else publish_command(args)
     return 2
+
+
+def review_command(args: argparse.Namespace) -> int:
+    """Write (or, with --check, compare) the review document of the policies folder."""
+    from service.review import render_review
+
+    policies_dir = args.policies or get_settings().policies_dir
+    output: Path = args.output or policies_dir.parent / "docs" / "fidelity.md"
+    try:
+        catalogue = load_catalogue(policies_dir)
+    except CatalogueError as e:
+        print_problems(policies_dir, e)
+        return 1
+    text = render_review(catalogue)
+    if args.check:
+        current = output.read_text(encoding="utf-8") if output.is_file() else None
+        if current != text:
+            print(f"{output} is out of date: run `policy-match review`", file=sys.stderr)
+            return 1
+        print(f"{output} is up to date ({len(catalogue.measures)} measures)")
+        return 0
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    print(f"wrote {output}: {len(catalogue.measures)} measures")
+    return 0
 
 
 def serve_command(args: argparse.Namespace) -> int:

@@ -85,7 +85,17 @@ def synthetic_profile(rng: random.Random, n: int) -> dict[str, Any]:
         "university_partner": rng.random() < 0.35,
         "fills_tech_gap": rng.random() < 0.15,
         "standards_role": rng.choice(("none", "none", "participant", "lead")),
-        "quality_award": rng.random() < 0.1,
+        "quality_award": (award := rng.random()) < 0.1,
+        # the same draw gives the level: 6% municipal, 3% provincial, 1% national
+        "quality_award_level": (
+            "municipal"
+            if award < 0.06
+            else "provincial"
+            if award < 0.09
+            else "national"
+            if award < 0.1
+            else "none"
+        ),
         "listing_stage": rng.choice(("none",) * 8 + ("planning", "tutoring", "filed", "listed")),
         "equity_board_listed": rng.random() < 0.08,
         "has_bank_loan": rng.random() < 0.6,

@@ -32,6 +32,7 @@ FULL_PROFILE: dict[str, Any] = {
     "fills_tech_gap": False,
     "standards_role": "participant",
     "quality_award": False,
+    "quality_award_level": "none",
     "listing_stage": "planning",
     "equity_board_listed": False,
     "has_bank_loan": True,

@@ -54,6 +54,7 @@ class EnterpriseFacts(SQLModel):
     fills_tech_gap: bool | None = None
     standards_role: str | None = Field(default=None, max_length=16)
     quality_award: bool | None = None
+    quality_award_level: str | None = Field(default=None, max_length=16)
     listing_stage: str | None = Field(default=None, max_length=16)
     equity_board_listed: bool | None = None
     has_bank_loan: bool | None = None

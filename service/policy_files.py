@@ -39,8 +39,20 @@ class Document(_Strict):
     title: Names
     issued_by: str
     issued_on: date
+    in_force_until: date  # the plan's own period ends (2024-2026年); 三(三) lets others govern
     source_file: str
     enquiries: str
+
+
+class CountyDiscretion(_Strict):
+    """What every result of a measure left to 有条件的县(市、区) says: the county decides.
+
+    `answer` names the firm's county government (`{government}`); `listing` is for the
+    catalogue, where no county is known.
+    """
+
+    answer: Names
+    listing: Names
 
 
 class CatalogueFile(_Strict):
@@ -49,6 +61,7 @@ class CatalogueFile(_Strict):
     document: Document
     errata: tuple[Erratum, ...] = ()
     near_miss: NearMissRule
+    county_discretion: CountyDiscretion
 
 
 class Department(Term):
@@ -81,6 +94,20 @@ class Source(_Strict):
     quote: tuple[str, ...] = Field(min_length=1)
 
 
+class Instrument(_Strict):
+    """An instrument other than the plan that the measure names: it may set a gate or a period.
+
+    Only instruments with a number and a date of issue qualify; a recognition's own criteria
+    (who may be recognised) are not conditions of the plan's support and are not declared here.
+    """
+
+    id: str = Field(pattern=MEASURE_ID, max_length=40)
+    title: Names
+    number: str = Field(min_length=1, max_length=80)
+    issued_by: Names
+    issued_on: date
+
+
 class Case(_Strict):
     """A test case written as data: a profile, a day, and the expected outcome."""
 
@@ -105,5 +132,12 @@ class MeasureFile(_Strict):
     source: Source
     valid_from: date
     valid_until: date
+    # the instrument that sets valid_from / valid_until where they are not the plan's period
+    # (三(三): 上级政府或现有政策有明确规定实施期限的,从其规定)
+    period_source: str | None = None
+    # 支持有条件的县(市、区)…: the county decides whether it offers the measure at all
+    county_discretion: bool = False
+    serves: Names  # whom the plan's sentence serves, in plain words (docs/fidelity.md)
+    instruments: tuple[Instrument, ...] = ()
     eligibility: Condition
     cases: tuple[Case, ...] = Field(min_length=2)

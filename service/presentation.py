@@ -4,8 +4,9 @@ from typing import Any
 
 from service.catalogue import Catalogue, CompiledComparison, Measure
 from service.evaluator import TierNote
+from service.gate_sources import instrument_of, period_instrument
 from service.i18n import Language
-from service.policy_files import Department
+from service.policy_files import Department, Instrument, MeasureFile
 
 _cache: dict[tuple[str, str, Language], dict[str, Any]] = {}
 _expected: dict[tuple[str, int, Language], dict[str, Any]] = {}
@@ -32,6 +33,7 @@ def measure_head(catalogue: Catalogue, measure: Measure, language: Language) -> 
             "departments": [department_json(d, language) for d in measure.departments],
             "valid_from": spec.valid_from,
             "valid_until": spec.valid_until,
+            "county_discretion": spec.county_discretion,
         }
         _cache[key] = head
     return head
@@ -54,9 +56,49 @@ def measure_detail(catalogue: Catalogue, measure: Measure, language: Language) -
             "clause": spec.clause,
             "quote": list(spec.source.quote),
         },
+        "serves": spec.serves.get(language),
+        "county_discretion_note": (
+            catalogue.county_discretion.listing.get(language) if spec.county_discretion else None
+        ),
         "eligibility": spec.eligibility.model_dump(mode="json", by_alias=True),
-        "conditions": [condition_json(catalogue, c, language) for c in measure.comparison_objects],
+        "conditions": [
+            {
+                **condition_json(catalogue, c, language),
+                "source": gate_source_json(spec, c, language),
+            }
+            for c in measure.comparison_objects
+        ],
+        "period_source": _instrument_json(period_instrument(spec), language),
         "catalogue_version": catalogue.version,
+    }
+
+
+def county_discretion_note(catalogue: Catalogue, county: str, language: Language) -> str:
+    """What a result of a measure left to the counties says: the firm's county decides."""
+    government = catalogue.vocabularies.county(county).government.get(language)
+    return catalogue.county_discretion.answer.get(language).format(government=government)
+
+
+def gate_source_json(
+    spec: MeasureFile, test: CompiledComparison, language: Language
+) -> dict[str, Any]:
+    """Who sets a gate: the plan (with the words that do, where named) or an instrument."""
+    instrument = instrument_of(spec, test.comparison)
+    if instrument is not None:
+        return {"kind": "instrument", **(_instrument_json(instrument, language) or {})}
+    source = test.comparison.source
+    return {"kind": "plan", "words": source.plan if source else None}
+
+
+def _instrument_json(instrument: Instrument | None, language: Language) -> dict[str, Any] | None:
+    if instrument is None:
+        return None
+    return {
+        "id": instrument.id,
+        "title": instrument.title.get(language),
+        "number": instrument.number,
+        "issued_by": instrument.issued_by.get(language),
+        "issued_on": instrument.issued_on,
     }
 
 

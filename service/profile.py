@@ -13,6 +13,7 @@ from pydantic import (
     Field,
     Strict,
     StrictBool,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
 )
@@ -25,6 +26,9 @@ Tier = Literal["none", "innovative", "municipal", "provincial", "little_giant"]
 RdInstitution = Literal["none", "municipal", "provincial", "national"]
 StandardsRole = Literal["none", "participant", "lead"]
 ListingStage = Literal["none", "planning", "tutoring", "filed", "listed"]
+# the highest government quality award held (中国质量奖 / 广东省政府质量奖 / 江门市政府质量奖); a
+# 提名奖 alone is not an award held here: its holder may still apply for the award itself
+QualityAwardLevel = Literal["none", "municipal", "provincial", "national"]
 
 
 def _valid_uscc(code: str) -> str:
@@ -139,6 +143,17 @@ class Profile(BaseModel):
     fills_tech_gap: StrictBool | None = None
     standards_role: StandardsRole | None = None
     quality_award: StrictBool | None = None
+    quality_award_level: (
+        Annotated[
+            QualityAwardLevel,
+            Field(
+                description="highest government quality award held: 市级 municipal, 省级 "
+                "provincial, 国家级 national (提名奖 not counted); `quality_award` is true "
+                "exactly when it is not `none`"
+            ),
+        ]
+        | None
+    ) = None
     listing_stage: ListingStage | None = None
     equity_board_listed: StrictBool | None = None
     has_bank_loan: StrictBool | None = None
@@ -157,6 +172,17 @@ class Profile(BaseModel):
         | None
     ) = None
 
+    @field_validator("quality_award_level")
+    @classmethod
+    def _award_level_agrees(cls, level: str | None, info: ValidationInfo) -> str | None:
+        held = info.data.get("quality_award")
+        if level is not None and held is not None and held != (level != "none"):
+            raise ValueError(
+                f"quality_award is {str(held).lower()} but quality_award_level is {level!r}: "
+                "a level other than none means an award is held"
+            )
+        return level
+
     @field_validator("*", mode="before")
     @classmethod
     def _no_control_characters(cls, value: Any) -> Any:
@@ -171,14 +197,24 @@ class Profile(BaseModel):
         return value
 
     def facts(self) -> dict[str, Any]:
-        """The fields the caller gave, as plain values; absent means unknown."""
+        """The fields the caller gave, as plain values; absent means unknown.
+
+        `quality_award` and `quality_award_level` say one thing twice: each is read from the
+        other where only one is given (no award held means level `none`).
+        """
         values = self.__dict__
         # null is a value only where the contract allows it; elsewhere it means "not given".
-        return {
+        facts = {
             k: values[k]
             for k in self.model_fields_set
             if values[k] is not None or k in NULLABLE_FIELDS
         }
+        level, held = facts.get("quality_award_level"), facts.get("quality_award")
+        if level is not None and held is None:
+            facts["quality_award"] = level != "none"
+        elif held is False and level is None:
+            facts["quality_award_level"] = "none"
+        return facts
 
 
 NULLABLE_FIELDS = frozenset({"cluster", "sub_industry", "tier_valid_until"})
@@ -200,6 +236,7 @@ def field_specs(vocab: Vocabularies) -> dict[str, FieldSpec]:
         "rd_institution": get_args(RdInstitution),
         "standards_role": get_args(StandardsRole),
         "listing_stage": get_args(ListingStage),
+        "quality_award_level": get_args(QualityAwardLevel),
         "county": vocab.codes("counties"),
         "cluster": (*vocab.codes("clusters"), None),
         "sub_industry": (*vocab.codes("sub_industries"), None),

@@ -54,6 +54,25 @@ COMPARE: dict[Operator, Callable[[Any, Any], bool]] = {
 }
 
 
+class GateSource(BaseModel):
+    """Who sets a condition: the plan (`plan:` the words of the measure's quote that do) or an
+    instrument the measure declares (`instrument:` its id). Left out, it is the plan's sentence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    plan: str | None = Field(None, min_length=1)
+    instrument: str | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "GateSource":
+        if (self.plan is None) == (self.instrument is None):
+            raise ValueError("a source names either `plan` (words of the quote) or `instrument`")
+        return self
+
+
+_ATTRIBUTES = ("field", "note", "fixed", "source")  # the keys of a test besides its operator
+
+
 class Comparison(BaseModel):
     """A test of one profile field: `{field: tier, one_of: [provincial, little_giant]}`."""
 
@@ -66,19 +85,20 @@ class Comparison(BaseModel):
     # never offered as "what would change the answer": a firm is not advised to shrink or to
     # give up a recognition to become eligible
     fixed: bool = False
+    source: GateSource | None = None  # None: the plan's sentence the measure quotes
 
     @model_validator(mode="before")
     @classmethod
     def _one_operator(cls, data: Any) -> Any:
         if not isinstance(data, dict) or "operator" in data:
             return data
-        named = [k for k in data if k not in ("field", "note", "fixed")]
+        named = [k for k in data if k not in _ATTRIBUTES]
         if len(named) != 1 or named[0] not in Operator.__members__.values():
             known = ", ".join(o.value for o in Operator)
             raise ValueError(
                 f"a test names `field` and exactly one operator ({known}); got {named or 'none'}"
             )
-        out = {k: data[k] for k in ("field", "note", "fixed") if k in data}
+        out = {k: data[k] for k in _ATTRIBUTES if k in data}
         out.update(operator=named[0], value=data[named[0]])
         return out
 
@@ -95,10 +115,17 @@ class Comparison(BaseModel):
             raise ValueError(f"`{self.operator}` needs a number, got {self.value!r}")
         return self
 
-    def key(self) -> tuple[str, str, str, bool, Names | None]:
-        """Identity of the comparison, shared by every measure that makes it (note included:
-        each measure's reasons must carry its own words)."""
-        return (self.field, self.operator.value, repr(self.value), self.fixed, self.note)
+    def key(self) -> tuple[Any, ...]:
+        """Identity of the comparison, shared by every measure that makes it (note and source
+        included: each measure's reasons must carry its own words)."""
+        return (
+            self.field,
+            self.operator.value,
+            repr(self.value),
+            self.fixed,
+            self.note,
+            self.source,
+        )
 
 
 class AllOf(BaseModel):

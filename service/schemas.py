@@ -41,11 +41,23 @@ class MeasureHead(BaseModel):
     departments: list[DepartmentRef]
     valid_from: date
     valid_until: date
+    county_discretion: bool = Field(
+        description="the plan leaves the measure to 有条件的县(市、区): the county decides "
+        "whether and how it is offered"
+    )
 
 
 class MeasureResult(MeasureHead):
     """A measure as decided for one profile."""
 
+    county_discretion_note: str | None = Field(
+        None,
+        description="present where county_discretion is true: says plainly that the firm's "
+        "county people's government decides",
+        examples=[
+            "方案支持有条件的县（市、区）实施本措施，是否实施、如何实施由台山市人民政府决定，请向其咨询。"
+        ],
+    )
     county_government: str = Field(examples=["台山市人民政府"])
     reasons: list[ReasonOut]
 
@@ -163,6 +175,28 @@ class Source(BaseModel):
     quote: list[str]
 
 
+class InstrumentOut(BaseModel):
+    """An instrument other than the plan, named with its number and date."""
+
+    id: str = Field(examples=["sme-size-2011"])
+    title: str
+    number: str = Field(examples=["工信部联企业〔2011〕300号"])
+    issued_by: str
+    issued_on: date
+
+
+class GateSourceOut(BaseModel):
+    """Who sets a condition: the plan's sentence, or a named instrument."""
+
+    kind: Literal["plan", "instrument"]
+    words: str | None = Field(None, description="the words of the plan's sentence that set it")
+    id: str | None = None
+    title: str | None = None
+    number: str | None = None
+    issued_by: str | None = None
+    issued_on: date | None = None
+
+
 class ConditionOut(BaseModel):
     """A condition as written."""
 
@@ -170,6 +204,7 @@ class ConditionOut(BaseModel):
     operator: str
     expected: Any
     note: str | None = None
+    source: GateSourceOut | None = Field(None, description="in GET /v1/measures only")
 
 
 class MeasureOut(MeasureHead):
@@ -179,6 +214,15 @@ class MeasureOut(MeasureHead):
     kind_name: str
     clause_heading: str
     source: Source
+    serves: str = Field(description="whom the plan's sentence serves, in plain words")
+    county_discretion_note: str | None = Field(
+        None, description="where county_discretion is true: the firm's county decides"
+    )
+    period_source: InstrumentOut | None = Field(
+        None,
+        description="the instrument that sets valid_from/valid_until where they are not the "
+        "plan's own period (三(三): 从其规定); null: the plan's period",
+    )
     eligibility: dict[str, Any] = Field(description="the condition tree as the policy file has it")
     conditions: list[ConditionOut]
     catalogue_version: str

@@ -60,6 +60,7 @@ class Vocabularies(BaseModel):
     rd_institutions: tuple[Term, ...]
     standards_roles: tuple[Term, ...]
     listing_stages: tuple[Term, ...]
+    quality_award_levels: tuple[Term, ...]
     kinds: tuple[Term, ...]
 
     def codes(self, list_name: str) -> tuple[str, ...]:

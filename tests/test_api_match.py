@@ -59,15 +59,15 @@ def test_a_full_profile_is_matched_with_reasons_and_departments(
 
 
 def test_a_near_miss_says_what_is_missing(client: TestClient, auth: Token) -> None:
-    profile = {**FULL_PROFILE, "tier": "municipal"}
+    profile = {**FULL_PROFILE, "tier": "innovative"}
     body = _match(client, auth, profile, as_of="2025-06-01").json()
     loan = next(m for m in body["near_misses"] if m["measure_id"] == "loan-interest-subsidy")
     assert loan["unmet"] == [
         {
             "field": "tier",
             "operator": "one_of",
-            "expected": ["provincial", "little_giant"],
-            "actual": "municipal",
+            "expected": ["municipal", "provincial", "little_giant"],
+            "actual": "innovative",
             "passed": False,
             "note": loan["unmet"][0]["note"],
         }

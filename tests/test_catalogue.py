@@ -78,7 +78,7 @@ def test_changing_a_measure_changes_the_version(policies: Path) -> None:
     before = load_catalogue(policies).version
     _edit(
         policies / "measures/loan-interest-subsidy.yaml",
-        lambda d: d.update(valid_until="2026-06-30"),
+        lambda d: d["summary"].update(en="The city subsidises loan interest."),
     )
     assert load_catalogue(policies).version != before
 
@@ -125,7 +125,7 @@ def test_a_failing_case_is_named_with_its_file(policies: Path) -> None:
 
     _edit(policies / "measures/loan-interest-subsidy.yaml", flip)
     problems = _problems(policies)
-    assert "measures/loan-interest-subsidy.yaml: case 'municipal firm with a loan'" in problems
+    assert "measures/loan-interest-subsidy.yaml: case 'innovative firm with a loan'" in problems
     assert "expected matched, got near_miss (unmet: tier)" in problems
 
 
@@ -156,7 +156,7 @@ def test_check_command_fails_naming_file_and_case(
     )
     assert cli(["check", "--policies", str(policies)]) == 1
     err = capsys.readouterr().err
-    assert "loan-interest-subsidy.yaml: case 'municipal firm with a loan'" in err
+    assert "loan-interest-subsidy.yaml: case 'innovative firm with a loan'" in err
 
 
 def test_a_quote_from_another_clause_is_refused(policies: Path) -> None:
@@ -165,7 +165,7 @@ def test_a_quote_from_another_clause_is_refused(policies: Path) -> None:
         policies / "measures/loan-interest-subsidy.yaml",
         lambda d: d["source"]["quote"].append(land),
     )
-    assert "source.quote.2: in the plan, but not in clause 二(二)5" in _problems(policies)
+    assert "source.quote.1: in the plan, but not in clause 二(二)5" in _problems(policies)
 
 
 def test_each_measure_keeps_its_own_condition_notes() -> None:

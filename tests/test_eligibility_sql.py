@@ -130,6 +130,9 @@ def profile_document(draw: st.DrawFn, n: int, day: date) -> dict[str, Any]:
             document[field] = draw(_value(field, day))
     if draw(st.booleans()):
         document["bank_consents"] = draw(st.lists(st.sampled_from(BANKS), unique=True))
+    held, level = document.get("quality_award"), document.get("quality_award_level")
+    if held is not None and level is not None and held != (level != "none"):
+        document["quality_award"] = level != "none"  # the two must agree (else a 422)
     return document
 
 
@@ -193,6 +196,7 @@ EXTRA_TESTS: list[dict[str, Any]] = [
     {"field": "revenue_cny", "less_than": 20_000_000.5},
     {"field": "profit_cny", "less_than": 0},
     {"field": "quality_award", "is_not": True},
+    {"field": "quality_award_level", "none_of": ["national", "provincial"]},
     {"field": "key_little_giant", "is": False},
     {"field": "listing_stage", "none_of": ["listed"]},
     {"field": "standards_role", "is": "lead"},

@@ -86,8 +86,8 @@ def test_a_tier_without_its_validity_is_undetermined_where_validity_decides() ->
 
 
 def test_a_tier_without_its_validity_decides_where_either_reading_agrees() -> None:
-    # municipal falls short of the loan subsidy whether or not it is still valid
-    decision = _find(_run(REAL, {"tier": "municipal", "has_bank_loan": True}), LOAN)
+    # innovative falls short of the loan subsidy whether or not it is still valid
+    decision = _find(_run(REAL, {"tier": "innovative", "has_bank_loan": True}), LOAN)
     assert decision is not None and decision.status == "near_miss"
     assert [r.comparison.field for r in decision.unmet] == ["tier"]
 
@@ -141,6 +141,7 @@ TREE_MEASURE = {
     },
     "valid_from": "2024-01-30",
     "valid_until": "2026-12-31",
+    "serves": {"zh-Hans": "测试", "zh-Hant": "測試", "en": "test"},
     "eligibility": {
         "all": [
             {"field": "tier", "one_of": ["municipal", "provincial", "little_giant"]},
@@ -252,6 +253,7 @@ PROFILES = st.fixed_dictionaries(
         "rd_institution": st.sampled_from(["none", "municipal", "provincial", "national"]),
         "standards_role": st.sampled_from(["none", "participant", "lead"]),
         "listing_stage": st.sampled_from(["none", "planning", "tutoring", "filed", "listed"]),
+        "quality_award_level": st.sampled_from(["none", "municipal", "provincial", "national"]),
         "migrant_workers": st.integers(0, 500),
         **{
             name: st.booleans()
@@ -270,6 +272,13 @@ PROFILES = st.fixed_dictionaries(
             )
         },
     },
+).map(
+    # the award and its level must agree (else the profile is refused)
+    lambda p: (
+        {**p, "quality_award": p["quality_award_level"] != "none"}
+        if "quality_award" in p and "quality_award_level" in p
+        else p
+    )
 )
 
 

@@ -6,8 +6,9 @@ must not be a 5xx, must have a status the document declares for the operation, a
 the declared schema and media type; schema-valid requests must not be refused with a 4xx the
 document gives no reason for, and schema-violating ones must be refused.
 
-Four things a JSON schema cannot say are supplied here for the valid (positive) cases: the
-check digit of a credit code (the schema gives its length and charset); that a stored profile's
+Five things a JSON schema cannot say are supplied here for the valid (positive) cases: the
+check digit of a credit code (the schema gives its length and charset); that a profile's
+`quality_award` agrees with its `quality_award_level`; that a stored profile's
 `uscc` is the path's; that a cursor is valid
 only when the service gave it out (generated cursors are dropped; the unit tests forge them);
 and whether a subscription's URL may be pushed to (where it points; the push tests try those).
@@ -69,6 +70,19 @@ def _valid_codes(document: Any) -> Any:
     return document
 
 
+def _agreeing_awards(document: Any) -> Any:
+    """Every profile's `quality_award` made to agree with its `quality_award_level`."""
+    if isinstance(document, list):
+        return [_agreeing_awards(v) for v in document]
+    if not isinstance(document, dict):
+        return document
+    fixed = {k: _agreeing_awards(v) for k, v in document.items()}
+    level = fixed.get("quality_award_level")
+    if isinstance(level, str) and isinstance(fixed.get("quality_award"), bool):
+        fixed["quality_award"] = level != "none"
+    return fixed
+
+
 @schema.hook("map_case")
 def _what_a_schema_cannot_say(context: HookContext, case: Case[Any]) -> Case[Any]:
     if case.meta is not None and case.meta.generation.mode.is_negative:
@@ -78,7 +92,7 @@ def _what_a_schema_cannot_say(context: HookContext, case: Case[Any]) -> Case[Any
     if case.query:
         case.query = {k: v for k, v in _valid_codes(case.query).items() if k not in CURSORS}
     if isinstance(case.body, dict | list):
-        case.body = _valid_codes(case.body)
+        case.body = _agreeing_awards(_valid_codes(case.body))
     if isinstance(case.body, dict) and case.body.get("uscc") and case.path_parameters:
         case.body["uscc"] = case.path_parameters.get("uscc")  # one firm: the path names it
     if isinstance(case.body, dict) and "url" in case.body:
