@@ -1,7 +1,7 @@
 """plan progress: a partial index of the live firms by tier and county, the targets' columns included
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-30 14:00:00
 
 GET /v1/plan/progress counts the firms with a recognised tier (or none given) by county; on
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0007'
-down_revision: Union[str, Sequence[str], None] = '0003'
+down_revision: Union[str, Sequence[str], None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
