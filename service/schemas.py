@@ -207,6 +207,14 @@ class ConditionOut(BaseModel):
     source: GateSourceOut | None = Field(None, description="in GET /v1/measures only")
 
 
+class MeasureIndicator(BaseModel):
+    """An indicator of the plan that a measure works towards."""
+
+    id: str = Field(examples=["registered-trademarks"])
+    title: str = Field(examples=["拥有2个以上注册商标"])
+    target: str = Field(examples=["注册商标不少于2个"])
+
+
 class MeasureOut(MeasureHead):
     """A measure in full."""
 
@@ -225,6 +233,10 @@ class MeasureOut(MeasureHead):
     )
     eligibility: dict[str, Any] = Field(description="the condition tree as the policy file has it")
     conditions: list[ConditionOut]
+    indicators: list[MeasureIndicator] = Field(
+        description="the plan's targets for a firm that the measure works towards: guidance, "
+        "not conditions (every match answer says where the firm stands against each)"
+    )
     catalogue_version: str
 
 

@@ -277,3 +277,24 @@ def test_the_remembered_lists_are_bounded_and_never_mixed_up() -> None:
         assert body[0]["status"] == ("met" if patents >= 2 else "not_met")
     remembered = len(_pieces[catalogue.version].bodies)
     assert 0 < remembered <= REMEMBERED
+
+
+def test_a_measure_shows_the_indicators_it_works_towards(client: TestClient) -> None:
+    brand = client.get("/v1/measures/brand-cultivation-services").json()
+    assert brand["indicators"] == [
+        {
+            "id": "registered-trademarks",
+            "title": "拥有2个以上注册商标",
+            "target": "注册商标不少于2个",
+        }
+    ]
+    english = client.get(
+        "/v1/measures/rd-platform-upgrade", headers={"Accept-Language": "en"}
+    ).json()
+    assert [i["id"] for i in english["indicators"]] == [
+        "rd-institution-municipal",
+        "rd-institution-provincial",
+    ]
+    assert all("R&D" in i["title"] for i in english["indicators"])
+    land = client.get("/v1/measures/land-approval-green-channel").json()
+    assert land["indicators"] == []
