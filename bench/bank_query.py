@@ -143,6 +143,8 @@ def columns_of(values: dict[str, Any]) -> dict[str, Any]:
     """The typed columns, as fact_columns() gives them for the validated profile."""
     columns = {name: values.get(name) for name in FACT_COLUMNS}
     columns.update({f"{name}_given": name in values for name in NULLABLE_FIELDS})
+    if values.get("quality_award") is False:  # Profile.facts(): no award held is level none
+        columns["quality_award_level"] = "none"
     return columns
 
 

@@ -25,6 +25,7 @@ SECRET = "bench-secret-not-for-production-0001"
 UNLIMITED_RATES = {
     "rate_limit_match": "100000000/minute",
     "rate_limit_bank_query": "100000000/minute",
+    "rate_limit_plan_progress": "100000000/minute",
 }
 
 

@@ -21,6 +21,7 @@ Demo clients for the Authorize button (client credentials; development only):
   demo-bank-1   / demo-bank-secret-0001       scopes: eligibility:read  (bank_id bank-demo-1)
   demo-admin    / demo-admin-secret-0001      scopes: catalogue:admin
   demo-auditor  / demo-auditor-secret-0001    scopes: audit:read  (who was told what)
+  demo-stats    / demo-stats-secret-0001      scopes: stats:read  (the plan's targets: GET /v1/plan/progress)
 A push worker runs inside the service: POST /v1/subscriptions (demo-platform) to receive events.
 TXT
 # logs are JSON lines on stdout (request ids, the decision log); migrated above already

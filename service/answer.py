@@ -16,6 +16,7 @@ from service.catalogue import Catalogue, Measure
 from service.decisions import MatchResult, missing_fields
 from service.evaluator import MISSING, NOTED_FIELDS, TierNote
 from service.i18n import LANGUAGES, Language
+from service.indicator_answer import indicators_body
 from service.presentation import (
     condition_json,
     county_discretion_note,
@@ -199,6 +200,8 @@ def match_body(result: MatchResult, county: str, language: Language) -> bytes:
             b",".join(near),
             b'],"undetermined":[',
             b",".join(undetermined),
+            b'],"indicators":[',
+            indicators_body(result.catalogue, result.facts, language),
             b"]",
         )
     )

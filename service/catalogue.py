@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from service.catalogue_checks import check_measure
 from service.evaluator import Evaluate, build_evaluator
 from service.gate_sources import gate_source_problems, period_problems
+from service.indicators import Indicator, IndicatorsFile, indicator_problems
 from service.policy_files import (
     CatalogueFile,
     Clause,
@@ -26,7 +27,9 @@ from service.policy_files import (
     MeasureFile,
     NearMissRule,
 )
+from service.profile import field_specs
 from service.rules import ALL, Comparison, Node, Operator, comparisons_of, compile_tree
+from service.targets import Target, TargetsFile, target_problems
 from service.vocabulary import Vocabularies, read_vocabularies
 
 
@@ -93,6 +96,8 @@ class Catalogue:
     fixed_mask: int  # comparisons on fields a firm cannot change
     evaluate: Evaluate
     evaluator_source: str
+    indicators: tuple[Indicator, ...]  # the plan's targets for a firm (indicators.yaml)
+    targets: tuple[Target, ...]  # the plan's quantitative targets (targets.yaml)
     by_id: Mapping[str, Measure] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -139,9 +144,34 @@ def load_catalogue(policies_dir: Path) -> Catalogue:
         specs.append((name, spec))
     if not specs and not problems:
         problems.append("measures/: no measure files")
+    goals = _plan_goals(policies_dir, plan_text, vocab, {s.measure_id for _, s in specs}, problems)
     if problems:
         raise CatalogueError(problems)
-    return _compile(meta, vocab, departments, clauses, specs)
+    return _compile(meta, vocab, departments, clauses, specs, *goals)
+
+
+def _plan_goals(
+    policies_dir: Path,
+    plan_text: str,
+    vocab: Vocabularies,
+    measure_ids: set[str],
+    problems: list[str],
+) -> tuple[tuple[Indicator, ...], tuple[Target, ...]]:
+    """indicators.yaml and targets.yaml, read and checked against the plan and the measures."""
+    specs = field_specs(vocab)
+    indicators = _read(policies_dir / "indicators.yaml", IndicatorsFile, problems)
+    targets = _read(policies_dir / "targets.yaml", TargetsFile, problems)
+    if indicators is not None:
+        found = indicator_problems(indicators.indicators, plan_text, specs, frozenset(measure_ids))
+        problems += [f"indicators.yaml: {p}" for p in found]
+    if targets is not None:
+        problems += [
+            f"targets.yaml: {p}" for p in target_problems(targets.targets, plan_text, specs)
+        ]
+    return (
+        indicators.indicators if indicators else (),
+        targets.targets if targets else (),
+    )
 
 
 def _compile(
@@ -150,6 +180,8 @@ def _compile(
     departments: dict[str, Department],
     clauses: dict[str, Clause],
     specs: list[tuple[str, MeasureFile]],
+    indicators: tuple[Indicator, ...],
+    targets: tuple[Target, ...],
 ) -> Catalogue:
     table: dict[tuple[Any, ...], CompiledComparison] = {}
 
@@ -190,7 +222,9 @@ def _compile(
     )
     evaluate, source = build_evaluator(compiled)
     return Catalogue(
-        version=_version(meta, vocab, departments, clauses, [s for _, s in specs]),
+        version=_version(
+            meta, vocab, departments, clauses, [s for _, s in specs], indicators, targets
+        ),
         document=meta.document,
         near_miss=meta.near_miss,
         county_discretion=meta.county_discretion,
@@ -202,6 +236,8 @@ def _compile(
         fixed_mask=fixed,
         evaluate=evaluate,
         evaluator_source=source,
+        indicators=indicators,
+        targets=targets,
     )
 
 

@@ -44,7 +44,8 @@ def check(policies_dir: Path) -> int:
         return 1
     print(
         f"ok: {len(catalogue.measures)} measures, {cases} cases, "
-        f"{len(catalogue.comparisons)} distinct comparisons; catalogue version {catalogue.version}"
+        f"{len(catalogue.comparisons)} distinct comparisons, {len(catalogue.indicators)} "
+        f"indicators, {len(catalogue.targets)} targets; catalogue version {catalogue.version}"
     )
     return 0
 
@@ -59,6 +60,7 @@ DEMO_CLIENTS = (  # (client_id, secret, scopes, bank_id): published in the READM
     ("demo-bank-1", "demo-bank-secret-0001", ["eligibility:read"], "bank-demo-1"),
     ("demo-admin", "demo-admin-secret-0001", ["catalogue:admin"], None),
     ("demo-auditor", "demo-auditor-secret-0001", ["audit:read"], None),
+    ("demo-stats", "demo-stats-secret-0001", ["stats:read"], None),
 )
 
 

@@ -19,6 +19,7 @@ class Scope(StrEnum):
     PUSH = "push"
     CATALOGUE_ADMIN = "catalogue:admin"
     AUDIT_READ = "audit:read"  # ours, not the contract's: who was told what about whom
+    STATS_READ = "stats:read"  # the plan's targets against the stored firms
 
 
 class TokenClient(BaseModel):

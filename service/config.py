@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # Matching counts profiles (a batch spends one per profile); the bank query counts pages.
     rate_limit_match: str = "6000/minute"
     rate_limit_bank_query: str = "600/minute"
+    # GET /v1/plan/progress reads a third of the registry's index per call (~0.3 s at 1M firms)
+    rate_limit_plan_progress: str = "60/minute"
     rate_limit_storage: str = "memory://"
     # PostgreSQL cancels a statement running longer than this (0: never); answered as 503
     database_statement_timeout_ms: int = Field(default=10_000, ge=0)

@@ -25,6 +25,7 @@ from service.routes import (
     enterprises,
     health,
     match,
+    plan,
     publication,
     push,
 )
@@ -117,6 +118,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "name": "catalogue admin",
                 "description": "Put an edited catalogue in force; the re-match of stored firms",
             },
+            {
+                "name": "plan",
+                "description": "The plan's quantitative targets against the stored firms "
+                "(the registry, not the official recognition list)",
+            },
             {"name": "auth", "description": "Development token endpoint"},
             {"name": "health", "description": "Liveness and readiness"},
         ],
@@ -133,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         push.router,
         catalogue.router,
         publication.router,
+        plan.router,
         auth.router,
         health.router,
     ):

@@ -11,7 +11,7 @@ unknown.
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, text
 from sqlmodel import Field, SQLModel
 
 
@@ -67,6 +67,21 @@ class EnterpriseFacts(SQLModel):
     migrant_workers: int | None = _big()
 
 
+# the columns the plan's targets (policies/targets.yaml) read, beside the tier and county
+PROGRESS_COLUMNS = (
+    "tier_valid_until",
+    "tier_valid_until_given",
+    "listing_stage",
+    "rd_institution",
+    "university_partner",
+    "invention_patents",
+    "trademarks",
+    "digital_level",
+    "fills_tech_gap",
+    "synthetic",
+)
+
+
 class Enterprise(EnterpriseFacts, table=True):
     """A stored enterprise: its profile as given, its facts as columns, its current matches.
 
@@ -94,6 +109,16 @@ class Enterprise(EnterpriseFacts, table=True):
     __table_args__ = (
         Index("ix_enterprise_county", "county"),
         Index("ix_enterprise_tier", "tier"),
+        # GET /v1/plan/progress reads only this (service/progress.py): ranges of tier, and on
+        # PostgreSQL every column its targets read included, so the table itself is not read
+        Index(
+            "ix_enterprise_progress",
+            "tier",
+            "county",
+            postgresql_include=list(PROGRESS_COLUMNS),
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
     )
 
 

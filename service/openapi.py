@@ -43,7 +43,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 # Tags of the operations that read or write the database: they can answer 503.
-_STORED = frozenset({"enterprises", "banks", "push", "catalogue admin"})
+_STORED = frozenset({"enterprises", "banks", "push", "catalogue admin", "plan"})
 
 
 def declare_problems(document: dict[str, Any]) -> None:

@@ -25,3 +25,22 @@ def clause_texts(plan: str) -> dict[str, str]:
             stop = items[j + 1].start() if j + 1 < len(items) else None
             clauses[f"二({head.group(1)}){item.group(1)}"] = part[item.start() : stop]
     return clauses
+
+
+_SECTION = re.compile(r"^(一|二|三)、", re.MULTILINE)
+
+
+@lru_cache(maxsize=4)
+def place_texts(plan: str) -> dict[str, str]:
+    """Every numbered place of the plan and its text: `一(二)`, `三(三)` and the clauses of 二."""
+    places: dict[str, str] = {}
+    heads = list(_SECTION.finditer(plan))
+    for i, head in enumerate(heads):
+        if head.group(1) == "二":
+            continue
+        section = plan[head.start() : heads[i + 1].start() if i + 1 < len(heads) else None]
+        parts = list(_PART.finditer(section))
+        for j, part in enumerate(parts):
+            stop = parts[j + 1].start() if j + 1 < len(parts) else None
+            places[f"{head.group(1)}({part.group(1)})"] = section[part.start() : stop]
+    return {**places, **clause_texts(plan)}

@@ -6,6 +6,7 @@ from service.catalogue import Catalogue, CompiledComparison, Measure
 from service.evaluator import TierNote
 from service.gate_sources import instrument_of, period_instrument
 from service.i18n import Language
+from service.indicators import indicators_for
 from service.policy_files import Department, Instrument, MeasureFile
 
 _cache: dict[tuple[str, str, Language], dict[str, Any]] = {}
@@ -69,6 +70,10 @@ def measure_detail(catalogue: Catalogue, measure: Measure, language: Language) -
             for c in measure.comparison_objects
         ],
         "period_source": _instrument_json(period_instrument(spec), language),
+        "indicators": [
+            {"id": i.id, "title": i.title.get(language), "target": i.target_text.get(language)}
+            for i in indicators_for(catalogue, measure.measure_id)
+        ],
         "catalogue_version": catalogue.version,
     }
 

@@ -2,10 +2,11 @@
 
 Each limited operation has a budget per caller (the token's `sub`), in `limits` notation
 ("600/minute", or several: "20/second;600/minute"): matching counts profiles (a batch spends
-one per profile), the bank query pages. The window is a sliding-window counter:
-constant memory per caller, and no burst of twice the budget at a window's edge. Counters live
-in `RATE_LIMIT_STORAGE`: `memory://` (the default) counts per process; `redis://host:6379`
-shares one count between processes and hosts (install `limits[redis]`).
+one per profile), the bank query pages, the plan's progress each count (a scan of the
+registry). The window is a sliding-window counter: constant memory per caller, and no burst
+of twice the budget at a window's edge. Counters live in `RATE_LIMIT_STORAGE`: `memory://`
+(the default) counts per process; `redis://host:6379` shares one count between processes and
+hosts (install `limits[redis]`).
 """
 
 import math
@@ -28,10 +29,15 @@ class Limited(StrEnum):
 
     MATCH = "match"
     BANK_QUERY = "bank_query"
+    PLAN_PROGRESS = "plan_progress"
 
 
 # What each budget counts: matching spends one per profile, so a batch of 1,000 spends 1,000.
-COUNTED = {Limited.MATCH: "profiles matched", Limited.BANK_QUERY: "bank query pages"}
+COUNTED = {
+    Limited.MATCH: "profiles matched",
+    Limited.BANK_QUERY: "bank query pages",
+    Limited.PLAN_PROGRESS: "plan progress counts",
+}
 
 
 def _parse(setting: str, text: str | None) -> tuple[RateLimitItem, ...]:
@@ -56,6 +62,9 @@ class RateLimits:
         budgets = {
             Limited.MATCH: _parse("rate_limit_match", settings.rate_limit_match),
             Limited.BANK_QUERY: _parse("rate_limit_bank_query", settings.rate_limit_bank_query),
+            Limited.PLAN_PROGRESS: _parse(
+                "rate_limit_plan_progress", settings.rate_limit_plan_progress
+            ),
         }
         for item in budgets[Limited.MATCH]:
             if item.amount < settings.max_batch_size:

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from service.catalogue import Catalogue, Measure
 from service.gate_sources import instrument_of, period_instrument
+from service.indicators import indicators_for as plan_indicators
 from service.review_words import gate_words, instrument_words
 from service.rules import AllOf, AnyOf, Comparison, Condition, NotOf
 
@@ -44,12 +45,12 @@ HEADER = """# 措施忠实度审阅表
 
 
 def indicators_for(catalogue: Catalogue, measure_id: str) -> list[str]:
-    """The plan's target indicators that a measure guides, as lines in Simplified Chinese.
-
-    None yet: the indicators (policies/indicators.yaml) come with their own change and are
-    wired in here, each rendered as one line (quote, target).
-    """
-    return []
+    """The plan's target indicators that a measure guides, as lines in Simplified Chinese:
+    each indicator, its target, and where and in what words the plan sets it."""
+    return [
+        f"{i.title.zh_hans}（{i.target_text.zh_hans}；{i.clause}：“{i.sentence.zh_hans}”）"
+        for i in plan_indicators(catalogue, measure_id)
+    ]
 
 
 def render_review(catalogue: Catalogue) -> str:

@@ -77,6 +77,57 @@ class Undetermined(MeasureResult):
     missing_fields: list[str] = Field(examples=[["has_bank_loan"]])
 
 
+class IndicatorTarget(BaseModel):
+    """An indicator's target, in words and as a test of the rule language."""
+
+    text: str = Field(examples=["有效发明专利不少于2项"])
+    field: str = Field(examples=["invention_patents"])
+    operator: str = Field(examples=["at_least"])
+    value: Any = Field(examples=[2])
+
+
+class IndicatorOut(BaseModel):
+    """A target the plan sets for a firm, and where this firm stands against it.
+
+    Guidance, not a condition: the plan's goals for the firms its measures serve.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "invention-patents",
+                    "title": "拥有2项以上发明专利",
+                    "clause": "一(二)",
+                    "quote": "提高企業擁有2項以上發明專利的比例",
+                    "sentence": "提高企业拥有2项以上发明专利的比例",
+                    "target": {
+                        "text": "有效发明专利不少于2项",
+                        "field": "invention_patents",
+                        "operator": "at_least",
+                        "value": 2,
+                    },
+                    "measures": ["invention-patent-cultivation", "ip-demonstration-enterprise"],
+                    "actual": 1,
+                    "status": "not_met",
+                    "status_text": "未达到",
+                }
+            ]
+        }
+    )
+
+    id: str = Field(examples=["invention-patents"])
+    title: str
+    clause: str = Field(description="where the plan sets it: 一(二) is the plan's work targets")
+    quote: str = Field(description="the plan's words, verbatim as issued (traditional script)")
+    sentence: str = Field(description="the quote in the caller's language")
+    target: IndicatorTarget
+    measures: list[str] = Field(description="the measures whose support works towards it")
+    actual: Any = Field(description="the firm's value; null when the profile leaves it out")
+    status: Literal["met", "not_met", "unknown"]
+    status_text: str = Field(description="the status in words, in the caller's language")
+
+
 class MatchResponse(BaseModel):
     """The answer of POST /v1/match."""
 
@@ -86,6 +137,9 @@ class MatchResponse(BaseModel):
     matched: list[MeasureResult]
     near_misses: list[NearMiss]
     undetermined: list[Undetermined]
+    indicators: list[IndicatorOut] = Field(
+        description="each target the plan sets for a firm, met or not: guidance, not a condition"
+    )
 
 
 class BatchItem(BaseModel):
@@ -100,6 +154,7 @@ class BatchItem(BaseModel):
     matched: list[MeasureResult] | None = None
     near_misses: list[NearMiss] | None = None
     undetermined: list[Undetermined] | None = None
+    indicators: list[IndicatorOut] | None = None
     errors: list[dict[str, Any]] | None = Field(None, description="why this profile was refused")
 
 
@@ -152,6 +207,14 @@ class ConditionOut(BaseModel):
     source: GateSourceOut | None = Field(None, description="in GET /v1/measures only")
 
 
+class MeasureIndicator(BaseModel):
+    """An indicator of the plan that a measure works towards."""
+
+    id: str = Field(examples=["registered-trademarks"])
+    title: str = Field(examples=["拥有2个以上注册商标"])
+    target: str = Field(examples=["注册商标不少于2个"])
+
+
 class MeasureOut(MeasureHead):
     """A measure in full."""
 
@@ -170,6 +233,10 @@ class MeasureOut(MeasureHead):
     )
     eligibility: dict[str, Any] = Field(description="the condition tree as the policy file has it")
     conditions: list[ConditionOut]
+    indicators: list[MeasureIndicator] = Field(
+        description="the plan's targets for a firm that the measure works towards: guidance, "
+        "not conditions (every match answer says where the firm stands against each)"
+    )
     catalogue_version: str
 
 

@@ -25,6 +25,7 @@ SCOPE_DESCRIPTIONS = {
     Scope.PUSH: "Subscriptions and the push feed",
     Scope.CATALOGUE_ADMIN: "Reload or publish a policy catalogue",
     Scope.AUDIT_READ: "Auditors: list what the bank query disclosed, to whom and when",
+    Scope.STATS_READ: "GET /v1/plan/progress: the plan's targets against the stored firms",
 }
 
 _oauth2 = OAuth2(

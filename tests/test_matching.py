@@ -186,6 +186,7 @@ TREE_MEASURE = {
 def small(tmp_path_factory: pytest.TempPathFactory) -> Catalogue:
     target = tmp_path_factory.mktemp("small") / "policies"
     shutil.copytree(POLICIES, target, ignore=shutil.ignore_patterns("measures"))
+    (target / "indicators.yaml").write_text("indicators: []\n", encoding="utf-8")  # no measures
     (target / "measures").mkdir()
     shutil.copy(POLICIES / "measures" / f"{LOAN}.yaml", target / "measures")
     (target / "measures" / "tree-measure.yaml").write_text(

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import Engine, select
 
 from service.catalogue import Catalogue, load_catalogue
@@ -125,6 +126,17 @@ def test_a_second_run_finds_nothing_to_do(engine: Engine) -> None:
     assert again["firms_total"] == 0 and again["events"] == 0
 
 
+def drop_measure(folder: Path) -> None:
+    """Take DROPPED out of a policies folder: its file, and its name from indicators.yaml."""
+    (folder / "measures" / f"{DROPPED}.yaml").unlink()
+    path = folder / "indicators.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for indicator in data["indicators"]:
+        indicator["measures"] = [m for m in indicator["measures"] if m != DROPPED]
+    data["indicators"] = [i for i in data["indicators"] if i["measures"]]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
 @pytest.fixture
 def edited_policies(tmp_path: Path) -> Path:
     """A copy of the policies folder for a test to edit."""
@@ -141,7 +153,7 @@ def test_a_measure_dropped_from_the_catalogue_is_lost_and_still_named(
     store_all(engine, REAL, firms, day)
     had = sum(DROPPED in matched_ids(REAL, p, day) for p in firms)
     assert had > 0
-    (edited_policies / "measures" / f"{DROPPED}.yaml").unlink()
+    drop_measure(edited_policies)
     edited = load_catalogue(edited_policies)
     run = rematch(engine, edited, day, reason="catalogue_published")
     assert run["lost"] == {DROPPED: had} and run["gained"] == {}
@@ -165,7 +177,7 @@ def test_reloading_an_edited_catalogue_re_matches_every_firm(
         assert unchanged.status_code == 200, unchanged.text
         assert unchanged.json()["changed"] is False and unchanged.json()["rematch"] is None
 
-        (edited_policies / "measures" / f"{DROPPED}.yaml").unlink()
+        drop_measure(edited_policies)
         reload = client.post("/v1/catalogue/reload", headers=auth(ADMIN))
         assert reload.status_code == 202, reload.text
         body = reload.json()
@@ -245,7 +257,7 @@ def test_publish_command_puts_the_folder_in_force_and_re_matches(
     engine = make_engine(url)
     store_all(engine, REAL, [Profile.model_validate(firm(tier="municipal", trademarks=1))], today())
     engine.dispose()
-    (edited_policies / "measures" / f"{DROPPED}.yaml").unlink()
+    drop_measure(edited_policies)
     env = {**os.environ, "POLICY_MATCH_DATABASE_URL": url}
     done = subprocess.run(
         [
@@ -301,7 +313,7 @@ def test_a_worker_runs_only_what_its_catalogue_is_for(
 ) -> None:
     """A run for a catalogue no longer in force is superseded; one in force that this worker
     does not serve is left queued for a worker that does."""
-    (edited_policies / "measures" / f"{DROPPED}.yaml").unlink()
+    drop_measure(edited_policies)
     edited = load_catalogue(edited_policies)
     store_all(engine, REAL, profiles(3), date(2025, 6, 1))
     with write_transaction(engine) as c:

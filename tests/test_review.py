@@ -68,9 +68,17 @@ def test_a_gate_set_by_an_instrument_names_it_with_number_and_date() -> None:
     assert "2011-06-18" in section
 
 
-def test_indicators_are_left_for_the_indicator_change() -> None:
-    assert all(indicators_for(REAL, m.measure_id) == [] for m in REAL.measures)
-    assert render_review(REAL).count("- **指标**：（暂无）") == len(REAL.measures)
+def test_each_measure_lists_the_indicators_that_name_it() -> None:
+    named = {m for i in REAL.indicators for m in i.measures}
+    for measure in REAL.measures:
+        lines = indicators_for(REAL, measure.measure_id)
+        assert bool(lines) == (measure.measure_id in named), measure.measure_id
+    brand = indicators_for(REAL, "brand-cultivation-services")
+    assert brand == [
+        "拥有2个以上注册商标（注册商标不少于2个；一(二)：“提高企业拥有2个以上注册商标的比例”）"
+    ]
+    review = render_review(REAL)
+    assert review.count("- **指标**：（暂无）") == len(REAL.measures) - len(named)
 
 
 def test_every_profile_field_has_a_name_for_policy_staff() -> None:
