@@ -93,6 +93,9 @@ CountyCode = Annotated[
     vocabulary_schema("counties", "GB/T 2260 code of the county-level division"),
 ]
 ClusterCode = Annotated[str, _in_vocabulary("clusters", "a strategic industry cluster")]
+KindCode = Annotated[
+    str, _in_vocabulary("kinds", "a kind of measure"), vocabulary_schema("kinds", "kind of measure")
+]
 SubIndustryCode = Annotated[str, _in_vocabulary("sub_industries", "a sub-industry of 二(二)2")]
 
 

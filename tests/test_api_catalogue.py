@@ -36,6 +36,13 @@ def test_measures_filter_by_kind_clause_department_day_and_finance(client: TestC
     assert "loan-interest-subsidy" in finance and "land-approval-green-channel" not in finance
 
 
+def test_an_unknown_kind_is_refused_naming_the_parameter(client: TestClient) -> None:
+    response = client.get("/v1/measures", params={"kind": ["loan_interest_subsidy", "5"]})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert any(e["field"].startswith("kind") for e in response.json()["errors"])
+
+
 def test_a_measure_quotes_its_sentence(client: TestClient) -> None:
     body = client.get("/v1/measures/zyb-digital-interest-subsidy").json()
     assert body["source"]["clause"] == "二(二)2"

@@ -120,7 +120,10 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     with worker(url, "survivor", **settings):
         wait_until_delivered(url, len(events))
     assert sorted(set(receiver.event_ids())) == sorted(events)  # nothing lost
-    assert all(r.verified for r in receiver.received)
+    # each event arrived signed and whole; only a POST the kill cut short (its body sent in
+    # part) may fail to verify, and its event came again whole from the survivor
+    assert {r.event_id for r in receiver.received if r.verified} == set(events)
+    assert sum(not r.verified for r in receiver.received) <= settings["push_concurrency"]
     repeats = len(receiver.event_ids()) - len(events)
     assert repeats <= settings["push_batch_size"]  # only what was in flight at the kill
 

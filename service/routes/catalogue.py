@@ -13,6 +13,7 @@ from service.errors import NotFound
 from service.i18n import Language
 from service.openapi import problems
 from service.presentation import measure_detail
+from service.profile import KindCode
 from service.responses import catalogue_answer
 from service.schemas import DepartmentList, MeasureList, MeasureOut
 
@@ -34,7 +35,7 @@ async def list_measures(
     catalogue: CatalogueDep,
     language: LanguageDep,
     kind: Annotated[
-        list[FilterText] | None, Query(max_length=20, examples=["loan_interest_subsidy"])
+        list[KindCode] | None, Query(max_length=20, examples=["loan_interest_subsidy"])
     ] = None,
     clause: Annotated[list[FilterText] | None, Query(max_length=20, examples=["二(二)5"])] = None,
     department: Annotated[
