@@ -22,13 +22,12 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from service.config import Settings
+from bench.store_http import subscribe
 from service.db import make_engine, write_transaction
 from service.migrate import upgrade_database
 from service.models import utcnow
 from service.outbox import DELIVERY, EVENT, SUBSCRIPTION, active_subscriptions, lock_event_order
-from service.push_capacity import fan_out, recount_pending, set_max_pending
-from service.subscriptions import create_subscription
+from service.push_capacity import fan_out, recount_pending
 
 FIRMS_PER_BATCH = 500
 EVENTS_PER_FIRM = 3
@@ -101,19 +100,8 @@ def main() -> None:
         url = args.database or f"sqlite:///{Path(folder) / 'bench.db'}"
         if args.database is None:
             upgrade_database(url)
+        subscribe(url, args.subscriptions, room=1_000_000_000)
         engine = make_engine(url)
-        with write_transaction(engine) as connection:
-            for n in range(args.subscriptions):
-                made, _ = create_subscription(
-                    connection,
-                    Settings(),
-                    url=f"https://hook-{n}.platform.invalid/h",
-                    counties=None,
-                    kinds=None,
-                    description="bench",
-                    created_by="bench",
-                )
-                set_max_pending(connection, made.id, 1_000_000_000)
         times: dict[str, list[tuple[float, float]]] = {"capped": [], "before": []}
         for serial in range(args.batches):
             name = "capped" if serial % 2 else "before"

@@ -64,8 +64,8 @@ def lua_script(token: str) -> str:
     )
 
 
-def subscribe(url: str, count: int) -> None:
-    """`count` subscriptions to every event, each with room for every delivery."""
+def subscribe(url: str, count: int, room: int = 10_000_000) -> None:
+    """`count` subscriptions to every event, each with room for `room` pending deliveries."""
     engine = make_engine(url)
     with write_transaction(engine) as connection:
         for n in range(count):
@@ -78,7 +78,7 @@ def subscribe(url: str, count: int) -> None:
                 description="bench",
                 created_by="bench",
             )
-            set_max_pending(connection, made.id, 10_000_000)
+            set_max_pending(connection, made.id, room)
     engine.dispose()
 
 

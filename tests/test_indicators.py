@@ -1,13 +1,11 @@
 """The plan's indicators for a firm: checked against the plan, and in every match answer."""
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 
 from service.catalogue import CatalogueError, load_catalogue
@@ -16,6 +14,7 @@ from service.examples import FULL_PROFILE, synthetic_uscc
 from service.indicator_answer import REMEMBERED, _pieces, indicators_body
 from service.indicators import indicators_for
 from tests.conftest import Token
+from tests.policy_copies import copy_policies, edit_yaml
 
 POLICIES = PROJECT_ROOT / "policies"
 # the five targets issue 12 names, by the field and the target the plan's words set
@@ -52,15 +51,8 @@ def test_indicators_for_a_measure_are_those_that_name_it() -> None:
 
 @pytest.fixture
 def policies(tmp_path: Path) -> Path:
-    target = tmp_path / "policies"
-    shutil.copytree(POLICIES, target)
-    return target
-
-
-def _edit(path: Path, change: Callable[[dict[str, Any]], object]) -> None:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    """A copy of the real policies folder to break."""
+    return copy_policies(tmp_path)
 
 
 def _first(key: str, field: str, value: Any) -> Callable[[dict[str, Any]], None]:
@@ -128,7 +120,7 @@ def _first(key: str, field: str, value: Any) -> Callable[[dict[str, Any]], None]
 def test_a_broken_indicator_or_target_is_refused_naming_it(
     policies: Path, file: str, change: Callable[[dict[str, Any]], object], problem: str
 ) -> None:
-    _edit(policies / file, change)
+    edit_yaml(policies / file, change)
     with pytest.raises(CatalogueError) as refused:
         load_catalogue(policies)
     assert any(problem in p for p in refused.value.problems), refused.value.problems
@@ -143,7 +135,7 @@ def test_a_missing_indicators_file_is_refused(policies: Path) -> None:
 
 def test_the_indicators_change_the_catalogue_version(policies: Path) -> None:
     before = load_catalogue(policies).version
-    _edit(
+    edit_yaml(
         policies / "indicators.yaml",
         _first("indicators", "measures", ["brand-cultivation-services"]),
     )
