@@ -29,6 +29,9 @@ from service.routes import (
     publication,
     push,
 )
+from service.routes import (
+    vocabularies as vocabulary_lists,
+)
 from service.vocabulary import vocabularies
 from service.worker import Worker, announce_catalogue
 
@@ -138,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         eligibility.router,
         push.router,
         catalogue.router,
+        vocabulary_lists.router,
         publication.router,
         plan.router,
         auth.router,

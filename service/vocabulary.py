@@ -63,10 +63,14 @@ class Vocabularies(BaseModel):
     quality_award_levels: tuple[Term, ...]
     kinds: tuple[Term, ...]
 
+    def terms(self, list_name: str) -> tuple[Term, ...]:
+        """The terms of one list, in file order."""
+        terms: tuple[Term, ...] = getattr(self, list_name)
+        return terms
+
     def codes(self, list_name: str) -> tuple[str, ...]:
         """The codes of one list, in file order."""
-        terms: tuple[Term, ...] = getattr(self, list_name)
-        return tuple(t.code for t in terms)
+        return tuple(t.code for t in self.terms(list_name))
 
     def county(self, code: str) -> County:
         """The county with this GB/T 2260 code."""

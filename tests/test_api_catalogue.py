@@ -157,6 +157,7 @@ def test_every_protected_operation_documents_its_scope(client: TestClient, auth:
         "/v1/measures",
         "/v1/measures/{measure_id}",
         "/v1/departments",
+        "/v1/vocabularies",  # open, as the contract lists it
         "/v1/auth/token",
         "/healthz",
         "/readyz",
@@ -171,3 +172,18 @@ def test_every_protected_operation_documents_its_scope(client: TestClient, auth:
             url = path.replace("{", "").replace("}", "")
             refused = client.request(method, url, headers=auth("no-such-scope"))
             assert refused.status_code == 403, (method, path, refused.status_code)
+
+
+def test_the_vocabularies_are_listed_without_a_token_in_the_callers_language(
+    client: TestClient,
+) -> None:
+    answer = client.get("/v1/vocabularies")
+    assert answer.status_code == 200
+    lists = {v["vocabulary"]: v["terms"] for v in answer.json()["items"]}
+    assert {"tiers", "counties", "clusters", "sub_industries", "kinds"} <= lists.keys()
+    taishan = next(t for t in lists["counties"] if t["code"] == "440781")
+    assert (taishan["name"], taishan["government"]) == ("台山市", "台山市人民政府")
+    english = client.get("/v1/vocabularies", headers={"Accept-Language": "en"}).json()
+    tiers = next(v["terms"] for v in english["items"] if v["vocabulary"] == "tiers")
+    assert [t["code"] for t in tiers][:2] == ["none", "innovative"]
+    assert tiers[1]["name"] == "innovative SME" and tiers[1]["names"]["zh-Hans"] == "创新型中小企业"

@@ -1,4 +1,5 @@
-"""The catalogue, open to all: GET /v1/measures, /v1/measures/{measure_id}, /v1/departments."""
+"""The catalogue, open to all: GET /v1/measures, /v1/measures/{measure_id}, /v1/departments
+(the code lists are in routes/vocabularies.py)."""
 
 from datetime import date
 from typing import Annotated, Any
