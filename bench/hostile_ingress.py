@@ -18,11 +18,11 @@ import socket
 import sys
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
 from bench.common import bench_token, free_port, start_server, stop_server
+from bench.memory import memory_kib
 from service.clients import Scope
 from service.examples import EXAMPLE_USCC
 from service.migrate import upgrade_database
@@ -41,16 +41,6 @@ class Refusal:
     status: int
     sent: int  # bytes of body (or header) the client got onto the connection
     closed: bool  # the server closed the connection after answering
-
-
-def memory_kib(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (the peak) of a process, in KiB."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            fields[name] = int(value.split()[0])
-    return fields
 
 
 def _answer(connection: socket.socket) -> tuple[int, bool]:

@@ -27,7 +27,7 @@ async def json_bytes(request: Request) -> bytes:
 
 
 async def read_at_most(request: Request, limit: int) -> bytes:
-    """A body sent without a declared length (chunked), read no further than `limit`."""
+    """The body, read no further than `limit` (declared or chunked alike)."""
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)

@@ -8,10 +8,10 @@
   it), closes the connection: the rest of the body is never read, so it costs nothing.
 """
 
-import orjson
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import PROBLEM_BASE, PROBLEM_JSON, PayloadTooLarge
+from service.errors import PayloadTooLarge, problem
 
 CLOSE = (b"connection", b"close")
 
@@ -36,26 +36,12 @@ def _has_body(scope: Scope) -> bool:
     return False
 
 
-def too_large(max_bytes: int) -> tuple[Message, Message]:
-    """The 413 problem+json (start and body messages), closing the connection."""
-    body = orjson.dumps(
-        {
-            "type": PROBLEM_BASE + PayloadTooLarge.slug,
-            "title": PayloadTooLarge.title,
-            "status": 413,
-            "detail": f"the body may be at most {max_bytes} bytes",
-        }
+def too_large(max_bytes: int) -> Response:
+    """The 413 problem+json, closing the connection."""
+    error = PayloadTooLarge(f"the body may be at most {max_bytes} bytes")
+    return problem(
+        error.status, error.title, error.detail, error.slug, headers={"connection": "close"}
     )
-    start = {
-        "type": "http.response.start",
-        "status": 413,
-        "headers": [
-            (b"content-type", PROBLEM_JSON.encode()),
-            (b"content-length", str(len(body)).encode()),
-            CLOSE,
-        ],
-    }
-    return start, {"type": "http.response.body", "body": body}
 
 
 class BodySizeLimit:
@@ -72,8 +58,7 @@ class BodySizeLimit:
             return
         declared = _declared_length(scope)
         if declared is not None and declared > self.max_bytes:
-            for message in too_large(self.max_bytes):
-                await send(message)
+            await too_large(self.max_bytes)(scope, receive, send)
             return
         await _Guarded(self, scope, receive, send).run()
 
@@ -96,8 +81,7 @@ class _Guarded:
             if not self.over or self.started:
                 raise
         if self.over and not self.started:
-            for message in too_large(self.limit.max_bytes):
-                await self._send(message)
+            await too_large(self.limit.max_bytes)(self.scope, self._receive, self._send)
 
     async def receive(self) -> Message:
         """The next part of the body, counted; PayloadTooLarge once past the limit."""

@@ -53,17 +53,20 @@ def install_docs_pages(app: FastAPI) -> None:
     """Serve /docs, its OAuth2 redirect page and /redoc with every asset from this origin."""
     app.mount(ASSETS_URL, StaticFiles(directory=assets_folder()), name="docs-assets")
 
+    def here(request: Request, path: str) -> str:
+        """The path as the browser must ask for it, behind any root path."""
+        return f"{request.scope.get('root_path', '')}{path}"
+
     def asset(request: Request, name: str) -> str:
-        return f"{request.scope.get('root_path', '')}{ASSETS_URL}/{name}"
+        return here(request, f"{ASSETS_URL}/{name}")
 
     @app.get(DOCS_URL, include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
         """The Swagger UI."""
-        root = request.scope.get("root_path", "")
         return get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}",
+            openapi_url=here(request, str(app.openapi_url)),
             title=f"{app.title} · 接口文档 (Swagger UI)",
-            oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT_URL}",
+            oauth2_redirect_url=here(request, OAUTH2_REDIRECT_URL),
             swagger_js_url=asset(request, "swagger-ui-bundle.js"),
             swagger_css_url=asset(request, "swagger-ui.css"),
             swagger_favicon_url=asset(request, "favicon.png"),
@@ -78,11 +81,10 @@ def install_docs_pages(app: FastAPI) -> None:
     @app.get(REDOC_URL, include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
         """The same document rendered by ReDoc."""
-        root = request.scope.get("root_path", "")
         return get_redoc_html(
-            openapi_url=f"{root}{app.openapi_url}",
+            openapi_url=here(request, str(app.openapi_url)),
             title=f"{app.title} · 接口文档 (ReDoc)",
-            redoc_js_url=f"{root}{REDOC_SCRIPT_URL}",
+            redoc_js_url=here(request, REDOC_SCRIPT_URL),
             redoc_favicon_url=asset(request, "favicon.png"),
             with_google_fonts=False,
         )

@@ -187,22 +187,24 @@ def _store(
     if not batch:
         return
     try:
-        counts = _store_rows(batch, engine, catalogue, changed_by, day, synthetic)
+        _count(report, _store_rows(batch, engine, catalogue, changed_by, day, synthetic))
+        return
     except OperationalError:
         raise  # unreachable, busy or timed out: no row is at fault
     except DBAPIError:
         if len(batch) == 1:
             raise
-        for one in batch:  # only the row the database refuses is left out
-            try:
-                _store([one], engine, catalogue, changed_by, day, synthetic, report)
-            except OperationalError:
-                raise
-            except DBAPIError as e:
-                report.bad.append(
-                    BadRow(one[0], (f"the database refused the row ({database_said(e)})",))
-                )
-        return
+    for line, profile in batch:  # only the row the database refuses is left out
+        one = [(line, profile)]
+        try:
+            _count(report, _store_rows(one, engine, catalogue, changed_by, day, synthetic))
+        except OperationalError:
+            raise
+        except DBAPIError as e:
+            report.bad.append(BadRow(line, (f"the database refused the row ({database_said(e)})",)))
+
+
+def _count(report: ImportReport, counts: tuple[int, int, int]) -> None:
     report.created += counts[0]
     report.updated += counts[1]
     report.unchanged += counts[2]

@@ -11,11 +11,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import orjson
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from service.errors import PROBLEM_BASE, PROBLEM_JSON
+from service.errors import problem
 
 LOG_CONFIG = Path(__file__).with_name("log_config.json")  # uvicorn's logging, as JSON lines
 log = logging.getLogger("policy_match.server")
@@ -64,25 +63,16 @@ class HeadLimitedHttp(HttpToolsProtocol):
         client = self.client[0] if self.client else None
         fields = {"limit_bytes": self.max_head_bytes, "client": client}
         log.warning("request head too large", extra={"fields": fields})
-        body = orjson.dumps(
-            {
-                "type": PROBLEM_BASE + "request-header-fields-too-large",
-                "title": "Request header fields too large",
-                "status": 431,
-                "detail": f"the request line and headers may be at most {self.max_head_bytes} "
-                "bytes together",
-            }
+        answer = problem(
+            431,
+            "Request header fields too large",
+            f"the request line and headers may be at most {self.max_head_bytes} bytes together",
+            "request-header-fields-too-large",
+            headers={"connection": "close"},
         )
-        head = [STATUS_LINE[431]]
-        head += [
-            name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers
-        ]
-        head += [
-            b"content-type: " + PROBLEM_JSON.encode() + b"\r\n",
-            b"content-length: " + str(len(body)).encode() + b"\r\n",
-            b"connection: close\r\n\r\n",
-        ]
-        self.transport.write(b"".join(head) + body)
+        headers = [*self.server_state.default_headers, *answer.raw_headers]
+        head = [STATUS_LINE[431], *(name + b": " + value + b"\r\n" for name, value in headers)]
+        self.transport.write(b"".join(head) + b"\r\n" + answer.body)
         self.transport.close()
 
 

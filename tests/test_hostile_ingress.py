@@ -18,10 +18,10 @@ from bench.hostile_ingress import (
     chunked_body,
     every_scope_token,
     huge_header,
-    memory_kib,
     refused_unread,
     writes,
 )
+from bench.memory import memory_kib
 from service.examples import EXAMPLE_USCC, FULL_PROFILE
 from service.migrate import upgrade_database
 from tests.conftest import Token, serve
