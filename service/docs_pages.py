@@ -10,6 +10,7 @@ points that image nowhere, and ReDoc hides an image that does not load.
 import hashlib
 from functools import lru_cache
 from importlib.resources import files
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import (
@@ -44,7 +45,7 @@ def assets_folder() -> str:
 @lru_cache(maxsize=1)
 def redoc_script() -> tuple[bytes, str]:
     """ReDoc's script with its remote logo pointed nowhere, and the copy's entity tag."""
-    script = (files("fastapi_offline") / "static" / "redoc.standalone.js").read_bytes()
+    script = (Path(assets_folder()) / "redoc.standalone.js").read_bytes()
     script = script.replace(REDOC_LOGO, b'"data:,"')
     return script, '"' + hashlib.sha256(script).hexdigest()[:16] + '"'
 
