@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.catalogue_checks import comparison_problem
+from service.catalogue_checks import comparison_problem, repeated
 from service.plan_quotes import QuotedGoal, quote_problems
 from service.profile import FieldSpec
 from service.rules import COMPARE, Comparison
@@ -56,9 +56,7 @@ def indicator_problems(
     measure_ids: frozenset[str],
 ) -> list[str]:
     """Every problem of indicators.yaml beyond its shape, each naming the indicator and field."""
-    problems = []
-    ids = [i.id for i in indicators]
-    problems += [f"id {i!r} used twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    problems = [f"id {i!r} used twice" for i in repeated([i.id for i in indicators])]
     for indicator in indicators:
         mine = [f"{indicator.id}: {p}" for p in quote_problems(indicator, plan_text)]
         problem = comparison_problem(indicator.target, specs)
