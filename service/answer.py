@@ -16,7 +16,7 @@ from service.catalogue import Catalogue, Measure
 from service.decisions import MatchResult, missing_fields
 from service.evaluator import MISSING, NOTED_FIELDS, TierNote
 from service.i18n import LANGUAGES, Language
-from service.indicator_answer import indicators_body
+from service.indicator_answer import IndicatorPieces
 from service.presentation import (
     condition_json,
     county_discretion_note,
@@ -60,6 +60,7 @@ class _Pieces:
             ]
             for language in LANGUAGES
         }
+        self.indicators = IndicatorPieces(catalogue)
 
     def heads_for(self, county: str, language: Language) -> dict[str, tuple[bytes, Joiner]]:
         """Each measure's JSON up to its reasons, for firms of `county`, and its joiner."""
@@ -201,7 +202,7 @@ def match_body(result: MatchResult, county: str, language: Language) -> bytes:
             b'],"undetermined":[',
             b",".join(undetermined),
             b'],"indicators":[',
-            indicators_body(result.catalogue, result.facts, language),
+            pieces.indicators.body(result.facts, language),
             b"]",
         )
     )

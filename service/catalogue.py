@@ -50,6 +50,14 @@ class CompiledComparison:
     field: str
     value: Any  # as compared: a frozenset for one_of / none_of
 
+    @classmethod
+    def of(cls, index: int, comparison: Comparison) -> "CompiledComparison":
+        """`comparison` as the catalogue's comparison number `index`."""
+        value = comparison.value
+        if comparison.operator in (Operator.ONE_OF, Operator.NONE_OF):
+            value = frozenset(value)
+        return cls(index, comparison, comparison.field, value)
+
     @property
     def operator(self) -> Operator:
         """The comparison's operator."""
@@ -188,10 +196,7 @@ def _compile(
     def compiled_of(comparison: Comparison) -> CompiledComparison:
         key = comparison.key()
         if key not in table:
-            value = comparison.value
-            if comparison.operator in (Operator.ONE_OF, Operator.NONE_OF):
-                value = frozenset(value)
-            table[key] = CompiledComparison(len(table), comparison, comparison.field, value)
+            table[key] = CompiledComparison.of(len(table), comparison)
         return table[key]
 
     clause_order = list(clauses)

@@ -66,6 +66,11 @@ def comparison_problem(test: Comparison, specs: Mapping[str, FieldSpec]) -> str 
     return f"{bad} are not of type {spec.type.__name__}" if bad else None
 
 
+def repeated(values: list[str]) -> list[str]:
+    """The values that occur more than once, sorted (ids and names must be unique)."""
+    return sorted({v for v in values if values.count(v) > 1})
+
+
 def _is_type(value: Any, wanted: type) -> bool:
     if wanted is int:
         return isinstance(value, int) and not isinstance(value, bool)
@@ -74,10 +79,7 @@ def _is_type(value: Any, wanted: type) -> bool:
 
 def _case_problems(spec: MeasureFile) -> list[str]:
     problems = []
-    names = [c.name for c in spec.cases]
-    problems += [
-        f"cases: name {n!r} used twice" for n in sorted({n for n in names if names.count(n) > 1})
-    ]
+    problems += [f"cases: name {n!r} used twice" for n in repeated([c.name for c in spec.cases])]
     expects = {c.expect for c in spec.cases}
     if "matched" not in expects:
         problems.append("cases: needs at least one case that is matched")

@@ -40,7 +40,7 @@ from sqlalchemy.types import TypeDecorator
 from service.catalogue import Catalogue, CompiledComparison, Measure
 from service.profile import NULLABLE_FIELDS
 from service.registry import CONSENT, ENTERPRISE
-from service.rules import ALL, ANY, COMPARE, NOT, Node, Operator
+from service.rules import ALL, ANY, NOT, Node, Operator, python_outcome
 
 TIER = "tier"
 NO_TIER = "none"  # what an expired tier counts as (facts_on)
@@ -53,14 +53,6 @@ _SAMPLES: dict[type, tuple[Any, Any]] = {
     bool: (False, True),
     date: (date(2000, 1, 1), date(2100, 1, 1)),
 }
-
-
-def python_outcome(operator: Operator, value: Any, operand: Any) -> bool:
-    """What the generated evaluator gives for a present `value`: a wrong type is a no."""
-    try:
-        return bool(COMPARE[operator](value, operand))
-    except (TypeError, AttributeError):
-        return False
 
 
 def eligibility_filter(catalogue: Catalogue, measure: Measure, day: date) -> ColumnElement[bool]:

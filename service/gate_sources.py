@@ -7,18 +7,15 @@ sentence (the measure's quote); `source: {plan: words}` names the words of the q
 `source: {instrument: id}` names an instrument declared in the measure's `instruments`.
 """
 
+from service.catalogue_checks import repeated
 from service.policy_files import Document, Instrument, MeasureFile
 from service.rules import Comparison, comparisons_of
 
 
 def gate_source_problems(spec: MeasureFile) -> list[str]:
     """Every gate whose source cannot be traced, and every instrument declared but unused."""
-    problems = []
     declared = [i.id for i in spec.instruments]
-    problems += [
-        f"instruments: id {d!r} declared twice"
-        for d in sorted({d for d in declared if declared.count(d) > 1})
-    ]
+    problems = [f"instruments: id {d!r} declared twice" for d in repeated(declared)]
     quotes = "".join(spec.source.quote)
     cited = {spec.period_source} if spec.period_source else set()
     for i, test in enumerate(comparisons_of(spec.eligibility)):

@@ -2,7 +2,8 @@
 
 Each indicator's head (its words in a language) is the same for every firm, and the rest (the
 firm's value and status) depends on one value only: the whole list is remembered by the values
-of the few fields the indicators read, as the rest of the answer is (service/answer.py).
+of the few fields the indicators read, and kept with the rest of a catalogue's remembered
+pieces (service/answer.py).
 """
 
 from collections.abc import Mapping
@@ -43,7 +44,7 @@ def indicator_json(indicator: Indicator, language: Language) -> dict[str, Any]:
     }
 
 
-class _IndicatorPieces:
+class IndicatorPieces:
     """One catalogue's indicators as JSON heads per language, and their tails by value."""
 
     def __init__(self, catalogue: Catalogue) -> None:
@@ -90,16 +91,3 @@ class _IndicatorPieces:
                 b"}",
             )
         )
-
-
-_pieces: dict[str, _IndicatorPieces] = {}
-
-
-def indicators_body(catalogue: Catalogue, facts: Mapping[str, Any], language: Language) -> bytes:
-    """The members of a match answer's `indicators` list (without its brackets)."""
-    found = _pieces.get(catalogue.version)
-    if found is None or found.catalogue is not catalogue:
-        if len(_pieces) > 8:
-            _pieces.clear()
-        found = _pieces[catalogue.version] = _IndicatorPieces(catalogue)
-    return found.body(facts, language)

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.catalogue_checks import comparison_problem
+from service.catalogue_checks import comparison_problem, repeated
 from service.plan_quotes import QuotedGoal, quote_problems
 from service.profile import FieldSpec
-from service.rules import COMPARE, Comparison
+from service.rules import Comparison, python_outcome
 from service.vocabulary import Names
 
 if TYPE_CHECKING:
@@ -34,11 +34,9 @@ class Indicator(QuotedGoal):
         """Whether a firm's facts (as read on the day asked) meet the target."""
         if self.target.field not in facts:
             return "unknown"
-        value = facts[self.target.field]
-        try:
-            return "met" if COMPARE[self.target.operator](value, self.target.value) else "not_met"
-        except (TypeError, AttributeError):  # as the evaluator: a wrong type is a no
-            return "not_met"
+        target = self.target
+        met = python_outcome(target.operator, facts[target.field], target.value)
+        return "met" if met else "not_met"
 
 
 class IndicatorsFile(BaseModel):
@@ -56,9 +54,7 @@ def indicator_problems(
     measure_ids: frozenset[str],
 ) -> list[str]:
     """Every problem of indicators.yaml beyond its shape, each naming the indicator and field."""
-    problems = []
-    ids = [i.id for i in indicators]
-    problems += [f"id {i!r} used twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    problems = [f"id {i!r} used twice" for i in repeated([i.id for i in indicators])]
     for indicator in indicators:
         mine = [f"{indicator.id}: {p}" for p in quote_problems(indicator, plan_text)]
         problem = comparison_problem(indicator.target, specs)

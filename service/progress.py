@@ -32,10 +32,7 @@ from service.targets import Target
 def condition_filter(condition: Condition, day: date) -> ColumnElement[bool]:
     """A condition of the rule language on `enterprise` rows: true, false or NULL (unknown)."""
     if isinstance(condition, Comparison):
-        value = condition.value
-        if condition.operator in (Operator.ONE_OF, Operator.NONE_OF):
-            value = frozenset(value)
-        return comparison_filter(CompiledComparison(0, condition, condition.field, value), day)
+        return comparison_filter(CompiledComparison.of(0, condition), day)
     if isinstance(condition, NotOf):
         return not_(condition_filter(condition.not_, day))
     if isinstance(condition, AllOf):
@@ -99,10 +96,13 @@ class Progress:
     tallies: dict[str, dict[str, Tally]]  # target id -> county -> tally
     shares: frozenset[str]  # the ids of the targets that are shares
 
+    def empty(self, target_id: str) -> Tally:
+        """A target's tally where no stored firm counts."""
+        return Tally(0 if target_id in self.shares else None, 0, 0)
+
     def total(self, target_id: str) -> Tally:
         """A target's tally over every county."""
-        empty = Tally(0 if target_id in self.shares else None, 0, 0)
-        return sum(self.tallies[target_id].values(), empty)
+        return sum(self.tallies[target_id].values(), self.empty(target_id))
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,7 +72,7 @@ def target_json(
         body.update(what=None, not_counted=target.not_counted.get(language), total=None)
         body["by_county"] = []
         return body
-    empty = Tally(0 if target.counted.among is not None else None, 0, 0)
+    empty = progress.empty(target.id)
     by_county = progress.tallies[target.id]
     body.update(
         what=target.counted.what.get(language),

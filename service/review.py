@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from service.catalogue import Catalogue, Measure
 from service.gate_sources import instrument_of, period_instrument
-from service.indicators import indicators_for as plan_indicators
+from service.indicators import indicators_for
 from service.review_words import gate_words, instrument_words
 from service.rules import AllOf, AnyOf, Comparison, Condition, NotOf
 
@@ -44,12 +44,12 @@ HEADER = """# 措施忠实度审阅表
 """
 
 
-def indicators_for(catalogue: Catalogue, measure_id: str) -> list[str]:
+def indicator_lines(catalogue: Catalogue, measure_id: str) -> list[str]:
     """The plan's target indicators that a measure guides, as lines in Simplified Chinese:
     each indicator, its target, and where and in what words the plan sets it."""
     return [
         f"{i.title.zh_hans}（{i.target_text.zh_hans}；{i.clause}：“{i.sentence.zh_hans}”）"
-        for i in plan_indicators(catalogue, measure_id)
+        for i in indicators_for(catalogue, measure_id)
     ]
 
 
@@ -116,7 +116,7 @@ def _section(
     lines.append(
         f"- **县（市、区）决定**：{'是。' + discretion if spec.county_discretion else '否'}"
     )
-    indicators = indicators_for(catalogue, spec.measure_id)
+    indicators = indicator_lines(catalogue, spec.measure_id)
     lines.append("- **指标**：" + ("；".join(indicators) if indicators else "（暂无）"))
     lines.append("- **审阅**：☐ 同意　☐ 修改意见：＿＿＿＿＿＿　审阅人：＿＿＿＿　日期：＿＿＿＿\n")
     return "\n".join(lines)

@@ -54,6 +54,14 @@ COMPARE: dict[Operator, Callable[[Any, Any], bool]] = {
 }
 
 
+def python_outcome(operator: Operator, value: Any, operand: Any) -> bool:
+    """What the generated evaluator gives for a present `value`: a wrong type is a no."""
+    try:
+        return bool(COMPARE[operator](value, operand))
+    except (TypeError, AttributeError):
+        return False
+
+
 class GateSource(BaseModel):
     """Who sets a condition: the plan (`plan:` the words of the measure's quote that do) or an
     instrument the measure declares (`instrument:` its id). Left out, it is the plan's sentence."""

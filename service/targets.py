@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from service.catalogue_checks import comparison_problem
+from service.catalogue_checks import comparison_problem, repeated
 from service.plan_quotes import QuotedGoal, quote_problems
 from service.profile import FieldSpec
 from service.rules import Condition, comparisons_of
@@ -71,9 +71,7 @@ def target_problems(
     targets: tuple[Target, ...], plan_text: str, specs: Mapping[str, FieldSpec]
 ) -> list[str]:
     """Every problem of targets.yaml beyond its shape, each naming the target and field."""
-    problems = []
-    ids = [t.id for t in targets]
-    problems += [f"id {i!r} used twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    problems = [f"id {i!r} used twice" for i in repeated([t.id for t in targets])]
     for target in targets:
         problems += [f"{target.id}: {p}" for p in quote_problems(target, plan_text)]
         if target.counted is None:

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from service.catalogue import CatalogueError, load_catalogue
 from service.config import PROJECT_ROOT
 from service.examples import FULL_PROFILE, synthetic_uscc
-from service.indicator_answer import REMEMBERED, _pieces, indicators_body
+from service.indicator_answer import REMEMBERED, IndicatorPieces
 from service.indicators import indicators_for
 from tests.conftest import Token
 from tests.policy_copies import copy_policies, edit_yaml
@@ -259,15 +259,13 @@ def test_the_openapi_document_declares_the_indicators_with_an_example(client: Te
 
 
 def test_the_remembered_lists_are_bounded_and_never_mixed_up() -> None:
-    catalogue = load_catalogue(POLICIES)
+    pieces = IndicatorPieces(load_catalogue(POLICIES))
     many = REMEMBERED + 50
     for patents in range(many):  # a caller sending ever new values holds at most REMEMBERED
-        body = orjson.loads(
-            b"[" + indicators_body(catalogue, {"invention_patents": patents}, "en") + b"]"
-        )
+        body = orjson.loads(b"[" + pieces.body({"invention_patents": patents}, "en") + b"]")
         assert body[0]["actual"] == patents
         assert body[0]["status"] == ("met" if patents >= 2 else "not_met")
-    remembered = len(_pieces[catalogue.version].bodies)
+    remembered = len(pieces.bodies)
     assert 0 < remembered <= REMEMBERED
 
 

@@ -9,7 +9,7 @@ from service.catalogue import CatalogueError, load_catalogue
 from service.cli import main as cli
 from service.config import PROJECT_ROOT
 from service.profile import field_specs
-from service.review import indicators_for, render_review
+from service.review import indicator_lines, render_review
 from service.review_words import FIELD_NAMES
 from service.rules import comparisons_of
 from tests.policy_copies import copy_policies, edit_yaml
@@ -71,9 +71,9 @@ def test_a_gate_set_by_an_instrument_names_it_with_number_and_date() -> None:
 def test_each_measure_lists_the_indicators_that_name_it() -> None:
     named = {m for i in REAL.indicators for m in i.measures}
     for measure in REAL.measures:
-        lines = indicators_for(REAL, measure.measure_id)
+        lines = indicator_lines(REAL, measure.measure_id)
         assert bool(lines) == (measure.measure_id in named), measure.measure_id
-    brand = indicators_for(REAL, "brand-cultivation-services")
+    brand = indicator_lines(REAL, "brand-cultivation-services")
     assert brand == [
         "拥有2个以上注册商标（注册商标不少于2个；一(二)：“提高企业拥有2个以上注册商标的比例”）"
     ]

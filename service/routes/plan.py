@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from service.auth import Caller, require_platform
 from service.clients import Scope
 from service.db import run_read
-from service.deps import CatalogueDep, LanguageDep, iso_day, today
+from service.deps import AS_OF_PARAMETER, CatalogueDep, LanguageDep, as_of_param
 from service.errors import Unprocessable
 from service.openapi import problems
 from service.progress import plan_progress
@@ -24,20 +24,11 @@ router = APIRouter(prefix="/v1/plan", tags=["plan"])
 
 StatsReader = Annotated[Caller, Depends(require_platform(Scope.STATS_READ))]
 COUNTIES = vocabularies().codes("counties")
-
-
-def _day(
-    as_of: Annotated[
-        str | None,
-        Query(
-            description="the day to count on: recognitions valid that day (default: today)",
-            examples=["2026-06-30"],
-            json_schema_extra={"format": "date"},
-            max_length=10,
-        ),
-    ] = None,
-) -> date:
-    return today() if as_of is None else iso_day(as_of, "as_of")
+AS_OF = {
+    **AS_OF_PARAMETER,
+    "description": "the day to count on: recognitions valid that day (default: today)",
+    "example": "2026-06-30",
+}
 
 
 def _county(
@@ -71,13 +62,14 @@ def _county(
     summary="The plan's targets against the stored firms, by county",
     response_model=PlanProgress,
     responses=problems(401, 403, 422, 429, 503),
+    openapi_extra={"parameters": [AS_OF]},
 )
 async def progress(
     request: Request,
     caller: StatsReader,
     catalogue: CatalogueDep,
     language: LanguageDep,
-    as_of: Annotated[date, Depends(_day)],
+    as_of: Annotated[date, Depends(as_of_param)],
     county: Annotated[str | None, Depends(_county)],
     include_synthetic: Annotated[
         bool, Query(description="count the synthetic (demo) firms too")
