@@ -12,15 +12,14 @@ from pydantic import TypeAdapter
 
 from service.catalogue import load_catalogue
 from service.config import PROJECT_ROOT
-from service.db import make_engine
 from service.demo import synthetic_profiles
-from service.importing import import_file
 from service.migrate import upgrade_database
 from service.profile import Profile
 from service.progress import progress_query, required_tiers
 from service.rules import COMPARE, AllOf, AnyOf, Comparison, Condition, NotOf
 from service.targets import Target
 from tests.conftest import Token, serve
+from tests.test_import import _import
 
 CATALOGUE = load_catalogue(PROJECT_ROOT / "policies")
 DAYS = ("2025-06-01", "2026-11-30")
@@ -71,17 +70,7 @@ def stored(
             assert gone.status_code == 204
         lines = tmp_path_factory.mktemp("demo") / "demo.jsonl"
         lines.write_bytes(b"".join(orjson.dumps(p) + b"\n" for p in data.synthetic))
-        engine = make_engine(database)
-        report = import_file(
-            lines,
-            engine,
-            CATALOGUE,
-            changed_by="test",
-            day=date(2025, 6, 1),
-            synthetic=True,
-            progress=False,
-        )
-        engine.dispose()
+        report = _import(lines, database, synthetic=True)
         assert report.stored == len(data.synthetic) and not report.bad
         yield client, data
 
