@@ -121,12 +121,10 @@ def describe_failure(
     if category == "refused_target":
         # our own rule's words (which rule), never what the resolver or socket said
         return category, f"refused_target: {str(failure).split(',')[-1].strip()[:200]}"
-    texts = {
+    texts = {  # the others are recorded in the words that explain them
         "dns": "the host does not resolve",
-        "connect": "no connection could be made to the receiver",
-        "tls": "the TLS handshake or the certificate check failed",
         "timeout": f"no complete answer within {settings.push_timeout_seconds:g} s",
-        "protocol": "the connection broke or the answer was not HTTP",
         "secret": str(failure)[:200],  # ours: which setting to fix
     }
-    return category, f"{category}: {texts[category]}"
+    text = texts[category] if category in texts else EXPLANATIONS[category]["en"]
+    return category, f"{category}: {text}"

@@ -175,14 +175,16 @@ def active_subscriptions(connection: Connection) -> list[SubscriptionFilter]:
             SUBSCRIPTION.c.state == "active"
         )
     ).all()
-    return [
-        SubscriptionFilter(
-            r.id,
-            None if r.counties is None else frozenset(r.counties),
-            None if r.kinds is None else frozenset(r.kinds),
-        )
-        for r in rows
-    ]
+    return [subscription_filter(r) for r in rows]
+
+
+def subscription_filter(row: Any) -> SubscriptionFilter:
+    """The filters of a subscription row (its id, counties and kinds)."""
+    return SubscriptionFilter(
+        row.id,
+        None if row.counties is None else frozenset(row.counties),
+        None if row.kinds is None else frozenset(row.kinds),
+    )
 
 
 def active_subscription_ids(connection: Connection) -> list[str]:

@@ -77,14 +77,11 @@ def note_resolution(
 def pause(connection: Connection, subscription_id: str, since: datetime, now: datetime) -> bool:
     """Pause an active subscription whose host has not resolved since `since`: cancel what it
     had pending and keep where to catch up from; False if it was not active."""
-    first = connection.execute(
-        select(func.min(DELIVERY.c.event_id)).where(
-            DELIVERY.c.subscription_id == subscription_id, DELIVERY.c.state == "pending"
-        )
-    ).scalar()
-    last = connection.execute(select(func.max(EVENT.c.id))).scalar() or 0
     pending = DELIVERY.c.subscription_id == subscription_id, DELIVERY.c.state == "pending"
-    count = connection.execute(select(func.count()).where(*pending)).scalar_one()
+    first, count = connection.execute(
+        select(func.min(DELIVERY.c.event_id), func.count()).where(*pending)
+    ).one()
+    last = connection.execute(select(func.max(EVENT.c.id))).scalar() or 0
     reason = (
         f"its host has not resolved since {utc_text(since)}: paused, {count} pending "
         "deliveries cancelled; read them from the feed after catch_up_cursor, then resume"

@@ -29,7 +29,7 @@ from service.cursors import encode_cursor
 from service.db import run_read, run_write
 from service.errors import TooManySubscriptions
 from service.models import utc_text
-from service.outbox import DELIVERY, SUBSCRIPTION, SubscriptionFilter, lock_event_order
+from service.outbox import DELIVERY, SUBSCRIPTION, lock_event_order, subscription_filter
 
 CALLER_LOCK = 7_274_102  # pg_advisory_xact_lock(key, hashtext(caller)): one caller's quota
 
@@ -97,11 +97,7 @@ def fan_out(connection: Connection, events: Sequence[tuple[int, str, str]], now:
     deliveries: list[dict[str, Any]] = []
     counted: list[dict[str, Any]] = []
     for sub in rows:
-        passes = SubscriptionFilter(
-            sub.id,
-            None if sub.counties is None else frozenset(sub.counties),
-            None if sub.kinds is None else frozenset(sub.kinds),
-        ).passes
+        passes = subscription_filter(sub).passes
         room = max(0, sub.max_pending - sub.pending_deliveries)
         queued = dropped = 0
         first = last = None

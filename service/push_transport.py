@@ -17,7 +17,7 @@ import httpcore
 import httpx
 
 from service.config import Settings
-from service.subscriptions import Unresolvable, check_addresses, literal_address, resolve
+from service.subscriptions import Unresolvable, check_addresses, resolve
 
 SocketOption = Any  # httpcore's SOCKET_OPTION union; not exported
 
@@ -43,8 +43,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         """Resolve `host` once, refuse it if any address is refused, connect to the first
         address that answers (TargetRefused, or httpcore's ConnectError if none does)."""
-        literal = literal_address(host)
-        addresses = [literal] if literal else await resolve(host, port)
+        addresses = await resolve(host, port)  # an IP literal is itself, unresolved
         if not addresses:
             raise Unresolvable(f"{host} resolves to no address")
         if not self.allow_internal:

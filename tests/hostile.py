@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from tests.receiver import serving
+
 GIB = 1 << 30
 CHUNK = b"\0" * 65_536
 
@@ -106,12 +108,5 @@ def hostile_receiver(mode: str, interval: float = 0.5) -> Iterator[Hostile]:
         daemon_threads = True
         allow_reuse_address = True
 
-    server = Server(("127.0.0.1", 0), Handler)
-    hostile.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Server(("127.0.0.1", 0), Handler)) as hostile.url:
         yield hostile
-    finally:
-        server.shutdown()
-        server.server_close()

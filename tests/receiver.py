@@ -4,9 +4,11 @@ Each POST is answered by `behaviour(n, event_id)` (n: how many times this event 
 1): a status code, or ("sleep", seconds, status) to answer late. Everything received is kept.
 """
 
+import socketserver
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -115,14 +117,21 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-def start_receiver() -> Generator[Receiver, None, None]:
-    """A receiver on a free loopback port until the generator is closed."""
-    server = _Server(("127.0.0.1", 0), _handler(receiver := Receiver(url="")))
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+@contextmanager
+def serving(server: socketserver.BaseServer) -> Iterator[str]:
+    """Serve on a thread while the block runs (the server is bound to a loopback port); the
+    URL deliveries go to."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield receiver
+        yield f"http://127.0.0.1:{server.server_address[1]}/hooks"  # type: ignore[index]
     finally:
         server.shutdown()
         server.server_close()
+
+
+def start_receiver() -> Generator[Receiver, None, None]:
+    """A receiver on a free loopback port until the generator is closed."""
+    receiver = Receiver(url="")
+    with serving(_Server(("127.0.0.1", 0), _handler(receiver))) as receiver.url:
+        yield receiver

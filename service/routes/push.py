@@ -186,13 +186,17 @@ async def subscription(
     request: Request, caller: PushPlatform, subscription_id: SubscriptionId
 ) -> Response:
     """An ended subscription says why it ended: deleted, or its receiver answered 410."""
+    return json_answer(
+        await run_read(request.app.state.engine, lambda c: _detail(c, subscription_id))
+    )
 
-    def read(connection: Any) -> dict[str, Any]:
-        found = get_subscription(connection, subscription_id)
-        capacity = capacities(connection, [subscription_id]).get(subscription_id)
-        return {**found.as_json(delivery_counts(connection, subscription_id)), "capacity": capacity}
 
-    return json_answer(await run_read(request.app.state.engine, read))
+def _detail(connection: Any, subscription_id: str) -> dict[str, Any]:
+    """A subscription as GET /v1/subscriptions/{id} answers it: its deliveries counted by
+    state, and its capacity."""
+    found = get_subscription(connection, subscription_id)
+    capacity = capacities(connection, [subscription_id]).get(subscription_id)
+    return {**found.as_json(delivery_counts(connection, subscription_id)), "capacity": capacity}
 
 
 @router.delete(
@@ -241,13 +245,7 @@ async def resume_subscription(
             raise Conflict(f"subscription {subscription_id} stays paused: {e}") from None
         await run_write(engine, lambda c: resume(c, subscription_id))
         wake_worker(request.app.state)
-
-    def read(connection: Any) -> dict[str, Any]:
-        again = get_subscription(connection, subscription_id)
-        capacity = capacities(connection, [subscription_id]).get(subscription_id)
-        return {**again.as_json(delivery_counts(connection, subscription_id)), "capacity": capacity}
-
-    return json_answer(await run_read(engine, read))
+    return json_answer(await run_read(engine, lambda c: _detail(c, subscription_id)))
 
 
 @router.get(
