@@ -22,6 +22,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.engine import Engine
 
 from service.db import run_read
+from service.models import as_utc
 from service.outbox import DELIVERY, SUBSCRIPTION
 
 log = logging.getLogger("policy_match.metrics")
@@ -51,7 +52,7 @@ def read_gauges(connection: Connection) -> Reading:
     for state, count, earliest in rows:
         reading.deliveries[state] = int(count)
         if state == "pending" and earliest is not None:
-            reading.oldest_due = earliest if earliest.tzinfo else earliest.replace(tzinfo=UTC)
+            reading.oldest_due = as_utc(earliest)
     for state, count, not_queued in connection.execute(
         select(
             SUBSCRIPTION.c.state, func.count(), func.sum(SUBSCRIPTION.c.events_not_queued)

@@ -20,6 +20,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC time (SQLite gives them back without a zone)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def utc_text(moment: datetime) -> str:
     """A moment as ISO 8601 in UTC with a Z, as push events and subscriptions show it."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

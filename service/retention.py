@@ -13,13 +13,13 @@ prefix before its event, so that no attempt is recorded against a deleted delive
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, func, select, update
 
 from service.db import run_write
-from service.models import PushAttempt, PushRetention, utcnow
+from service.models import PushAttempt, PushRetention, as_utc, utcnow
 from service.outbox import DELIVERY, EVENT
 
 ATTEMPT: Table = PushAttempt.__table__  # type: ignore[attr-defined]
@@ -66,7 +66,7 @@ def prune_batch(
     ).all()
     last = start
     for row in rows:
-        if _aware(row.occurred_at) >= before:
+        if as_utc(row.occurred_at) >= before:
             break
         last = int(row.id)
     if last > start:
@@ -100,10 +100,6 @@ def prune_batch(
         )
     )
     return Pruned(events, deliveries, attempts, last)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def claim_daily_prune(connection: Connection, *, now: datetime | None = None) -> bool:
