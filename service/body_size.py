@@ -11,7 +11,7 @@
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import PayloadTooLarge, problem
+from service.errors import PayloadTooLarge
 
 CLOSE = (b"connection", b"close")
 
@@ -38,10 +38,10 @@ def _has_body(scope: Scope) -> bool:
 
 def too_large(max_bytes: int) -> Response:
     """The 413 problem+json, closing the connection."""
-    error = PayloadTooLarge(f"the body may be at most {max_bytes} bytes")
-    return problem(
-        error.status, error.title, error.detail, error.slug, headers={"connection": "close"}
+    error = PayloadTooLarge(
+        f"the body may be at most {max_bytes} bytes", headers={"connection": "close"}
     )
+    return error.response()
 
 
 class BodySizeLimit:

@@ -59,6 +59,17 @@ class ServiceError(Exception):
         self.errors = list(errors) if errors else None
         self.headers = headers
 
+    def response(self) -> Response:
+        """This error as its problem+json answer."""
+        return problem(
+            self.status,
+            self.title,
+            self.detail,
+            self.slug,
+            errors=self.errors,
+            headers=self.headers,
+        )
+
 
 class BadRequest(ServiceError):
     """The request cannot be read."""
@@ -191,9 +202,7 @@ def field_errors(raw: Sequence[Any], prefix: Sequence[int | str] = ()) -> list[d
 
 async def _service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
-    return problem(
-        exc.status, exc.title, exc.detail, exc.slug, errors=exc.errors, headers=exc.headers
-    )
+    return exc.response()
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.errors import Forbidden, Unauthorized, problem
+from service.errors import Forbidden, Unauthorized
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -74,13 +74,6 @@ class MetricsGuard:
                 if given is None or not hmac.compare_digest(given, self.token):
                     refusal = Unauthorized("/metrics needs the metrics bearer token")
             if refusal is not None:
-                answer = problem(
-                    refusal.status,
-                    refusal.title,
-                    refusal.detail,
-                    refusal.slug,
-                    headers=refusal.headers,
-                )
-                await answer(scope, receive, send)
+                await refusal.response()(scope, receive, send)
                 return
         await self.app(scope, receive, send)
