@@ -7,7 +7,7 @@ RUN python -m venv /venv
 COPY pyproject.toml constraints.txt README.md ./
 COPY service ./service
 # Editable: the code stays in /app beside alembic.ini, migrations/ and policies/, which the
-# service finds from its own folder (service.config.PROJECT_ROOT).
+# service finds from its own folder (service.core.settings.PROJECT_ROOT).
 RUN /venv/bin/pip install --no-cache-dir -c constraints.txt -e .
 
 FROM python:3.11-slim

@@ -22,17 +22,17 @@ import orjson
 import psycopg
 from sqlalchemy import Engine, func, select, text
 
-from service.catalogue import Catalogue, load_catalogue
-from service.config import PROJECT_ROOT
-from service.db import make_engine
-from service.demo import INDUSTRY_CODES, TIER_WEIGHTS
-from service.eligibility_sql import eligible_page, eligible_query
-from service.examples import synthetic_uscc
-from service.matching import match
-from service.migrate import upgrade_database
-from service.profile import NULLABLE_FIELDS, Profile
-from service.registry import ENTERPRISE, FACT_COLUMNS, fact_columns, profile_document
-from service.uscc import CHARSET
+from service.banks.eligibility_sql import eligible_page, eligible_query
+from service.core.database import make_engine
+from service.core.migrate import upgrade_database
+from service.core.settings import PROJECT_ROOT
+from service.matching.match import match
+from service.policy.catalogue import Catalogue, load_catalogue
+from service.policy.examples import synthetic_uscc
+from service.policy.profile import NULLABLE_FIELDS, Profile
+from service.policy.uscc import CHARSET
+from service.registry.demo import INDUSTRY_CODES, TIER_WEIGHTS
+from service.registry.store import ENTERPRISE, FACT_COLUMNS, fact_columns, profile_document
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 DATABASE = "policy_match_bench"

@@ -3,7 +3,8 @@ same profiles in-process, side by side in one run.
 
 Run: .venv/bin/python -m bench.batch_http [--profiles 1000] [--rounds 5]
 Starts its own server (bench.common.start_server: JSON logs, metrics, the rate limiter in the
-path) and sends the batch of synthetic profiles (service.demo) `rounds` times, one at a time;
+path) and sends the batch of synthetic profiles (service.registry.demo) `rounds` times, one at
+a time;
 in the same process it then matches and answers the same profiles without HTTP. Prints the
 median time per batch, profiles per second both ways, and the ratio.
 """
@@ -19,14 +20,14 @@ import httpx
 import orjson
 
 from bench.common import UNLIMITED_RATES, bench_token, free_port, start_server, stop_server
-from service.answer import match_body
-from service.config import get_settings
-from service.demo import synthetic_profiles
-from service.i18n import DEFAULT_LANGUAGE
-from service.matching import match
-from service.migrate import upgrade_database
-from service.policy_cases import load_checked_catalogue
-from service.profile import Profile
+from service.core.i18n import DEFAULT_LANGUAGE
+from service.core.migrate import upgrade_database
+from service.core.settings import get_settings
+from service.matching.answer import match_body
+from service.matching.cases import load_checked_catalogue
+from service.matching.match import match
+from service.policy.profile import Profile
+from service.registry.demo import synthetic_profiles
 
 AS_OF = date(2025, 6, 1)
 

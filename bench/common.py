@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
-from service.auth import issue_token
-from service.config import Settings
-from service.server import LOG_CONFIG
+from service.api.auth import issue_token
+from service.api.server import LOG_CONFIG
+from service.core.settings import Settings
 
 SECRET = "bench-secret-not-for-production-0001"
 # start_server settings that keep the per-caller rate limits (POST /v1/match, the bank query) in

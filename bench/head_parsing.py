@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python -m bench.head_parsing [--seconds 10] [--rounds 3] [--connections 32]
 Needs `wrk`. Starts three servers on one migrated SQLite file, each one uvicorn process logging
-the same way: `policy-match serve` (httptools with the head counted, service.server), uvicorn's
+the same way: `policy-match serve` (httptools with the head counted, service.api.server), uvicorn's
 own httptools protocol, and uvicorn's h11 protocol (which caps heads at 16 KiB itself). In each
 round wrk runs GET /healthz against each in turn, with the headers a gateway typically adds
 (about 1 KiB: a bearer-sized Authorization, X-Forwarded-For, X-Request-ID, a user agent, cookies).
@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from bench.common import free_port, load_arguments, report, side_by_side, start_server, stop_server
-from service.migrate import upgrade_database
+from service.core.migrate import upgrade_database
 
 GATEWAY_HEADERS = {
     "Authorization": "Bearer " + "x" * 600,

@@ -23,9 +23,9 @@ import httpx
 
 from bench.common import bench_token, free_port, start_server, stop_server
 from bench.memory import memory_kib
-from service.clients import Scope
-from service.examples import EXAMPLE_USCC
-from service.migrate import upgrade_database
+from service.api.clients import Scope
+from service.core.migrate import upgrade_database
+from service.policy.examples import EXAMPLE_USCC
 
 MIB = 1 << 20
 CHUNK = b"{" * 65_536

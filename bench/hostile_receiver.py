@@ -30,11 +30,11 @@ from typing import Any
 import httpx
 
 from bench.common import bench_token, free_port, start_server, stop_server
-from service.config import Settings
-from service.db import make_engine
-from service.delivery import DeliveryWorker
-from service.migrate import upgrade_database
-from service.subscriptions import _resolved
+from service.core.database import make_engine
+from service.core.migrate import upgrade_database
+from service.core.settings import Settings
+from service.push.delivery import DeliveryWorker
+from service.push.subscriptions import _resolved
 from tests.hostile import hostile_receiver
 from tests.receiver import start_receiver
 from tests.test_api_enterprises import firm

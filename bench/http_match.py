@@ -31,8 +31,8 @@ from bench.common import (
     start_server,
     stop_server,
 )
-from service.examples import FULL_PROFILE
-from service.migrate import upgrade_database
+from service.core.migrate import upgrade_database
+from service.policy.examples import FULL_PROFILE
 
 
 def main() -> None:

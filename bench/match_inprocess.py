@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from service.answer import match_answer
-from service.config import get_settings
-from service.examples import FULL_PROFILE
-from service.matching import match
-from service.policy_cases import load_checked_catalogue
-from service.profile import Profile
+from service.core.settings import get_settings
+from service.matching.answer import match_answer
+from service.matching.cases import load_checked_catalogue
+from service.matching.match import match
+from service.policy.examples import FULL_PROFILE
+from service.policy.profile import Profile
 
 
 def median_us(step: Callable[[], object], rounds: int) -> float:

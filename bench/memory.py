@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python -m bench.memory [--count 100000] [--requests 300] [--concurrency 8]
                                        [--database URL]
-Generates `--count` synthetic firms (service.demo.synthetic_profiles) and then, in one run:
+Generates `--count` synthetic firms (service.registry.demo.synthetic_profiles) and then, in one run:
 1. empty: migrates a fresh SQLite file (or the PostgreSQL database given, which must hold no
    firms), starts the service on it with bench.common.start_server (one uvicorn worker, its own
    process), reads VmRSS and VmHWM (the peak) from /proc/<pid>/status once it is ready and has
@@ -44,17 +44,18 @@ import httpx
 from sqlalchemy import Engine, Table, func, insert, select
 
 from bench.common import UNLIMITED_RATES, bench_token, free_port, start_server, stop_server
-from service.catalogue import Catalogue
-from service.config import PROJECT_ROOT
-from service.db import make_engine, write_transaction
-from service.demo import synthetic_profiles
-from service.deps import today
-from service.migrate import upgrade_database
-from service.models import utcnow
-from service.outbox import DELIVERY, EVENT, MatchChange, record_match_changes
-from service.policy_cases import load_checked_catalogue
-from service.profile import Profile
-from service.registry import (
+from service.api.deps import today
+from service.core.database import make_engine, write_transaction
+from service.core.migrate import upgrade_database
+from service.core.settings import PROJECT_ROOT
+from service.core.tables import utcnow
+from service.matching.cases import load_checked_catalogue
+from service.policy.catalogue import Catalogue
+from service.policy.profile import Profile
+from service.push.outbox import DELIVERY, EVENT, MatchChange, record_match_changes
+from service.registry.demo import synthetic_profiles
+from service.registry.rematch import RUN, publish
+from service.registry.store import (
     CONSENT,
     ENTERPRISE,
     VERSION,
@@ -63,7 +64,6 @@ from service.registry import (
     profile_document,
     store_profile,
 )
-from service.rematch import RUN, publish
 
 BANK = "bank-demo-1"
 PAGE = 100

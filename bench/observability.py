@@ -21,12 +21,12 @@ from typing import Any
 import orjson
 from pydantic import SecretStr
 
-from service.auth import issue_token
-from service.config import Settings
-from service.examples import FULL_PROFILE
-from service.logs import configure_logging
+from service.api.auth import issue_token
+from service.core.logs import configure_logging
+from service.core.migrate import upgrade_database
+from service.core.settings import Settings
 from service.main import create_app
-from service.migrate import upgrade_database
+from service.policy.examples import FULL_PROFILE
 
 SETTINGS = Settings(
     environment="test",

@@ -23,11 +23,11 @@ from sqlalchemy import func, select, text
 
 from bench.bank_query import prepare
 from bench.common import UNLIMITED_RATES, bench_token, free_port, start_server, stop_server
-from service.catalogue import load_catalogue
-from service.config import PROJECT_ROOT
-from service.db import make_engine
-from service.progress import plan_progress, progress_query
-from service.registry import ENTERPRISE
+from service.core.database import make_engine
+from service.core.settings import PROJECT_ROOT
+from service.policy.catalogue import load_catalogue
+from service.registry.progress import plan_progress, progress_query
+from service.registry.store import ENTERPRISE
 
 DATABASE = "policy_match_bench_progress"
 DAY = date(2025, 6, 1)

@@ -23,11 +23,17 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from bench.store_http import subscribe
-from service.db import make_engine, write_transaction
-from service.migrate import upgrade_database
-from service.models import utcnow
-from service.outbox import DELIVERY, EVENT, SUBSCRIPTION, active_subscriptions, lock_event_order
-from service.push_capacity import fan_out, recount_pending
+from service.core.database import make_engine, write_transaction
+from service.core.migrate import upgrade_database
+from service.core.tables import utcnow
+from service.push.capacity import fan_out, recount_pending
+from service.push.outbox import (
+    DELIVERY,
+    EVENT,
+    SUBSCRIPTION,
+    active_subscriptions,
+    lock_event_order,
+)
 
 FIRMS_PER_BATCH = 500
 EVENTS_PER_FIRM = 3

@@ -28,17 +28,17 @@ import orjson
 from sqlalchemy import Engine, func, select, update
 
 from bench.common import free_port
-from service.catalogue import load_catalogue
-from service.config import PROJECT_ROOT, Settings
-from service.db import make_engine, write_transaction
-from service.delivery import DeliveryWorker
-from service.demo import synthetic_profiles
-from service.migrate import upgrade_database
-from service.models import utcnow
-from service.outbox import DELIVERY, EVENT
-from service.registry import store_profile
-from service.rematch import publish
-from service.subscriptions import create_subscription
+from service.core.database import make_engine, write_transaction
+from service.core.migrate import upgrade_database
+from service.core.settings import PROJECT_ROOT, Settings
+from service.core.tables import utcnow
+from service.policy.catalogue import load_catalogue
+from service.push.delivery import DeliveryWorker
+from service.push.outbox import DELIVERY, EVENT
+from service.push.subscriptions import create_subscription
+from service.registry.demo import synthetic_profiles
+from service.registry.rematch import publish
+from service.registry.store import store_profile
 
 DAY = date(2025, 6, 1)
 

@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from service.config import PROJECT_ROOT
+from service.core.settings import PROJECT_ROOT
 
 # name: (arguments of the full run, arguments of --quick)
 BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {

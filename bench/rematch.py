@@ -22,18 +22,18 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, select
 
-from service.catalogue import Catalogue, load_catalogue
-from service.config import PROJECT_ROOT, Settings
-from service.db import make_engine, write_transaction
-from service.demo import synthetic_profiles
-from service.migrate import upgrade_database
-from service.models import utcnow
-from service.outbox import DELIVERY, EVENT, SUBSCRIPTION
-from service.profile import Profile
-from service.push_capacity import set_max_pending
-from service.registry import ENTERPRISE, fact_columns, matched_ids, profile_document
-from service.rematch import claim_run, execute_run, publish, queue_rematch
-from service.subscriptions import create_subscription
+from service.core.database import make_engine, write_transaction
+from service.core.migrate import upgrade_database
+from service.core.settings import PROJECT_ROOT, Settings
+from service.core.tables import utcnow
+from service.policy.catalogue import Catalogue, load_catalogue
+from service.policy.profile import Profile
+from service.push.capacity import set_max_pending
+from service.push.outbox import DELIVERY, EVENT, SUBSCRIPTION
+from service.push.subscriptions import create_subscription
+from service.registry.demo import synthetic_profiles
+from service.registry.rematch import claim_run, execute_run, publish, queue_rematch
+from service.registry.store import ENTERPRISE, fact_columns, matched_ids, profile_document
 
 DAY = date(2025, 6, 1)
 DROPPED = "brand-cultivation-services"

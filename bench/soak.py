@@ -40,9 +40,9 @@ from bench.soak_load import WEIGHTS, Load
 from bench.soak_processes import Processes, log_errors, usage
 from bench.soak_report import print_sample, print_summary
 from bench.soak_verdict import Limits, judge
-from service.config import PROJECT_ROOT
-from service.demo import synthetic_profiles
-from service.policy_cases import load_checked_catalogue
+from service.core.settings import PROJECT_ROOT
+from service.matching.cases import load_checked_catalogue
+from service.registry.demo import synthetic_profiles
 
 # what the subscription asks for: the kinds the stores' changes (a loan, land) move, so that
 # events come at about half of what the slow receiver takes (8 at once, 2 s each)

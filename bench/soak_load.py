@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 
 from bench.common import bench_token
-from service.profile import Profile
-from service.registry import profile_document
+from service.policy.profile import Profile
+from service.registry.store import profile_document
 
 BANKS = ("bank-demo-1", "bank-demo-2", "bank-demo-3")
 BATCH = 25  # profiles in one POST /v1/match/batch

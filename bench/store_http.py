@@ -27,14 +27,14 @@ from bench.common import (
     start_server,
     stop_server,
 )
-from service.config import Settings
-from service.db import make_engine, write_transaction
-from service.demo import synthetic_profiles
-from service.migrate import upgrade_database
-from service.outbox import DELIVERY
-from service.push_capacity import set_max_pending
-from service.registry import ENTERPRISE, VERSION
-from service.subscriptions import create_subscription
+from service.core.database import make_engine, write_transaction
+from service.core.migrate import upgrade_database
+from service.core.settings import Settings
+from service.push.capacity import set_max_pending
+from service.push.outbox import DELIVERY
+from service.push.subscriptions import create_subscription
+from service.registry.demo import synthetic_profiles
+from service.registry.store import ENTERPRISE, VERSION
 
 FIRMS = 3000
 VARIANTS = 4  # each firm is PUT with this many different employee counts, in turn

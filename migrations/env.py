@@ -3,9 +3,9 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import service.models  # noqa: F401  (registers the tables on the metadata)
-from service.config import get_settings
-from service.db import make_engine
+import service.core.tables  # noqa: F401  (registers the tables on the metadata)
+from service.core.database import make_engine
+from service.core.settings import get_settings
 
 config = context.config
 target_metadata = SQLModel.metadata

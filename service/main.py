@@ -7,18 +7,12 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
-from service.body_size import BodySizeLimit
-from service.catalogue import CatalogueError
-from service.config import Settings, get_settings
-from service.db import make_engine
-from service.docs_pages import install_docs_pages
-from service.errors import install_error_handlers
-from service.logs import RequestContext, configure_logging
-from service.metrics import DecisionTally, forget_outbox, install_metrics, watch_outbox
-from service.openapi import install_openapi, serve_directly
-from service.policy_cases import load_checked_catalogue
-from service.ratelimit import RateLimits
-from service.routes import (
+from service.api.body_size import BodySizeLimit
+from service.api.docs_pages import install_docs_pages
+from service.api.metrics import DecisionTally, forget_outbox, install_metrics, watch_outbox
+from service.api.openapi import install_openapi, serve_directly
+from service.api.ratelimit import RateLimits
+from service.api.routes import (
     auth,
     catalogue,
     eligibility,
@@ -29,10 +23,16 @@ from service.routes import (
     publication,
     push,
 )
-from service.routes import (
+from service.api.routes import (
     vocabularies as vocabulary_lists,
 )
-from service.vocabulary import vocabularies
+from service.core.database import make_engine
+from service.core.errors import install_error_handlers
+from service.core.logs import RequestContext, configure_logging
+from service.core.settings import Settings, get_settings
+from service.matching.cases import load_checked_catalogue
+from service.policy.catalogue import CatalogueError
+from service.policy.vocabulary import vocabularies
 from service.worker import Worker, announce_catalogue
 
 DESCRIPTION = """

@@ -18,15 +18,16 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from service.catalogue import Catalogue, CatalogueError
-from service.config import Settings
-from service.db import run_read, run_write
-from service.delivery import DeliveryWorker, pause
-from service.deps import today
-from service.errors import Unavailable
-from service.policy_cases import load_checked_catalogue
-from service.push_capacity import recount_all
-from service.rematch import (
+from service.api.deps import today
+from service.core.database import run_read, run_write
+from service.core.errors import Unavailable
+from service.core.settings import Settings
+from service.matching.cases import load_checked_catalogue
+from service.policy.catalogue import Catalogue, CatalogueError
+from service.push.capacity import recount_all
+from service.push.delivery import DeliveryWorker, pause
+from service.push.retention import claim_daily_prune, prune
+from service.registry.rematch import (
     any_stale,
     claim_run,
     execute_run,
@@ -36,7 +37,6 @@ from service.rematch import (
     queue_rematch,
     release_run,
 )
-from service.retention import claim_daily_prune, prune
 
 log = logging.getLogger("policy_match.worker")
 

@@ -12,10 +12,10 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from service.auth import issue_token
-from service.config import Settings
+from service.api.auth import issue_token
+from service.core.migrate import upgrade_database
+from service.core.settings import Settings
 from service.main import create_app
-from service.migrate import upgrade_database
 from tests.receiver import Receiver, start_receiver
 
 POSTGRES_URL = os.environ.get(

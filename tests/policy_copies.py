@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from service.config import PROJECT_ROOT
+from service.core.settings import PROJECT_ROOT
 
 POLICIES = PROJECT_ROOT / "policies"
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from service.migrate import upgrade_database
+from service.core.migrate import upgrade_database
 from tests.conftest import Token, serve
 
 

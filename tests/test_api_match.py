@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from service.examples import FULL_PROFILE, batch_example
+from service.policy.examples import FULL_PROFILE, batch_example
 from tests.conftest import Token
 
 PROBLEM = "application/problem+json"

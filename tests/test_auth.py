@@ -13,13 +13,13 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from service import auth
-from service.auth import Caller, MatchCaller, verify_token
-from service.clients import hash_client_secret
-from service.config import Settings
-from service.errors import Unauthorized, install_error_handlers
-from service.openapi import install_openapi
-from service.routes import auth as auth_routes
+from service.api import auth
+from service.api.auth import Caller, MatchCaller, verify_token
+from service.api.clients import hash_client_secret
+from service.api.openapi import install_openapi
+from service.api.routes import auth as auth_routes
+from service.core.errors import Unauthorized, install_error_handlers
+from service.core.settings import Settings
 from tests.keys import rsa_key_pair
 
 SECRET = "a-test-secret-that-is-long-enough-0001"

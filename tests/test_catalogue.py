@@ -5,11 +5,11 @@ from typing import Any
 
 import pytest
 
-from service.catalogue import CatalogueError, load_catalogue
 from service.cli import main as cli
-from service.config import PROJECT_ROOT
-from service.policy_cases import load_checked_catalogue
-from service.rules import comparisons_of
+from service.core.settings import PROJECT_ROOT
+from service.matching.cases import load_checked_catalogue
+from service.policy.catalogue import CatalogueError, load_catalogue
+from service.policy.rules import comparisons_of
 from tests.policy_copies import copy_policies, edit_yaml
 
 POLICIES = PROJECT_ROOT / "policies"

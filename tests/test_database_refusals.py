@@ -15,11 +15,11 @@ from sqlalchemy import text
 
 from bench.common import bench_token, free_port, server_log, start_server, stop_server
 from service.cli import main
-from service.config import get_settings
-from service.db import make_engine
-from service.examples import FULL_PROFILE
-from service.migrate import upgrade_database
-from service.registry import ENTERPRISE
+from service.core.database import make_engine
+from service.core.migrate import upgrade_database
+from service.core.settings import get_settings
+from service.policy.examples import FULL_PROFILE
+from service.registry.store import ENTERPRISE
 from tests.conftest import Token
 from tests.test_api_enterprises import firm, put
 from tests.test_import import _count, _import

@@ -10,22 +10,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete
 
-from service.catalogue import CompiledComparison, Measure, load_catalogue
-from service.config import PROJECT_ROOT
-from service.db import make_engine, write_transaction
-from service.eligibility_sql import eligibility_filter, eligible_page
-from service.evaluator import build_evaluator
-from service.examples import synthetic_uscc
-from service.matching import match, outcome_of
-from service.profile import NULLABLE_FIELDS, Profile, field_specs
-from service.registry import (
-    CONSENT,
-    ENTERPRISE,
-    VERSION,
-    delete_enterprise,
-    store_profile,
-)
-from service.rules import (
+from service.banks.eligibility_sql import eligibility_filter, eligible_page
+from service.core.database import make_engine, write_transaction
+from service.core.settings import PROJECT_ROOT
+from service.matching.match import match, outcome_of
+from service.policy.catalogue import CompiledComparison, Measure, load_catalogue
+from service.policy.evaluator import build_evaluator
+from service.policy.examples import synthetic_uscc
+from service.policy.profile import NULLABLE_FIELDS, Profile, field_specs
+from service.policy.rules import (
     ALL,
     ANY,
     NOT,
@@ -35,6 +28,13 @@ from service.rules import (
     Operator,
     Outcome,
     truth,
+)
+from service.registry.store import (
+    CONSENT,
+    ENTERPRISE,
+    VERSION,
+    delete_enterprise,
+    store_profile,
 )
 
 REAL = load_catalogue(PROJECT_ROOT / "policies")

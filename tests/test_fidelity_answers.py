@@ -7,15 +7,15 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import JSON, MetaData, Table, select
 
-from service.catalogue import load_catalogue
-from service.config import PROJECT_ROOT
-from service.db import make_engine, write_transaction
-from service.eligibility_sql import eligible_page
-from service.examples import synthetic_uscc
-from service.matching import match
-from service.migrate import upgrade_database
-from service.profile import Profile
-from service.registry import ENTERPRISE, store_profile
+from service.banks.eligibility_sql import eligible_page
+from service.core.database import make_engine, write_transaction
+from service.core.migrate import upgrade_database
+from service.core.settings import PROJECT_ROOT
+from service.matching.match import match
+from service.policy.catalogue import load_catalogue
+from service.policy.examples import synthetic_uscc
+from service.policy.profile import Profile
+from service.registry.store import ENTERPRISE, store_profile
 from tests.conftest import Token
 from tests.test_api_enterprises import firm, new_uscc, put
 from tests.test_import import _import

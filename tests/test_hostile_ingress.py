@@ -22,8 +22,8 @@ from bench.hostile_ingress import (
     writes,
 )
 from bench.memory import memory_kib
-from service.examples import EXAMPLE_USCC, FULL_PROFILE
-from service.migrate import upgrade_database
+from service.core.migrate import upgrade_database
+from service.policy.examples import EXAMPLE_USCC, FULL_PROFILE
 from tests.conftest import Token, serve
 from tests.test_api_enterprises import firm, put
 

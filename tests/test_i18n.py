@@ -2,7 +2,7 @@
 
 import pytest
 
-from service.i18n import negotiate_language
+from service.core.i18n import negotiate_language
 
 
 @pytest.mark.parametrize(

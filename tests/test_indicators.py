@@ -8,11 +8,11 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from service.catalogue import CatalogueError, load_catalogue
-from service.config import PROJECT_ROOT
-from service.examples import FULL_PROFILE, synthetic_uscc
-from service.indicator_answer import REMEMBERED, IndicatorPieces
-from service.indicators import indicators_for
+from service.core.settings import PROJECT_ROOT
+from service.matching.indicator_answer import REMEMBERED, IndicatorPieces
+from service.policy.catalogue import CatalogueError, load_catalogue
+from service.policy.examples import FULL_PROFILE, synthetic_uscc
+from service.policy.indicators import indicators_for
 from tests.conftest import Token
 from tests.policy_copies import copy_policies, edit_yaml
 

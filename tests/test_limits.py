@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from service.config import Settings
-from service.examples import FULL_PROFILE
+from service.core.migrate import upgrade_database
+from service.core.settings import Settings
 from service.main import create_app
-from service.migrate import upgrade_database
+from service.policy.examples import FULL_PROFILE
 from tests.conftest import TEST_SETTINGS, Token, serve
 from tests.test_api_enterprises import firm, put
 
@@ -176,7 +176,7 @@ def test_pages_and_positions_are_capped(
 def test_a_cursor_past_what_a_table_holds_is_422_not_a_database_error(
     registry: TestClient, auth: Token
 ) -> None:
-    from service.cursors import encode_cursor
+    from service.core.cursors import encode_cursor
 
     for url, cursor in (
         ("/v1/push-events?after=", encode_cursor({"e": 2**63})),
@@ -249,7 +249,7 @@ def test_postgresql_cancels_a_statement_that_waits_too_long_and_nothing_is_lost(
 
 
 def test_the_statement_timeout_is_set_on_every_connection(postgresql_database: str) -> None:
-    from service.db import make_engine
+    from service.core.database import make_engine
 
     engine = make_engine(postgresql_database, statement_timeout_ms=1234)
     with engine.connect() as connection:

@@ -10,11 +10,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.catalogue import Catalogue, load_catalogue
-from service.config import PROJECT_ROOT
-from service.matching import Decision, MatchResult, TierNote, facts_on, match, outcome_of
-from service.profile import Profile
-from service.rules import cheapest_change, truth
+from service.core.settings import PROJECT_ROOT
+from service.matching.match import Decision, MatchResult, TierNote, facts_on, match, outcome_of
+from service.policy.catalogue import Catalogue, load_catalogue
+from service.policy.profile import Profile
+from service.policy.rules import cheapest_change, truth
 
 POLICIES = PROJECT_ROOT / "policies"
 REAL = load_catalogue(POLICIES)

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr, ValidationError
 from sqlalchemy import text
 
-from service.config import Settings
+from service.core.migrate import upgrade_database
+from service.core.settings import Settings
 from service.main import create_app
-from service.migrate import upgrade_database
 from tests.conftest import TEST_SETTINGS, Token, serve
 from tests.test_api_enterprises import firm, put
 from tests.test_push_delivery import engine_of

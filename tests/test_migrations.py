@@ -6,11 +6,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
-import service.models  # noqa: F401  (registers the tables)
-from service.db import make_engine
-from service.demo import SYNTHETIC_MARK, synthetic_profiles
-from service.migrate import alembic_config, upgrade_database
-from service.uscc import uscc_problem
+import service.core.tables  # noqa: F401  (registers the tables)
+from service.core.database import make_engine
+from service.core.migrate import alembic_config, upgrade_database
+from service.policy.uscc import uscc_problem
+from service.registry.demo import SYNTHETIC_MARK, synthetic_profiles
 
 
 def test_upgrade_head_builds_what_the_models_describe(empty_database: str) -> None:

@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis import Case, HookContext
 from schemathesis.config import SchemathesisConfig
 
-from service.examples import FULL_PROFILE
 from service.main import create_app
-from service.uscc import CHARSET, check_character
+from service.policy.examples import FULL_PROFILE
+from service.policy.uscc import CHARSET, check_character
 from tests.conftest import TEST_SETTINGS, Token, serve
 
 MAX_EXAMPLES = 25

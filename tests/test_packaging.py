@@ -17,9 +17,9 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from bench.common import free_port
-from service.auth import issue_token
-from service.config import PROJECT_ROOT, Settings
-from service.examples import FULL_PROFILE
+from service.api.auth import issue_token
+from service.core.settings import PROJECT_ROOT, Settings
+from service.policy.examples import FULL_PROFILE
 
 DOCKERFILE = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "compose.yaml").read_text(encoding="utf-8"))

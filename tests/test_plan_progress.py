@@ -10,14 +10,14 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 
-from service.catalogue import load_catalogue
-from service.config import PROJECT_ROOT
-from service.demo import synthetic_profiles
-from service.migrate import upgrade_database
-from service.profile import Profile
-from service.progress import progress_query, required_tiers
-from service.rules import COMPARE, AllOf, AnyOf, Comparison, Condition, NotOf
-from service.targets import Target
+from service.core.migrate import upgrade_database
+from service.core.settings import PROJECT_ROOT
+from service.policy.catalogue import load_catalogue
+from service.policy.profile import Profile
+from service.policy.rules import COMPARE, AllOf, AnyOf, Comparison, Condition, NotOf
+from service.policy.targets import Target
+from service.registry.demo import synthetic_profiles
+from service.registry.progress import progress_query, required_tiers
 from tests.conftest import Token, serve
 from tests.test_import import _import
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from service.catalogue import load_catalogue
-from service.config import PROJECT_ROOT
-from service.policy_cases import run_case
+from service.core.settings import PROJECT_ROOT
+from service.matching.cases import run_case
+from service.policy.catalogue import load_catalogue
 
 POLICIES = PROJECT_ROOT / "policies"
 CATALOGUE = load_catalogue(POLICIES)

@@ -5,9 +5,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from service.examples import FULL_PROFILE, synthetic_uscc
-from service.profile import Profile
-from service.uscc import uscc_problem
+from service.policy.examples import FULL_PROFILE, synthetic_uscc
+from service.policy.profile import Profile
+from service.policy.uscc import uscc_problem
 
 
 def test_published_example_credit_code_is_valid() -> None:
@@ -84,7 +84,7 @@ def test_nullable_fields_keep_null_as_a_value() -> None:
 
 
 def test_allow_listed_pilot_codes_pass(monkeypatch: pytest.MonkeyPatch) -> None:
-    from service.config import get_settings
+    from service.core.settings import get_settings
 
     pilot = "914403001922038217"
     monkeypatch.setattr(get_settings(), "uscc_allowlist", frozenset({pilot}))

@@ -11,13 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from service.db import run_write
-from service.demo import write_demo_file
-from service.deps import today
-from service.importing import import_file
-from service.migrate import upgrade_database
-from service.outbox import DELIVERY, EVENT, SUBSCRIPTION
-from service.push_capacity import recount_pending
+from service.api.deps import today
+from service.core.database import run_write
+from service.core.migrate import upgrade_database
+from service.push.capacity import recount_pending
+from service.push.outbox import DELIVERY, EVENT, SUBSCRIPTION
+from service.registry.demo import write_demo_file
+from service.registry.importing import import_file
 from service.worker import Worker
 from tests.conftest import Token, serve
 from tests.receiver import Receiver

@@ -9,14 +9,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from service.catalogue import load_catalogue
-from service.config import PROJECT_ROOT
-from service.db import make_engine, write_transaction
-from service.deps import today
-from service.migrate import upgrade_database
-from service.outbox import EVENT, MatchChange, event_feed, record_match_changes
-from service.profile import Profile
-from service.registry import ENTERPRISE, store_profile
+from service.api.deps import today
+from service.core.database import make_engine, write_transaction
+from service.core.migrate import upgrade_database
+from service.core.settings import PROJECT_ROOT
+from service.policy.catalogue import load_catalogue
+from service.policy.profile import Profile
+from service.push.outbox import EVENT, MatchChange, event_feed, record_match_changes
+from service.registry.store import ENTERPRISE, store_profile
 from tests.conftest import Token
 from tests.test_api_enterprises import WRITE, firm, put
 

@@ -26,13 +26,13 @@ from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from service.attempt_errors import EXPLANATIONS
-from service.config import PROJECT_ROOT, Settings
-from service.db import make_engine
-from service.delivery import ATTEMPT, DeliveryWorker
-from service.migrate import upgrade_database
-from service.outbox import DELIVERY
-from service.subscriptions import _resolved
+from service.core.database import make_engine
+from service.core.migrate import upgrade_database
+from service.core.settings import PROJECT_ROOT, Settings
+from service.push.attempt_errors import EXPLANATIONS
+from service.push.delivery import ATTEMPT, DeliveryWorker
+from service.push.outbox import DELIVERY
+from service.push.subscriptions import _resolved
 from tests.conftest import Token, serve
 from tests.hostile import GIB, Hostile, hostile_receiver
 from tests.receiver import Receiver, _handler

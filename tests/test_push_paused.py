@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.migrate import upgrade_database
-from service.subscriptions import _resolved
+from service.core.migrate import upgrade_database
+from service.push.subscriptions import _resolved
 from tests.conftest import Token, serve
 from tests.receiver import Receiver
 from tests.test_api_enterprises import firm, put

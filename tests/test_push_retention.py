@@ -15,10 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, update
 
-from service.migrate import upgrade_database
-from service.models import utcnow
-from service.outbox import DELIVERY, EVENT
-from service.retention import ATTEMPT, claim_daily_prune, prune, retention_state
+from service.core.migrate import upgrade_database
+from service.core.tables import utcnow
+from service.push.outbox import DELIVERY, EVENT
+from service.push.retention import ATTEMPT, claim_daily_prune, prune, retention_state
 from service.worker import Worker
 from tests.conftest import TEST_SETTINGS, Token, serve
 from tests.receiver import Receiver
@@ -110,7 +110,7 @@ def test_the_feed_answers_410_to_a_cursor_before_the_window(aged: TestClient, au
     with engine_of(aged).connect() as connection:
         through = retention_state(connection)["pruned_through"]
     assert kept and min(kept) > through
-    from service.cursors import encode_cursor
+    from service.core.cursors import encode_cursor
 
     at_mark = aged.get(
         "/v1/push-events", params={"after": encode_cursor({"e": through})}, headers=auth("push")

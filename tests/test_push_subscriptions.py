@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from service.local_addresses import ipv6_addresses, read_local_addresses
-from service.migrate import upgrade_database
-from service.subscriptions import TargetRefused, check_addresses, split_target
+from service.core.migrate import upgrade_database
+from service.push.local_addresses import ipv6_addresses, read_local_addresses
+from service.push.subscriptions import TargetRefused, check_addresses, split_target
 from tests.conftest import Token, serve
 
 PUSH = "push"

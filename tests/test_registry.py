@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from service.catalogue import Catalogue, load_catalogue
-from service.config import PROJECT_ROOT
-from service.db import make_engine, write_transaction
-from service.migrate import upgrade_database
-from service.models import Enterprise
-from service.profile import Profile
-from service.registry import (
+from service.core.database import make_engine, write_transaction
+from service.core.migrate import upgrade_database
+from service.core.settings import PROJECT_ROOT
+from service.core.tables import Enterprise
+from service.policy.catalogue import Catalogue, load_catalogue
+from service.policy.profile import Profile
+from service.registry.store import (
     ENTERPRISE,
     VERSION,
     StoreResult,
@@ -132,7 +132,7 @@ def test_a_store_waits_out_another_process_holding_the_sqlite_write_lock(
 def test_a_lock_held_too_long_is_a_503_and_stores_nothing(
     tmp_path: Path, auth: Token, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("service.db.LOCK_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr("service.core.database.LOCK_WAIT_SECONDS", 0.3)
     url = f"sqlite:///{tmp_path / 'held.db'}"
     upgrade_database(url)
     holder = sqlite3.connect(tmp_path / "held.db", isolation_level=None)

@@ -5,13 +5,13 @@ from typing import Any
 
 import pytest
 
-from service.catalogue import CatalogueError, load_catalogue
 from service.cli import main as cli
-from service.config import PROJECT_ROOT
-from service.profile import field_specs
-from service.review import indicator_lines, render_review
-from service.review_words import FIELD_NAMES
-from service.rules import comparisons_of
+from service.core.settings import PROJECT_ROOT
+from service.policy.catalogue import CatalogueError, load_catalogue
+from service.policy.profile import field_specs
+from service.policy.review import indicator_lines, render_review
+from service.policy.review_words import FIELD_NAMES
+from service.policy.rules import comparisons_of
 from tests.policy_copies import copy_policies, edit_yaml
 
 POLICIES = PROJECT_ROOT / "policies"

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from service.rules import (
+from service.policy.rules import (
     COMPARE,
     INFINITE,
     AllOf,

@@ -29,10 +29,10 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from jose import jwk, jwt
 
-from service.clients import Scope
-from service.examples import FULL_PROFILE
-from service.migrate import upgrade_database
-from service.uscc import CHARSET, check_character
+from service.api.clients import Scope
+from service.core.migrate import upgrade_database
+from service.policy.examples import FULL_PROFILE
+from service.policy.uscc import CHARSET, check_character
 from tests.conftest import TEST_SETTINGS, serve
 from tests.keys import rsa_key_pair
 

@@ -7,9 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from service.catalogue import CatalogueError
-from service.config import PROJECT_ROOT, Settings
+from service.core.settings import PROJECT_ROOT, Settings
 from service.main import create_app
+from service.policy.catalogue import CatalogueError
 
 
 def test_a_broken_policy_file_stops_the_start_naming_file_and_field(tmp_path: Path) -> None:

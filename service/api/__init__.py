@@ -1,0 +1,3 @@
+"""HTTP only: FastAPI routes, authentication, problem answers, limits, OpenAPI, metrics and
+serving.
+"""

@@ -1,0 +1,67 @@
+"""Reading JSON request bodies ourselves: media type, size, and errors naming each field."""
+
+from typing import Any
+
+import orjson
+from fastapi import Request
+from pydantic import ValidationError
+
+from service.core.errors import (
+    BadRequest,
+    PayloadTooLarge,
+    Unprocessable,
+    UnsupportedMedia,
+    field_errors,
+)
+from service.core.settings import app_settings
+from service.policy.profile import Profile
+
+
+async def json_bytes(request: Request) -> bytes:
+    """The raw body of a JSON request, refused when it is not JSON or too large."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise UnsupportedMedia(f"send the body as application/json, not {media or 'nothing'}")
+    # BodySizeLimit stops reading at the limit, declared or chunked: this never reads more
+    return await read_at_most(request, app_settings(request).max_body_bytes)
+
+
+async def read_at_most(request: Request, limit: int) -> bytes:
+    """The body, read no further than `limit` (declared or chunked alike)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def refused(
+    error: ValidationError, prefix: tuple[int | str, ...] = ()
+) -> Unprocessable | BadRequest:
+    """The 4xx for a body pydantic refused: 400 if it is not JSON, else 422 naming each field."""
+    raw = error.errors()
+    if any(e["type"] == "json_invalid" for e in raw):
+        return BadRequest("the request body is not valid JSON")
+    errors = field_errors(raw, prefix)
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    return Unprocessable(detail, errors=errors)
+
+
+async def profile_body(request: Request) -> Profile:
+    """The request body as a validated profile."""
+    body = await json_bytes(request)
+    try:
+        return Profile.model_validate_json(body)
+    except ValidationError as e:
+        raise refused(e) from None
+
+
+async def json_object(request: Request) -> Any:
+    """The request body parsed as JSON, not yet validated."""
+    body = await json_bytes(request)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise BadRequest("the request body is not valid JSON") from None

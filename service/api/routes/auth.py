@@ -1,0 +1,226 @@
+"""POST /v1/auth/token: the development token endpoint (OAuth 2.0 client credentials).
+
+Errors use the OAuth shape of RFC 6749 §5.2 (`error`, `error_description`) and are still
+problem+json (`type`, `title`, `status`, `detail`), so both kinds of client can read them.
+"""
+
+import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, unquote_plus
+
+import orjson
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from service.api.auth import check_settings, issue_token
+from service.api.body import read_at_most
+from service.api.clients import Scope, TokenClient, authenticate_client
+from service.core.errors import PROBLEM_BASE, PROBLEM_JSON, NotFound
+from service.core.settings import Settings, current_settings, get_settings
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+FORM = "application/x-www-form-urlencoded"
+_TITLES = {
+    "invalid_request": "Invalid request",
+    "invalid_client": "Invalid client",
+    "unsupported_grant_type": "Unsupported grant type",
+    "invalid_scope": "Invalid scope",
+}
+
+
+@asynccontextmanager
+async def _refuse_unusable_settings(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = getattr(app.state, "settings", None) or get_settings()
+    check_settings(settings)
+    yield
+
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"], lifespan=_refuse_unusable_settings)
+
+
+class TokenResponse(BaseModel):
+    """A bearer token, as RFC 6749 §5.1 answers it."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="seconds until the token expires", examples=[3600])
+    scope: str = Field(description="the scopes granted, space-separated", examples=["match"])
+
+
+class OAuthError(Exception):
+    """A refusal in the shape of RFC 6749 §5.2."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error, self.description = error, description
+        self.status = 401 if error == "invalid_client" else 400
+
+    def response(self) -> Response:
+        """The refusal as problem+json carrying `error` and `error_description`."""
+        body = {
+            "type": PROBLEM_BASE + self.error.replace("_", "-"),
+            "title": _TITLES[self.error],
+            "status": self.status,
+            "detail": self.description,
+            "error": self.error,
+            "error_description": self.description,
+        }
+        headers = dict(NO_STORE)
+        if self.status == 401:
+            headers["WWW-Authenticate"] = 'Basic realm="policy-match"'
+        return Response(orjson.dumps(body), self.status, headers, media_type=PROBLEM_JSON)
+
+
+FORM_LIMIT = 8192  # a client-credentials form is a few hundred bytes
+
+
+async def _form(request: Request) -> dict[str, str]:
+    if request.headers.get("content-type", "").partition(";")[0].strip().lower() != FORM:
+        raise OAuthError("invalid_request", f"the body must be {FORM}")
+    try:
+        body = await read_at_most(request, FORM_LIMIT)
+        fields = parse_qs(body.decode(), keep_blank_values=True, max_num_fields=16)
+    except ValueError as e:  # also UnicodeDecodeError
+        raise OAuthError("invalid_request", "the body is not a readable form") from e
+    repeated = sorted(name for name, values in fields.items() if len(values) > 1)
+    if repeated:
+        raise OAuthError("invalid_request", f"parameter {repeated[0]} is given more than once")
+    return {name: values[0] for name, values in fields.items()}
+
+
+def _basic(header: str) -> tuple[str, str]:
+    scheme, _, encoded = header.partition(" ")
+    try:
+        if scheme.lower() != "basic":
+            raise ValueError(scheme)
+        client_id, colon, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except ValueError as e:  # binascii.Error and UnicodeDecodeError included
+        raise OAuthError("invalid_client", "the Authorization header is not HTTP Basic") from e
+    if not colon:
+        raise OAuthError("invalid_client", "HTTP Basic credentials must be client_id:secret")
+    return unquote_plus(client_id), unquote_plus(secret)  # form-encoded: RFC 6749 §2.3.1
+
+
+def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str]:
+    header = request.headers.get("authorization")
+    if header is None:
+        if not form.get("client_id") or "client_secret" not in form:
+            raise OAuthError(
+                "invalid_client",
+                "client authentication is required: HTTP Basic, "
+                "or client_id and client_secret in the form",
+            )
+        return form["client_id"], form["client_secret"]
+    if "client_secret" in form:
+        raise OAuthError("invalid_request", "use one client authentication method, not two")
+    client_id, secret = _basic(header)
+    if form.get("client_id", client_id) != client_id:
+        raise OAuthError("invalid_request", "client_id differs from the Basic credentials")
+    return client_id, secret
+
+
+def _granted(client: TokenClient, requested: str | None) -> frozenset[str]:
+    scopes = frozenset((requested or "").split()) or frozenset(client.scopes)
+    refused = sorted(scopes - client.scopes)
+    if refused:
+        raise OAuthError("invalid_scope", f"not granted to this client: {' '.join(refused)}")
+    return scopes
+
+
+_EXAMPLE = """Form fields: `grant_type=client_credentials`, optional `scope` (space-separated,
+a subset of the client's scopes; default: all of them), and the client's credentials as HTTP
+Basic or as `client_id` and `client_secret` fields:
+
+    curl -s -u demo-platform:demo-platform-secret-0001 \\
+         -d grant_type=client_credentials -d scope=match \\
+         http://localhost:8000/v1/auth/token
+
+answers `{"access_token": "eyJ…", "token_type": "bearer", "expires_in": 3600, "scope": "match"}`;
+send it as `Authorization: Bearer eyJ…`. Clients come from `POLICY_MATCH_AUTH_CLIENTS`; when it
+is empty there are none. Disabled (404) when `POLICY_MATCH_ENABLE_TOKEN_ENDPOINT` is false, and
+always in production."""
+
+_FORM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["grant_type"],
+    "properties": {
+        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+        "scope": {"type": "string", "description": "space-separated: " + " ".join(Scope)},
+        "client_id": {"type": "string", "description": "unless sent as HTTP Basic"},
+        "client_secret": {"type": "string", "format": "password"},
+    },
+}
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "type", "title", "status", "detail"],
+    "properties": {
+        name: {"type": "integer" if name == "status" else "string"}
+        for name in ("error", "error_description", "type", "title", "status", "detail")
+    },
+}
+
+
+def _refusal(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": _ERROR_SCHEMA}}}
+
+
+@router.post(
+    "/token",
+    summary="Exchange client credentials for a bearer token (development)",
+    description=_EXAMPLE,
+    response_model=TokenResponse,
+    responses={
+        400: _refusal("invalid_request, unsupported_grant_type or invalid_scope"),
+        401: _refusal("invalid_client: unknown client or wrong secret"),
+        404: _refusal("the token endpoint is disabled"),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                FORM: {
+                    "schema": _FORM_SCHEMA,
+                    "example": {
+                        "grant_type": "client_credentials",
+                        "scope": "match",
+                        "client_id": "demo-platform",
+                        "client_secret": "demo-platform-secret-0001",
+                    },
+                }
+            },
+        }
+    },
+)
+async def issue_access_token(
+    request: Request, settings: Annotated[Settings, Depends(current_settings)]
+) -> Response:
+    """Issue a bearer token to a client of POLICY_MATCH_AUTH_CLIENTS (RFC 6749 §4.4)."""
+    if not settings.enable_token_endpoint:
+        raise NotFound(f"no endpoint at {request.url.path}")
+    try:
+        form = await _form(request)
+        grant_type = form.get("grant_type")
+        if not grant_type:
+            raise OAuthError("invalid_request", "grant_type is required")
+        if grant_type != "client_credentials":
+            raise OAuthError("unsupported_grant_type", "only client_credentials is supported")
+        client_id, secret = _client_credentials(request, form)
+        client = await run_in_threadpool(
+            authenticate_client, client_id=client_id, client_secret=secret, settings=settings
+        )
+        if client is None:
+            raise OAuthError("invalid_client", "unknown client or wrong client secret")
+        scopes = _granted(client, form.get("scope"))
+    except OAuthError as refusal:
+        return refusal.response()
+    access_token, expires_in = issue_token(
+        subject=client.client_id, scopes=scopes, bank_id=client.bank_id, settings=settings
+    )
+    body = TokenResponse(
+        access_token=access_token, expires_in=expires_in, scope=" ".join(sorted(scopes))
+    )
+    return Response(body.model_dump_json(), headers=NO_STORE, media_type="application/json")

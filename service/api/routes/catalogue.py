@@ -1,0 +1,110 @@
+"""The catalogue, open to all: GET /v1/measures, /v1/measures/{measure_id}, /v1/departments
+(the code lists are in routes/vocabularies.py)."""
+
+from datetime import date
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
+from pydantic import StringConstraints
+
+from service.api.deps import CatalogueDep, LanguageDep, in_force_on_param
+from service.api.openapi import problems
+from service.api.responses import catalogue_answer
+from service.api.schemas import DepartmentList, MeasureList, MeasureOut
+from service.core.errors import NotFound
+from service.core.i18n import Language
+from service.matching.presentation import measure_detail
+from service.policy.profile import KindCode
+
+router = APIRouter(prefix="/v1", tags=["catalogue"])
+FilterText = Annotated[str, StringConstraints(max_length=64)]
+
+
+def _json(payload: Any, version: str, language: Language) -> Response:
+    return catalogue_answer(orjson.dumps(payload), version, language, max_age=60)
+
+
+@router.get(
+    "/measures",
+    summary="List the measures of the plan",
+    response_model=MeasureList,
+    responses=problems(422),
+)
+async def list_measures(
+    catalogue: CatalogueDep,
+    language: LanguageDep,
+    kind: Annotated[
+        list[KindCode] | None, Query(max_length=20, examples=["loan_interest_subsidy"])
+    ] = None,
+    clause: Annotated[list[FilterText] | None, Query(max_length=20, examples=["二(二)5"])] = None,
+    department: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="a unit's code; matches any unit of the clause",
+            examples=["natural_resources"],
+        ),
+    ] = None,
+    in_force_on: Annotated[date | None, Depends(in_force_on_param)] = None,
+    finance: Annotated[
+        bool | None,
+        Query(description="only finance measures (or only others)", examples=[True]),
+    ] = None,
+) -> Response:
+    """Measures that pass every filter given, in the plan's order."""
+    items = [
+        measure_detail(catalogue, m, language)
+        for m in catalogue.measures
+        if (not kind or m.spec.kind in kind)
+        and (not clause or m.spec.clause in clause)
+        and (department is None or any(d.code == department for d in m.departments))
+        and (in_force_on is None or m.in_force(in_force_on))
+        and (finance is None or m.spec.finance == finance)
+    ]
+    payload = {"catalogue_version": catalogue.version, "count": len(items), "items": items}
+    return _json(payload, catalogue.version, language)
+
+
+@router.get(
+    "/measures/{measure_id}",
+    summary="One measure, with the plan's words it rests on",
+    response_model=MeasureOut,
+    responses=problems(404),
+)
+async def get_measure(
+    measure_id: Annotated[str, Path(max_length=100, examples=["loan-interest-subsidy"])],
+    catalogue: CatalogueDep,
+    language: LanguageDep,
+) -> Response:
+    """A measure in full: clause, units, the quoted sentence and the conditions."""
+    measure = catalogue.by_id.get(measure_id)
+    if measure is None:
+        raise NotFound(f"no measure {measure_id!r} in catalogue {catalogue.version}")
+    return _json(measure_detail(catalogue, measure, language), catalogue.version, language)
+
+
+@router.get(
+    "/departments",
+    summary="The units the plan names, with the clauses each serves",
+    response_model=DepartmentList,
+)
+async def list_departments(catalogue: CatalogueDep, language: LanguageDep) -> Response:
+    """Every unit, the clauses it leads and those it serves."""
+    items = []
+    for code, department in catalogue.departments.items():
+        serves = [c.clause for c in catalogue.clauses.values() if code in c.departments]
+        leads = [c.clause for c in catalogue.clauses.values() if c.departments[0] == code]
+        items.append(
+            {
+                "code": code,
+                "name": department.name(language),
+                "names": department.names(),
+                "lead_of": leads,
+                "clauses": serves,
+            }
+        )
+    return _json(
+        {"catalogue_version": catalogue.version, "items": items}, catalogue.version, language
+    )

@@ -1,0 +1,188 @@
+"""The bank query, GET /v1/measures/{measure_id}/eligible-enterprises, and its audit listing.
+
+The measure's eligibility runs inside the database (service/eligibility_sql.py), with the
+consent filter in the same query and keyset pages. A bank (a token with `bank_id`) may ask only
+about finance measures and sees only firms that consented to it, and of each only uscc, name,
+county and tier. Every answer is recorded before it is sent; auditors list the records.
+"""
+
+from datetime import date
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+
+from service.api.auth import Auditor, Caller, EligibilityReader
+from service.api.deps import CatalogueDep, today
+from service.api.openapi import problems
+from service.api.ratelimit import Limited, spend
+from service.api.responses import json_answer
+from service.api.schemas import DisclosureList, EligibleEnterprises
+from service.banks.disclosures import list_disclosures, record_disclosure
+from service.banks.eligibility_sql import eligible_page
+from service.core.cursors import (
+    INT32_MAX,
+    cursor_error,
+    cursor_number,
+    decode_cursor,
+    encode_cursor,
+)
+from service.core.database import run_read, run_write
+from service.core.errors import Forbidden, NotFound
+from service.policy.catalogue import Catalogue, Measure
+from service.policy.examples import EXAMPLE_USCC
+from service.policy.uscc import USCC_PATTERN
+
+router = APIRouter(prefix="/v1", tags=["banks"])
+
+MAX_PAGE = 500
+_POSITION = frozenset({"m", "d", "a"})
+
+
+def _measure_for(catalogue: Catalogue, measure_id: str, caller: Caller) -> Measure:
+    measure = catalogue.by_id.get(measure_id)
+    if measure is None:
+        raise NotFound(f"no measure {measure_id!r} in catalogue {catalogue.version}")
+    if caller.is_bank and not measure.spec.finance:
+        raise Forbidden(
+            f"banks may ask only about finance measures; {measure_id} is not one "
+            "(GET /v1/measures?finance=true lists them)"
+        )
+    return measure
+
+
+def _page_start(cursor: str | None, measure_id: str) -> tuple[date, str | None]:
+    """The day and the last credit code of the previous page (a new query: today, none)."""
+    if cursor is None:
+        return today(), None
+    position = decode_cursor(cursor, _POSITION)
+    if position["m"] != measure_id:
+        raise cursor_error(f"the cursor pages measure {position['m']}, not {measure_id}")
+    try:
+        return date.fromisoformat(position["d"]), str(position["a"])
+    except (TypeError, ValueError):
+        raise cursor_error("not a cursor this service gave out") from None
+
+
+@router.get(
+    "/measures/{measure_id}/eligible-enterprises",
+    summary="The stored enterprises eligible for a measure today (banks: consenting firms only)",
+    response_model=EligibleEnterprises,
+    responses=problems(401, 403, 404, 422, 429, 503),
+)
+async def eligible_enterprises(
+    request: Request,
+    caller: EligibilityReader,
+    catalogue: CatalogueDep,
+    measure_id: Annotated[str, Path(max_length=100, examples=["loan-interest-subsidy"])],
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PAGE, description="firms per page", examples=[100])
+    ] = 100,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="`next_cursor` of the previous page; a query keeps the day it began on",
+            examples=[
+                encode_cursor({"m": "loan-interest-subsidy", "d": "2025-06-01", "a": EXAMPLE_USCC})
+            ],
+        ),
+    ] = None,
+) -> Response:
+    """Firms in credit-code order, `limit` at a time; follow `next_cursor` until it is null.
+
+    Each page is recorded (who asked, when, the measure and the firms) before it is answered.
+    """
+    spend(request, Limited.BANK_QUERY, caller)
+    measure = _measure_for(catalogue, measure_id, caller)
+    day, after = _page_start(cursor, measure_id)
+    engine = request.app.state.engine
+    rows = await run_read(
+        engine,
+        lambda connection: eligible_page(
+            connection,
+            catalogue,
+            measure,
+            day,
+            bank_id=caller.bank_id,
+            after=after,
+            limit=limit + 1,
+        ),
+    )
+    firms = [
+        {"uscc": r.uscc, "name": r.name, "county": r.county, "tier": r.tier} for r in rows[:limit]
+    ]
+    await run_write(
+        engine,
+        lambda connection: record_disclosure(
+            connection,
+            caller=caller.subject,
+            bank_id=caller.bank_id,
+            measure_id=measure_id,
+            as_of=day,
+            catalogue_version=catalogue.version,
+            usccs=[f["uscc"] for f in firms],
+        ),
+    )
+    body = {
+        "measure_id": measure_id,
+        "as_of": day.isoformat(),
+        "catalogue_version": catalogue.version,
+        "enterprises": firms,
+        "next_cursor": (
+            encode_cursor({"m": measure_id, "d": day.isoformat(), "a": firms[-1]["uscc"]})
+            if len(rows) > limit
+            else None
+        ),
+    }
+    return Response(
+        orjson.dumps(body),
+        media_type="application/json",
+        headers={"X-Catalogue-Version": catalogue.version, "Cache-Control": "no-store"},
+    )
+
+
+@router.get(
+    "/disclosures",
+    summary="What the bank query disclosed, to whom and when (auditors)",
+    response_model=DisclosureList,
+    responses=problems(401, 403, 422),
+)
+async def disclosures(
+    request: Request,
+    caller: Auditor,
+    bank_id: Annotated[str | None, Query(max_length=64, examples=["bank-demo-1"])] = None,
+    measure_id: Annotated[
+        str | None, Query(max_length=100, examples=["loan-interest-subsidy"])
+    ] = None,
+    uscc: Annotated[
+        str | None,
+        Query(
+            pattern=USCC_PATTERN,
+            description="only disclosures naming this firm",
+            examples=[EXAMPLE_USCC],
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, examples=[100])] = 100,
+    cursor: Annotated[str | None, Query(max_length=200, examples=["eyJiIjo0Mn0"])] = None,
+) -> Response:
+    """Newest first; each names the caller, its bank, the measure, the day and every firm."""
+    before = None
+    if cursor is not None:
+        position = decode_cursor(cursor, frozenset({"b"}))
+        before = cursor_number(position, "b", INT32_MAX)
+    records = await run_read(
+        request.app.state.engine,
+        lambda connection: list_disclosures(
+            connection,
+            bank_id=bank_id,
+            measure_id=measure_id,
+            uscc=uscc,
+            before=before,
+            limit=limit,
+        ),
+    )
+    next_cursor = encode_cursor({"b": records[-1].disclosure_id}) if len(records) == limit else None
+    body = {"disclosures": [r.as_json() for r in records], "next_cursor": next_cursor}
+    return json_answer(body)

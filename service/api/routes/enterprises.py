@@ -1,0 +1,320 @@
+"""The enterprise registry over HTTP: /v1/enterprises/{uscc}, its history and its matches.
+
+Versions are HTTP entity tags: every answer carries `ETag: "<version>"`, and PUT and DELETE
+honour `If-Match` (write only over the version you read) and `If-None-Match: *` (create only),
+answering 412 when the stored version differs. Banks are refused here (403): they learn about
+firms only through the bank query, and only about those that consented.
+"""
+
+from datetime import UTC, date, datetime
+from email.utils import format_datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import Response
+
+from service.api.auth import EnterprisesReader, EnterprisesWriter, authorize_platform
+from service.api.body import profile_body
+from service.api.body_size import ascii_number
+from service.api.clients import Scope
+from service.api.deps import AS_OF_PARAMETER, CatalogueDep, LanguageDep, as_of_param, today
+from service.api.openapi import REF, json_body, problems
+from service.api.responses import catalogue_answer, json_answer
+from service.api.schemas import EnterpriseHistory, MatchResponse
+from service.api.security_docs import secured
+from service.core.cursors import INT32_MAX
+from service.core.database import run_read, run_write
+from service.core.errors import Unprocessable
+from service.core.logs import record_decision
+from service.core.settings import app_settings
+from service.matching.answer import match_answer
+from service.matching.match import match
+from service.policy.catalogue import Catalogue
+from service.policy.examples import EXAMPLE_USCC, FULL_PROFILE
+from service.policy.profile import Profile
+from service.policy.uscc import USCC_PATTERN, uscc_problem
+from service.registry.store import (
+    Precondition,
+    StoredEnterprise,
+    delete_enterprise,
+    fetch,
+    history,
+    store_profile,
+)
+from service.worker import wake_worker
+
+router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
+
+
+# documented, not enforced by the schema: enterprise_uscc names the exact problem
+USCC_SCHEMA: dict[str, Any] = {"minLength": 18, "maxLength": 18, "pattern": USCC_PATTERN}
+
+
+def enterprise_uscc(
+    request: Request,
+    uscc: Annotated[
+        str,
+        Path(
+            description="统一社会信用代码 (GB 32100-2015)",
+            examples=[EXAMPLE_USCC],
+            json_schema_extra=USCC_SCHEMA,
+        ),
+    ],
+) -> str:
+    """The path's credit code, its check digit verified; 422 naming `uscc` otherwise."""
+    problem = None if uscc in app_settings(request).uscc_allowlist else uscc_problem(uscc)
+    if problem:
+        raise Unprocessable(
+            f"uscc: not a valid unified social credit code: {problem}",
+            errors=[{"field": "uscc", "in": "path", "message": problem, "type": "uscc"}],
+        )
+    return uscc
+
+
+Uscc = Annotated[str, Depends(enterprise_uscc)]
+IfMatch = Annotated[
+    str | None,
+    Header(description='store or delete only over this version: the ETag, e.g. "3"'),
+]
+
+
+def precondition(if_match: str | None, if_none_match: str | None) -> Precondition:
+    """The Precondition of the If-Match / If-None-Match headers (RFC 9110 §13.1)."""
+    versions: frozenset[int] | None = None
+    if if_match is not None and if_match.strip() != "*":
+        tags = (t.strip().removeprefix("W/").strip('"') for t in if_match.split(","))
+        numbers = (ascii_number(t) for t in tags)
+        versions = frozenset(n for n in numbers if n is not None and n <= INT32_MAX)
+    return Precondition(
+        if_match=versions,
+        must_exist=if_match is not None and if_match.strip() == "*",
+        create_only=(if_none_match or "").strip() == "*",
+    )
+
+
+def _headers(stored: StoredEnterprise) -> dict[str, str]:
+    return {
+        "ETag": f'"{stored.version}"',
+        "Last-Modified": format_datetime(stored.updated_at.astimezone(UTC), usegmt=True),
+    }
+
+
+def _profile_answer(stored: StoredEnterprise, status: int = 200, **headers: str) -> Response:
+    return Response(
+        orjson.dumps(stored.profile),
+        status,
+        media_type="application/json",
+        headers={**_headers(stored), **headers},
+    )
+
+
+PROFILE_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The profile as stored, exactly as given",
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="Profile")}}},
+    }
+}
+
+
+def _put_openapi() -> dict[str, Any]:
+    header = {"in": "header", "required": False, "schema": {"type": "string"}}
+    return {
+        **json_body("Profile", {"a full profile": {"value": FULL_PROFILE}}),
+        **secured(Scope.ENTERPRISES_WRITE),
+        "parameters": [
+            {
+                "name": "uscc",
+                "in": "path",
+                "required": True,
+                "description": "统一社会信用代码 (GB 32100-2015)",
+                "schema": {"type": "string", **USCC_SCHEMA, "examples": [EXAMPLE_USCC]},
+            },
+            {
+                **header,
+                "name": "If-Match",
+                "description": 'store only over this version: the ETag, e.g. "3"',
+                "example": '"1"',
+            },
+            {
+                **header,
+                "name": "If-None-Match",
+                "description": "`*`: store only if not yet stored",
+                "example": "*",
+            },
+        ],
+    }
+
+
+# PUT is the registry's hot path: served directly (see service/openapi.serve_directly), it
+# reads its inputs with the same functions the dependencies of the other routes use.
+direct = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
+
+
+@direct.put(
+    "/{uscc}",
+    summary="Store an enterprise profile (201 created, 200 updated) and re-match it",
+    responses={
+        **PROFILE_ANSWER,
+        201: PROFILE_ANSWER[200] | {"description": "Created; Location names it"},
+        **problems(400, 401, 403, 412, 413, 415, 422, 503),
+    },
+    openapi_extra=_put_openapi(),
+)
+async def put_enterprise(request: Request) -> Response:
+    """Store the profile as given (its `uscc`, if given, must be the path's); every version kept.
+
+    The firm's matches are recomputed against the catalogue in force and kept with its version.
+    Storing an unchanged profile is a no-op (200, same ETag).
+    """
+    caller = authorize_platform(request, Scope.ENTERPRISES_WRITE)
+    uscc = enterprise_uscc(request, request.path_params["uscc"])
+    catalogue: Catalogue = request.app.state.catalogue
+    condition = precondition(request.headers.get("if-match"), request.headers.get("if-none-match"))
+    profile = await profile_body(request)
+    if profile.uscc is None:
+        profile = _with_uscc(profile, uscc)
+    elif profile.uscc != uscc:
+        raise Unprocessable(
+            f"$.uscc: {profile.uscc} differs from the path's {uscc}",
+            errors=[
+                {
+                    "field": "$.uscc",
+                    "in": "body",
+                    "message": f"must equal the path's uscc {uscc}",
+                    "type": "uscc_mismatch",
+                }
+            ],
+        )
+    result = await run_write(
+        request.app.state.engine,
+        lambda connection: store_profile(
+            connection,
+            catalogue,
+            profile,
+            changed_by=caller.subject,
+            day=today(),
+            condition=condition,
+        ),
+    )
+    if result.deliveries:
+        wake_worker(request.app.state)
+    if result.created:
+        return _profile_answer(result.stored, 201, Location=f"/v1/enterprises/{uscc}")
+    return _profile_answer(result.stored)
+
+
+async def _stored(request: Request, uscc: str) -> StoredEnterprise:
+    return await run_read(request.app.state.engine, lambda connection: fetch(connection, uscc))
+
+
+def _with_uscc(profile: Profile, uscc: str) -> Profile:
+    data = profile.model_dump(exclude_unset=True)
+    data["uscc"] = uscc
+    return Profile.model_validate(data)
+
+
+@router.get(
+    "/{uscc}",
+    summary="Read a stored enterprise profile",
+    responses={**PROFILE_ANSWER, **problems(401, 403, 404, 422)},
+)
+async def get_enterprise(request: Request, caller: EnterprisesReader, uscc: Uscc) -> Response:
+    """The profile exactly as last stored; `ETag` carries its version."""
+    return _profile_answer(await _stored(request, uscc))
+
+
+@router.delete(
+    "/{uscc}",
+    status_code=204,
+    summary="Remove an enterprise from matching, pushes and the bank query",
+    responses=problems(401, 403, 404, 412, 422, 503),
+)
+async def delete_enterprise_route(
+    request: Request,
+    caller: EnterprisesWriter,
+    uscc: Uscc,
+    if_match: IfMatch = None,
+) -> Response:
+    """The firm is no longer matched, pushed or disclosed; its history and what was already
+    disclosed about it stay on record."""
+    condition = precondition(if_match, None)
+    version = await run_write(
+        request.app.state.engine,
+        lambda connection: delete_enterprise(
+            connection,
+            request.app.state.catalogue,
+            uscc,
+            changed_by=caller.subject,
+            condition=condition,
+        ),
+    )
+    wake_worker(request.app.state)
+    return Response(status_code=204, headers={"ETag": f'"{version}"'})
+
+
+@router.get(
+    "/{uscc}/history",
+    summary="Every stored version of an enterprise's profile, with who changed it and when",
+    response_model=EnterpriseHistory,
+    responses=problems(401, 403, 404, 422),
+)
+async def enterprise_history(
+    request: Request,
+    caller: EnterprisesReader,
+    uscc: Uscc,
+    after: Annotated[
+        int,
+        Query(ge=0, le=INT32_MAX, description="only versions after this one", examples=[0]),
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, examples=[100])] = 100,
+) -> Response:
+    """Oldest first; a deletion is a version with `profile: null`. Page on with `after`."""
+    versions = await run_read(
+        request.app.state.engine,
+        lambda connection: history(connection, uscc, after=after, limit=limit),
+    )
+    body = {
+        "uscc": uscc,
+        "versions": [
+            {
+                "version": v.version,
+                "action": v.action,
+                "changed_by": v.changed_by,
+                "changed_at": _utc(v.changed_at),
+                "profile": v.profile,
+            }
+            for v in versions
+        ],
+        "next_after": versions[-1].version if len(versions) == limit else None,
+    }
+    return json_answer(body)
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+@router.get(
+    "/{uscc}/matches",
+    summary="The stored enterprise's matches, answered like POST /v1/match",
+    response_model=MatchResponse,
+    responses=problems(401, 403, 404, 422),
+    openapi_extra={"parameters": [AS_OF_PARAMETER]},
+)
+async def enterprise_matches(
+    request: Request,
+    caller: EnterprisesReader,
+    uscc: Uscc,
+    catalogue: CatalogueDep,
+    language: LanguageDep,
+    as_of: Annotated[date, Depends(as_of_param)],
+) -> Response:
+    """Matched, near misses and undetermined for the stored profile on `as_of` (today)."""
+    stored = await _stored(request, uscc)
+    profile = Profile.model_validate(stored.profile)
+    result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
+    record_decision(request, caller.subject, profile, result)
+    return catalogue_answer(
+        match_answer(result, profile.county, language), catalogue.version, language
+    )

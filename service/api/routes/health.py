@@ -1,0 +1,62 @@
+"""Health endpoints: the process is up; the service is ready to answer."""
+
+from typing import Any
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import Connection
+
+from service.api.openapi import REF
+from service.core.database import run_read
+from service.core.errors import problem
+from service.core.migrate import alembic_config
+
+router = APIRouter(tags=["health"])
+_HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+@router.get("/healthz", summary="The process is up")
+async def healthz() -> dict[str, str]:
+    """Liveness: answers while the process runs."""
+    return {"status": "ok"}
+
+
+def schema_revision(connection: Connection) -> str | None:
+    """The database's alembic revision (None: not migrated)."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+@router.get(
+    "/readyz",
+    summary="The catalogue is loaded and the database reachable and migrated",
+    responses={
+        503: {
+            "description": "Not ready: the database is unreachable or not migrated",
+            "content": {
+                "application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}
+            },
+        }
+    },
+)
+async def readyz(request: Request) -> Any:
+    """Readiness: the catalogue is loaded, and the database answers at the newest schema."""
+    try:
+        revision = await run_read(request.app.state.engine, schema_revision)
+    except Exception as e:  # any failure to reach the database means not ready
+        return _not_ready(f"the database cannot be reached ({type(e).__name__})")
+    if revision != _HEAD:
+        return _not_ready(
+            f"the database schema is at {revision or 'nothing'}, not {_HEAD}: "
+            "run `alembic upgrade head`"
+        )
+    return {
+        "status": "ready",
+        "catalogue_version": request.app.state.catalogue.version,
+        "schema_revision": revision,
+    }
+
+
+def _not_ready(detail: str) -> Response:
+    return problem(503, "Not ready", detail, "not-ready", headers={"Retry-After": "5"})

@@ -1,0 +1,97 @@
+"""GET /v1/plan/progress: the plan's quantitative targets against the stored firms, by county."""
+
+from datetime import date
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from service.api.auth import Caller, require_platform
+from service.api.clients import Scope
+from service.api.deps import AS_OF_PARAMETER, CatalogueDep, LanguageDep, as_of_param
+from service.api.openapi import problems
+from service.api.progress_schemas import PlanProgress
+from service.api.ratelimit import Limited, spend
+from service.api.responses import catalogue_answer
+from service.core.database import run_read
+from service.core.errors import Unprocessable
+from service.policy.vocabulary import vocabularies
+from service.registry.progress import plan_progress
+from service.registry.progress_answer import progress_json
+
+router = APIRouter(prefix="/v1/plan", tags=["plan"])
+
+StatsReader = Annotated[Caller, Depends(require_platform(Scope.STATS_READ))]
+COUNTIES = vocabularies().codes("counties")
+AS_OF = {
+    **AS_OF_PARAMETER,
+    "description": "the day to count on: recognitions valid that day (default: today)",
+    "example": "2026-06-30",
+}
+
+
+def _county(
+    county: Annotated[
+        str | None,
+        Query(
+            description="only this county (GB/T 2260 code)",
+            examples=["440781"],
+            json_schema_extra={"enum": list(COUNTIES)},
+            max_length=6,
+        ),
+    ] = None,
+) -> str | None:
+    if county is not None and county not in COUNTIES:
+        raise Unprocessable(
+            f"county: {county!r} is not a county-level division of Jiangmen",
+            errors=[
+                {
+                    "field": "county",
+                    "in": "query",
+                    "type": "enum",
+                    "message": f"expected one of {', '.join(COUNTIES)}",
+                }
+            ],
+        )
+    return county
+
+
+@router.get(
+    "/progress",
+    summary="The plan's targets against the stored firms, by county",
+    response_model=PlanProgress,
+    responses=problems(401, 403, 422, 429, 503),
+    openapi_extra={"parameters": [AS_OF]},
+)
+async def progress(
+    request: Request,
+    caller: StatsReader,
+    catalogue: CatalogueDep,
+    language: LanguageDep,
+    as_of: Annotated[date, Depends(as_of_param)],
+    county: Annotated[str | None, Depends(_county)],
+    include_synthetic: Annotated[
+        bool, Query(description="count the synthetic (demo) firms too")
+    ] = False,
+) -> Response:
+    """Each target of 一、(二)工作目标 and section 二 with its baseline and quote, and the
+    stored firms counted against it on `as_of`: recognitions valid that day, listed firms, R&D
+    institutions, … Deleted firms never count; synthetic ones only with include_synthetic. The
+    registry is not the official recognition list, and the answer says so."""
+    spend(request, Limited.PLAN_PROGRESS, caller)
+    counted = await run_read(
+        request.app.state.engine,
+        lambda connection: plan_progress(
+            connection, catalogue, as_of, county=county, include_synthetic=include_synthetic
+        ),
+    )
+    body = progress_json(
+        catalogue,
+        counted,
+        as_of=as_of,
+        county=county,
+        include_synthetic=include_synthetic,
+        language=language,
+    )
+    return catalogue_answer(orjson.dumps(body), catalogue.version, language)

@@ -1,0 +1,141 @@
+"""Putting an edited catalogue in force: POST /v1/catalogue/reload, and the re-match it starts.
+
+Policy staff edit the YAML in the policies folder and run `policy-match check`; an admin
+(`catalogue:admin`) then reloads. A catalogue that fails its checks or cases is refused with
+every problem named, and the one in force stays. A new one is published (every process and
+worker follows the newest publication) and every stored firm is re-matched in batches; the
+run's resource shows its progress and, at the end, how many firms gained or lost each measure.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from service.api.auth import CatalogueAdmin
+from service.api.deps import today
+from service.api.openapi import problems
+from service.api.responses import json_answer
+from service.api.schemas import CatalogueReload, RematchRunOut
+from service.core.cursors import INT32_MAX
+from service.core.database import run_read, run_write
+from service.core.errors import Conflict, NotFound, Unprocessable
+from service.core.settings import app_settings
+from service.matching.cases import load_checked_catalogue
+from service.policy.catalogue import Catalogue, CatalogueError
+from service.policy.vocabulary import vocabularies
+from service.registry.rematch import RUN, any_stale, publish, queue_rematch, run_record
+from service.worker import wake_worker
+
+router = APIRouter(prefix="/v1/catalogue", tags=["catalogue admin"])
+
+
+def measure_changes(old: Catalogue, new: Catalogue) -> dict[str, list[str]]:
+    """Measures added, removed, and changed in any way between two catalogues."""
+    before = {m.measure_id: m.spec for m in old.measures}
+    after = {m.measure_id: m.spec for m in new.measures}
+    return {
+        "measures_added": [m for m in after if m not in before],
+        "measures_removed": [m for m in before if m not in after],
+        "measures_changed": [m for m in after if m in before and after[m] != before[m]],
+    }
+
+
+def runjson_answer(run: dict[str, Any]) -> dict[str, Any]:
+    """A re-match run as the API answers it."""
+    return {k: v for k, v in run.items() if k not in ("lease_until", "worker")}
+
+
+@router.post(
+    "/reload",
+    summary="Load the policies folder again and put it in force; re-match every stored firm",
+    response_model=CatalogueReload,
+    responses={
+        202: {"description": "A new catalogue is in force; the re-match it queued is running"},
+        **problems(401, 403, 409, 422, 503),
+    },
+)
+async def reload_catalogue(request: Request, caller: CatalogueAdmin) -> Response:
+    """200 when the folder holds the catalogue already in force; 202 with the queued re-match
+    when it holds a new one (follow `Location` for its progress and tally)."""
+    settings = app_settings(request)
+    try:
+        loaded = await run_in_threadpool(load_checked_catalogue, settings.policies_dir)
+    except CatalogueError as e:
+        raise Unprocessable(
+            f"the policies folder fails {len(e.problems)} check(s); the catalogue in force stays",
+            errors=[
+                {"field": "policies", "in": "catalogue", "message": p, "type": "catalogue"}
+                for p in e.problems
+            ],
+        ) from None
+    if loaded.vocabularies != vocabularies():
+        raise Conflict(
+            "the vocabularies changed: the profile schema is built from them when the service "
+            "starts, so restart it to put this catalogue in force"
+        )
+    previous: Catalogue = request.app.state.catalogue
+    day = today()
+
+    def put_in_force(connection: Any) -> dict[str, Any] | None:
+        publish(connection, loaded, by=caller.subject)
+        if not any_stale(connection, loaded.version, day):
+            return None
+        run_id = queue_rematch(
+            connection,
+            reason="catalogue_published",
+            version=loaded.version,
+            day=day,
+            requested_by=caller.subject,
+        )
+        return run_record(connection, run_id)
+
+    run = await run_write(request.app.state.engine, put_in_force)
+    request.app.state.catalogue = loaded
+    wake_worker(request.app.state, upkeep=True)
+    body = {
+        "catalogue_version": loaded.version,
+        "previous_version": previous.version,
+        "changed": loaded.version != previous.version,
+        **measure_changes(previous, loaded),
+        "rematch": None if run is None else runjson_answer(run),
+    }
+    if run is None:
+        return json_answer(body)
+    return json_answer(body, 202, Location=f"/v1/catalogue/rematches/{run['id']}")
+
+
+@router.get(
+    "/rematches",
+    summary="The latest re-match runs, newest first",
+    response_model=list[RematchRunOut],
+    responses=problems(401, 403),
+)
+async def rematches(request: Request, caller: CatalogueAdmin) -> Response:
+    """The 20 latest runs: after reloads, and the scheduled ones of each new day."""
+
+    def latest(connection: Any) -> list[dict[str, Any]]:
+        rows = connection.execute(select(RUN).order_by(RUN.c.id.desc()).limit(20)).all()
+        return [runjson_answer(dict(r._mapping)) for r in rows]
+
+    return json_answer(await run_read(request.app.state.engine, latest))
+
+
+@router.get(
+    "/rematches/{run_id}",
+    summary="A re-match run: its progress, then how many firms gained or lost each measure",
+    response_model=RematchRunOut,
+    responses=problems(401, 403, 404, 422),
+)
+async def rematch(
+    request: Request,
+    caller: CatalogueAdmin,
+    run_id: Annotated[int, Path(ge=1, le=INT32_MAX, examples=[1])],
+) -> Response:
+    """`firms_done` of `firms_total` while it runs; `gained` and `lost` count firms per measure."""
+    run = await run_read(request.app.state.engine, lambda c: run_record(c, run_id))
+    if run is None:
+        raise NotFound(f"no re-match run {run_id}")
+    return json_answer(runjson_answer(run))

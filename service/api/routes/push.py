@@ -1,0 +1,398 @@
+"""Push over HTTP: /v1/subscriptions and the event feed /v1/push-events.
+
+The platform subscribes a URL (with county and kind filters) and gets each event POSTed to it,
+signed (service/delivery.py); the same events are a resumable feed. Banks are refused (403):
+events name every firm, and banks see only firms that consented to them.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Path, Query, Request
+from fastapi.openapi.models import Example
+from fastapi.responses import Response
+
+from service.api.auth import PushPlatform
+from service.api.deps import CatalogueDep
+from service.api.openapi import problems
+from service.api.responses import json_answer
+from service.api.schemas import (
+    PushEventDetail,
+    PushEventFeed,
+    PushEventOut,
+    SubscriptionCreated,
+    SubscriptionIn,
+    SubscriptionList,
+    SubscriptionOut,
+)
+from service.core.cursors import INT64_MAX, cursor_number, decode_cursor, encode_cursor
+from service.core.database import run_read, run_write
+from service.core.errors import Conflict, Gone, NotFound, Unprocessable
+from service.core.settings import app_settings
+from service.policy.catalogue import Catalogue
+from service.policy.examples import EXAMPLE_USCC
+from service.policy.uscc import USCC_PATTERN
+from service.push.capacity import (
+    capacities,
+    check_caller_quota,
+    count_queued,
+    set_max_pending,
+)
+from service.push.delivery import event_deliveries, redeliver
+from service.push.outbox import active_subscriptions, as_sent, event_feed, event_row
+from service.push.pausing import resume
+from service.push.retention import pruned_through
+from service.push.subscriptions import (
+    Subscription,
+    TargetRefused,
+    check_target,
+    create_subscription,
+    delivery_counts,
+    end_subscription,
+    get_subscription,
+    list_subscriptions,
+    resolve,
+    split_target,
+)
+from service.worker import wake_worker
+
+router = APIRouter(prefix="/v1", tags=["push"])
+
+MAX_FEED_PAGE = 1000
+SUBSCRIPTION_EXAMPLES: dict[str, Example] = {
+    "Taishan and Kaiping, loan subsidies": {
+        "value": {
+            "url": "https://platform.jiangmen.gov.cn/hooks/policy-match",
+            "counties": ["440781", "440783"],
+            "kinds": ["loan_interest_subsidy"],
+            "description": "request-response platform, county desks",
+        }
+    },
+    "every event": {"value": {"url": "https://platform.jiangmen.gov.cn/hooks/all"}},
+}
+SubscriptionId = Annotated[str, Path(max_length=40, examples=["sub_4f1c2a9b0d3e5f6a7b8c9d0e"])]
+EventId = Annotated[str, Path(max_length=40, examples=["evt_0b8e6f2c4d1a4e3b9f7a6c5d4e3f2a1b"])]
+
+
+def _unknown(field: str, values: list[str], known: set[str], what: str) -> Unprocessable | None:
+    errors = [
+        {"field": f"$.{field}[{i}]", "in": "body", "message": f"not {what}", "type": "enum"}
+        for i, value in enumerate(values)
+        if value not in known
+    ]
+    if not errors:
+        return None
+    return Unprocessable(
+        f"$.{field}: {', '.join(e['field'] for e in errors)} not {what}", errors=errors
+    )
+
+
+def _check_filters(catalogue: Catalogue, body: SubscriptionIn) -> None:
+    vocab = catalogue.vocabularies
+    for field, values, known, what in (
+        ("counties", body.counties, set(vocab.codes("counties")), "a county of Jiangmen"),
+        ("kinds", body.kinds, {k.code for k in vocab.kinds}, "a kind of measure"),
+    ):
+        problem = _unknown(field, values or [], known, what)
+        if problem:
+            raise problem
+
+
+@router.post(
+    "/subscriptions",
+    status_code=201,
+    summary="Subscribe a URL to push events (the secret is shown only in this answer)",
+    response_model=SubscriptionCreated,
+    responses={
+        **problems(400, 401, 403, 409, 413, 415, 422, 503),
+        409: {
+            **problems(409)[409],
+            "description": "The caller holds PUSH_MAX_SUBSCRIPTIONS_PER_CALLER subscriptions "
+            "already (ended ones do not count)",
+        },
+    },
+)
+async def subscribe(
+    request: Request,
+    caller: PushPlatform,
+    catalogue: CatalogueDep,
+    body: Annotated[SubscriptionIn, Body(openapi_examples=SUBSCRIPTION_EXAMPLES)],
+) -> Response:
+    """Every event passing the filters is POSTed to `url`, signed with the secret answered here.
+
+    The URL must be http(s) and must not resolve to loopback, link-local or cloud metadata
+    addresses. Events that happen from now on are delivered; the feed has the earlier ones.
+    """
+    _check_filters(catalogue, body)
+    try:
+        await check_target(
+            body.url,
+            allow_internal=app_settings(request).push_allow_internal_targets,
+            must_resolve=False,
+        )
+    except TargetRefused as e:
+        raise Unprocessable(
+            f"$.url: {e}",
+            errors=[{"field": "$.url", "in": "body", "message": str(e), "type": "url_refused"}],
+        ) from None
+    settings = app_settings(request)
+
+    def make(c: Any) -> tuple[Subscription, str, dict[str, Any]]:
+        check_caller_quota(c, caller.subject, settings.push_max_subscriptions_per_caller)
+        made, secret = create_subscription(
+            c,
+            settings,
+            url=body.url,
+            counties=sorted(set(body.counties)) if body.counties else None,
+            kinds=sorted(set(body.kinds)) if body.kinds else None,
+            description=body.description,
+            created_by=caller.subject,
+        )
+        set_max_pending(c, made.id, settings.push_max_pending_per_subscription)
+        return made, secret, capacities(c, [made.id])[made.id]
+
+    subscription, secret, capacity = await run_write(request.app.state.engine, make)
+    return json_answer(
+        {**subscription.as_json(), "capacity": capacity, "secret": secret},
+        201,
+        Location=f"/v1/subscriptions/{subscription.id}",
+        **{"Cache-Control": "no-store"},
+    )
+
+
+@router.get(
+    "/subscriptions",
+    summary="List subscriptions, active and ended",
+    response_model=SubscriptionList,
+    responses=problems(401, 403),
+)
+async def subscriptions(request: Request, caller: PushPlatform) -> Response:
+    """Newest first; secrets are never shown again."""
+
+    def read(connection: Any) -> list[dict[str, Any]]:
+        found = list_subscriptions(connection)
+        capacity = capacities(connection, [s.id for s in found])
+        return [{**s.as_json(), "capacity": capacity.get(s.id)} for s in found]
+
+    return json_answer({"subscriptions": await run_read(request.app.state.engine, read)})
+
+
+@router.get(
+    "/subscriptions/{subscription_id}",
+    summary="A subscription, with its deliveries counted by state",
+    response_model=SubscriptionOut,
+    responses=problems(401, 403, 404, 422),
+)
+async def subscription(
+    request: Request, caller: PushPlatform, subscription_id: SubscriptionId
+) -> Response:
+    """An ended subscription says why it ended: deleted, or its receiver answered 410."""
+    return json_answer(
+        await run_read(request.app.state.engine, lambda c: _detail(c, subscription_id))
+    )
+
+
+def _detail(connection: Any, subscription_id: str) -> dict[str, Any]:
+    """A subscription as GET /v1/subscriptions/{id} answers it: its deliveries counted by
+    state, and its capacity."""
+    found = get_subscription(connection, subscription_id)
+    capacity = capacities(connection, [subscription_id]).get(subscription_id)
+    return {**found.as_json(delivery_counts(connection, subscription_id)), "capacity": capacity}
+
+
+@router.delete(
+    "/subscriptions/{subscription_id}",
+    status_code=204,
+    summary="End a subscription; what it had still to deliver is cancelled",
+    responses=problems(401, 403, 404, 422, 503),
+)
+async def unsubscribe(
+    request: Request, caller: PushPlatform, subscription_id: SubscriptionId
+) -> Response:
+    """Idempotent: ending an ended subscription answers 204 again."""
+
+    def end(connection: Any) -> None:
+        get_subscription(connection, subscription_id)
+        end_subscription(connection, subscription_id, f"deleted by {caller.subject}")
+
+    await run_write(request.app.state.engine, end)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/subscriptions/{subscription_id}/resume",
+    summary="Resume a paused subscription (its host resolves again)",
+    response_model=SubscriptionOut,
+    responses=problems(401, 403, 404, 409, 422, 503),
+)
+async def resume_subscription(
+    request: Request, caller: PushPlatform, subscription_id: SubscriptionId
+) -> Response:
+    """A subscription whose host did not resolve for a day was paused: fed nothing, its pending
+    deliveries cancelled. Its target is checked again (it must resolve now, to an address
+    deliveries may go to); then it is fed every new event. Read what it missed from
+    `GET /v1/push-events?after=` its `catch_up_cursor`. Resuming an active one changes nothing."""
+    engine = request.app.state.engine
+    found = await run_read(engine, lambda c: get_subscription(c, subscription_id))
+    if found.state == "ended":
+        raise Conflict(f"subscription {subscription_id} has ended: {found.ended_reason}")
+    if found.state == "paused":
+        try:
+            await resolve(*split_target(found.url))  # it must resolve now, whatever the rules
+            await check_target(
+                found.url, allow_internal=app_settings(request).push_allow_internal_targets
+            )
+        except TargetRefused as e:
+            raise Conflict(f"subscription {subscription_id} stays paused: {e}") from None
+        await run_write(engine, lambda c: resume(c, subscription_id))
+        wake_worker(request.app.state)
+    return json_answer(await run_read(engine, lambda c: _detail(c, subscription_id)))
+
+
+@router.get(
+    "/push-events",
+    summary="Every push event in order, as a resumable feed",
+    response_model=PushEventFeed,
+    responses=problems(401, 403, 410, 422),
+)
+async def push_events(
+    request: Request,
+    caller: PushPlatform,
+    after: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="`next_cursor` of the previous page; leave out to start at the first event",
+            examples=["eyJlIjo0Mn0"],
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_FEED_PAGE, examples=[100])] = 100,
+    county: Annotated[str | None, Query(max_length=6, examples=["440781"])] = None,
+    kind: Annotated[str | None, Query(max_length=64, examples=["loan_interest_subsidy"])] = None,
+    uscc: Annotated[
+        str | None,
+        Query(pattern=USCC_PATTERN, description="only this firm's events", examples=[EXAMPLE_USCC]),
+    ] = None,
+) -> Response:
+    """Oldest first. Keep `next_cursor` and ask again with it: no event is skipped or repeated.
+
+    Events older than PUSH_RETENTION_DAYS are pruned: a cursor from before them is 410 Gone
+    (start again without `after`, from the oldest event kept)."""
+    position = 0
+    if after is not None:
+        position = cursor_number(decode_cursor(after, frozenset({"e"})), "e", INT64_MAX)
+
+    def read(connection: Any) -> list[tuple[int, dict[str, Any]]]:
+        if after is not None and position < (pruned := pruned_through(connection)):
+            raise Gone(
+                f"after: the events after this cursor up to sequence {pruned} have been pruned "
+                f"(kept {app_settings(request).push_retention_days} days); start again "
+                "without `after`, from the oldest event kept"
+            )
+        return event_feed(
+            connection, after=position, limit=limit, county=county, kind=kind, uscc=uscc
+        )
+
+    page = await run_read(request.app.state.engine, read)
+    last = page[-1][0] if page else position
+    return json_answer(
+        {"events": [document for _, document in page], "next_cursor": encode_cursor({"e": last})}
+    )
+
+
+async def _event(request: Request, event_id: str) -> dict[str, Any]:
+    event = await run_read(request.app.state.engine, lambda c: event_row(c, event_id))
+    if event is None:
+        raise NotFound(f"no push event {event_id}")
+    return dict(event)
+
+
+@router.get(
+    "/push-events/{event_id}",
+    summary="An event and its deliveries, with every attempt",
+    response_model=PushEventDetail,
+    responses=problems(401, 403, 404, 422),
+)
+async def push_event(request: Request, caller: PushPlatform, event_id: EventId) -> Response:
+    """What was sent, to which subscriptions, and what each attempt came to."""
+    event = await _event(request, event_id)
+    deliveries = await run_read(
+        request.app.state.engine, lambda c: event_deliveries(c, event["id"])
+    )
+    return json_answer({"event": as_sent(event["id"], event["document"]), "deliveries": deliveries})
+
+
+@router.post(
+    "/push-events/{event_id}/redeliver",
+    status_code=202,
+    summary="Deliver an event again, now",
+    response_model=PushEventDetail,
+    responses=problems(401, 403, 404, 409, 422, 503),
+)
+async def redeliver_event(
+    request: Request,
+    caller: PushPlatform,
+    event_id: EventId,
+    subscription_id: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="only to this subscription (default: every active one the event passes)",
+        ),
+    ] = None,
+) -> Response:
+    """Delivered, dead or still pending: the event is queued again with a fresh budget of
+    attempts, to active subscriptions only (a subscription made after the event included)."""
+    event = await _event(request, event_id)
+
+    def queue(connection: Any) -> list[dict[str, Any]]:
+        if subscription_id is not None:
+            found = get_subscription(connection, subscription_id)
+            if found.state != "active":
+                why = found.ended_reason or found.paused_reason
+                raise Conflict(f"subscription {subscription_id} is {found.state}: {why}")
+            targets = [found.id]
+        else:
+            targets = [
+                s.id
+                for s in active_subscriptions(connection)
+                if s.passes(event["county"], event["kind"])
+            ]
+        redeliver(connection, event, subscription_ids=targets)
+        count_queued(connection, targets)
+        return event_deliveries(connection, event["id"])
+
+    deliveries = await run_write(request.app.state.engine, queue)
+    wake_worker(request.app.state)
+    return json_answer(
+        {"event": as_sent(event["id"], event["document"]), "deliveries": deliveries}, 202
+    )
+
+
+# What a subscriber receives: documented in the OpenAPI document's `webhooks`, never served.
+webhooks = APIRouter(tags=["push"])
+
+
+@webhooks.post(
+    "measure-event",
+    summary="What each subscription's URL receives: one event per POST, signed",
+    status_code=204,
+    responses={
+        410: {"description": "Gone: end this subscription; nothing more is sent to it"},
+        "default": {"description": "Any other answer, or none in time: retried with backoff"},
+    },
+)
+def measure_event(
+    event: PushEventOut,
+    webhook_id: Annotated[str, Header(description="the event's `event_id`")],
+    webhook_timestamp: Annotated[str, Header(description="when it was signed, Unix seconds")],
+    webhook_signature: Annotated[
+        str,
+        Header(
+            description="v1,<base64 HMAC-SHA256 of '{webhook-id}.{webhook-timestamp}.{body}'>, "
+            "keyed with the secret's bytes after whsec_, base64-decoded"
+        ),
+    ],
+) -> None:
+    """Verify the signature (`standardwebhooks.Webhook(secret).verify(body, headers)`), then
+    answer 2xx to acknowledge. Delivery is at least once: the same `webhook-id` may come again;
+    `sequence` orders one firm's events."""

@@ -1,0 +1,66 @@
+"""GET /v1/vocabularies: the code lists profiles and measures are written in, open to all."""
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from service.api.deps import CatalogueDep, LanguageDep
+from service.api.responses import catalogue_answer
+from service.policy.vocabulary import County, Term, Vocabularies
+
+router = APIRouter(prefix="/v1", tags=["catalogue"])
+
+
+class TermOut(BaseModel):
+    """One code with its name in the caller's language and in all three."""
+
+    code: str = Field(examples=["440781"])
+    name: str = Field(examples=["台山市"])
+    names: dict[str, str]
+    government: str | None = Field(
+        None,
+        description="counties only: the county people's government",
+        examples=["台山市人民政府"],
+    )
+
+
+class VocabularyOut(BaseModel):
+    """One code list: the profile field or measure attribute written in it."""
+
+    vocabulary: str = Field(examples=["counties"])
+    terms: list[TermOut]
+
+
+class VocabularyList(BaseModel):
+    """Every code list of the policies folder."""
+
+    catalogue_version: str
+    items: list[VocabularyOut]
+
+
+def _term(term: Term, language: str) -> dict[str, Any]:
+    shown: dict[str, Any] = {"code": term.code, "name": term.name(language), "names": term.names()}
+    if isinstance(term, County):
+        shown["government"] = term.government.get(language)
+    return shown
+
+
+@router.get(
+    "/vocabularies",
+    summary="The code lists: tiers, counties, clusters, sub-industries, kinds …",
+    response_model=VocabularyList,
+)
+async def list_vocabularies(catalogue: CatalogueDep, language: LanguageDep) -> Response:
+    """Every code list with each code's name in the caller's language (Accept-Language)."""
+    lists = [
+        {
+            "vocabulary": name,
+            "terms": [_term(t, language) for t in catalogue.vocabularies.terms(name)],
+        }
+        for name in Vocabularies.model_fields
+    ]
+    payload = {"catalogue_version": catalogue.version, "items": lists}
+    return catalogue_answer(orjson.dumps(payload), catalogue.version, language, max_age=60)

@@ -1,0 +1,552 @@
+"""Response shapes, declared for the OpenAPI document (answers are built in presentation.py)."""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.policy.profile import vocabulary_schema
+
+
+class DepartmentRef(BaseModel):
+    """A unit as {code, name}."""
+
+    code: str = Field(examples=["industry_it"])
+    name: str = Field(examples=["市工业和信息化局"])
+
+
+class ReasonOut(BaseModel):
+    """One condition as checked for this profile."""
+
+    field: str = Field(examples=["tier"])
+    operator: str = Field(examples=["one_of"])
+    expected: Any = Field(examples=[["provincial", "little_giant"]])
+    actual: Any = Field(examples=["municipal"])
+    passed: bool | None = Field(description="null when the profile leaves the field out")
+    note: str | None = Field(None, description="why the plan sets this condition")
+    actual_note: str | None = Field(
+        None, description="how the value was read, e.g. a tier recognition that has expired"
+    )
+
+
+class MeasureHead(BaseModel):
+    """What every client shows of a measure."""
+
+    measure_id: str = Field(examples=["loan-interest-subsidy"])
+    clause: str = Field(examples=["二(二)5"])
+    kind: str = Field(examples=["loan_interest_subsidy"])
+    title: str
+    finance: bool = Field(description="banks may ask who is eligible")
+    lead_department: DepartmentRef
+    departments: list[DepartmentRef]
+    valid_from: date
+    valid_until: date
+    county_discretion: bool = Field(
+        description="the plan leaves the measure to 有条件的县(市、区): the county decides "
+        "whether and how it is offered"
+    )
+
+
+class MeasureResult(MeasureHead):
+    """A measure as decided for one profile."""
+
+    county_discretion_note: str | None = Field(
+        None,
+        description="present where county_discretion is true: says plainly that the firm's "
+        "county people's government decides",
+        examples=[
+            "方案支持有条件的县（市、区）实施本措施，是否实施、如何实施由台山市人民政府决定，请向其咨询。"
+        ],
+    )
+    county_government: str = Field(examples=["台山市人民政府"])
+    reasons: list[ReasonOut]
+
+
+class NearMiss(MeasureResult):
+    """Not yet eligible; `unmet` is the least that would have to change."""
+
+    unmet: list[ReasonOut]
+    missing_fields: list[str] | None = Field(
+        None, description="fields on the way to eligibility that the profile does not give yet"
+    )
+
+
+class Undetermined(MeasureResult):
+    """Cannot be decided until the missing fields are given."""
+
+    missing_fields: list[str] = Field(examples=[["has_bank_loan"]])
+
+
+class IndicatorTarget(BaseModel):
+    """An indicator's target, in words and as a test of the rule language."""
+
+    text: str = Field(examples=["有效发明专利不少于2项"])
+    field: str = Field(examples=["invention_patents"])
+    operator: str = Field(examples=["at_least"])
+    value: Any = Field(examples=[2])
+
+
+class IndicatorOut(BaseModel):
+    """A target the plan sets for a firm, and where this firm stands against it.
+
+    Guidance, not a condition: the plan's goals for the firms its measures serve.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "invention-patents",
+                    "title": "拥有2项以上发明专利",
+                    "clause": "一(二)",
+                    "quote": "提高企業擁有2項以上發明專利的比例",
+                    "sentence": "提高企业拥有2项以上发明专利的比例",
+                    "target": {
+                        "text": "有效发明专利不少于2项",
+                        "field": "invention_patents",
+                        "operator": "at_least",
+                        "value": 2,
+                    },
+                    "measures": ["invention-patent-cultivation", "ip-demonstration-enterprise"],
+                    "actual": 1,
+                    "status": "not_met",
+                    "status_text": "未达到",
+                }
+            ]
+        }
+    )
+
+    id: str = Field(examples=["invention-patents"])
+    title: str
+    clause: str = Field(description="where the plan sets it: 一(二) is the plan's work targets")
+    quote: str = Field(description="the plan's words, verbatim as issued (traditional script)")
+    sentence: str = Field(description="the quote in the caller's language")
+    target: IndicatorTarget
+    measures: list[str] = Field(description="the measures whose support works towards it")
+    actual: Any = Field(description="the firm's value; null when the profile leaves it out")
+    status: Literal["met", "not_met", "unknown"]
+    status_text: str = Field(description="the status in words, in the caller's language")
+
+
+class MatchResponse(BaseModel):
+    """The answer of POST /v1/match."""
+
+    catalogue_version: str
+    as_of: date
+    county_government: str
+    matched: list[MeasureResult]
+    near_misses: list[NearMiss]
+    undetermined: list[Undetermined]
+    indicators: list[IndicatorOut] = Field(
+        description="each target the plan sets for a firm, met or not: guidance, not a condition"
+    )
+
+
+class BatchItem(BaseModel):
+    """One profile's answer in a batch, in the request's order."""
+
+    index: int
+    ok: bool
+    uscc: str | None = None
+    catalogue_version: str | None = None
+    as_of: date | None = None
+    county_government: str | None = None
+    matched: list[MeasureResult] | None = None
+    near_misses: list[NearMiss] | None = None
+    undetermined: list[Undetermined] | None = None
+    indicators: list[IndicatorOut] | None = None
+    errors: list[dict[str, Any]] | None = Field(None, description="why this profile was refused")
+
+
+class BatchResponse(BaseModel):
+    """The answer of POST /v1/match/batch."""
+
+    catalogue_version: str
+    as_of: date
+    results: list[BatchItem]
+
+
+class Source(BaseModel):
+    """Where the measure stands in the plan, quoted verbatim."""
+
+    document: str
+    document_title: str
+    clause: str
+    quote: list[str]
+
+
+class InstrumentOut(BaseModel):
+    """An instrument other than the plan, named with its number and date."""
+
+    id: str = Field(examples=["sme-size-2011"])
+    title: str
+    number: str = Field(examples=["工信部联企业〔2011〕300号"])
+    issued_by: str
+    issued_on: date
+
+
+class GateSourceOut(BaseModel):
+    """Who sets a condition: the plan's sentence, or a named instrument."""
+
+    kind: Literal["plan", "instrument"]
+    words: str | None = Field(None, description="the words of the plan's sentence that set it")
+    id: str | None = None
+    title: str | None = None
+    number: str | None = None
+    issued_by: str | None = None
+    issued_on: date | None = None
+
+
+class ConditionOut(BaseModel):
+    """A condition as written."""
+
+    field: str
+    operator: str
+    expected: Any
+    note: str | None = None
+    source: GateSourceOut | None = Field(None, description="in GET /v1/measures only")
+
+
+class MeasureIndicator(BaseModel):
+    """An indicator of the plan that a measure works towards."""
+
+    id: str = Field(examples=["registered-trademarks"])
+    title: str = Field(examples=["拥有2个以上注册商标"])
+    target: str = Field(examples=["注册商标不少于2个"])
+
+
+class MeasureOut(MeasureHead):
+    """A measure in full."""
+
+    summary: str
+    kind_name: str
+    clause_heading: str
+    source: Source
+    serves: str = Field(description="whom the plan's sentence serves, in plain words")
+    county_discretion_note: str | None = Field(
+        None, description="where county_discretion is true: the firm's county decides"
+    )
+    period_source: InstrumentOut | None = Field(
+        None,
+        description="the instrument that sets valid_from/valid_until where they are not the "
+        "plan's own period (三(三): 从其规定); null: the plan's period",
+    )
+    eligibility: dict[str, Any] = Field(description="the condition tree as the policy file has it")
+    conditions: list[ConditionOut]
+    indicators: list[MeasureIndicator] = Field(
+        description="the plan's targets for a firm that the measure works towards: guidance, "
+        "not conditions (every match answer says where the firm stands against each)"
+    )
+    catalogue_version: str
+
+
+class MeasureList(BaseModel):
+    """Measures that pass the filters."""
+
+    catalogue_version: str
+    count: int
+    items: list[MeasureOut]
+
+
+class DepartmentOut(BaseModel):
+    """A unit of the plan and the clauses it serves."""
+
+    code: str
+    name: str
+    names: dict[str, str]
+    lead_of: list[str]
+    clauses: list[str]
+
+
+class DepartmentList(BaseModel):
+    """Every unit the plan names."""
+
+    catalogue_version: str
+    items: list[DepartmentOut]
+
+
+class ProfileVersionOut(BaseModel):
+    """One stored version of a profile."""
+
+    version: int = Field(examples=[2])
+    action: Literal["created", "updated", "deleted"]
+    changed_by: str = Field(description="the `sub` of the token that wrote it")
+    changed_at: datetime
+    profile: dict[str, Any] | None = Field(description="null for a deletion")
+
+
+class EnterpriseHistory(BaseModel):
+    """A firm's profile versions, oldest first."""
+
+    uscc: str
+    versions: list[ProfileVersionOut]
+    next_after: int | None = Field(description="pass as `after` for the next page; null: no more")
+
+
+class EligibleEnterprise(BaseModel):
+    """All a bank learns of an eligible firm."""
+
+    uscc: str
+    name: str | None
+    county: str = Field(examples=["440781"])
+    tier: str | None = Field(examples=["provincial"])
+
+
+class EligibleEnterprises(BaseModel):
+    """One page of the firms eligible for a measure."""
+
+    measure_id: str
+    as_of: date
+    catalogue_version: str
+    enterprises: list[EligibleEnterprise]
+    next_cursor: str | None = Field(description="opaque; pass as `cursor` for the next page")
+
+
+class DisclosureOut(BaseModel):
+    """One answer of the bank query: who learned which firms were eligible, and when."""
+
+    disclosure_id: int
+    disclosed_at: datetime
+    caller: str = Field(description="the `sub` of the token that asked")
+    bank_id: str | None
+    measure_id: str
+    as_of: date
+    catalogue_version: str
+    enterprises: list[str] = Field(description="the credit codes disclosed")
+
+
+class DisclosureList(BaseModel):
+    """Disclosures, newest first."""
+
+    disclosures: list[DisclosureOut]
+    next_cursor: str | None
+
+
+# --- push -------------------------------------------------------------------------------------
+
+
+class SubscriptionIn(BaseModel):
+    """Where to POST events, and which ones (leave a filter out for every county or kind)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(
+        min_length=8,
+        max_length=2000,
+        description="http(s); not loopback, link-local or a cloud metadata address",
+        examples=["https://platform.jiangmen.gov.cn/hooks/policy-match"],
+    )
+    counties: list[Annotated[str, vocabulary_schema("counties", "GB/T 2260 code")]] | None = Field(
+        None,
+        min_length=1,
+        max_length=20,
+        description="only events of firms in these counties (GB/T 2260 codes)",
+        examples=[["440703", "440781"]],
+    )
+    kinds: list[Annotated[str, vocabulary_schema("kinds", "kind of measure")]] | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="only events of measures of these kinds",
+        examples=[["loan_interest_subsidy"]],
+    )
+    description: str | None = Field(None, max_length=200, examples=["request-response platform"])
+
+
+class NotQueuedOut(BaseModel):
+    """The latest run of events not queued for a subscription: read them from the feed."""
+
+    since: datetime = Field(description="when the first of them was not queued")
+    first_sequence: int = Field(description="feed position of the first event not queued")
+    last_sequence: int = Field(description="feed position of the last event not queued so far")
+    catch_up_cursor: str = Field(
+        description="`after` for GET /v1/push-events: the feed from the first event not queued"
+    )
+
+
+class SubscriptionCapacity(BaseModel):
+    """How much a subscription may have pending, and what it missed for being full."""
+
+    max_pending: int = Field(
+        description="deliveries that may be pending at once; events past it are not queued",
+        examples=[10000],
+    )
+    events_not_queued: int = Field(
+        description="events not queued for it (it was full) since it was made", examples=[0]
+    )
+    not_queued: NotQueuedOut | None = Field(
+        description="the latest run of them, to read from the feed (null: none yet)"
+    )
+
+
+class SubscriptionOut(BaseModel):
+    """A subscription (its secret is shown only when it is made)."""
+
+    id: str = Field(examples=["sub_4f1c2a9b0d3e5f6a7b8c9d0e"])
+    url: str
+    counties: list[str] | None
+    kinds: list[str] | None
+    description: str | None
+    state: Literal["active", "paused", "ended"] = Field(
+        description="paused: its host has not resolved for PUSH_UNRESOLVED_PAUSE_SECONDS (a "
+        "day); fed nothing until resumed (POST /v1/subscriptions/{id}/resume)"
+    )
+    ended_reason: str | None = Field(description="deleted by whom, or the receiver's 410")
+    ended_at: datetime | None
+    created_at: datetime
+    created_by: str
+    unresolved_since: datetime | None = Field(
+        None, description="since when every attempt found its host not resolving; null if it does"
+    )
+    paused_at: datetime | None = None
+    paused_reason: str | None = Field(
+        None, description="why it is paused, and how many pending deliveries were cancelled"
+    )
+    catch_up_cursor: str | None = Field(
+        None,
+        description="set when paused: GET /v1/push-events?after= this cursor lists every event "
+        "from the first it was not delivered",
+        examples=["eyJlIjo0MX0"],
+    )
+    deliveries: dict[str, int] | None = Field(
+        None, description="deliveries by state: pending, delivered, dead, cancelled"
+    )
+    capacity: SubscriptionCapacity | None = Field(
+        None, description="its cap of pending deliveries, and events not queued for being full"
+    )
+
+
+class SubscriptionCreated(SubscriptionOut):
+    """A new subscription, with the secret that signs its deliveries: keep it, it is not shown
+    again."""
+
+    secret: str = Field(
+        description="whsec_ + base64 key: verify `webhook-signature` with it",
+        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    )
+
+
+class SubscriptionList(BaseModel):
+    """Every subscription, newest first."""
+
+    subscriptions: list[SubscriptionOut]
+
+
+class PushEventOut(BaseModel):
+    """A measure newly matched, or no longer matched, by a stored firm."""
+
+    event_id: str = Field(examples=["evt_0b8e6f2c4d1a4e3b9f7a6c5d4e3f2a1b"])
+    type: Literal["measure.matched", "measure.unmatched"]
+    occurred_at: datetime
+    uscc: str
+    county: str = Field(examples=["440781"])
+    measure_id: str = Field(examples=["loan-interest-subsidy"])
+    clause: str | None = Field(examples=["二(二)5"])
+    kind: str = Field(examples=["loan_interest_subsidy"])
+    lead_department: DepartmentRef | None
+    catalogue_version: str
+    cause: Literal["profile_stored", "enterprise_deleted", "rematch"] = Field(
+        description="a store of the profile, its deletion, or a re-match after a new "
+        "catalogue or a new day"
+    )
+    sequence: int = Field(
+        description="the event's place in the feed: orders a firm's events whatever order "
+        "retries deliver them in",
+        examples=[4217],
+    )
+
+
+class PushEventFeed(BaseModel):
+    """Events in the order they happened."""
+
+    events: list[PushEventOut]
+    next_cursor: str = Field(
+        description="pass as `after` to continue; when `events` is empty, poll again with it"
+    )
+
+
+class AttemptOut(BaseModel):
+    """One POST of a delivery."""
+
+    attempt: int
+    worker: str
+    started_at: datetime
+    duration_ms: int
+    status_code: int | None
+    error: str | None = Field(
+        description="the category and a fixed text (never the raw connection error), or "
+        "`HTTP 503` for an answer that is not 2xx",
+        examples=["timeout: no complete answer within 10 s"],
+    )
+    category: (
+        Literal[
+            "dns", "refused_target", "connect", "tls", "timeout", "protocol", "status", "secret"
+        ]
+        | None
+    ) = Field(None, description="why the attempt failed; null if acknowledged")
+    explanation: dict[Literal["zh-Hans", "zh-Hant", "en"], str] | None = Field(
+        None, description="what the category means, in zh-Hans, zh-Hant and en"
+    )
+    outcome: Literal["delivered", "retry", "dead", "gone", "stale"]
+
+
+class DeliveryOut(BaseModel):
+    """An event's delivery to one subscription."""
+
+    subscription_id: str
+    state: Literal["pending", "delivered", "dead", "cancelled"]
+    attempts: int
+    next_attempt_at: datetime | None = Field(description="when pending")
+    delivered_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+    attempt_log: list[AttemptOut]
+
+
+class PushEventDetail(BaseModel):
+    """An event and what became of its deliveries."""
+
+    event: PushEventOut
+    deliveries: list[DeliveryOut]
+
+
+class RematchRunOut(BaseModel):
+    """A re-match of the stored firms: its progress, then how many gained or lost each measure."""
+
+    id: int
+    reason: str = Field(examples=["catalogue_published"])
+    catalogue_version: str
+    day: date
+    state: Literal["queued", "running", "done"]
+    requested_by: str
+    requested_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    firms_total: int | None
+    firms_done: int
+    firms_changed: int
+    events: int
+    gained: dict[str, int] = Field(description="firms that newly match each measure")
+    lost: dict[str, int] = Field(description="firms that no longer match each measure")
+
+
+class CatalogueReload(BaseModel):
+    """What a reload found: the catalogue now in force and the re-match it queued."""
+
+    catalogue_version: str
+    previous_version: str
+    changed: bool
+    measures_added: list[str]
+    measures_removed: list[str]
+    measures_changed: list[str]
+    rematch: RematchRunOut | None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = None

@@ -1,0 +1,74 @@
+"""`policy-match prune`: remove push events, deliveries and attempts older than the retention."""
+
+import argparse
+import asyncio
+
+from service.core.database import make_engine
+from service.core.i18n import LANGUAGES, Language
+from service.core.settings import get_settings
+from service.push.capacity import recount_all
+from service.push.retention import PRUNE_BATCH_EVENTS, PruneReport, prune
+
+MESSAGES: dict[Language, str] = {
+    "zh-Hans": (
+        "已清理 {events} 个推送事件、{deliveries} 个投递和 {attempts} 次投递尝试"
+        "（早于 {before}，保留 {days} 天），共 {batches} 批；事件流已清理至序号 {through}。"
+    ),
+    "zh-Hant": (
+        "已清理 {events} 個推送事件、{deliveries} 個投遞和 {attempts} 次投遞嘗試"
+        "（早於 {before}，保留 {days} 天），共 {batches} 批；事件流已清理至序號 {through}。"
+    ),
+    "en": (
+        "pruned {events} push events, {deliveries} deliveries and {attempts} attempts older "
+        "than {before} (kept {days} days) in {batches} batches; the feed is pruned through "
+        "sequence {through}"
+    ),
+}
+
+
+def add_prune_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Declare `policy-match prune` and its options."""
+    command = commands.add_parser(
+        "prune", help="remove push events, deliveries and attempts older than the retention"
+    )
+    command.add_argument(
+        "--days", type=int, default=None, help="keep this many days (PUSH_RETENTION_DAYS)"
+    )
+    command.add_argument("--batch", type=int, default=PRUNE_BATCH_EVENTS, help="events a batch")
+    command.add_argument("--language", choices=LANGUAGES, default="zh-Hans")
+
+
+def report_text(report: PruneReport, days: int, language: Language) -> str:
+    """What a prune removed, in one of our languages."""
+    return MESSAGES[language].format(
+        events=report.events,
+        deliveries=report.deliveries,
+        attempts=report.attempts,
+        before=report.before.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        days=days,
+        batches=report.batches,
+        through=report.through,
+    )
+
+
+def prune_command(args: argparse.Namespace) -> int:
+    """Prune in batches, correct the subscriptions' pending counts, say what went."""
+    settings = get_settings()
+    days = settings.push_retention_days if args.days is None else args.days
+    if days < 1 or args.batch < 1:
+        print("--days 与 --batch 须至少为 1 / --days and --batch must be at least 1")
+        return 2
+    engine = make_engine(settings.database_url)
+
+    async def work() -> PruneReport:
+        report = await prune(engine, retention_days=days, batch_events=args.batch)
+        cap = settings.push_max_pending_per_subscription
+        await recount_all(engine, cap)
+        return report
+
+    try:
+        report = asyncio.run(work())
+    finally:
+        engine.dispose()
+    print(report_text(report, days, args.language))
+    return 0

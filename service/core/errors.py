@@ -1,0 +1,288 @@
+"""Errors, all answered as RFC 9457 problem+json.
+
+ServiceError            the base: a status, a title and a detail
+├── BadRequest          400  malformed JSON, bad cursor, unusable query
+├── Unauthorized        401  no token, or one that does not verify
+├── Forbidden           403  a token without the scope, or a caller outside its remit
+├── NotFound            404  no such measure, enterprise or subscription
+├── Conflict            409  the request contradicts what is stored
+│   └── TooManySubscriptions 409  the caller holds as many subscriptions as it may
+├── Gone                410  a feed cursor before what is retained (pruned)
+├── PreconditionFailed  412  If-Match / If-None-Match do not hold for what is stored
+├── PayloadTooLarge     413  a body over the configured limit
+├── UnsupportedMedia    415  a body that is not JSON
+├── Unprocessable       422  a body that is JSON but not a valid document (fields named)
+├── TooManyRequests     429  the caller is over its rate limit; Retry-After says when
+└── Unavailable         503  the database is busy, slow (statement timeout) or unreachable
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError, ProgrammingError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+
+from service.api.route_table import route_table
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://policy-match.jiangmen.gov.cn/problems/"
+QUERY_CANCELED = "57014"  # PostgreSQL: statement_timeout (or a cancel) stopped the statement
+# PostgreSQL: no such table / column; SQLite says it in words: the schema is not migrated
+SCHEMA_MISSING = frozenset({"42P01", "42703"})
+UNMIGRATED = (
+    "the database has no schema or an old one (not migrated): the operator must run "
+    "`alembic upgrade head` (or start with `policy-match serve`, which migrates); try again later"
+)
+
+
+class ServiceError(Exception):
+    """Base of every error the service answers on purpose."""
+
+    status = 500
+    title = "Internal error"
+    slug = "internal"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors) if errors else None
+        self.headers = headers
+
+    def response(self) -> Response:
+        """This error as its problem+json answer."""
+        return problem(
+            self.status,
+            self.title,
+            self.detail,
+            self.slug,
+            errors=self.errors,
+            headers=self.headers,
+        )
+
+
+class BadRequest(ServiceError):
+    """The request cannot be read."""
+
+    status, title, slug = 400, "Bad request", "bad-request"
+
+
+class Unauthorized(ServiceError):
+    """No valid bearer token."""
+
+    status, title, slug = 401, "Unauthorized", "unauthorized"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="policy-match"'})
+
+
+class Forbidden(ServiceError):
+    """A valid token that does not grant this."""
+
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
+class NotFound(ServiceError):
+    """No such resource."""
+
+    status, title, slug = 404, "Not found", "not-found"
+
+
+class Conflict(ServiceError):
+    """The request contradicts stored state."""
+
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class TooManySubscriptions(Conflict):
+    """The caller already holds PUSH_MAX_SUBSCRIPTIONS_PER_CALLER subscriptions."""
+
+    status, title, slug = 409, "Too many subscriptions", "too-many-subscriptions"
+
+
+class Gone(ServiceError):
+    """What was asked for has been pruned (older than the retention)."""
+
+    status, title, slug = 410, "Gone", "gone"
+
+
+class PreconditionFailed(ServiceError):
+    """A conditional write whose condition does not hold for the stored version."""
+
+    status, title, slug = 412, "Precondition failed", "precondition-failed"
+
+
+class PayloadTooLarge(ServiceError):
+    """The body is over the limit."""
+
+    status, title, slug = 413, "Payload too large", "payload-too-large"
+
+
+class UnsupportedMedia(ServiceError):
+    """The body is not JSON."""
+
+    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+
+
+class Unprocessable(ServiceError):
+    """The body is JSON but not valid; `errors` names each field."""
+
+    status, title, slug = 422, "Validation failed", "validation-failed"
+
+
+class TooManyRequests(ServiceError):
+    """The caller has spent its budget of requests for now."""
+
+    status, title, slug = 429, "Too many requests", "too-many-requests"
+
+
+class Unavailable(ServiceError):
+    """The service cannot answer now; Retry-After says when to try again."""
+
+    status, title, slug = 503, "Service unavailable", "unavailable"
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    slug: str,
+    *,
+    errors: Sequence[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = list(errors)
+    return Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def json_path(loc: Sequence[int | str]) -> str:
+    """A pydantic location as a JSON path: ('body', 'profiles', 3, 'uscc') -> $.profiles[3].uscc."""
+    path = "$"
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def field_errors(raw: Sequence[Any], prefix: Sequence[int | str] = ()) -> list[dict[str, Any]]:
+    """Pydantic errors as problem+json `errors` items, each naming its field by JSON path."""
+    items = []
+    for error in raw:
+        loc = tuple(error.get("loc", ()))
+        where = loc[0] if loc and loc[0] in ("body", "query", "path", "header") else "body"
+        if loc and loc[0] == where:
+            loc = loc[1:]
+        items.append(
+            {
+                "field": json_path((*prefix, *loc)) if where == "body" else ".".join(map(str, loc)),
+                "in": where,
+                "message": error.get("msg", "invalid"),
+                "type": error.get("type", "invalid"),
+            }
+        )
+    return items
+
+
+async def _service_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceError)
+    return exc.response()
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    raw = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in raw):
+        return problem(
+            400, "Malformed JSON", "the request body is not valid JSON", "malformed-json"
+        )
+    errors = field_errors(raw)
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    return problem(422, Unprocessable.title, detail, Unprocessable.slug, errors=errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    titles = {404: "Not found", 405: "Method not allowed"}
+    title = titles.get(exc.status_code, "HTTP error")
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"no endpoint at {request.url.path}"
+    if exc.status_code == 405:
+        methods = route_table(request.app).methods(request.url.path)
+        detail = f"{request.method} is not served at {request.url.path}, only {', '.join(methods)}"
+        headers = {"Allow": ", ".join(methods)}
+    return problem(exc.status_code, title, detail, title.lower().replace(" ", "-"), headers=headers)
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    # The client closed the connection while sending its body: nobody reads this answer.
+    return problem(
+        400, "Client disconnected", "the request body was not received whole", "client-disconnected"
+    )
+
+
+def schema_missing(exc: DBAPIError) -> bool:
+    """Whether the database failed because a table or column the service uses is not there."""
+    if getattr(exc.orig, "sqlstate", None) in SCHEMA_MISSING:
+        return True
+    text = str(exc.orig)
+    return text.startswith(("no such table", "no such column"))
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OperationalError | ProgrammingError)
+    if schema_missing(exc):
+        detail = UNMIGRATED
+    elif isinstance(exc, ProgrammingError):
+        raise exc  # a fault of ours: logged, and answered 500, by the outermost handler
+    elif getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:
+        detail = "the database took too long to answer (statement timeout); try again shortly"
+    else:
+        detail = "the database cannot be reached; try again shortly"
+    return problem(503, Unavailable.title, detail, Unavailable.slug, headers={"Retry-After": "5"})
+
+
+async def _out_of_range(request: Request, exc: Exception) -> Response:
+    # A value the checks let through that the database's column types cannot hold.
+    return problem(
+        422,
+        Unprocessable.title,
+        "a value of the request is out of the range the database holds",
+        Unprocessable.slug,
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    return problem(
+        500, "Internal error", "an unexpected error occurred; it has been logged", "internal"
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error as problem+json."""
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(ProgrammingError, _database_unavailable)
+    app.add_exception_handler(DataError, _out_of_range)
+    app.add_exception_handler(Exception, _unexpected)

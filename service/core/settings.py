@@ -1,0 +1,152 @@
+"""Settings: one flat class, read from POLICY_MATCH_* environment variables or a .env file."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from fastapi import Request
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER_SECRET = "change-me-development-only"
+LEASE_MARGIN = 1.5  # a claim's lease is at least this many attempt deadlines
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="POLICY_MATCH_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./policy_match.db"
+    policies_dir: Path = PROJECT_ROOT / "policies"
+
+    jwt_secret: SecretStr | None = SecretStr(PLACEHOLDER_SECRET)
+    jwt_public_key: str | None = None
+    jwt_private_key: SecretStr | None = None
+    jwt_audience: str = "policy-match"
+    jwt_issuer: str | None = None
+    token_ttl_seconds: int = Field(default=3600, ge=60, le=86_400)
+    # Development token endpoint clients: JSON list of
+    # {"client_id", "secret_hash" (bcrypt), "scopes": [...], "bank_id"?}.
+    auth_clients: str = ""
+    enable_token_endpoint: bool = True
+
+    uscc_allowlist: frozenset[str] = frozenset()
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # the request line and headers together (policy-match serve answers 431 past it)
+    max_header_bytes: int = Field(default=65_536, ge=4096, le=1_048_576)
+    # Addresses or networks (comma-separated) of the reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; none by default: the peer's own address is the client's
+    trusted_proxies: str = ""
+    max_batch_size: int = Field(default=1000, ge=1, le=10_000)
+
+    # Logs: JSON lines on stdout (service/logs.py); off, the host's logging setup stays (tests)
+    log_json: bool = True
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # GET /metrics for Prometheus (service/metrics.py); keep it off the public gateway
+    metrics_enabled: bool = True
+    # The database gauges are read in the background this often, never at scrape time
+    metrics_refresh_seconds: float = Field(default=15.0, gt=0, le=3600)
+    # Who may scrape (service/metrics_guard.py): a bearer token, and/or peers in these CIDR
+    # ranges (comma-separated). Neither set: open, as before.
+    metrics_token: SecretStr | None = None
+    metrics_allow_from: str = ""
+
+    # Per-caller budgets (`limits` notation, "none" for no limit; see service/ratelimit.py).
+    # Matching counts profiles (a batch spends one per profile); the bank query counts pages.
+    rate_limit_match: str = "6000/minute"
+    rate_limit_bank_query: str = "600/minute"
+    # GET /v1/plan/progress reads a third of the registry's index per call (~0.3 s at 1M firms)
+    rate_limit_plan_progress: str = "60/minute"
+    rate_limit_storage: str = "memory://"
+    # PostgreSQL cancels a statement running longer than this (0: never); answered as 503
+    database_statement_timeout_ms: int = Field(default=10_000, ge=0)
+
+    # Push (see service/delivery.py). The run command starts a worker inside the service;
+    # `policy-match worker` runs more, in processes of their own.
+    push_worker_in_process: bool = True
+    # Loopback, link-local and cloud metadata targets are refused unless this allows them
+    # (tests and a receiver on the same host); private ranges are always allowed.
+    push_allow_internal_targets: bool = False
+    # one deadline for a whole attempt: resolve, connect, send, read the answer
+    push_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    push_max_attempts: int = Field(default=10, ge=1, le=50)
+    push_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    push_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    push_batch_size: int = Field(default=100, ge=1, le=1000)
+    push_concurrency: int = Field(default=32, ge=1, le=256)
+    # POSTs in flight to one subscription: a receiver is not flooded by one busy worker
+    push_concurrency_per_target: int = Field(default=8, ge=1, le=256)
+    push_poll_seconds: float = Field(default=1.0, gt=0)
+    # a claimed delivery is claimed again after this long (a worker that died mid-attempt)
+    push_lease_seconds: float = Field(default=60.0, gt=0)
+    # Fernet keys, comma-separated: subscription secrets are stored sealed with the first and
+    # opened with any (rotation). Required in production; without it they are stored as given.
+    push_secret_keys: SecretStr | None = None
+    # CA certificates (PEM file) receivers' certificates are verified with; default certifi's
+    push_ca_file: Path | None = None
+    # a subscription whose host has not resolved for this long is paused (not fed) until resumed
+    push_unresolved_pause_seconds: float = Field(default=86_400.0, gt=0)
+    # Capacity (service/push_capacity.py): subscriptions one caller (token `sub`) may hold,
+    # not counting ended ones; deliveries one subscription may have pending (past it, events
+    # are not queued for it and it catches up from the feed); and how long events, their
+    # deliveries and attempts are kept (service/retention.py).
+    push_max_subscriptions_per_caller: int = Field(default=20, ge=1, le=10_000)
+    push_max_pending_per_subscription: int = Field(default=10_000, ge=1, le=10_000_000)
+    push_retention_days: int = Field(default=90, ge=1, le=3650)
+    rematch_batch_size: int = Field(default=500, ge=1, le=10_000)
+    catalogue_check_seconds: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _metrics_ranges_are_cidrs(self) -> "Settings":
+        from service.api.metrics_guard import parse_networks  # the parser is the guard's own
+
+        parse_networks(self.metrics_allow_from)  # ValueError names the bad entry
+        return self
+
+    @model_validator(mode="after")
+    def _lease_outlasts_an_attempt(self) -> "Settings":
+        if self.push_lease_seconds < LEASE_MARGIN * self.push_timeout_seconds:
+            raise ValueError(
+                f"POLICY_MATCH_PUSH_LEASE_SECONDS must be at least {LEASE_MARGIN:g} × "
+                "PUSH_TIMEOUT_SECONDS (the whole attempt's deadline), with a margin for "
+                "settling and clocks: a delivery still being attempted would be claimed again"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_in_production(self) -> "Settings":
+        if self.environment == "production":
+            secret = self.jwt_secret.get_secret_value() if self.jwt_secret else None
+            if self.jwt_public_key is None and (not secret or secret == PLACEHOLDER_SECRET):
+                raise ValueError(
+                    "POLICY_MATCH_JWT_SECRET or POLICY_MATCH_JWT_PUBLIC_KEY "
+                    "must be set in production"
+                )
+            if self.enable_token_endpoint:
+                raise ValueError("POLICY_MATCH_ENABLE_TOKEN_ENDPOINT must be false in production")
+            if self.push_secret_keys is None:
+                raise ValueError(
+                    "POLICY_MATCH_PUSH_SECRET_KEYS must be set in production: subscription "
+                    "secrets are stored sealed (policy-match new-secret-key makes a key)"
+                )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the application was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def current_settings(request: Request) -> Settings:
+    """The application's settings, as a dependency (async: sync ones run in a thread pool)."""
+    return app_settings(request)

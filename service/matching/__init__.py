@@ -1,0 +1,1 @@
+"""A profile against the catalogue: decisions, the answer's JSON, and the policy cases."""

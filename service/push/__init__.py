@@ -1,0 +1,1 @@
+"""Push: the outbox, subscriptions, signed deliveries, pausing, capacity and retention."""

@@ -1,0 +1,264 @@
+"""The push outbox: an event per measure gained or lost, written in the transaction that changed it.
+
+Whatever changes a stored firm's match set (a store, a deletion, a re-match after a new
+catalogue or a new day) calls `record_match_changes` on the same connection, so the events and
+their deliveries commit or roll back with the change: none is lost, none is invented.
+
+The feed (GET /v1/push-events) is ordered by the event's row id. On PostgreSQL ids are drawn
+from a sequence when the row is inserted, and concurrent transactions could commit them out of
+order, so a reader that had passed id 12 would never see an 11 committed later. Writers of
+events therefore take a transaction-scoped advisory lock just before inserting: ids are drawn
+and committed in the same order. (SQLite has one writer at a time already.)
+"""
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert, select, text
+
+from service.core.tables import (
+    CataloguePublication,
+    PushDelivery,
+    PushEvent,
+    PushSubscription,
+    utc_text,
+    utcnow,
+)
+from service.matching.presentation import department_json
+from service.policy.catalogue import Catalogue
+
+EVENT: Table = PushEvent.__table__  # type: ignore[attr-defined]
+SUBSCRIPTION: Table = PushSubscription.__table__  # type: ignore[attr-defined]
+DELIVERY: Table = PushDelivery.__table__  # type: ignore[attr-defined]
+PUBLICATION: Table = CataloguePublication.__table__  # type: ignore[attr-defined]
+
+MATCHED, UNMATCHED = "measure.matched", "measure.unmatched"
+EVENT_ORDER_LOCK = 7_274_101  # pg_advisory_xact_lock key: event ids commit in id order
+
+
+@dataclass(frozen=True, slots=True)
+class MatchChange:
+    """A firm's stored match set before and after one change."""
+
+    uscc: str
+    county: str
+    before: Sequence[str]
+    after: Sequence[str]
+
+    @property
+    def gained(self) -> list[str]:
+        """Measures matched now and not before, in the catalogue's order of the new set."""
+        old = set(self.before)
+        return [m for m in self.after if m not in old]
+
+    @property
+    def lost(self) -> list[str]:
+        """Measures matched before and not now."""
+        new = set(self.after)
+        return [m for m in self.before if m not in new]
+
+
+@dataclass(slots=True)
+class ChangeTally:
+    """How many firms gained and lost each measure, and how many events that made."""
+
+    gained: Counter[str] = field(default_factory=Counter)
+    lost: Counter[str] = field(default_factory=Counter)
+    events: int = 0
+
+    def add(self, change: MatchChange) -> None:
+        """Count one firm's change."""
+        self.gained.update(change.gained)
+        self.lost.update(change.lost)
+        self.events += len(change.gained) + len(change.lost)
+
+
+_heads: dict[str, dict[str, dict[str, Any]]] = {}
+
+
+def measure_heads(catalogue: Catalogue) -> dict[str, dict[str, Any]]:
+    """What an event says of each measure: its clause, kind and lead department (zh-Hans)."""
+    heads = _heads.get(catalogue.version)
+    if heads is None:
+        heads = _heads[catalogue.version] = {
+            m.measure_id: {
+                "clause": m.spec.clause,
+                "kind": m.spec.kind,
+                "lead_department": department_json(m.departments[0], "zh-Hans"),
+            }
+            for m in catalogue.measures
+        }
+    return heads
+
+
+def _head(connection: Connection, catalogue: Catalogue, measure_id: str) -> dict[str, Any]:
+    """The event head of a measure; one dropped from the catalogue is named as last published."""
+    heads = measure_heads(catalogue)
+    if measure_id in heads:
+        return heads[measure_id]
+    published = connection.execute(
+        select(PUBLICATION.c.measures).order_by(PUBLICATION.c.id.desc())
+    ).scalars()
+    for measures in published:
+        if measure_id in measures:
+            return dict(measures[measure_id])
+    return {"clause": None, "kind": "unknown", "lead_department": None}
+
+
+def _event_rows(
+    connection: Connection,
+    catalogue: Catalogue,
+    changes: Iterable[MatchChange],
+    cause: str,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    heads = dict(measure_heads(catalogue))  # and, once each, measures no longer in it
+    rows = []
+    occurred = utc_text(now)
+    for change in changes:
+        for kind, measure_ids in ((MATCHED, change.gained), (UNMATCHED, change.lost)):
+            for measure_id in measure_ids:
+                head = heads.get(measure_id)
+                if head is None:
+                    head = heads[measure_id] = _head(connection, catalogue, measure_id)
+                event_id = f"evt_{uuid.uuid4().hex}"
+                document = {
+                    "event_id": event_id,
+                    "type": kind,
+                    "occurred_at": occurred,
+                    "uscc": change.uscc,
+                    "county": change.county,
+                    "measure_id": measure_id,
+                    **head,
+                    "catalogue_version": catalogue.version,
+                    "cause": cause,
+                }
+                rows.append(
+                    {
+                        "event_id": event_id,
+                        "type": kind,
+                        "occurred_at": now,
+                        "uscc": change.uscc,
+                        "county": change.county,
+                        "measure_id": measure_id,
+                        "kind": head["kind"],
+                        "cause": cause,
+                        "document": document,
+                    }
+                )
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionFilter:
+    """An active subscription's filters: counties and kinds (None: every one)."""
+
+    id: str
+    counties: frozenset[str] | None
+    kinds: frozenset[str] | None
+
+    def passes(self, county: str, kind: str) -> bool:
+        """Whether an event of this county and kind goes to the subscription."""
+        return (self.counties is None or county in self.counties) and (
+            self.kinds is None or kind in self.kinds
+        )
+
+
+def active_subscriptions(connection: Connection) -> list[SubscriptionFilter]:
+    """Every active subscription with its filters."""
+    rows = connection.execute(
+        select(SUBSCRIPTION.c.id, SUBSCRIPTION.c.counties, SUBSCRIPTION.c.kinds).where(
+            SUBSCRIPTION.c.state == "active"
+        )
+    ).all()
+    return [subscription_filter(r) for r in rows]
+
+
+def subscription_filter(row: Any) -> SubscriptionFilter:
+    """The filters of a subscription row (its id, counties and kinds)."""
+    return SubscriptionFilter(
+        row.id,
+        None if row.counties is None else frozenset(row.counties),
+        None if row.kinds is None else frozenset(row.kinds),
+    )
+
+
+def active_subscription_ids(connection: Connection) -> list[str]:
+    """The ids of the active subscriptions."""
+    query = select(SUBSCRIPTION.c.id).where(SUBSCRIPTION.c.state == "active")
+    return list(connection.execute(query).scalars())
+
+
+def lock_event_order(connection: Connection) -> None:
+    """On PostgreSQL, take the lock that makes event ids commit in order (see module doc)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_ORDER_LOCK})
+
+
+def record_match_changes(
+    connection: Connection,
+    catalogue: Catalogue,
+    changes: Iterable[MatchChange],
+    *,
+    cause: str,
+    tally: ChangeTally | None = None,
+) -> int:
+    """Write an event per measure gained or lost, and a delivery per subscription it passes
+    (unless that subscription is full: service/push_capacity.py).
+
+    Runs on the connection of the change itself. Answers the number of deliveries written (a
+    worker has something to do).
+    """
+    changes = [c for c in changes if c.gained or c.lost]
+    if not changes:
+        return 0
+    now = utcnow()
+    rows = _event_rows(connection, catalogue, changes, cause, now)
+    if tally is not None:
+        for change in changes:
+            tally.add(change)
+    from service.push.capacity import fan_out  # it builds on this module
+
+    lock_event_order(connection)
+    inserted = connection.execute(
+        insert(EVENT).returning(EVENT.c.id, sort_by_parameter_order=True), rows
+    ).scalars()
+    events = [
+        (position, row["county"], row["kind"]) for position, row in zip(inserted, rows, strict=True)
+    ]
+    # a delivery per active subscription the event passes, up to each one's cap of pending
+    return fan_out(connection, events, now)
+
+
+def as_sent(position: int, document: dict[str, Any]) -> dict[str, Any]:
+    """An event as delivered and listed: its document and its place in the feed (`sequence`),
+    which orders one firm's events whatever order retries deliver them in."""
+    return {**document, "sequence": position}
+
+
+def event_feed(
+    connection: Connection,
+    *,
+    after: int,
+    limit: int,
+    county: str | None = None,
+    kind: str | None = None,
+    uscc: str | None = None,
+) -> list[tuple[int, dict[str, Any]]]:
+    """Events after feed position `after`, oldest first: (position, event as sent)."""
+    query = select(EVENT.c.id, EVENT.c.document).where(EVENT.c.id > after)
+    for column, value in (("county", county), ("kind", kind), ("uscc", uscc)):
+        if value is not None:
+            query = query.where(EVENT.c[column] == value)
+    rows = connection.execute(query.order_by(EVENT.c.id).limit(limit)).all()
+    return [(int(r.id), as_sent(int(r.id), r.document)) for r in rows]
+
+
+def event_row(connection: Connection, event_id: str) -> Mapping[str, Any] | None:
+    """The stored event with this public id, or None."""
+    row = connection.execute(select(EVENT).where(EVENT.c.event_id == event_id)).first()
+    return None if row is None else dict(row._mapping)

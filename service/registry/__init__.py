@@ -1,0 +1,3 @@
+"""The enterprise registry: stored profiles with history, imports, demo data, re-match runs, plan
+progress.
+"""
