@@ -98,6 +98,39 @@ def test_named_paths_exist(document: Path) -> None:
     assert missing_named_paths(document) == []
 
 
+def module_map() -> set[Path]:
+    """The files and folders docs/architecture.md's module map names, as paths in the repository.
+
+    A table row's first cell names modules in code; under a heading that names a package
+    (`service/push/`) they are that package's, elsewhere they are paths from the root.
+    """
+    named: set[Path] = set()
+    package = ROOT
+    for _, line in prose_lines(ROOT / "docs" / "architecture.md"):
+        heading = _HEADING.match(line)
+        if heading is not None:
+            found = re.search(r"`(service/\w+/)`", heading.group(2))
+            package = ROOT / found.group(1) if found else ROOT
+        elif line.startswith("| `"):
+            for span in _CODE_SPAN.findall(line.split("|")[1]):
+                named.add(package / span)
+    return named
+
+
+def test_module_map_matches_the_code() -> None:
+    """docs/architecture.md names every module of service/, and only modules that exist."""
+    named = module_map()
+    missing = sorted(str(p.relative_to(ROOT)) for p in named if not p.exists())
+    assert missing == [], "named in docs/architecture.md but not there"
+    modules = {p for p in (ROOT / "service").rglob("*.py") if p.name != "__init__.py"}
+    unnamed = sorted(
+        str(p.relative_to(ROOT))
+        for p in modules
+        if p not in named and not any(folder in named for folder in p.parents)
+    )
+    assert unnamed == [], "modules of service/ missing from docs/architecture.md"
+
+
 def test_readme_is_a_front_door() -> None:
     """README.md stays short: the rest lives in docs/."""
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
