@@ -62,17 +62,20 @@ def anchors(path: Path) -> set[str]:
 def broken_links(path: Path) -> list[str]:
     """What is wrong with the relative links of one document, one line each."""
     problems = []
-    for number, line in prose_lines(path):
-        for target in _LINK.findall(line):
-            if target.startswith(_EXTERNAL):
-                continue
-            file_part, _, anchor = target.partition("#")
-            goal = (path.parent / file_part).resolve() if file_part else path
-            where = f"{path.relative_to(ROOT)}:{number}: {target}"
-            if not goal.exists():
-                problems.append(f"{where}: no such file")
-            elif anchor and goal.suffix == ".md" and anchor not in anchors(goal):
-                problems.append(f"{where}: no heading #{anchor} in {goal.name}")
+    lines = prose_lines(path)
+    text = "\n".join(line for _, line in lines)  # a link's text may wrap onto the next line
+    for match in _LINK.finditer(text):
+        target = match.group(1)
+        if target.startswith(_EXTERNAL):
+            continue
+        file_part, _, anchor = target.partition("#")
+        goal = (path.parent / file_part).resolve() if file_part else path
+        number = lines[text.count("\n", 0, match.start(1))][0]
+        where = f"{path.relative_to(ROOT)}:{number}: {target}"
+        if not goal.exists():
+            problems.append(f"{where}: no such file")
+        elif anchor and goal.suffix == ".md" and anchor not in anchors(goal):
+            problems.append(f"{where}: no heading #{anchor} in {goal.name}")
     return problems
 
 
