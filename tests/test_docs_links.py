@@ -138,6 +138,9 @@ def test_readme_is_a_front_door() -> None:
     """README.md stays short: the rest lives in docs/."""
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines"
+    for script in ("demo", "test"):  # the two commands, and the scripts they run
+        assert any(line.startswith(f"bash scripts/{script}.sh ") for line in lines)
+        assert (ROOT / "scripts" / f"{script}.sh").exists()
 
 
 def test_the_contract_copy_matches_the_contract() -> None:
