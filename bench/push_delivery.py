@@ -37,7 +37,7 @@ from service.push.delivery import DeliveryWorker
 from service.push.outbox import DELIVERY, EVENT
 from service.push.subscriptions import create_subscription
 from service.registry.demo import synthetic_profiles
-from service.registry.rematch import publish
+from service.registry.publication import publish
 from service.registry.store import store_profile
 
 DAY = date(2025, 6, 1)

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import today
+from service.core.clock import today
 from service.core.database import run_read, run_write
 from service.core.errors import Unavailable
 from service.core.settings import Settings
@@ -27,13 +27,12 @@ from service.policy.catalogue import Catalogue, CatalogueError
 from service.push.capacity import recount_all
 from service.push.delivery import DeliveryWorker, pause
 from service.push.retention import claim_daily_prune, prune
+from service.registry.publication import publish, published_version
 from service.registry.rematch import (
     any_stale,
     claim_run,
     execute_run,
     finish_run,
-    publish,
-    published_version,
     queue_rematch,
     release_run,
 )

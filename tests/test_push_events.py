@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from service.api.deps import today
+from service.core.clock import today
 from service.core.database import make_engine, write_transaction
 from service.core.migrate import upgrade_database
 from service.core.settings import PROJECT_ROOT

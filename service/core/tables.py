@@ -25,11 +25,6 @@ def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def utc_text(moment: datetime) -> str:
-    """A moment as ISO 8601 in UTC with a Z, as push events and subscriptions show it."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _big(*, nullable: bool = True) -> Any:
     return Field(default=None, sa_type=BigInteger, nullable=nullable)
 

@@ -20,12 +20,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select, text
 
+from service.core.clock import utc_text
 from service.core.tables import (
     CataloguePublication,
     PushDelivery,
     PushEvent,
     PushSubscription,
-    utc_text,
     utcnow,
 )
 from service.matching.presentation import department_json

@@ -29,10 +29,11 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Connection, func, insert, select, update
 
+from service.core.clock import utc_text
 from service.core.cursors import encode_cursor
 from service.core.errors import NotFound
 from service.core.settings import Settings
-from service.core.tables import utc_text, utcnow
+from service.core.tables import utcnow
 from service.push.local_addresses import local_addresses
 from service.push.outbox import DELIVERY, SUBSCRIPTION
 

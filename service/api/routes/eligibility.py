@@ -14,13 +14,14 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from service.api.auth import Auditor, Caller, EligibilityReader
-from service.api.deps import CatalogueDep, today
+from service.api.deps import CatalogueDep
 from service.api.openapi import problems
 from service.api.ratelimit import Limited, spend
 from service.api.responses import json_answer
 from service.api.schemas import DisclosureList, EligibleEnterprises
 from service.banks.disclosures import list_disclosures, record_disclosure
 from service.banks.eligibility_sql import eligible_page
+from service.core.clock import today
 from service.core.cursors import (
     INT32_MAX,
     cursor_error,

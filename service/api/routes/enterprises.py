@@ -6,7 +6,7 @@ answering 412 when the stored version differs. Banks are refused here (403): the
 firms only through the bank query, and only about those that consented.
 """
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from email.utils import format_datetime
 from typing import Annotated, Any
 
@@ -18,11 +18,12 @@ from service.api.auth import EnterprisesReader, EnterprisesWriter, authorize_pla
 from service.api.body import profile_body
 from service.api.body_size import ascii_number
 from service.api.clients import Scope
-from service.api.deps import AS_OF_PARAMETER, CatalogueDep, LanguageDep, as_of_param, today
+from service.api.deps import AS_OF_PARAMETER, CatalogueDep, LanguageDep, as_of_param
 from service.api.openapi import REF, json_body, problems
 from service.api.responses import catalogue_answer, json_answer
 from service.api.schemas import EnterpriseHistory, MatchResponse
 from service.api.security_docs import secured
+from service.core.clock import today, utc_text
 from service.core.cursors import INT32_MAX
 from service.core.database import run_read, run_write
 from service.core.errors import Unprocessable
@@ -281,7 +282,7 @@ async def enterprise_history(
                 "version": v.version,
                 "action": v.action,
                 "changed_by": v.changed_by,
-                "changed_at": _utc(v.changed_at),
+                "changed_at": utc_text(v.changed_at),
                 "profile": v.profile,
             }
             for v in versions
@@ -289,10 +290,6 @@ async def enterprise_history(
         "next_after": versions[-1].version if len(versions) == limit else None,
     }
     return json_answer(body)
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
 
 
 @router.get(
