@@ -8,6 +8,7 @@ firms only through the bank query, and only about those that consented.
 
 from datetime import UTC, date
 from email.utils import format_datetime
+from functools import partial
 from typing import Annotated, Any
 
 import orjson
@@ -29,8 +30,7 @@ from service.core.database import run_read, run_write
 from service.core.errors import Unprocessable
 from service.core.logs import record_decision
 from service.core.settings import app_settings
-from service.matching.answer import match_answer
-from service.matching.match import match
+from service.matching.answer import answer_profile
 from service.policy.catalogue import Catalogue
 from service.policy.examples import EXAMPLE_USCC, FULL_PROFILE
 from service.policy.profile import Profile
@@ -310,8 +310,6 @@ async def enterprise_matches(
     """Matched, near misses and undetermined for the stored profile on `as_of` (today)."""
     stored = await _stored(request, uscc)
     profile = Profile.model_validate(stored.profile)
-    result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
-    record_decision(request, caller.subject, profile, result)
-    return catalogue_answer(
-        match_answer(result, profile.county, language), catalogue.version, language
-    )
+    record = partial(record_decision, request, caller.subject)
+    body = answer_profile(catalogue, profile, as_of=as_of, language=language, record=record)
+    return catalogue_answer(body, catalogue.version, language)
