@@ -2,10 +2,10 @@
 
 One worker runs inside the service (the run command's) and any number run as
 `policy-match worker`. Each does two things at once:
-- delivery (service/delivery.py), woken early when its own process wrote events;
+- delivery (service/push/delivery.py), woken early when its own process wrote events;
 - upkeep, every `catalogue_check_seconds`: follow the catalogue in force (a newer publication
   is loaded from the policies folder), queue a re-match when stored matches are older than
-  the catalogue or than today, and execute queued runs (service/rematch.py).
+  the catalogue or than today, and execute queued runs (service/registry/rematch.py).
 """
 
 import asyncio

@@ -7,11 +7,11 @@ Request counts and latency by route come from prometheus-fastapi-instrumentator.
   hot path (about a microsecond a match) and read out when scraped.
 - `policy_match_push_attempts_total{outcome}`: delivery attempts of this process's worker
   (delivered, retry, dead, gone, stale): failures are everything but delivered.
-- the database's gauges (service/metrics_db.py): the outbox by state and its oldest pending,
+- the database's gauges (service/push/gauges.py): the outbox by state and its oldest pending,
   subscriptions by state, events not queued; read in the background, marked stale when the
   database does not answer, so a scrape never waits on it.
 
-Access: service/metrics_guard.py (METRICS_TOKEN, METRICS_ALLOW_FROM).
+Access: service/api/metrics_guard.py (METRICS_TOKEN, METRICS_ALLOW_FROM).
 
 Each process keeps its own counters: scrape every process (or worker) of a deployment.
 """

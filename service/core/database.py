@@ -36,7 +36,7 @@ def make_engine(
     """An engine for a SQLAlchemy URL; SQLite gets WAL, foreign keys and a busy timeout.
 
     The service passes a short busy timeout: its SQLite writes run on the event loop and wait
-    for another process's write lock by retrying (registry.run_write), not by blocking. On
+    for another process's write lock by retrying (run_write), not by blocking. On
     PostgreSQL, `statement_timeout_ms` (0: none) has the server cancel a statement that runs,
     or waits for a lock, longer than that.
     """

@@ -208,7 +208,7 @@ def record_match_changes(
     tally: ChangeTally | None = None,
 ) -> int:
     """Write an event per measure gained or lost, and a delivery per subscription it passes
-    (unless that subscription is full: service/push_capacity.py).
+    (unless that subscription is full: service/push/capacity.py).
 
     Runs on the connection of the change itself. Answers the number of deliveries written (a
     worker has something to do).

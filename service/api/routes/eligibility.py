@@ -1,6 +1,6 @@
 """The bank query, GET /v1/measures/{measure_id}/eligible-enterprises, and its audit listing.
 
-The measure's eligibility runs inside the database (service/eligibility_sql.py), with the
+The measure's eligibility runs inside the database (service/banks/eligibility_sql.py), with the
 consent filter in the same query and keyset pages. A bank (a token with `bank_id`) may ask only
 about finance measures and sees only firms that consented to it, and of each only uscc, name,
 county and tier. Every answer is recorded before it is sent; auditors list the records.

@@ -147,7 +147,7 @@ def _put_openapi() -> dict[str, Any]:
     }
 
 
-# PUT is the registry's hot path: served directly (see service/openapi.serve_directly), it
+# PUT is the registry's hot path: served directly (see service/api/openapi.serve_directly), it
 # reads its inputs with the same functions the dependencies of the other routes use.
 direct = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 

@@ -1,7 +1,7 @@
 """Push over HTTP: /v1/subscriptions and the event feed /v1/push-events.
 
 The platform subscribes a URL (with county and kind filters) and gets each event POSTed to it,
-signed (service/delivery.py); the same events are a resumable feed. Banks are refused (403):
+signed (service/push/delivery.py); the same events are a resumable feed. Banks are refused (403):
 events name every firm, and banks see only firms that consented to them.
 """
 
