@@ -35,6 +35,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from standardwebhooks import Webhook
 
 from service.api.metrics import PUSH_ATTEMPTS
+from service.core.clock import utc_text
 from service.core.database import run_read, run_write
 from service.core.settings import Settings
 from service.core.tables import PushAttempt, utcnow
@@ -481,7 +482,7 @@ def event_deliveries(connection: Connection, event_pk: int) -> list[dict[str, An
                 {
                     "attempt": a.attempt,
                     "worker": a.worker,
-                    "started_at": a.started_at,
+                    "started_at": utc_text(a.started_at),
                     "duration_ms": a.duration_ms,
                     "status_code": a.status_code,
                     "error": a.error,
@@ -495,8 +496,8 @@ def event_deliveries(connection: Connection, event_pk: int) -> list[dict[str, An
             "subscription_id": d.subscription_id,
             "state": d.state,
             "attempts": d.attempts,
-            "next_attempt_at": d.next_attempt_at if d.state == "pending" else None,
-            "delivered_at": d.delivered_at,
+            "next_attempt_at": utc_text(d.next_attempt_at) if d.state == "pending" else None,
+            "delivered_at": None if d.delivered_at is None else utc_text(d.delivered_at),
             "last_status": d.last_status,
             "last_error": d.last_error,
             "attempt_log": attempts.get(d.id, []),
