@@ -26,8 +26,8 @@ from service.core.settings import app_settings
 from service.matching.cases import load_checked_catalogue
 from service.policy.catalogue import Catalogue, CatalogueError
 from service.policy.vocabulary import vocabularies
+from service.push.wake import wake_worker
 from service.registry.rematch import RUN, any_stale, publish, queue_rematch, run_record
-from service.worker import wake_worker
 
 router = APIRouter(prefix="/v1/catalogue", tags=["catalogue admin"])
 
