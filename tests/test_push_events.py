@@ -15,7 +15,8 @@ from service.core.migrate import upgrade_database
 from service.core.settings import PROJECT_ROOT
 from service.policy.catalogue import load_catalogue
 from service.policy.profile import Profile
-from service.push.outbox import EVENT, MatchChange, event_feed, record_match_changes
+from service.push.feed import event_feed
+from service.push.outbox import EVENT, MatchChange, record_match_changes
 from service.registry.store import ENTERPRISE, store_profile
 from tests.conftest import Token
 from tests.test_api_enterprises import WRITE, firm, put

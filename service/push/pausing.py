@@ -24,7 +24,7 @@ RESOLVED = frozenset({None, "status", "connect", "tls", "protocol", "refused_tar
 
 
 class Outcome(Protocol):
-    """What note_resolution reads of an attempt (service/push/delivery.py's Attempted)."""
+    """What note_resolution reads of an attempt (service/push/sign.py's Attempted)."""
 
     @property
     def subscription_id(self) -> str:

@@ -35,6 +35,7 @@ from service.policy.catalogue import Catalogue
 from service.policy.examples import EXAMPLE_USCC, FULL_PROFILE
 from service.policy.profile import Profile
 from service.policy.uscc import USCC_PATTERN, uscc_problem
+from service.push.wake import wake_worker
 from service.registry.store import (
     Precondition,
     StoredEnterprise,
@@ -43,7 +44,6 @@ from service.registry.store import (
     history,
     store_profile,
 )
-from service.worker import wake_worker
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 

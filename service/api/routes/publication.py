@@ -26,9 +26,9 @@ from service.core.settings import app_settings
 from service.matching.cases import load_checked_catalogue
 from service.policy.catalogue import Catalogue, CatalogueError
 from service.policy.vocabulary import profile_accepts
+from service.push.wake import wake_worker
 from service.registry.publication import put_in_force
 from service.registry.rematch import RUN, run_record
-from service.worker import wake_worker
 
 router = APIRouter(prefix="/v1/catalogue", tags=["catalogue admin"])
 
