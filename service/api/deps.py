@@ -7,6 +7,7 @@ from fastapi import Depends, Header, Query, Request
 
 from service.core.errors import Unprocessable
 from service.core.i18n import Language, negotiate_language
+from service.core.settings import Settings
 from service.policy.catalogue import Catalogue
 from service.policy.profile import ISO_DAY
 
@@ -16,6 +17,17 @@ CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")  # no daylight saving 
 def today() -> date:
     """Today's date in Jiangmen."""
     return datetime.now(CHINA_STANDARD_TIME).date()
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the application was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def current_settings(request: Request) -> Settings:
+    """The application's settings, as a dependency (async: sync ones run in a thread pool)."""
+    return app_settings(request)
 
 
 async def current_catalogue(request: Request) -> Catalogue:

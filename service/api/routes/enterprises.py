@@ -18,7 +18,14 @@ from service.api.auth import EnterprisesReader, EnterprisesWriter, authorize_pla
 from service.api.body import profile_body
 from service.api.body_size import ascii_number
 from service.api.clients import Scope
-from service.api.deps import AS_OF_PARAMETER, CatalogueDep, LanguageDep, as_of_param, today
+from service.api.deps import (
+    AS_OF_PARAMETER,
+    CatalogueDep,
+    LanguageDep,
+    app_settings,
+    as_of_param,
+    today,
+)
 from service.api.openapi import REF, json_body, problems
 from service.api.responses import catalogue_answer, json_answer
 from service.api.schemas import EnterpriseHistory, MatchResponse
@@ -26,9 +33,8 @@ from service.api.security_docs import secured
 from service.core.cursors import INT32_MAX
 from service.core.database import run_read, run_write
 from service.core.errors import Unprocessable
-from service.core.logs import record_decision
-from service.core.settings import app_settings
 from service.matching.answer import match_answer
+from service.matching.decision_log import record_decision
 from service.matching.match import match
 from service.policy.catalogue import Catalogue
 from service.policy.examples import EXAMPLE_USCC, FULL_PROFILE
@@ -314,7 +320,7 @@ async def enterprise_matches(
     stored = await _stored(request, uscc)
     profile = Profile.model_validate(stored.profile)
     result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
-    record_decision(request, caller.subject, profile, result)
+    record_decision(request.app.state.decisions, caller.subject, profile, result)
     return catalogue_answer(
         match_answer(result, profile.county, language), catalogue.version, language
     )

@@ -9,8 +9,8 @@ from fastapi.responses import Response
 from sqlalchemy import Connection
 
 from service.api.openapi import REF
+from service.api.problems import problem
 from service.core.database import run_read
-from service.core.errors import problem
 from service.core.migrate import alembic_config
 
 router = APIRouter(tags=["health"])

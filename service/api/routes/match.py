@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from service.api.auth import Caller, authorize
 from service.api.body import json_object, profile_body, refused
 from service.api.clients import Scope
-from service.api.deps import AS_OF_PARAMETER, LANGUAGE_PARAMETER, as_of_param
+from service.api.deps import AS_OF_PARAMETER, LANGUAGE_PARAMETER, app_settings, as_of_param
 from service.api.openapi import json_body, problems
 from service.api.ratelimit import Limited, spend
 from service.api.responses import catalogue_answer
@@ -26,9 +26,8 @@ from service.api.schemas import BatchResponse, MatchResponse
 from service.api.security_docs import secured
 from service.core.errors import Unprocessable
 from service.core.i18n import Language, negotiate_language
-from service.core.logs import record_decision
-from service.core.settings import app_settings
 from service.matching.answer import match_answer, match_body
+from service.matching.decision_log import record_decision
 from service.matching.match import match
 from service.policy.catalogue import Catalogue
 from service.policy.examples import MATCH_EXAMPLES, batch_example
@@ -70,7 +69,7 @@ async def match_profile(request: Request) -> Response:
     spend(request, Limited.MATCH, caller)
     profile = await profile_body(request)
     result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
-    record_decision(request, caller.subject, profile, result)
+    record_decision(request.app.state.decisions, caller.subject, profile, result)
     return catalogue_answer(
         match_answer(result, profile.county, language), catalogue.version, language
     )
@@ -123,7 +122,7 @@ async def match_batch(request: Request) -> Response:
             items.append(orjson.dumps({"index": index, "ok": False, "errors": errors}))
             continue
         result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
-        record_decision(request, caller.subject, profile, result)
+        record_decision(request.app.state.decisions, caller.subject, profile, result)
         head = orjson.dumps({"index": index, "ok": True, "uscc": profile.uscc})[:-1]
         items.append(head + b"," + match_body(result, profile.county, language) + b"}")
     body = b"".join(

@@ -15,14 +15,13 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from service.api.auth import CatalogueAdmin
-from service.api.deps import today
+from service.api.deps import app_settings, today
 from service.api.openapi import problems
 from service.api.responses import json_answer
 from service.api.schemas import CatalogueReload, RematchRunOut
 from service.core.cursors import INT32_MAX
 from service.core.database import run_read, run_write
 from service.core.errors import Conflict, NotFound, Unprocessable
-from service.core.settings import app_settings
 from service.matching.cases import load_checked_catalogue
 from service.policy.catalogue import Catalogue, CatalogueError
 from service.policy.vocabulary import vocabularies

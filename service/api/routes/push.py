@@ -12,7 +12,7 @@ from fastapi.openapi.models import Example
 from fastapi.responses import Response
 
 from service.api.auth import PushPlatform
-from service.api.deps import CatalogueDep
+from service.api.deps import CatalogueDep, app_settings
 from service.api.openapi import problems
 from service.api.responses import json_answer
 from service.api.schemas import (
@@ -27,7 +27,6 @@ from service.api.schemas import (
 from service.core.cursors import INT64_MAX, cursor_number, decode_cursor, encode_cursor
 from service.core.database import run_read, run_write
 from service.core.errors import Conflict, Gone, NotFound, Unprocessable
-from service.core.settings import app_settings
 from service.policy.catalogue import Catalogue
 from service.policy.examples import EXAMPLE_USCC
 from service.policy.uscc import USCC_PATTERN
