@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from sqlalchemy.engine import Engine
 
 from service.core.errors import Unprocessable
 from service.core.i18n import Language, negotiate_language
@@ -28,6 +29,17 @@ def app_settings(request: Request) -> Settings:
 async def current_settings(request: Request) -> Settings:
     """The application's settings, as a dependency (async: sync ones run in a thread pool)."""
     return app_settings(request)
+
+
+def app_engine(request: Request) -> Engine:
+    """The application's database engine (made when it starts); for routes served directly."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+async def current_engine(request: Request) -> Engine:
+    """The application's database engine, as a dependency (async: no thread pool)."""
+    return app_engine(request)
 
 
 async def current_catalogue(request: Request) -> Catalogue:
@@ -105,4 +117,5 @@ LANGUAGE_PARAMETER = {
 }
 
 CatalogueDep = Annotated[Catalogue, Depends(current_catalogue)]
+EngineDep = Annotated[Engine, Depends(current_engine)]
 LanguageDep = Annotated[Language, Depends(answer_language)]

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.engine import Engine
 
 from service.api.auth import EnterprisesReader, EnterprisesWriter, authorize_platform
 from service.api.body import profile_body
@@ -21,7 +22,9 @@ from service.api.clients import Scope
 from service.api.deps import (
     AS_OF_PARAMETER,
     CatalogueDep,
+    EngineDep,
     LanguageDep,
+    app_engine,
     app_settings,
     as_of_param,
     today,
@@ -193,7 +196,7 @@ async def put_enterprise(request: Request) -> Response:
             ],
         )
     result = await run_write(
-        request.app.state.engine,
+        app_engine(request),
         lambda connection: store_profile(
             connection,
             catalogue,
@@ -210,8 +213,8 @@ async def put_enterprise(request: Request) -> Response:
     return _profile_answer(result.stored)
 
 
-async def _stored(request: Request, uscc: str) -> StoredEnterprise:
-    return await run_read(request.app.state.engine, lambda connection: fetch(connection, uscc))
+async def _stored(engine: Engine, uscc: str) -> StoredEnterprise:
+    return await run_read(engine, lambda connection: fetch(connection, uscc))
 
 
 def _with_uscc(profile: Profile, uscc: str) -> Profile:
@@ -225,9 +228,9 @@ def _with_uscc(profile: Profile, uscc: str) -> Profile:
     summary="Read a stored enterprise profile",
     responses={**PROFILE_ANSWER, **problems(401, 403, 404, 422)},
 )
-async def get_enterprise(request: Request, caller: EnterprisesReader, uscc: Uscc) -> Response:
+async def get_enterprise(caller: EnterprisesReader, engine: EngineDep, uscc: Uscc) -> Response:
     """The profile exactly as last stored; `ETag` carries its version."""
-    return _profile_answer(await _stored(request, uscc))
+    return _profile_answer(await _stored(engine, uscc))
 
 
 @router.delete(
@@ -239,6 +242,7 @@ async def get_enterprise(request: Request, caller: EnterprisesReader, uscc: Uscc
 async def delete_enterprise_route(
     request: Request,
     caller: EnterprisesWriter,
+    engine: EngineDep,
     uscc: Uscc,
     if_match: IfMatch = None,
 ) -> Response:
@@ -246,7 +250,7 @@ async def delete_enterprise_route(
     disclosed about it stay on record."""
     condition = precondition(if_match, None)
     version = await run_write(
-        request.app.state.engine,
+        engine,
         lambda connection: delete_enterprise(
             connection,
             request.app.state.catalogue,
@@ -266,8 +270,8 @@ async def delete_enterprise_route(
     responses=problems(401, 403, 404, 422),
 )
 async def enterprise_history(
-    request: Request,
     caller: EnterprisesReader,
+    engine: EngineDep,
     uscc: Uscc,
     after: Annotated[
         int,
@@ -277,7 +281,7 @@ async def enterprise_history(
 ) -> Response:
     """Oldest first; a deletion is a version with `profile: null`. Page on with `after`."""
     versions = await run_read(
-        request.app.state.engine,
+        engine,
         lambda connection: history(connection, uscc, after=after, limit=limit),
     )
     body = {
@@ -311,13 +315,14 @@ def _utc(moment: datetime) -> str:
 async def enterprise_matches(
     request: Request,
     caller: EnterprisesReader,
+    engine: EngineDep,
     uscc: Uscc,
     catalogue: CatalogueDep,
     language: LanguageDep,
     as_of: Annotated[date, Depends(as_of_param)],
 ) -> Response:
     """Matched, near misses and undetermined for the stored profile on `as_of` (today)."""
-    stored = await _stored(request, uscc)
+    stored = await _stored(engine, uscc)
     profile = Profile.model_validate(stored.profile)
     result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
     record_decision(request.app.state.decisions, caller.subject, profile, result)

@@ -10,9 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.openapi.models import Example
 from fastapi.responses import Response
+from sqlalchemy.engine import Engine
 
 from service.api.auth import PushPlatform
-from service.api.deps import CatalogueDep, app_settings
+from service.api.deps import CatalogueDep, EngineDep, app_settings
 from service.api.openapi import problems
 from service.api.responses import json_answer
 from service.api.schemas import (
@@ -113,6 +114,7 @@ def _check_filters(catalogue: Catalogue, body: SubscriptionIn) -> None:
 async def subscribe(
     request: Request,
     caller: PushPlatform,
+    engine: EngineDep,
     catalogue: CatalogueDep,
     body: Annotated[SubscriptionIn, Body(openapi_examples=SUBSCRIPTION_EXAMPLES)],
 ) -> Response:
@@ -149,7 +151,7 @@ async def subscribe(
         set_max_pending(c, made.id, settings.push_max_pending_per_subscription)
         return made, secret, capacities(c, [made.id])[made.id]
 
-    subscription, secret, capacity = await run_write(request.app.state.engine, make)
+    subscription, secret, capacity = await run_write(engine, make)
     return json_answer(
         {**subscription.as_json(), "capacity": capacity, "secret": secret},
         201,
@@ -164,7 +166,7 @@ async def subscribe(
     response_model=SubscriptionList,
     responses=problems(401, 403),
 )
-async def subscriptions(request: Request, caller: PushPlatform) -> Response:
+async def subscriptions(caller: PushPlatform, engine: EngineDep) -> Response:
     """Newest first; secrets are never shown again."""
 
     def read(connection: Any) -> list[dict[str, Any]]:
@@ -172,7 +174,7 @@ async def subscriptions(request: Request, caller: PushPlatform) -> Response:
         capacity = capacities(connection, [s.id for s in found])
         return [{**s.as_json(), "capacity": capacity.get(s.id)} for s in found]
 
-    return json_answer({"subscriptions": await run_read(request.app.state.engine, read)})
+    return json_answer({"subscriptions": await run_read(engine, read)})
 
 
 @router.get(
@@ -182,12 +184,10 @@ async def subscriptions(request: Request, caller: PushPlatform) -> Response:
     responses=problems(401, 403, 404, 422),
 )
 async def subscription(
-    request: Request, caller: PushPlatform, subscription_id: SubscriptionId
+    caller: PushPlatform, engine: EngineDep, subscription_id: SubscriptionId
 ) -> Response:
     """An ended subscription says why it ended: deleted, or its receiver answered 410."""
-    return json_answer(
-        await run_read(request.app.state.engine, lambda c: _detail(c, subscription_id))
-    )
+    return json_answer(await run_read(engine, lambda c: _detail(c, subscription_id)))
 
 
 def _detail(connection: Any, subscription_id: str) -> dict[str, Any]:
@@ -205,7 +205,7 @@ def _detail(connection: Any, subscription_id: str) -> dict[str, Any]:
     responses=problems(401, 403, 404, 422, 503),
 )
 async def unsubscribe(
-    request: Request, caller: PushPlatform, subscription_id: SubscriptionId
+    caller: PushPlatform, engine: EngineDep, subscription_id: SubscriptionId
 ) -> Response:
     """Idempotent: ending an ended subscription answers 204 again."""
 
@@ -213,7 +213,7 @@ async def unsubscribe(
         get_subscription(connection, subscription_id)
         end_subscription(connection, subscription_id, f"deleted by {caller.subject}")
 
-    await run_write(request.app.state.engine, end)
+    await run_write(engine, end)
     return Response(status_code=204)
 
 
@@ -224,13 +224,13 @@ async def unsubscribe(
     responses=problems(401, 403, 404, 409, 422, 503),
 )
 async def resume_subscription(
-    request: Request, caller: PushPlatform, subscription_id: SubscriptionId
+    request: Request, caller: PushPlatform, engine: EngineDep, subscription_id: SubscriptionId
 ) -> Response:
     """A subscription whose host did not resolve for a day was paused: fed nothing, its pending
     deliveries cancelled. Its target is checked again (it must resolve now, to an address
     deliveries may go to); then it is fed every new event. Read what it missed from
     `GET /v1/push-events?after=` its `catch_up_cursor`. Resuming an active one changes nothing."""
-    engine = request.app.state.engine
+    engine = engine
     found = await run_read(engine, lambda c: get_subscription(c, subscription_id))
     if found.state == "ended":
         raise Conflict(f"subscription {subscription_id} has ended: {found.ended_reason}")
@@ -256,6 +256,7 @@ async def resume_subscription(
 async def push_events(
     request: Request,
     caller: PushPlatform,
+    engine: EngineDep,
     after: Annotated[
         str | None,
         Query(
@@ -291,15 +292,15 @@ async def push_events(
             connection, after=position, limit=limit, county=county, kind=kind, uscc=uscc
         )
 
-    page = await run_read(request.app.state.engine, read)
+    page = await run_read(engine, read)
     last = page[-1][0] if page else position
     return json_answer(
         {"events": [document for _, document in page], "next_cursor": encode_cursor({"e": last})}
     )
 
 
-async def _event(request: Request, event_id: str) -> dict[str, Any]:
-    event = await run_read(request.app.state.engine, lambda c: event_row(c, event_id))
+async def _event(engine: Engine, event_id: str) -> dict[str, Any]:
+    event = await run_read(engine, lambda c: event_row(c, event_id))
     if event is None:
         raise NotFound(f"no push event {event_id}")
     return dict(event)
@@ -311,12 +312,10 @@ async def _event(request: Request, event_id: str) -> dict[str, Any]:
     response_model=PushEventDetail,
     responses=problems(401, 403, 404, 422),
 )
-async def push_event(request: Request, caller: PushPlatform, event_id: EventId) -> Response:
+async def push_event(caller: PushPlatform, engine: EngineDep, event_id: EventId) -> Response:
     """What was sent, to which subscriptions, and what each attempt came to."""
-    event = await _event(request, event_id)
-    deliveries = await run_read(
-        request.app.state.engine, lambda c: event_deliveries(c, event["id"])
-    )
+    event = await _event(engine, event_id)
+    deliveries = await run_read(engine, lambda c: event_deliveries(c, event["id"]))
     return json_answer({"event": as_sent(event["id"], event["document"]), "deliveries": deliveries})
 
 
@@ -330,6 +329,7 @@ async def push_event(request: Request, caller: PushPlatform, event_id: EventId) 
 async def redeliver_event(
     request: Request,
     caller: PushPlatform,
+    engine: EngineDep,
     event_id: EventId,
     subscription_id: Annotated[
         str | None,
@@ -341,7 +341,7 @@ async def redeliver_event(
 ) -> Response:
     """Delivered, dead or still pending: the event is queued again with a fresh budget of
     attempts, to active subscriptions only (a subscription made after the event included)."""
-    event = await _event(request, event_id)
+    event = await _event(engine, event_id)
 
     def queue(connection: Any) -> list[dict[str, Any]]:
         if subscription_id is not None:
@@ -360,7 +360,7 @@ async def redeliver_event(
         count_queued(connection, targets)
         return event_deliveries(connection, event["id"])
 
-    deliveries = await run_write(request.app.state.engine, queue)
+    deliveries = await run_write(engine, queue)
     wake_worker(request.app.state)
     return json_answer(
         {"event": as_sent(event["id"], event["document"]), "deliveries": deliveries}, 202
