@@ -2,8 +2,8 @@
 
 The enterprise row keeps the profile twice: as given (`profile`, JSON, so that GET returns exactly
 what was stored) and as one typed column per field (NULL where the profile leaves it out), so
-that an eligibility condition compiles into SQL (service/eligibility_sql.py) and runs inside the
-database. A field that the contract lets be null on purpose (`cluster`, `sub_industry`,
+that an eligibility condition compiles into SQL (service/banks/eligibility_sql.py) and runs
+inside the database. A field that the contract lets be null on purpose (`cluster`, `sub_industry`,
 `tier_valid_until`) also records whether it was given: null given is a value, null absent is
 unknown.
 """
@@ -11,7 +11,7 @@ unknown.
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, text
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Table, text
 from sqlmodel import Field, SQLModel
 
 
@@ -359,3 +359,19 @@ class RematchRun(SQLModel, table=True):
     events: int = 0
     gained: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     lost: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# The tables as SQLAlchemy Core handles, for the statements the service writes itself: defined
+# here once, next to their models (a model's __table__ is not in its type).
+ENTERPRISE: Table = Enterprise.__table__  # type: ignore[attr-defined]
+VERSION: Table = EnterpriseVersion.__table__  # type: ignore[attr-defined]
+CONSENT: Table = BankConsent.__table__  # type: ignore[attr-defined]
+DISCLOSURE: Table = Disclosure.__table__  # type: ignore[attr-defined]
+DISCLOSED: Table = DisclosedEnterprise.__table__  # type: ignore[attr-defined]
+EVENT: Table = PushEvent.__table__  # type: ignore[attr-defined]
+SUBSCRIPTION: Table = PushSubscription.__table__  # type: ignore[attr-defined]
+RETENTION: Table = PushRetention.__table__  # type: ignore[attr-defined]
+DELIVERY: Table = PushDelivery.__table__  # type: ignore[attr-defined]
+ATTEMPT: Table = PushAttempt.__table__  # type: ignore[attr-defined]
+PUBLICATION: Table = CataloguePublication.__table__  # type: ignore[attr-defined]
+RUN: Table = RematchRun.__table__  # type: ignore[attr-defined]
