@@ -13,16 +13,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from service.api.route_table import route_table
+from service.core.database import QUERY_CANCELED, UNMIGRATED, schema_missing
 from service.core.errors import (
     PROBLEM_JSON,
-    QUERY_CANCELED,
-    UNMIGRATED,
     ServiceError,
     Unavailable,
     Unprocessable,
     field_errors,
     problem_document,
-    schema_missing,
 )
 
 

@@ -20,17 +20,8 @@ ServiceError            the base: a status, a title and a detail
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
-
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://policy-match.jiangmen.gov.cn/problems/"
-QUERY_CANCELED = "57014"  # PostgreSQL: statement_timeout (or a cancel) stopped the statement
-# PostgreSQL: no such table / column; SQLite says it in words: the schema is not migrated
-SCHEMA_MISSING = frozenset({"42P01", "42703"})
-UNMIGRATED = (
-    "the database has no schema or an old one (not migrated): the operator must run "
-    "`alembic upgrade head` (or start with `policy-match serve`, which migrates); try again later"
-)
 
 
 class ServiceError(Exception):
@@ -182,11 +173,3 @@ def field_errors(raw: Sequence[Any], prefix: Sequence[int | str] = ()) -> list[d
             }
         )
     return items
-
-
-def schema_missing(exc: DBAPIError) -> bool:
-    """Whether the database failed because a table or column the service uses is not there."""
-    if getattr(exc.orig, "sqlstate", None) in SCHEMA_MISSING:
-        return True
-    text = str(exc.orig)
-    return text.startswith(("no such table", "no such column"))
