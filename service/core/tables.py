@@ -114,8 +114,8 @@ class Enterprise(EnterpriseFacts, table=True):
     __table_args__ = (
         Index("ix_enterprise_county", "county"),
         Index("ix_enterprise_tier", "tier"),
-        # GET /v1/plan/progress reads only this (service/progress.py): ranges of tier, and on
-        # PostgreSQL every column its targets read included, so the table itself is not read
+        # GET /v1/plan/progress reads only this (service/registry/progress.py): ranges of tier,
+        # and on PostgreSQL every column its targets read included: the table itself is not read
         Index(
             "ix_enterprise_progress",
             "tier",
@@ -225,7 +225,7 @@ class PushSubscription(SQLModel, table=True):
     paused_reason: str | None = Field(default=None, max_length=300)
     # the feed position before the first event it was not delivered when paused (to catch up)
     catch_up_after: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    # Capacity (service/push_capacity.py): deliveries still pending, counted from above (the
+    # Capacity (service/push/capacity.py): deliveries still pending, counted from above (the
     # writers add, a worker's recount corrects), and the most that may be pending at once.
     pending_deliveries: int = Field(default=0, sa_type=BigInteger, nullable=False)
     max_pending: int = Field(default=10_000, nullable=False)
