@@ -20,12 +20,10 @@ from service.core.tables import utcnow
 from service.push.outbox import DELIVERY, EVENT
 from service.push.retention import ATTEMPT, claim_daily_prune, prune, retention_state
 from service.worker import Worker
+from tests.api.test_enterprises import firm, put
 from tests.conftest import TEST_SETTINGS, Token, serve
+from tests.push.test_delivery import FAST, deliver_until, engine_of, subscribe, worker_for
 from tests.receiver import Receiver
-from tests.test_api_enterprises import firm, put
-from tests.test_push_delivery import FAST, deliver_until, engine_of, subscribe, worker_for
-
-PROJECT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ from service.core.migrate import upgrade_database
 from service.core.settings import PROJECT_ROOT
 from service.push.delivery import ATTEMPT
 from service.push.outbox import DELIVERY, EVENT
+from tests.api.test_enterprises import firm, put
 from tests.conftest import Token, serve
+from tests.push.test_delivery import subscribe
 from tests.receiver import Receiver
-from tests.test_api_enterprises import firm, put
-from tests.test_push_delivery import subscribe
 
 FIRMS = 3  # the full example profile matches 41 measures: 123 events
 

@@ -17,8 +17,8 @@ from service.policy.catalogue import load_catalogue
 from service.policy.profile import Profile
 from service.push.outbox import EVENT, MatchChange, event_feed, record_match_changes
 from service.registry.store import ENTERPRISE, store_profile
+from tests.api.test_enterprises import WRITE, firm, put
 from tests.conftest import Token
-from tests.test_api_enterprises import WRITE, firm, put
 
 PUSH = "push"
 REAL = load_catalogue(PROJECT_ROOT / "policies")

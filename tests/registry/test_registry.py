@@ -24,8 +24,8 @@ from service.registry.store import (
     fact_columns,
     store_profile,
 )
+from tests.api.test_enterprises import firm
 from tests.conftest import Token, serve
-from tests.test_api_enterprises import firm
 
 DAY = date(2025, 6, 1)
 WRITERS = 12

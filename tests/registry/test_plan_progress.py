@@ -19,7 +19,7 @@ from service.policy.targets import Target
 from service.registry.demo import synthetic_profiles
 from service.registry.progress import progress_query, required_tiers
 from tests.conftest import Token, serve
-from tests.test_import import _import
+from tests.registry.test_import import _import
 
 CATALOGUE = load_catalogue(PROJECT_ROOT / "policies")
 DAYS = ("2025-06-01", "2026-11-30")

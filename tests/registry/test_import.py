@@ -14,7 +14,7 @@ from service.policy.catalogue import load_catalogue
 from service.registry.demo import write_demo_file
 from service.registry.importing import ImportReport, import_file
 from service.registry.store import CONSENT, ENTERPRISE
-from tests.test_api_enterprises import firm, new_uscc, wrong_check_digit
+from tests.api.test_enterprises import firm, new_uscc, wrong_check_digit
 
 CATALOGUE = load_catalogue(PROJECT_ROOT / "policies")
 HEADER = "uscc,name,county,tier,tier_valid_until,cluster,employees,has_bank_loan,bank_consents\n"

@@ -20,9 +20,9 @@ from service.core.migrate import upgrade_database
 from service.core.settings import get_settings
 from service.policy.examples import FULL_PROFILE
 from service.registry.store import ENTERPRISE
+from tests.api.test_enterprises import firm, put
 from tests.conftest import Token
-from tests.test_api_enterprises import firm, put
-from tests.test_import import _count, _import
+from tests.registry.test_import import _count, _import
 
 REVENUE = 987_654_321  # distinctive, to be looked for in every line
 NAME = "独一无二测试机械有限公司"

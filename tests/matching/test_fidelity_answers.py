@@ -16,9 +16,9 @@ from service.policy.catalogue import load_catalogue
 from service.policy.examples import synthetic_uscc
 from service.policy.profile import Profile
 from service.registry.store import ENTERPRISE, store_profile
+from tests.api.test_enterprises import firm, new_uscc, put
 from tests.conftest import Token
-from tests.test_api_enterprises import firm, new_uscc, put
-from tests.test_import import _import
+from tests.registry.test_import import _import
 
 REAL = load_catalogue(PROJECT_ROOT / "policies")
 AWARD = "government-quality-award"

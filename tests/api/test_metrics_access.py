@@ -13,9 +13,9 @@ from sqlalchemy import text
 from service.core.migrate import upgrade_database
 from service.core.settings import Settings
 from service.main import create_app
+from tests.api.test_enterprises import firm, put
 from tests.conftest import TEST_SETTINGS, Token, serve
-from tests.test_api_enterprises import firm, put
-from tests.test_push_delivery import engine_of
+from tests.push.test_delivery import engine_of
 
 
 def sample(body: str, name: str) -> float | None:

@@ -33,11 +33,10 @@ from service.push.attempt_errors import EXPLANATIONS
 from service.push.delivery import ATTEMPT, DeliveryWorker
 from service.push.outbox import DELIVERY
 from service.push.subscriptions import _resolved
+from tests.api.test_enterprises import firm, put
 from tests.conftest import Token, serve
 from tests.hostile import GIB, Hostile, hostile_receiver
-from tests.receiver import Receiver, _handler
-from tests.test_api_enterprises import firm, put
-from tests.test_push_delivery import (
+from tests.push.test_delivery import (
     FAST,
     deliver_until,
     detail,
@@ -46,7 +45,8 @@ from tests.test_push_delivery import (
     states,
     worker_for,
 )
-from tests.test_push_workers import wait_until, worker_env
+from tests.push.test_workers import wait_until, worker_env
+from tests.receiver import Receiver, _handler
 
 FEW = {"tier": "none", "trademarks": 0}  # a profile that makes a handful of events
 

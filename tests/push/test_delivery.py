@@ -21,9 +21,9 @@ from service.core.settings import Settings
 from service.core.tables import utcnow
 from service.push.delivery import DeliveryWorker, claim_due, retry_delay, settle
 from service.push.outbox import DELIVERY, SUBSCRIPTION
+from tests.api.test_enterprises import firm, put
 from tests.conftest import TEST_SETTINGS, Token, serve
 from tests.receiver import Receiver, start_receiver
-from tests.test_api_enterprises import firm, put
 
 FAST = {
     "push_backoff_base_seconds": 0.02,
