@@ -35,7 +35,7 @@ from service.core.migrate import upgrade_database
 from service.core.settings import Settings
 from service.push.delivery import DeliveryWorker
 from service.push.subscriptions import _resolved
-from tests.api.test_enterprises import firm
+from tests.factories import firm
 from tests.hostile import hostile_receiver
 from tests.receiver import start_receiver
 

@@ -20,6 +20,7 @@ from service.api.openapi import install_openapi
 from service.api.routes import auth as auth_routes
 from service.core.errors import Unauthorized, install_error_handlers
 from service.core.settings import Settings
+from tests.factories import b64
 from tests.keys import rsa_key_pair
 
 SECRET = "a-test-secret-that-is-long-enough-0001"
@@ -83,11 +84,6 @@ def make_app(settings: Settings) -> FastAPI:
 def client_for(**overrides: Any) -> TestClient:
     """A test client of the small app with these settings."""
     return TestClient(make_app(make_settings(**overrides)))
-
-
-def b64(data: bytes) -> str:
-    """base64url without padding, as JWTs use."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def jwt(claims: dict[str, Any], *, alg: str = "HS256", key: str | bytes = SECRET) -> str:

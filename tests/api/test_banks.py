@@ -5,8 +5,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.test_enterprises import firm, put
 from tests.conftest import Token
+from tests.factories import firm, put
 
 LOAN = "/v1/measures/loan-interest-subsidy/eligible-enterprises"
 

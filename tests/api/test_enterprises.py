@@ -1,39 +1,15 @@
 """The registry over HTTP, on SQLite and PostgreSQL: store, read, history, matches, delete."""
 
-import random
-from typing import Any, cast
+from typing import cast
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from service.policy.examples import FULL_PROFILE, synthetic_uscc
-from service.policy.uscc import CHARSET
+from service.policy.examples import FULL_PROFILE
 from service.registry.store import CONSENT, ENTERPRISE
 from tests.conftest import Token
-
-WRITE = ("enterprises:write", "enterprises:read")
-_rng = random.Random(11)
-
-
-def new_uscc() -> str:
-    """A fresh valid credit code, so that tests sharing a database never meet."""
-    return synthetic_uscc("91440781" + "".join(_rng.choice(CHARSET) for _ in range(9)))
-
-
-def wrong_check_digit(uscc: str) -> str:
-    """The credit code with a check character that is not its own."""
-    return uscc[:-1] + ("1" if uscc[-1] != "1" else "2")
-
-
-def firm(**changes: Any) -> dict[str, Any]:
-    """The full example profile under a fresh credit code, with changes."""
-    return {**FULL_PROFILE, "uscc": new_uscc(), **changes}
-
-
-def put(client: TestClient, auth: Token, body: dict[str, Any], **headers: str) -> Any:
-    """PUT a profile at its own uscc."""
-    return client.put(f"/v1/enterprises/{body['uscc']}", json=body, headers=auth(*WRITE, **headers))
+from tests.factories import WRITE, firm, new_uscc, put, wrong_check_digit
 
 
 def test_store_creates_then_updates_and_keeps_every_version(

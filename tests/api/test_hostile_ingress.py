@@ -24,8 +24,8 @@ from bench.hostile_ingress import (
 from bench.memory import memory_kib
 from service.core.migrate import upgrade_database
 from service.policy.examples import EXAMPLE_USCC, FULL_PROFILE
-from tests.api.test_enterprises import firm, put
 from tests.conftest import Token, serve
+from tests.factories import firm, put
 
 BODY = 16 * MIB  # sent to every write; the served limit is 1 MiB
 READS_BODY = [

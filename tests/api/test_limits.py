@@ -12,10 +12,8 @@ from service.core.migrate import upgrade_database
 from service.core.settings import Settings
 from service.main import create_app
 from service.policy.examples import FULL_PROFILE
-from tests.api.test_enterprises import firm, put
 from tests.conftest import TEST_SETTINGS, Token, serve
-
-PROBLEM = "application/problem+json"
+from tests.factories import PROBLEM, firm, put
 
 
 @pytest.fixture

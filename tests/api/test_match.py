@@ -6,8 +6,7 @@ from fastapi.testclient import TestClient
 
 from service.policy.examples import FULL_PROFILE, batch_example
 from tests.conftest import Token
-
-PROBLEM = "application/problem+json"
+from tests.factories import PROBLEM
 
 
 def _match(client: TestClient, auth: Token, body: Any, **params: str) -> Any:

@@ -13,9 +13,8 @@ from sqlalchemy import text
 from service.core.migrate import upgrade_database
 from service.core.settings import Settings
 from service.main import create_app
-from tests.api.test_enterprises import firm, put
 from tests.conftest import TEST_SETTINGS, Token, serve
-from tests.push.test_delivery import engine_of
+from tests.factories import engine_of, firm, put, refresh
 
 
 def sample(body: str, name: str) -> float | None:
@@ -24,13 +23,6 @@ def sample(body: str, name: str) -> float | None:
         if line.startswith(name) and line[len(name)] in ' {,"=':
             return float(line.rsplit(" ", 1)[1])
     return None
-
-
-def refresh(client: TestClient) -> bool:
-    """Have the service read its database gauges now (as its background task does)."""
-    assert client.portal is not None
-    collector = client.app.state.outbox_collector  # type: ignore[attr-defined]
-    return bool(client.portal.call(collector.refresh))
 
 
 @pytest.fixture

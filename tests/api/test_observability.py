@@ -18,9 +18,8 @@ from service.api.auth import issue_token
 from service.api.metrics import PUSH_ATTEMPTS
 from service.core.migrate import upgrade_database
 from service.policy.examples import FULL_PROFILE
-from tests.api.test_enterprises import firm, put
 from tests.conftest import TEST_SETTINGS, Token, serve
-from tests.push.test_delivery import FAST, deliver_until, states, subscribe, worker_for
+from tests.factories import FAST, deliver_until, firm, put, states, subscribe, worker_for
 from tests.receiver import Receiver
 
 

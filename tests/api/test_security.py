@@ -17,7 +17,6 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -32,8 +31,8 @@ from jose import jwk, jwt
 from service.api.clients import Scope
 from service.core.migrate import upgrade_database
 from service.policy.examples import FULL_PROFILE
-from service.policy.uscc import CHARSET, check_character
 from tests.conftest import TEST_SETTINGS, serve
+from tests.factories import PROBLEM, b64, firm, new_uscc
 from tests.keys import rsa_key_pair
 
 assert TEST_SETTINGS.jwt_secret is not None
@@ -42,7 +41,6 @@ AUDIENCE = TEST_SETTINGS.jwt_audience
 ISSUER = "https://idp.jiangmen.gov.cn"
 PLATFORM_SCOPES = "match enterprises:read enterprises:write push eligibility:read"
 EVERY_SCOPE = " ".join(sorted(Scope))
-PROBLEM_JSON = "application/problem+json"
 LOAN = "loan-interest-subsidy"
 
 
@@ -54,11 +52,6 @@ PUBLIC_DER = serialization.load_pem_public_key(PUBLIC_PEM.encode()).public_bytes
 
 
 # --- forging tokens ------------------------------------------------------------------------
-
-
-def b64(data: bytes) -> str:
-    """base64url without padding, as JWTs use."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def claims(**changes: Any) -> dict[str, Any]:
@@ -106,12 +99,6 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def new_uscc() -> str:
-    """A fresh credit code with a valid check character (in Taishan, 440781)."""
-    first17 = "91440781" + "".join(secrets.choice(CHARSET) for _ in range(9))
-    return first17 + check_character(first17)
-
-
 USCC = new_uscc()
 # The token attacks are made on two kinds of route: the direct Starlette route of matching,
 # and a FastAPI route whose token is checked by a dependency.
@@ -141,7 +128,7 @@ def accepted(client: TestClient, endpoint: str, token: str) -> None:
 def refused(response: Response, status: int, detail: str = "") -> dict[str, Any]:
     """The response is a problem+json refusal with this status whose detail holds `detail`."""
     assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.headers["content-type"] == PROBLEM
     body: dict[str, Any] = response.json()
     assert body["status"] == status and {"type", "title", "detail"} <= set(body), body
     assert detail in body["detail"], body
@@ -542,7 +529,7 @@ def bank_id() -> str:
 
 def store(client: TestClient, **changes: Any) -> dict[str, Any]:
     """A firm stored by the platform (the full example profile under a fresh credit code)."""
-    body = {**FULL_PROFILE, "uscc": new_uscc(), **changes}
+    body = firm(**changes)
     response = client.put(f"/v1/enterprises/{body['uscc']}", json=body, headers=token_headers())
     assert response.status_code == 201, response.text
     return body

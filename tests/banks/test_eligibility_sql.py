@@ -1,20 +1,17 @@
 """Eligibility in SQL: the same firms as match() for every measure, on SQLite and PostgreSQL."""
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete
 
 from service.banks.eligibility_sql import eligibility_filter, eligible_page
-from service.core.database import make_engine, write_transaction
-from service.core.settings import PROJECT_ROOT
+from service.core.database import write_transaction
 from service.matching.match import match, outcome_of
-from service.policy.catalogue import CompiledComparison, Measure, load_catalogue
+from service.policy.catalogue import CompiledComparison, Measure
 from service.policy.evaluator import build_evaluator
 from service.policy.examples import synthetic_uscc
 from service.policy.profile import NULLABLE_FIELDS, Profile, field_specs
@@ -36,19 +33,11 @@ from service.registry.store import (
     delete_enterprise,
     store_profile,
 )
+from tests.factories import DAY, real_catalogue
 
-REAL = load_catalogue(PROJECT_ROOT / "policies")
+REAL = real_catalogue()
 LOAN = REAL.by_id["loan-interest-subsidy"]
-DAY = date(2025, 6, 1)
 BANKS = ("bank-a", "bank-b")
-
-
-@pytest.fixture(scope="module")
-def engine(database: str) -> Iterator[Engine]:
-    """An engine on the module's database (each backend in turn)."""
-    engine = make_engine(database)
-    yield engine
-    engine.dispose()
 
 
 def uscc(n: int) -> str:

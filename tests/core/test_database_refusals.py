@@ -20,9 +20,8 @@ from service.core.migrate import upgrade_database
 from service.core.settings import get_settings
 from service.policy.examples import FULL_PROFILE
 from service.registry.store import ENTERPRISE
-from tests.api.test_enterprises import firm, put
 from tests.conftest import Token
-from tests.registry.test_import import _count, _import
+from tests.factories import count_enterprises, firm, import_quietly, put
 
 REVENUE = 987_654_321  # distinctive, to be looked for in every line
 NAME = "独一无二测试机械有限公司"
@@ -119,10 +118,10 @@ def test_a_nul_in_a_name_refuses_that_row_and_stores_the_other_nine(
     rows[3]["name"] = "丁\x00公司"
     path = tmp_path / "firms.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    report = _import(path, database)
+    report = import_quietly(path, database)
     assert report.stored == 9
     assert [(b.line, b.problems[0][:7]) for b in report.bad] == [(4, "$.name:")]
-    assert _count(database, ENTERPRISE.c.uscc.in_([r["uscc"] for r in rows])) == 9
+    assert count_enterprises(database, ENTERPRISE.c.uscc.in_([r["uscc"] for r in rows])) == 9
 
 
 def test_a_batch_the_database_refuses_is_stored_row_by_row_and_shows_no_values(
@@ -148,7 +147,7 @@ def test_a_batch_the_database_refuses_is_stored_row_by_row_and_shows_no_values(
     assert "line 7: the database refused the row" in err and "test trigger" in err
     for secret in _secrets(rows[6]):
         assert secret not in out + err
-    assert _count(database, ENTERPRISE.c.uscc.in_([r["uscc"] for r in rows])) == 9
+    assert count_enterprises(database, ENTERPRISE.c.uscc.in_([r["uscc"] for r in rows])) == 9
 
 
 def test_an_unexpected_database_error_on_store_logs_no_values(empty_database: str) -> None:

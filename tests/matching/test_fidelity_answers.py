@@ -10,20 +10,16 @@ from sqlalchemy import JSON, MetaData, Table, select
 from service.banks.eligibility_sql import eligible_page
 from service.core.database import make_engine, write_transaction
 from service.core.migrate import upgrade_database
-from service.core.settings import PROJECT_ROOT
 from service.matching.match import match
-from service.policy.catalogue import load_catalogue
 from service.policy.examples import synthetic_uscc
 from service.policy.profile import Profile
 from service.registry.store import ENTERPRISE, store_profile
-from tests.api.test_enterprises import firm, new_uscc, put
 from tests.conftest import Token
-from tests.registry.test_import import _import
+from tests.factories import DAY, firm, import_quietly, new_uscc, put, real_catalogue
 
-REAL = load_catalogue(PROJECT_ROOT / "policies")
+REAL = real_catalogue()
 AWARD = "government-quality-award"
 TALENT = "practical-talent-incentives"  # 支持有条件的县(市、区)…
-DAY = date(2025, 6, 1)
 
 
 def _match(client: TestClient, auth: Token, profile: dict[str, Any], language: str) -> Any:
@@ -179,7 +175,7 @@ def test_the_profile_stores_and_imports_the_award_level(
         f"uscc,county,quality_award_level\n{uscc},440781,national\n{new_uscc()},440781,gold\n",
         encoding="utf-8",
     )
-    report = _import(path, database)
+    report = import_quietly(path, database)
     assert report.created == 1 and [b.line for b in report.bad] == [3]
     assert any("$.quality_award_level" in p for p in report.bad[0].problems)
     engine = make_engine(database)

@@ -10,15 +10,14 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.core.settings import PROJECT_ROOT
 from service.matching.match import Decision, MatchResult, TierNote, facts_on, match, outcome_of
 from service.policy.catalogue import Catalogue, load_catalogue
 from service.policy.profile import Profile
 from service.policy.rules import cheapest_change, truth
+from tests.factories import DAY, real_catalogue
+from tests.policy_copies import POLICIES
 
-POLICIES = PROJECT_ROOT / "policies"
-REAL = load_catalogue(POLICIES)
-DAY = date(2025, 6, 1)
+REAL = real_catalogue()
 
 
 def _run(catalogue: Catalogue, profile: dict[str, Any], day: date = DAY) -> MatchResult:

@@ -6,13 +6,11 @@ from typing import Any
 import pytest
 
 from service.cli import main as cli
-from service.core.settings import PROJECT_ROOT
 from service.matching.cases import load_checked_catalogue
 from service.policy.catalogue import CatalogueError, load_catalogue
 from service.policy.rules import comparisons_of
-from tests.policy_copies import copy_policies, edit_yaml
+from tests.policy_copies import POLICIES, edit_yaml
 
-POLICIES = PROJECT_ROOT / "policies"
 CONTRACT_KINDS = {
     "loan_interest_subsidy",
     "zyb_digital_interest_subsidy",
@@ -51,12 +49,6 @@ def test_lead_department_is_the_first_unit_the_plan_lists() -> None:
 
 def test_version_is_a_content_hash() -> None:
     assert load_catalogue(POLICIES).version == load_catalogue(POLICIES).version
-
-
-@pytest.fixture
-def policies(tmp_path: Path) -> Path:
-    """A copy of the real policies folder to break."""
-    return copy_policies(tmp_path)
 
 
 def _problems(policies: Path) -> str:

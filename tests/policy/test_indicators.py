@@ -8,15 +8,14 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from service.core.settings import PROJECT_ROOT
 from service.matching.indicator_answer import REMEMBERED, IndicatorPieces
 from service.policy.catalogue import CatalogueError, load_catalogue
 from service.policy.examples import FULL_PROFILE, synthetic_uscc
 from service.policy.indicators import indicators_for
 from tests.conftest import Token
-from tests.policy_copies import copy_policies, edit_yaml
+from tests.factories import real_catalogue
+from tests.policy_copies import POLICIES, edit_yaml
 
-POLICIES = PROJECT_ROOT / "policies"
 # the five targets issue 12 names, by the field and the target the plan's words set
 NAMED = {
     ("invention_patents", "at_least", 2),
@@ -28,7 +27,7 @@ NAMED = {
 
 
 def test_the_indicators_the_issue_names_are_all_there() -> None:
-    catalogue = load_catalogue(POLICIES)
+    catalogue = real_catalogue()
     found = {
         (i.target.field, i.target.operator.value, i.target.value) for i in catalogue.indicators
     }
@@ -40,19 +39,13 @@ def test_the_indicators_the_issue_names_are_all_there() -> None:
 
 
 def test_indicators_for_a_measure_are_those_that_name_it() -> None:
-    catalogue = load_catalogue(POLICIES)
+    catalogue = real_catalogue()
     brand = indicators_for(catalogue, "brand-cultivation-services")
     assert [i.target.field for i in brand] == ["trademarks"]
     assert indicators_for(catalogue, "no-such-measure") == ()
     for measure in catalogue.measures:
         for indicator in indicators_for(catalogue, measure.measure_id):
             assert measure.measure_id in indicator.measures
-
-
-@pytest.fixture
-def policies(tmp_path: Path) -> Path:
-    """A copy of the real policies folder to break."""
-    return copy_policies(tmp_path)
 
 
 def _first(key: str, field: str, value: Any) -> Callable[[dict[str, Any]], None]:
@@ -152,7 +145,7 @@ def _by_id(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_each_indicator_says_met_not_met_or_unknown_from_the_firms_value(
     client: TestClient, auth: Token
 ) -> None:
-    catalogue = load_catalogue(POLICIES)
+    catalogue = real_catalogue()
     profile = {
         "county": "440705",
         "invention_patents": 2,  # the plan's 2 patents: met
@@ -259,7 +252,7 @@ def test_the_openapi_document_declares_the_indicators_with_an_example(client: Te
 
 
 def test_the_remembered_lists_are_bounded_and_never_mixed_up() -> None:
-    pieces = IndicatorPieces(load_catalogue(POLICIES))
+    pieces = IndicatorPieces(real_catalogue())
     many = REMEMBERED + 50
     for patents in range(many):  # a caller sending ever new values holds at most REMEMBERED
         body = orjson.loads(b"[" + pieces.body({"invention_patents": patents}, "en") + b"]")

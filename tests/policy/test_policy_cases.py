@@ -4,12 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from service.core.settings import PROJECT_ROOT
 from service.matching.cases import run_case
-from service.policy.catalogue import load_catalogue
+from tests.factories import real_catalogue
 
-POLICIES = PROJECT_ROOT / "policies"
-CATALOGUE = load_catalogue(POLICIES)
+CATALOGUE = real_catalogue()
 CASES = [
     pytest.param(measure.measure_id, case, id=f"{Path(measure.source_file).stem}: {case.name}")
     for measure in CATALOGUE.measures

@@ -12,18 +12,12 @@ from service.policy.profile import field_specs
 from service.policy.review import indicator_lines, render_review
 from service.policy.review_words import FIELD_NAMES
 from service.policy.rules import comparisons_of
-from tests.policy_copies import copy_policies, edit_yaml
+from tests.factories import real_catalogue
+from tests.policy_copies import edit_yaml
 
-POLICIES = PROJECT_ROOT / "policies"
 FIDELITY = PROJECT_ROOT / "docs" / "fidelity.md"
-REAL = load_catalogue(POLICIES)
+REAL = real_catalogue()
 SME_SIZE = "ladder-training-courses"
-
-
-@pytest.fixture
-def policies(tmp_path: Path) -> Path:
-    """A copy of the real policies folder to break."""
-    return copy_policies(tmp_path)
 
 
 def _problems(policies: Path) -> str:

@@ -19,10 +19,8 @@ from service.push.outbox import DELIVERY, EVENT, SUBSCRIPTION
 from service.registry.demo import write_demo_file
 from service.registry.importing import import_file
 from service.worker import Worker
-from tests.api.test_enterprises import firm, put
-from tests.api.test_metrics_access import refresh
 from tests.conftest import Token, serve
-from tests.push.test_delivery import FAST, deliver_until, engine_of, worker_for
+from tests.factories import FAST, deliver_until, engine_of, firm, put, refresh, worker_for
 from tests.receiver import Receiver
 
 MAX_PENDING = 25

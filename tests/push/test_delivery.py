@@ -5,7 +5,7 @@ import asyncio
 import random
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator
 from datetime import timedelta
 from typing import Any
 
@@ -13,93 +13,28 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from service.core.database import write_transaction
 from service.core.migrate import upgrade_database
 from service.core.settings import Settings
 from service.core.tables import utcnow
-from service.push.delivery import DeliveryWorker, claim_due, retry_delay, settle
+from service.push.delivery import claim_due, retry_delay, settle
 from service.push.outbox import DELIVERY, SUBSCRIPTION
-from tests.api.test_enterprises import firm, put
 from tests.conftest import TEST_SETTINGS, Token, serve
+from tests.factories import (
+    FAST,
+    deliver_until,
+    detail,
+    engine_of,
+    feed_ids,
+    firm,
+    put,
+    states,
+    subscribe,
+    worker_for,
+)
 from tests.receiver import Receiver, start_receiver
-
-FAST = {
-    "push_backoff_base_seconds": 0.02,
-    "push_backoff_cap_seconds": 0.1,
-    "push_timeout_seconds": 1.0,  # the whole attempt: generous on a busy machine
-    "push_max_attempts": 4,
-    "push_lease_seconds": 5.0,
-}
-
-
-@pytest.fixture
-def service(empty_database: str) -> Iterator[TestClient]:
-    """The service on a database of its own, retrying fast."""
-    upgrade_database(empty_database)
-    with serve(empty_database, **FAST) as client:
-        yield client
-
-
-def engine_of(client: TestClient) -> Engine:
-    """The service's own engine."""
-    engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
-    return engine
-
-
-def worker_for(client: TestClient, name: str = "test-worker", **settings: Any) -> DeliveryWorker:
-    """A delivery worker on the service's database, with the service's settings."""
-    merged = client.app.state.settings.model_copy(update=settings)  # type: ignore[attr-defined]
-    return DeliveryWorker(engine_of(client), merged, name=name)
-
-
-def deliver_until(worker: DeliveryWorker, done: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Run the worker (retries come due) until `done()` holds."""
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, "deliveries did not finish in time"
-        asyncio.run(worker.drain())
-        time.sleep(0.02)
-
-
-def subscribe(
-    client: TestClient, auth: Token, receiver: Receiver, **filters: Any
-) -> dict[str, Any]:
-    """Subscribe the receiver; it learns the secret to verify with."""
-    response = client.post(
-        "/v1/subscriptions", json={"url": receiver.url, **filters}, headers=auth("push")
-    )
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    receiver.secrets.append(created["secret"])
-    return created
-
-
-def feed_ids(client: TestClient, auth: Token, **params: Any) -> list[str]:
-    """Every event id in the feed (filtered)."""
-    events = client.get(
-        "/v1/push-events", params={"limit": 1000, **params}, headers=auth("push")
-    ).json()["events"]
-    return [e["event_id"] for e in events]
-
-
-def detail(client: TestClient, auth: Token, event_id: str) -> dict[str, Any]:
-    """GET /v1/push-events/{event_id}."""
-    response = client.get(f"/v1/push-events/{event_id}", headers=auth("push"))
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def states(client: TestClient) -> dict[str, int]:
-    """Deliveries by state."""
-    with engine_of(client).connect() as connection:
-        rows = connection.execute(select(DELIVERY.c.state)).scalars().all()
-    counts: dict[str, int] = {}
-    for state in rows:
-        counts[state] = counts.get(state, 0) + 1
-    return counts
 
 
 def test_every_event_is_delivered_once_signed_as_the_contract_says(

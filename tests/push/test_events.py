@@ -12,16 +12,14 @@ from sqlalchemy import func, select
 from service.api.deps import today
 from service.core.database import make_engine, write_transaction
 from service.core.migrate import upgrade_database
-from service.core.settings import PROJECT_ROOT
-from service.policy.catalogue import load_catalogue
 from service.policy.profile import Profile
 from service.push.outbox import EVENT, MatchChange, event_feed, record_match_changes
 from service.registry.store import ENTERPRISE, store_profile
-from tests.api.test_enterprises import WRITE, firm, put
 from tests.conftest import Token
+from tests.factories import WRITE, firm, put, real_catalogue
 
 PUSH = "push"
-REAL = load_catalogue(PROJECT_ROOT / "policies")
+REAL = real_catalogue()
 
 
 def feed(client: TestClient, auth: Token, **params: Any) -> dict[str, Any]:

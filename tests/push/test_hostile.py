@@ -33,30 +33,23 @@ from service.push.attempt_errors import EXPLANATIONS
 from service.push.delivery import ATTEMPT, DeliveryWorker
 from service.push.outbox import DELIVERY
 from service.push.subscriptions import _resolved
-from tests.api.test_enterprises import firm, put
 from tests.conftest import Token, serve
-from tests.hostile import GIB, Hostile, hostile_receiver
-from tests.push.test_delivery import (
+from tests.factories import (
     FAST,
+    FEW,
     deliver_until,
     detail,
     engine_of,
     feed_ids,
+    firm,
+    put,
     states,
+    wait_until,
+    worker_env,
     worker_for,
 )
-from tests.push.test_workers import wait_until, worker_env
+from tests.hostile import GIB, Hostile, hostile_receiver
 from tests.receiver import Receiver, _handler
-
-FEW = {"tier": "none", "trademarks": 0}  # a profile that makes a handful of events
-
-
-@pytest.fixture
-def service(empty_database: str) -> Iterator[TestClient]:
-    """The service on a database of its own, retrying fast."""
-    upgrade_database(empty_database)
-    with serve(empty_database, **FAST) as client:
-        yield client
 
 
 def subscribe_url(client: TestClient, auth: Token, url: str) -> str:

@@ -12,12 +12,10 @@ from fastapi.testclient import TestClient
 
 from service.core.migrate import upgrade_database
 from service.push.subscriptions import _resolved
-from tests.api.test_enterprises import firm, put
 from tests.conftest import Token, serve
-from tests.push.test_delivery import FAST, feed_ids, states, worker_for
+from tests.factories import FAST, FEW, feed_ids, firm, put, states, worker_for
 from tests.receiver import Receiver
 
-FEW = {"tier": "none", "trademarks": 0}
 PAUSE = 0.5  # PUSH_UNRESOLVED_PAUSE_SECONDS here; a day by default
 
 

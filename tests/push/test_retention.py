@@ -20,9 +20,8 @@ from service.core.tables import utcnow
 from service.push.outbox import DELIVERY, EVENT
 from service.push.retention import ATTEMPT, claim_daily_prune, prune, retention_state
 from service.worker import Worker
-from tests.api.test_enterprises import firm, put
 from tests.conftest import TEST_SETTINGS, Token, serve
-from tests.push.test_delivery import FAST, deliver_until, engine_of, subscribe, worker_for
+from tests.factories import FAST, deliver_until, engine_of, firm, put, subscribe, worker_for
 from tests.receiver import Receiver
 
 

@@ -1,12 +1,10 @@
 """`policy-match worker` processes: one killed mid-batch loses nothing; two on PostgreSQL never
 hold the same delivery, so each event arrives exactly once."""
 
-import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,21 +15,11 @@ from service.core.migrate import upgrade_database
 from service.core.settings import PROJECT_ROOT
 from service.push.delivery import ATTEMPT
 from service.push.outbox import DELIVERY, EVENT
-from tests.api.test_enterprises import firm, put
 from tests.conftest import Token, serve
-from tests.push.test_delivery import subscribe
+from tests.factories import firm, put, subscribe, wait_until, worker_env
 from tests.receiver import Receiver
 
 FIRMS = 3  # the full example profile matches 41 measures: 123 events
-
-
-def worker_env(database_url: str, **settings: Any) -> dict[str, str]:
-    """The environment of a worker process on this database, with these settings."""
-    env = {**os.environ, "POLICY_MATCH_DATABASE_URL": database_url}
-    env["POLICY_MATCH_PUSH_ALLOW_INTERNAL_TARGETS"] = "true"
-    for name, value in settings.items():
-        env[f"POLICY_MATCH_{name.upper()}"] = str(value)
-    return env
 
 
 @contextmanager
@@ -80,14 +68,6 @@ def delivery_states(database_url: str) -> dict[str, int]:
         ).all()
     engine.dispose()
     return {state: int(count) for state, count in rows}
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll until the condition holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def wait_until_delivered(database_url: str, count: int) -> None:

@@ -1,49 +1,27 @@
 """`policy-match import`: CSV and JSON Lines into the registry, bad rows reported by line."""
 
 import json
-from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import select
 
 from service.cli import main
 from service.core.database import make_engine
-from service.core.settings import PROJECT_ROOT, get_settings
-from service.policy.catalogue import load_catalogue
+from service.core.settings import get_settings
 from service.registry.demo import write_demo_file
-from service.registry.importing import ImportReport, import_file
 from service.registry.store import CONSENT, ENTERPRISE
-from tests.api.test_enterprises import firm, new_uscc, wrong_check_digit
+from tests.factories import (
+    count_enterprises,
+    firm,
+    import_quietly,
+    new_uscc,
+    real_catalogue,
+    wrong_check_digit,
+)
 
-CATALOGUE = load_catalogue(PROJECT_ROOT / "policies")
+CATALOGUE = real_catalogue()
 HEADER = "uscc,name,county,tier,tier_valid_until,cluster,employees,has_bank_loan,bank_consents\n"
-
-
-def _count(url: str, *where: ColumnElement[bool]) -> int:
-    engine = make_engine(url)
-    with engine.connect() as connection:
-        query = select(func.count()).select_from(ENTERPRISE).where(*where)
-        count = connection.execute(query).scalar_one()
-    engine.dispose()
-    return int(count)
-
-
-def _import(path: Path, database: str, *, synthetic: bool = False) -> ImportReport:
-    """import_file() with the real catalogue into the database, on 2025-06-01, quietly."""
-    engine = make_engine(database)
-    try:
-        return import_file(
-            path,
-            engine,
-            CATALOGUE,
-            changed_by="test",
-            day=date(2025, 6, 1),
-            synthetic=synthetic,
-            progress=False,
-        )
-    finally:
-        engine.dispose()
 
 
 def test_csv_keeps_good_rows_and_names_bad_ones_by_line(database: str, tmp_path: Path) -> None:
@@ -57,7 +35,7 @@ def test_csv_keeps_good_rows_and_names_bad_ones_by_line(database: str, tmp_path:
         + f"{wrong_check_digit(good)},丙公司,440781,none,,,7,maybe,\n",
         encoding="utf-8",
     )
-    report = _import(path, database)
+    report = import_quietly(path, database)
     engine = make_engine(database)
     assert (report.created, report.updated, report.unchanged) == (2, 0, 0)
     assert [b.line for b in report.bad] == [3, 5]
@@ -106,7 +84,9 @@ def test_jsonl_import_through_the_command(
         assert [json.loads(x)["line"] for x in errors.read_text().splitlines()] == [3, 5]
         assert main(["import", str(path), "--no-progress"]) == 1
         assert "0 created, 0 updated, 2 unchanged" in capsys.readouterr().out
-        assert _count(database, ENTERPRISE.c.uscc.in_([first["uscc"], second["uscc"]])) == 2
+        assert (
+            count_enterprises(database, ENTERPRISE.c.uscc.in_([first["uscc"], second["uscc"]])) == 2
+        )
     finally:
         get_settings.cache_clear()
 
@@ -114,9 +94,9 @@ def test_jsonl_import_through_the_command(
 def test_the_demo_data_goes_through_import(database: str, tmp_path: Path) -> None:
     path = tmp_path / "demo.jsonl"
     write_demo_file(path, count=300, seed=5)
-    report = _import(path, database, synthetic=True)
+    report = import_quietly(path, database, synthetic=True)
     assert (report.created, report.bad) == (300, [])
-    assert _count(database, ENTERPRISE.c.synthetic.is_(True)) >= 300
+    assert count_enterprises(database, ENTERPRISE.c.synthetic.is_(True)) >= 300
     counties = {json.loads(x)["county"] for x in path.read_text().splitlines()}
     tiers = {json.loads(x)["tier"] for x in path.read_text().splitlines()}
     assert len(counties) == 7 and len(tiers) == 5
@@ -126,8 +106,8 @@ def test_an_unknown_file_type_or_column_is_refused(database: str, tmp_path: Path
     odd = tmp_path / "firms.xlsx"
     odd.write_bytes(b"PK")
     with pytest.raises(ValueError, match=r"\.csv or \.jsonl"):
-        _import(odd, database)
+        import_quietly(odd, database)
     header = tmp_path / "firms.csv"
     header.write_text("uscc,county,turnover\n", encoding="utf-8")
-    report = _import(header, database)
+    report = import_quietly(header, database)
     assert report.stored == 0 and "turnover" in report.bad[0].problems[0]

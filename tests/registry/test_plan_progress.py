@@ -11,17 +11,15 @@ from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 
 from service.core.migrate import upgrade_database
-from service.core.settings import PROJECT_ROOT
-from service.policy.catalogue import load_catalogue
 from service.policy.profile import Profile
 from service.policy.rules import COMPARE, AllOf, AnyOf, Comparison, Condition, NotOf
 from service.policy.targets import Target
 from service.registry.demo import synthetic_profiles
 from service.registry.progress import progress_query, required_tiers
 from tests.conftest import Token, serve
-from tests.registry.test_import import _import
+from tests.factories import import_quietly, real_catalogue
 
-CATALOGUE = load_catalogue(PROJECT_ROOT / "policies")
+CATALOGUE = real_catalogue()
 DAYS = ("2025-06-01", "2026-11-30")
 
 
@@ -70,7 +68,7 @@ def stored(
             assert gone.status_code == 204
         lines = tmp_path_factory.mktemp("demo") / "demo.jsonl"
         lines.write_bytes(b"".join(orjson.dumps(p) + b"\n" for p in data.synthetic))
-        report = _import(lines, database, synthetic=True)
+        report = import_quietly(lines, database, synthetic=True)
         assert report.stored == len(data.synthetic) and not report.bad
         yield client, data
 

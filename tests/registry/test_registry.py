@@ -3,19 +3,16 @@
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 
-from service.core.database import make_engine, write_transaction
+from service.core.database import write_transaction
 from service.core.migrate import upgrade_database
-from service.core.settings import PROJECT_ROOT
 from service.core.tables import Enterprise
-from service.policy.catalogue import Catalogue, load_catalogue
+from service.policy.catalogue import Catalogue
 from service.policy.profile import Profile
 from service.registry.store import (
     ENTERPRISE,
@@ -24,25 +21,16 @@ from service.registry.store import (
     fact_columns,
     store_profile,
 )
-from tests.api.test_enterprises import firm
 from tests.conftest import Token, serve
+from tests.factories import DAY, firm, real_catalogue
 
-DAY = date(2025, 6, 1)
 WRITERS = 12
 
 
 @pytest.fixture(scope="module")
 def catalogue() -> Catalogue:
     """The real catalogue."""
-    return load_catalogue(PROJECT_ROOT / "policies")
-
-
-@pytest.fixture(scope="module")
-def engine(database: str) -> Iterator[Engine]:
-    """An engine on the module's migrated database."""
-    engine = make_engine(database)
-    yield engine
-    engine.dispose()
+    return real_catalogue()
 
 
 def _store(engine: Engine, catalogue: Catalogue, profile: Profile, who: str) -> StoreResult:

@@ -27,12 +27,11 @@ from service.push.outbox import EVENT
 from service.registry.rematch import claim_run, execute_run, publish, queue_rematch, run_record
 from service.registry.store import ENTERPRISE, matched_ids, store_profile
 from service.worker import Worker
-from tests.api.test_enterprises import firm, put
 from tests.conftest import TEST_SETTINGS, Token, serve
-from tests.push.test_delivery import subscribe
+from tests.factories import firm, put, real_catalogue, subscribe
 from tests.receiver import Receiver
 
-REAL = load_catalogue(PROJECT_ROOT / "policies")
+REAL = real_catalogue()
 DROPPED = "brand-cultivation-services"  # clause 二(二)3
 
 
