@@ -1,4 +1,5 @@
-"""Bearer tokens and the development token endpoint, through a small app."""
+"""Bearer tokens and the development token endpoint, through a small app: the caller a token
+makes, the token cache, OAuth client credentials. Attacks on tokens are in test_security.py."""
 
 import base64
 import hashlib
@@ -141,83 +142,19 @@ def test_a_valid_hs256_token_is_accepted() -> None:
     }
 
 
-def test_a_valid_rs256_token_is_accepted() -> None:
-    client = client_for(jwt_public_key=PUBLIC_PEM)
-    assert call(client, jwt(claims(), alg="RS256")).status_code == 200
-
-
 def test_a_public_key_from_a_one_line_environment_variable_works() -> None:
     client = client_for(jwt_public_key=PUBLIC_PEM.replace("\n", "\\n"))
     assert call(client, jwt(claims(), alg="RS256")).status_code == 200
-
-
-def test_hs256_is_refused_when_a_public_key_is_configured() -> None:
-    client = client_for(jwt_public_key=PUBLIC_PEM)
-    refusal(call(client, jwt(claims())), 401, "accepts RS256")
-    # The classic confusion: the public key, which anyone may have, used as an HMAC secret.
-    refusal(call(client, jwt(claims(), key=PUBLIC_PEM)), 401, "accepts RS256")
-
-
-def test_rs256_is_refused_when_only_a_secret_is_configured() -> None:
-    refusal(call(client_for(), jwt(claims(), alg="RS256")), 401, "accepts HS256")
-
-
-@pytest.mark.parametrize("alg", ["none", "None", "NONE"])
-def test_unsigned_tokens_are_refused(alg: str) -> None:
-    refusal(call(client_for(), jwt(claims(), alg=alg)), 401, "not accepted")
-
-
-def test_a_forged_signature_is_refused() -> None:
-    client = client_for()
-    refusal(call(client, jwt(claims(), key="some-other-secret")), 401, "signature")
-    head, _, signature = jwt(claims()).split(".")
-    tampered = f"{head}.{b64(json.dumps(claims(scope='catalogue:admin')).encode())}.{signature}"
-    refusal(call(client, tampered), 401, "signature")
-
-
-def test_an_expired_token_is_refused() -> None:
-    refusal(call(client_for(), jwt(claims(exp=int(time.time()) - 1))), 401, "token expired")
-
-
-def test_a_token_without_exp_is_refused() -> None:
-    refusal(call(client_for(), jwt(claims(exp=None))), 401, "exp")
-
-
-def test_a_token_not_yet_valid_is_refused() -> None:
-    refusal(call(client_for(), jwt(claims(nbf=int(time.time()) + 3600))), 401, "not valid yet")
-
-
-@pytest.mark.parametrize("aud", ["another-service", ["another-service"], None])
-def test_a_token_for_another_audience_is_refused(aud: Any) -> None:
-    refusal(call(client_for(), jwt(claims(aud=aud))), 401, "aud")
 
 
 def test_an_audience_list_naming_the_service_is_accepted() -> None:
     assert call(client_for(), jwt(claims(aud=["x", "policy-match"]))).status_code == 200
 
 
-def test_the_issuer_is_checked_when_configured() -> None:
-    client = client_for(jwt_issuer="https://idp.jiangmen.gov.cn")
-    refusal(
-        call(client, jwt(claims(iss="https://evil.example"))),
-        401,
-        "token issuer is not https://idp.jiangmen.gov.cn",
-    )
-    refusal(call(client, jwt(claims())), 401, "issuer")
-    assert call(client, jwt(claims(iss="https://idp.jiangmen.gov.cn"))).status_code == 200
-
-
 def test_a_missing_header_is_401_problem_json_with_www_authenticate() -> None:
     response = client_for().get("/protected")
     refusal(response, 401, "missing bearer token")
     assert response.headers["www-authenticate"].startswith("Bearer")
-
-
-@pytest.mark.parametrize("header", ["Basic abc", "Bearer", "Bearer  ", "Bearer a b", "garbage"])
-def test_a_malformed_header_is_401(header: str) -> None:
-    response = client_for().get("/protected", headers={"Authorization": header})
-    refusal(response, 401, "")
-    assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
 
 def test_a_garbage_token_is_401() -> None:

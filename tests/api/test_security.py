@@ -342,7 +342,15 @@ def test_nbf_within_the_leeway_is_accepted(client: TestClient, endpoint: str) ->
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 @pytest.mark.parametrize(
     "aud",
-    ["another-service", ["another-service", "third"], [], "", AUDIENCE.upper(), AUDIENCE + " "],
+    [
+        "another-service",
+        ["another-service"],
+        ["another-service", "third"],
+        [],
+        "",
+        AUDIENCE.upper(),
+        AUDIENCE + " ",
+    ],
 )
 def test_a_token_for_another_audience_is_refused(
     client: TestClient, endpoint: str, aud: Any
@@ -371,7 +379,7 @@ def test_a_token_from_the_configured_issuer_is_accepted(
 def test_a_token_from_another_issuer_is_refused(
     issuer_service: TestClient, endpoint: str, iss: str | None
 ) -> None:
-    attack(issuer_service, endpoint, hs256(claims(iss=iss)), "issuer")
+    attack(issuer_service, endpoint, hs256(claims(iss=iss)), f"token issuer is not {ISSUER}")
 
 
 # --- claims of the wrong type ------------------------------------------------------------------
@@ -478,6 +486,7 @@ def _basic(credentials: str) -> str:
         lambda token: f"Bearer {token} {token}",
         lambda token: f"Bearer {token},{token}",
         lambda token: "Bearer",
+        lambda token: "Bearer  ",
     ],
     ids=[
         "basic-client-secret",
@@ -489,6 +498,7 @@ def _basic(credentials: str) -> str:
         "two-tokens",
         "comma-tokens",
         "bearer-alone",
+        "bearer-blank",
     ],
 )
 def test_an_authorization_header_other_than_one_bearer_token_is_refused(
@@ -497,6 +507,7 @@ def test_an_authorization_header_other_than_one_bearer_token_is_refused(
     # the token inside is valid: only the way it is presented is wrong
     response = call(client, endpoint, {"Authorization": header(hs256(claims()))})
     refused(response, 401)
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
