@@ -51,7 +51,8 @@ def _postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-BACKENDS = ["sqlite", "postgresql"]
+# The PostgreSQL half is slow (a database made and dropped per module): -m "not slow" leaves it.
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)]
 
 
 def _database(backend: str, folder: Path) -> Iterator[str]:

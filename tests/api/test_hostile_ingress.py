@@ -71,6 +71,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     stop_server(server.process)
 
 
+@pytest.mark.slow
 def test_every_write_stops_reading_a_chunked_body_token_or_not(served: Served) -> None:
     routes = writes(served.port)
     assert len(routes) >= 6  # the OpenAPI document was read
@@ -85,6 +86,7 @@ def test_every_write_stops_reading_a_chunked_body_token_or_not(served: Served) -
     assert grown < 48 * 1024, f"peak RSS grew by {grown} KiB"
 
 
+@pytest.mark.slow
 def test_a_413_is_problem_json_and_a_declared_length_is_refused_unread(served: Served) -> None:
     token = every_scope_token()
     answer = httpx.post(
@@ -110,6 +112,7 @@ def test_a_413_is_problem_json_and_a_declared_length_is_refused_unread(served: S
     assert fine.status_code == 200, fine.text
 
 
+@pytest.mark.slow
 def test_a_huge_header_is_431_and_a_large_one_is_served(served: Served) -> None:
     refusal = huge_header(served.port, 16 * MIB)
     assert refusal.status == 431 and refusal.closed and refusal.sent < 16 * MIB, refusal
@@ -120,6 +123,7 @@ def test_a_huge_header_is_431_and_a_large_one_is_served(served: Served) -> None:
     assert over.json()["type"].endswith("/request-header-fields-too-large")
 
 
+@pytest.mark.slow
 def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(
     served: Served, tmp_path: Path
 ) -> None:
@@ -139,6 +143,7 @@ def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(
 
 # Read as latin-1 (as a served request's header bytes are), these are superscript digits, for
 # which str.isdigit() is true and int() fails
+@pytest.mark.slow
 @pytest.mark.parametrize("tag", ['"²"', '"³", "1"', 'W/"¹"', '"1²"'])
 def test_if_match_takes_ascii_digits_only(served: Served, tag: str) -> None:
     body = firm()
@@ -162,6 +167,7 @@ def test_a_bank_holding_audit_read_is_refused_the_disclosures(
     assert client.get("/v1/disclosures", headers=auth("audit:read")).status_code == 200
 
 
+@pytest.mark.slow
 def test_data_endpoints_on_an_unmigrated_database_are_503(empty_database: str, auth: Token) -> None:
     with serve(empty_database) as unmigrated:
         calls = [

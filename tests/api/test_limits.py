@@ -207,6 +207,7 @@ def test_a_method_not_served_is_405_listing_every_method_of_the_path(client: Tes
         assert answer.headers["content-type"] == PROBLEM
 
 
+@pytest.mark.slow
 def test_postgresql_cancels_a_statement_that_waits_too_long_and_nothing_is_lost(
     postgresql_database: str, auth: Token
 ) -> None:
@@ -246,6 +247,7 @@ def test_postgresql_cancels_a_statement_that_waits_too_long_and_nothing_is_lost(
         assert again.headers["etag"] == '"2"'
 
 
+@pytest.mark.slow
 def test_the_statement_timeout_is_set_on_every_connection(postgresql_database: str) -> None:
     from service.core.database import make_engine
 

@@ -98,6 +98,7 @@ def test_a_metrics_token_is_required_when_set(tmp_path: Path) -> None:
         assert client.get("/healthz").status_code == 200  # nothing else is guarded
 
 
+@pytest.mark.slow
 def test_metrics_are_refused_outside_the_allowed_ranges(tmp_path: Path) -> None:
     ranges = "10.0.0.0/8, 192.168.5.7"
     with guarded(tmp_path, ("172.16.0.9", 4000), metrics_allow_from=ranges) as outside:

@@ -112,6 +112,7 @@ def test_a_request_id_is_taken_or_made_and_returned(client: TestClient) -> None:
     assert oversized.status_code == 413 and oversized.headers["x-request-id"] == "big-1"
 
 
+@pytest.mark.slow
 def test_the_running_service_logs_json_lines_with_request_ids_and_a_masked_decision_log(
     tmp_path: Path,
 ) -> None:

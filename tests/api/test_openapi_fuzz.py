@@ -29,6 +29,8 @@ from service.policy.examples import FULL_PROFILE
 from service.policy.uscc import CHARSET, check_character
 from tests.conftest import TEST_SETTINGS, Token, serve
 
+pytestmark = pytest.mark.slow  # schemathesis calls every operation many times
+
 MAX_EXAMPLES = 25
 CONFIG = SchemathesisConfig.from_dict(
     {

@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete
@@ -139,6 +140,7 @@ def test_the_strategy_covers_null_and_absent_nullable_fields() -> None:
     assert set(SPECS) >= NULLABLE_FIELDS
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario())
 def test_sql_eligibility_equals_python_matching_for_every_measure(
@@ -217,6 +219,7 @@ def _trees() -> st.SearchStrategy[Node]:
     return st.recursive(leaves, grow, max_leaves=6)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario(), st.lists(_trees(), min_size=1, max_size=8))
 def test_sql_equals_python_for_trees_over_every_operator(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
@@ -89,6 +90,7 @@ def test_every_setting_compose_gives_is_one_the_service_reads() -> None:
     assert {k for k in image_env if k.startswith("POLICY_MATCH_")} <= fields
 
 
+@pytest.mark.slow
 def test_the_image_command_migrates_then_serves_and_the_worker_runs(
     postgresql_database: str, tmp_path: Path
 ) -> None:

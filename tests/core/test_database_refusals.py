@@ -150,6 +150,7 @@ def test_a_batch_the_database_refuses_is_stored_row_by_row_and_shows_no_values(
     assert count_enterprises(database, ENTERPRISE.c.uscc.in_([r["uscc"] for r in rows])) == 9
 
 
+@pytest.mark.slow
 def test_an_unexpected_database_error_on_store_logs_no_values(empty_database: str) -> None:
     upgrade_database(empty_database)
     row = firm(name=NAME, revenue_cny=REVENUE)

@@ -281,6 +281,7 @@ PROFILES = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(profile=PROFILES, day=st.dates(date(2024, 1, 1), date(2027, 3, 1)))
 def test_fast_path_agrees_with_folding_the_tree(profile: dict[str, Any], day: date) -> None:

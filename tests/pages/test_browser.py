@@ -31,11 +31,14 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 HAVE_BROWSER = Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()
 if not HAVE_BROWSER and os.environ.get("POLICY_MATCH_REQUIRE_BROWSER") == "1":
     raise RuntimeError(f"the page tests need {CHROMIUM} and {CHROMEDRIVER}")
-pytestmark = pytest.mark.skipif(
-    not HAVE_BROWSER,
-    reason="Debian's chromium and chromium-driver are not installed "
-    "(apt-get install chromium chromium-driver; .ci/run installs them)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not HAVE_BROWSER,
+        reason="Debian's chromium and chromium-driver are not installed "
+        "(apt-get install chromium chromium-driver; .ci/run installs them)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

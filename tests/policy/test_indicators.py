@@ -126,6 +126,7 @@ def test_a_missing_indicators_file_is_refused(policies: Path) -> None:
     assert any(p.startswith("indicators.yaml: cannot read") for p in refused.value.problems)
 
 
+@pytest.mark.slow
 def test_the_indicators_change_the_catalogue_version(policies: Path) -> None:
     before = load_catalogue(policies).version
     edit_yaml(

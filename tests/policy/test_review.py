@@ -32,6 +32,7 @@ def test_docs_fidelity_md_is_what_the_review_command_writes() -> None:
     assert cli(["review", "--check"]) == 0
 
 
+@pytest.mark.slow
 def test_the_review_command_writes_and_checks_its_file(tmp_path: Path) -> None:
     output = tmp_path / "fidelity.md"
     assert cli(["review", "--check", "--output", str(output)]) == 1  # no file yet
@@ -149,6 +150,7 @@ def test_check_refuses_an_instrument_no_gate_cites(policies: Path) -> None:
     assert "'sme-size-2011' is declared but no gate or period cites it" in _problems(policies)
 
 
+@pytest.mark.slow
 def test_a_period_other_than_the_plans_needs_the_instrument_that_sets_it(policies: Path) -> None:
     path = policies / "measures/loan-interest-subsidy.yaml"
     edit_yaml(path, lambda d: d.update(valid_until="2025-12-31"))

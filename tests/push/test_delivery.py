@@ -261,6 +261,7 @@ def test_one_subscription_gets_at_most_its_share_of_posts_at_once(
     assert receiver.most_in_flight == 3
 
 
+@pytest.mark.slow
 def test_secrets_are_stored_sealed_and_still_sign(
     empty_database: str, auth: Token, receiver: Receiver
 ) -> None:

@@ -205,6 +205,7 @@ def test_a_feed_read_while_firms_are_stored_concurrently_misses_nothing(
     assert set(seen) == set(written)
 
 
+@pytest.mark.slow
 def test_event_ids_commit_in_the_order_they_are_drawn_on_postgresql(
     postgresql_database: str,
 ) -> None:

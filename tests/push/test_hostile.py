@@ -87,6 +87,7 @@ def test_an_answer_of_a_gibibyte_is_not_read_whole(service: TestClient, auth: To
     assert max(durations) < FAST["push_timeout_seconds"] * 1000  # not a timeout: it closed
 
 
+@pytest.mark.slow
 def test_a_dripping_receiver_never_gets_one_delivery_twice_at_once(
     service: TestClient, auth: Token
 ) -> None:
@@ -120,6 +121,7 @@ def test_a_dripping_receiver_never_gets_one_delivery_twice_at_once(
     assert max(a.duration_ms for a in attempts) < 1000 + 300  # one deadline, not per read
 
 
+@pytest.mark.slow
 def test_a_stopping_worker_cancels_what_it_is_sending_and_releases_it(
     empty_database: str, auth: Token
 ) -> None:

@@ -163,6 +163,7 @@ def test_one_worker_a_day_prunes(aged: TestClient) -> None:
         assert claim_daily_prune(connection, now=utcnow() + timedelta(days=1, seconds=1))
 
 
+@pytest.mark.slow
 def test_policy_match_prune_says_what_it_removed_in_chinese_first(
     aged: TestClient, tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from service.core.database import make_engine
@@ -18,6 +19,8 @@ from service.push.outbox import DELIVERY, EVENT
 from tests.conftest import Token, serve
 from tests.factories import firm, put, subscribe, wait_until, worker_env
 from tests.receiver import Receiver
+
+pytestmark = pytest.mark.slow  # every test here runs `policy-match worker` processes
 
 FIRMS = 3  # the full example profile matches 41 measures: 123 events
 

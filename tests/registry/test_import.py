@@ -60,6 +60,7 @@ def test_csv_keeps_good_rows_and_names_bad_ones_by_line(database: str, tmp_path:
     assert sparse == {"uscc": also_good, "county": "440703"}  # empty cells: not given
 
 
+@pytest.mark.slow
 def test_jsonl_import_through_the_command(
     database: str,
     tmp_path: Path,
@@ -91,6 +92,7 @@ def test_jsonl_import_through_the_command(
         get_settings.cache_clear()
 
 
+@pytest.mark.slow
 def test_the_demo_data_goes_through_import(database: str, tmp_path: Path) -> None:
     path = tmp_path / "demo.jsonl"
     write_demo_file(path, count=300, seed=5)

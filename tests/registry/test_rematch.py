@@ -165,6 +165,7 @@ def test_a_measure_dropped_from_the_catalogue_is_lost_and_still_named(
 ADMIN = "catalogue:admin"
 
 
+@pytest.mark.slow
 def test_reloading_an_edited_catalogue_re_matches_every_firm(
     empty_database: str, edited_policies: Path, auth: Token
 ) -> None:
@@ -200,6 +201,7 @@ def test_reloading_an_edited_catalogue_re_matches_every_firm(
         assert listed[0]["id"] == run["id"]
 
 
+@pytest.mark.slow
 def test_a_broken_catalogue_is_refused_and_the_one_in_force_stays(
     edited_policies: Path, auth: Token, tmp_path: Path
 ) -> None:
@@ -248,6 +250,7 @@ def test_the_in_process_worker_pushes_a_store_within_moments(
     assert all(r.verified for r in receiver.received)
 
 
+@pytest.mark.slow
 def test_publish_command_puts_the_folder_in_force_and_re_matches(
     tmp_path: Path, edited_policies: Path
 ) -> None:
@@ -279,6 +282,7 @@ def test_publish_command_puts_the_folder_in_force_and_re_matches(
     assert f"lost   {DROPPED}: 1 firm(s)" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_restarted_service_delivers_what_it_had_not(
     empty_database: str, auth: Token, receiver: Receiver
 ) -> None:
