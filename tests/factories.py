@@ -16,14 +16,15 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import ColumnElement, Engine, func, select
 
-from service.core.database import make_engine
+from service.core.database import make_engine, write_transaction
 from service.policy.catalogue import Catalogue, load_catalogue
 from service.policy.examples import FULL_PROFILE, synthetic_uscc
+from service.policy.profile import Profile
 from service.policy.uscc import CHARSET
 from service.push.delivery import DeliveryWorker
 from service.push.outbox import DELIVERY
 from service.registry.importing import ImportReport, import_file
-from service.registry.store import ENTERPRISE
+from service.registry.store import ENTERPRISE, store_profile
 from tests.conftest import Token
 from tests.policy_copies import POLICIES
 from tests.receiver import Receiver
@@ -82,6 +83,13 @@ def import_quietly(path: Path, database: str, *, synthetic: bool = False) -> Imp
         )
     finally:
         engine.dispose()
+
+
+def store_directly(engine: Engine, profiles: list[Profile], day: date = DAY) -> None:
+    """Store profiles with the real catalogue in one transaction, as of `day` (no HTTP)."""
+    with write_transaction(engine) as connection:
+        for profile in profiles:
+            store_profile(connection, real_catalogue(), profile, changed_by="test", day=day)
 
 
 def count_enterprises(url: str, *where: ColumnElement[bool]) -> int:

@@ -32,9 +32,8 @@ from service.registry.store import (
     ENTERPRISE,
     VERSION,
     delete_enterprise,
-    store_profile,
 )
-from tests.factories import DAY, real_catalogue
+from tests.factories import DAY, real_catalogue, store_directly
 
 REAL = real_catalogue()
 LOAN = REAL.by_id["loan-interest-subsidy"]
@@ -50,12 +49,6 @@ def _clear(engine: Engine) -> None:
     with write_transaction(engine) as connection:
         for table in (CONSENT, VERSION, ENTERPRISE):
             connection.execute(delete(table))
-
-
-def _store(engine: Engine, profiles: list[Profile], day: date = DAY) -> None:
-    with write_transaction(engine) as connection:
-        for profile in profiles:
-            store_profile(connection, REAL, profile, changed_by="test", day=day)
 
 
 def _sql_eligible(
@@ -149,7 +142,7 @@ def test_sql_eligibility_equals_python_matching_for_every_measure(
     """For every measure of the catalogue, SQL returns exactly the firms match() matches."""
     day, profiles = example
     _clear(engine)
-    _store(engine, profiles, day)
+    store_directly(engine, profiles, day)
     matched: dict[str, set[str]] = {m.measure_id: set() for m in REAL.measures}
     for profile in profiles:
         assert profile.uscc is not None
@@ -228,7 +221,7 @@ def test_sql_equals_python_for_trees_over_every_operator(
     """Each comparison true, false or unknown as in Python; trees folded the same way."""
     day, profiles = example
     _clear(engine)
-    _store(engine, profiles, day)
+    store_directly(engine, profiles, day)
     outcomes: dict[str, Outcome] = {}
     for profile in profiles:
         assert profile.uscc is not None
@@ -266,7 +259,7 @@ def _eligible(n: int, banks: list[str] | None = None) -> Profile:
 def test_deleted_firms_are_never_returned(engine: Engine) -> None:
     """A deleted firm leaves the answer, with or without a bank."""
     _clear(engine)
-    _store(engine, [_eligible(n, ["bank-a"]) for n in range(3)])
+    store_directly(engine, [_eligible(n, ["bank-a"]) for n in range(3)])
     with write_transaction(engine) as connection:
         delete_enterprise(connection, REAL, uscc(1), changed_by="test")
     assert _sql_eligible(engine, LOAN, DAY) == [uscc(0), uscc(2)]
@@ -277,7 +270,7 @@ def test_a_bank_sees_only_the_firms_that_consented_to_it(engine: Engine) -> None
     """The consent filter runs inside the query."""
     _clear(engine)
     consents: list[list[str]] = [[], ["bank-a"], ["bank-b"], ["bank-a", "bank-b"]]
-    _store(engine, [_eligible(n, banks) for n, banks in enumerate(consents)])
+    store_directly(engine, [_eligible(n, banks) for n, banks in enumerate(consents)])
     assert _sql_eligible(engine, LOAN, DAY) == [uscc(n) for n in range(4)]
     assert _sql_eligible(engine, LOAN, DAY, "bank-a") == [uscc(1), uscc(3)]
     assert _sql_eligible(engine, LOAN, DAY, "bank-b") == [uscc(2), uscc(3)]
@@ -288,7 +281,7 @@ def test_keyset_pages_concatenate_to_the_whole_answer(engine: Engine) -> None:
     """Pages after the last credit code seen: every firm once, in order."""
     _clear(engine)
     not_eligible = Profile.model_validate({"uscc": uscc(99), "county": "440703", "tier": "none"})
-    _store(engine, [*(_eligible(n, ["bank-a"]) for n in range(23)), not_eligible])
+    store_directly(engine, [*(_eligible(n, ["bank-a"]) for n in range(23)), not_eligible])
     whole = _sql_eligible(engine, LOAN, DAY, "bank-a")
     assert whole == sorted(uscc(n) for n in range(23))
     pages: list[str] = []
@@ -309,7 +302,7 @@ def test_keyset_pages_concatenate_to_the_whole_answer(engine: Engine) -> None:
 def test_a_page_carries_name_county_and_tier(engine: Engine) -> None:
     """The columns the bank answer is made of."""
     _clear(engine)
-    _store(engine, [_eligible(7)])
+    store_directly(engine, [_eligible(7)])
     with engine.connect() as connection:
         (row,) = eligible_page(connection, REAL, LOAN, DAY, bank_id=None, after=None, limit=10)
     assert tuple(row) == (uscc(7), "firm 7", "440703", "provincial")
@@ -318,7 +311,7 @@ def test_a_page_carries_name_county_and_tier(engine: Engine) -> None:
 def test_a_measure_out_of_force_matches_no_firm(engine: Engine) -> None:
     """Before the plan's measures apply, nobody is eligible."""
     _clear(engine)
-    _store(engine, [_eligible(0)])
+    store_directly(engine, [_eligible(0)])
     day = LOAN.spec.valid_from - timedelta(days=1)
     assert str(eligibility_filter(REAL, LOAN, day)) == "false"
     assert _sql_eligible(engine, LOAN, day) == []

@@ -8,14 +8,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import JSON, MetaData, Table, select
 
 from service.banks.eligibility_sql import eligible_page
-from service.core.database import make_engine, write_transaction
+from service.core.database import make_engine
 from service.core.migrate import upgrade_database
 from service.matching.match import match
 from service.policy.examples import synthetic_uscc
 from service.policy.profile import Profile
-from service.registry.store import ENTERPRISE, store_profile
+from service.registry.store import ENTERPRISE
 from tests.conftest import Token
-from tests.factories import DAY, firm, import_quietly, new_uscc, put, real_catalogue
+from tests.factories import DAY, firm, import_quietly, new_uscc, put, real_catalogue, store_directly
 
 REAL = real_catalogue()
 AWARD = "government-quality-award"
@@ -146,9 +146,7 @@ def test_the_sql_filter_reads_the_award_level_as_matching_does(database: str) ->
         )
         for given in levels
     ]
-    with write_transaction(engine) as connection:
-        for profile in profiles:
-            store_profile(connection, REAL, profile, changed_by="test", day=DAY)
+    store_directly(engine, profiles)
     measure = REAL.by_id[AWARD]
     expected = {
         p.uscc
