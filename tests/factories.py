@@ -21,7 +21,7 @@ from service.policy.catalogue import Catalogue, load_catalogue
 from service.policy.examples import FULL_PROFILE, synthetic_uscc
 from service.policy.profile import Profile
 from service.policy.uscc import CHARSET
-from service.push.delivery import DeliveryWorker
+from service.push.deliver import DeliveryWorker
 from service.push.outbox import DELIVERY
 from service.registry.importing import ImportReport, import_file
 from service.registry.store import ENTERPRISE, store_profile
