@@ -114,10 +114,17 @@ TEST_SETTINGS = Settings(
 Token = Callable[..., dict[str, str]]
 
 
+# The suite's assertions on error texts are in English: its clients ask for English, and the
+# tests of the languages (and of the zh-Hans default) send their own Accept-Language.
+ENGLISH = {"Accept-Language": "en"}
+NO_LANGUAGE = {"Accept-Language": ""}  # a request stating no language: the zh-Hans default
+
+
 def serve(database_url: str, **settings: Any) -> TestClient:
-    """A started service (catalogue loaded) on a database, speaking HTTP in-process."""
+    """A started service (catalogue loaded) on a database, speaking HTTP in-process; its requests
+    ask for English unless they send their own Accept-Language."""
     app = create_app(TEST_SETTINGS.model_copy(update={"database_url": database_url, **settings}))
-    return TestClient(app)
+    return TestClient(app, headers=ENGLISH)
 
 
 @pytest.fixture(scope="session")

@@ -25,8 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from service.api.clients import Scope, token_clients
 from service.api.deps import app_settings
 from service.core.errors import Forbidden, Unauthorized
+from service.core.i18n import Message, Text, message
 from service.core.settings import Settings
 
+EXPIRED = message("token expired")
 LEEWAY_SECONDS = 30  # issuer clocks may run a little ahead: nbf and iat only, never exp
 CACHE_SIZE = 4096
 MAX_TOKEN_CHARS = 8192
@@ -47,7 +49,7 @@ class Caller:
         return self.bank_id is not None
 
 
-def _invalid(detail: str) -> Unauthorized:
+def _invalid(detail: Text) -> Unauthorized:
     error = Unauthorized(detail)
     error.headers = {"WWW-Authenticate": 'Bearer realm="policy-match", error="invalid_token"'}
     return error
@@ -96,16 +98,22 @@ def _check_claims(raw: dict[str, Any], settings: Settings, now: float) -> tuple[
         claims = _Claims.model_validate(raw)
     except ValidationError as e:
         error = e.errors()[0]
-        raise _invalid(f"token claim {error['loc'][0]}: {error['msg'].lower()}") from None
+        raise _invalid(
+            message(
+                "token claim {claim}: {problem}",
+                claim=error["loc"][0],
+                problem=error["msg"].lower(),
+            )
+        ) from None
     if now >= claims.exp:
-        raise _invalid("token expired")
+        raise _invalid(EXPIRED)
     if max(claims.nbf or 0, claims.iat or 0) > now + LEEWAY_SECONDS:
-        raise _invalid("token is not valid yet (nbf or iat is in the future)")
+        raise _invalid(message("token is not valid yet (nbf or iat is in the future)"))
     audiences = [claims.aud] if isinstance(claims.aud, str) else claims.aud
     if settings.jwt_audience not in audiences:
-        raise _invalid(f"token audience is not {settings.jwt_audience}")
+        raise _invalid(message("token audience is not {audience}", audience=settings.jwt_audience))
     if settings.jwt_issuer and claims.iss != settings.jwt_issuer:
-        raise _invalid(f"token issuer is not {settings.jwt_issuer}")
+        raise _invalid(message("token issuer is not {issuer}", issuer=settings.jwt_issuer))
     caller = Caller(
         subject=claims.sub,
         scopes=frozenset(claims.scope.split()),
@@ -117,22 +125,28 @@ def _check_claims(raw: dict[str, Any], settings: Settings, now: float) -> tuple[
 
 def _verify_signature(token: str, algorithm: str, material: str) -> dict[str, Any]:
     if len(token) > MAX_TOKEN_CHARS:
-        raise _invalid("token is too long")
+        raise _invalid(message("token is too long"))
     try:
         alg = jws.get_unverified_header(token).get("alg")
     except JOSEError as e:
-        raise _invalid("token is not a well-formed JWT") from e
+        raise _invalid(message("token is not a well-formed JWT")) from e
     if alg != algorithm:
-        raise _invalid(f"token algorithm {alg} is not accepted; this service accepts {algorithm}")
+        raise _invalid(
+            message(
+                "token algorithm {given} is not accepted; this service accepts {accepted}",
+                given=alg,
+                accepted=algorithm,
+            )
+        )
     key = _key(material, algorithm)
     try:
         claims = json.loads(jws.verify(token, key, algorithms=[algorithm]))
     except JOSEError as e:
-        raise _invalid("token signature does not verify") from e
+        raise _invalid(message("token signature does not verify")) from e
     except ValueError as e:
-        raise _invalid("token payload is not JSON") from e
+        raise _invalid(message("token payload is not JSON")) from e
     if not isinstance(claims, dict):
-        raise _invalid("token payload is not a JSON object")
+        raise _invalid(message("token payload is not a JSON object"))
     return claims
 
 
@@ -157,7 +171,7 @@ def verify_token(token: str, settings: Settings, *, now: float | None = None) ->
     if now >= exp:
         with _cache_lock:
             _cache.pop(entry, None)
-        raise _invalid("token expired")
+        raise _invalid(EXPIRED)
     return caller
 
 
@@ -165,10 +179,10 @@ def bearer_token(request: Request) -> str:
     """The token of the request's `Authorization: Bearer` header; Unauthorized without one."""
     header = request.headers.get("authorization")
     if not header:
-        raise Unauthorized("missing bearer token: send Authorization: Bearer <token>")
+        raise Unauthorized(message("missing bearer token: send Authorization: Bearer <token>"))
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip() or " " in token.strip():
-        raise _invalid("the Authorization header must be 'Bearer <token>'")
+        raise _invalid(message("the Authorization header must be 'Bearer <token>'"))
     return token.strip()
 
 
@@ -185,17 +199,19 @@ def require(scope: str) -> Callable[..., Awaitable[Caller]]:
     return caller_with_scope
 
 
-BANKS_REFUSED = (
+BANKS_REFUSED = message(
     "banks may not read or write enterprise records; ask "
-    "GET /v1/measures/{measure_id}/eligible-enterprises for consenting firms"
+    "GET /v1/measures/{{measure_id}}/eligible-enterprises for consenting firms"
 )
-BANKS_NOT_AUDITORS = (
+BANKS_NOT_AUDITORS = message(
     "banks may not read the disclosure record: it names what every bank was shown; "
     "the audit is for the city's auditors"
 )
 
 
-def require_platform(scope: str, refusal: str = BANKS_REFUSED) -> Callable[..., Awaitable[Caller]]:
+def require_platform(
+    scope: str, refusal: Message = BANKS_REFUSED
+) -> Callable[..., Awaitable[Caller]]:
     """Like require(), and refuses banks: they see enterprises only through the bank query."""
     scope = Scope(scope)
 
@@ -206,7 +222,7 @@ def require_platform(scope: str, refusal: str = BANKS_REFUSED) -> Callable[..., 
     return platform_caller
 
 
-def authorize_platform(request: Request, scope: str, refusal: str = BANKS_REFUSED) -> Caller:
+def authorize_platform(request: Request, scope: str, refusal: Message = BANKS_REFUSED) -> Caller:
     """authorize(), and 403 for a bank: banks learn of firms only through the bank query."""
     caller = authorize(request, scope)
     if caller.is_bank:
@@ -219,7 +235,7 @@ def authorize(request: Request, scope: str) -> Caller:
     caller = verify_token(bearer_token(request), app_settings(request))
     if scope not in caller.scopes:
         raise Forbidden(
-            f"the token lacks the scope '{scope}'",
+            message("the token lacks the scope '{scope}'", scope=scope),
             headers={
                 "WWW-Authenticate": 'Bearer realm="policy-match", '
                 f'error="insufficient_scope", scope="{scope}"'

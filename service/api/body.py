@@ -6,22 +6,29 @@ import orjson
 from fastapi import Request
 from pydantic import ValidationError
 
+from service.api.body_size import over_limit
 from service.api.deps import app_settings
 from service.core.errors import (
     BadRequest,
     PayloadTooLarge,
     Unprocessable,
     UnsupportedMedia,
+    errors_detail,
     field_errors,
 )
+from service.core.i18n import message
 from service.policy.profile import Profile
+
+NOT_JSON = message("the request body is not valid JSON")
 
 
 async def json_bytes(request: Request) -> bytes:
     """The raw body of a JSON request, refused when it is not JSON or too large."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
-        raise UnsupportedMedia(f"send the body as application/json, not {media or 'nothing'}")
+        raise UnsupportedMedia(
+            message("send the body as application/json, not {media}", media=media or "nothing")
+        )
     # BodySizeLimit stops reading at the limit, declared or chunked: this never reads more
     return await read_at_most(request, app_settings(request).max_body_bytes)
 
@@ -32,7 +39,7 @@ async def read_at_most(request: Request, limit: int) -> bytes:
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+            raise PayloadTooLarge(over_limit(limit))
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -43,10 +50,9 @@ def refused(
     """The 4xx for a body pydantic refused: 400 if it is not JSON, else 422 naming each field."""
     raw = error.errors()
     if any(e["type"] == "json_invalid" for e in raw):
-        return BadRequest("the request body is not valid JSON")
+        return BadRequest(NOT_JSON)
     errors = field_errors(raw, prefix)
-    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-    return Unprocessable(detail, errors=errors)
+    return Unprocessable(errors_detail(errors), errors=errors)
 
 
 async def profile_body(request: Request) -> Profile:
@@ -64,4 +70,4 @@ async def json_object(request: Request) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise BadRequest("the request body is not valid JSON") from None
+        raise BadRequest(NOT_JSON) from None

@@ -11,10 +11,17 @@
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.problems import problem_response
+from service.api.problems import problem_response, scope_language
+from service.core import i18n
 from service.core.errors import PayloadTooLarge
+from service.core.i18n import Language
 
 CLOSE = (b"connection", b"close")
+
+
+def over_limit(limit: int) -> i18n.Message:
+    """Why a body was refused: it passed `limit` bytes."""
+    return i18n.message("the body may be at most {limit} bytes", limit=limit)
 
 
 def ascii_number(value: bytes | str) -> int | None:
@@ -37,12 +44,13 @@ def _has_body(scope: Scope) -> bool:
     return False
 
 
-def too_large(max_bytes: int) -> Response:
+def too_large(max_bytes: int, language: Language) -> Response:
     """The 413 problem+json, closing the connection."""
     error = PayloadTooLarge(
-        f"the body may be at most {max_bytes} bytes", headers={"connection": "close"}
+        over_limit(max_bytes),
+        headers={"connection": "close"},
     )
-    return problem_response(error)
+    return problem_response(error, language)
 
 
 class BodySizeLimit:
@@ -59,7 +67,7 @@ class BodySizeLimit:
             return
         declared = _declared_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await too_large(self.max_bytes)(scope, receive, send)
+            await too_large(self.max_bytes, scope_language(scope["headers"]))(scope, receive, send)
             return
         await _Guarded(self, scope, receive, send).run()
 
@@ -82,28 +90,29 @@ class _Guarded:
             if not self.over or self.started:
                 raise
         if self.over and not self.started:
-            await too_large(self.limit.max_bytes)(self.scope, self._receive, self._send)
+            refusal = too_large(self.limit.max_bytes, scope_language(self.scope["headers"]))
+            await refusal(self.scope, self._receive, self._send)
 
     async def receive(self) -> Message:
         """The next part of the body, counted; PayloadTooLarge once past the limit."""
         if self.over:
             return {"type": "http.disconnect"}
-        message = await self._receive()
-        if message["type"] == "http.request":
-            self.received += len(message.get("body", b""))
+        event = await self._receive()
+        if event["type"] == "http.request":
+            self.received += len(event.get("body", b""))
             if self.received > self.limit.max_bytes:
                 self.over = True
-                raise PayloadTooLarge(f"the body may be at most {self.limit.max_bytes} bytes")
-            if not message.get("more_body", False):
+                raise PayloadTooLarge(over_limit(self.limit.max_bytes))
+            if not event.get("more_body", False):
                 self.whole = True
-        return message
+        return event
 
-    async def send(self, message: Message) -> None:
+    async def send(self, event: Message) -> None:
         """Pass the answer on, unless the body went over the limit (the 413 is sent instead)."""
         if self.over and not self.started:
             return  # whatever the application made of the refused body: run() answers 413
-        if message["type"] == "http.response.start":
+        if event["type"] == "http.response.start":
             self.started = True
             if not self.whole:  # the rest of the body is not wanted: close, do not read it
-                message = {**message, "headers": [*message.get("headers", ()), CLOSE]}
-        await self._send(message)
+                event = {**event, "headers": [*event.get("headers", ()), CLOSE]}
+        await self._send(event)

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 
 from service.core.clock import today
 from service.core.errors import Unprocessable
-from service.core.i18n import Language, negotiate_language
+from service.core.i18n import Language, message, negotiate_language
 from service.core.settings import Settings
 from service.policy.catalogue import Catalogue
 from service.policy.profile import ISO_DAY
@@ -60,13 +60,15 @@ def iso_day(raw: str, parameter: str) -> date:
         return date.fromisoformat(raw)
     except ValueError:
         raise Unprocessable(
-            f"{parameter}: {raw!r} is not a date (YYYY-MM-DD)",
+            message(
+                "{parameter}: {raw!r} is not a date (YYYY-MM-DD)", parameter=parameter, raw=raw
+            ),
             errors=[
                 {
                     "field": parameter,
                     "in": "query",
                     "type": "date_from_datetime_parsing",
-                    "message": "Input should be a valid date in the format YYYY-MM-DD",
+                    "message": message("Input should be a valid date in the format YYYY-MM-DD"),
                 }
             ],
         ) from None

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.api.problems import problem_response
+from service.api.problems import problem_response, scope_language
 from service.core.errors import Forbidden, Unauthorized
+from service.core.i18n import message
 from service.core.settings import Network
 
 
@@ -53,12 +54,13 @@ class MetricsGuard:
         if scope["type"] == "http" and scope["path"] == self.path:
             refusal: Forbidden | Unauthorized | None = None
             if self.networks and not _peer_allowed(scope, self.networks):
-                refusal = Forbidden("/metrics is not served to this address")
+                refusal = Forbidden(message("/metrics is not served to this address"))
             elif self.token is not None:
                 given = _bearer(scope)
                 if given is None or not hmac.compare_digest(given, self.token):
-                    refusal = Unauthorized("/metrics needs the metrics bearer token")
+                    refusal = Unauthorized(message("/metrics needs the metrics bearer token"))
             if refusal is not None:
-                await problem_response(refusal)(scope, receive, send)
+                answer = problem_response(refusal, scope_language(scope["headers"]))
+                await answer(scope, receive, send)
                 return
         await self.app(scope, receive, send)

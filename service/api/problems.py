@@ -19,82 +19,141 @@ from service.core.errors import (
     ServiceError,
     Unavailable,
     Unprocessable,
+    errors_detail,
     field_errors,
     problem_document,
 )
+from service.core.i18n import DEFAULT_LANGUAGE, Language, Text, message, negotiate_language
+
+_HTTP_TITLES = {404: message("Not found"), 405: message("Method not allowed")}
+
+
+def request_language(request: Request) -> Language:
+    """The language Accept-Language picks for this request's answer."""
+    return negotiate_language(request.headers.get("accept-language"))
+
+
+def scope_language(headers: Sequence[tuple[bytes, bytes]]) -> Language:
+    """The language Accept-Language picks, from raw ASGI headers (for pure ASGI middleware)."""
+    for name, value in headers:
+        if name == b"accept-language":
+            return negotiate_language(value.decode("latin-1"))
+    return DEFAULT_LANGUAGE
 
 
 def problem(
     status: int,
-    title: str,
-    detail: str,
+    title: Text,
+    detail: Text,
     slug: str,
     *,
     errors: Sequence[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    language: Language = DEFAULT_LANGUAGE,
 ) -> Response:
-    """A problem+json response."""
-    body = problem_document(status, title, detail, slug, errors)
-    return Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_JSON)
+    """A problem+json response, its texts in `language` (which Content-Language names)."""
+    body = problem_document(status, title, detail, slug, errors, language=language)
+    answer = Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_JSON)
+    answer.headers["Content-Language"] = language
+    answer.headers["Vary"] = "Accept-Language"
+    return answer
 
 
-def problem_response(error: ServiceError) -> Response:
-    """A service error as its problem+json answer."""
-    return Response(
-        orjson.dumps(error.document()), error.status, headers=error.headers, media_type=PROBLEM_JSON
+def problem_response(error: ServiceError, language: Language = DEFAULT_LANGUAGE) -> Response:
+    """A service error as its problem+json answer in `language`."""
+    return problem(
+        error.status,
+        error.title,
+        error.detail,
+        error.slug,
+        errors=error.errors,
+        headers=error.headers,
+        language=language,
     )
 
 
 async def _service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
-    return problem_response(exc)
+    return problem_response(exc, request_language(request))
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    language = request_language(request)
     raw = exc.errors()
     if any(e.get("type") == "json_invalid" for e in raw):
         return problem(
-            400, "Malformed JSON", "the request body is not valid JSON", "malformed-json"
+            400,
+            message("Malformed JSON"),
+            message("the request body is not valid JSON"),
+            "malformed-json",
+            language=language,
         )
     errors = field_errors(raw)
-    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-    return problem(422, Unprocessable.title, detail, Unprocessable.slug, errors=errors)
+    return problem(
+        422,
+        Unprocessable.title,
+        errors_detail(errors),
+        Unprocessable.slug,
+        errors=errors,
+        language=language,
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    titles = {404: "Not found", 405: "Method not allowed"}
-    title = titles.get(exc.status_code, "HTTP error")
-    detail = exc.detail if isinstance(exc.detail, str) else title
+    title = _HTTP_TITLES.get(exc.status_code, message("HTTP error"))
+    detail: Text = exc.detail if isinstance(exc.detail, str) else title
     headers = getattr(exc, "headers", None)
     if exc.status_code == 404 and detail == "Not Found":
-        detail = f"no endpoint at {request.url.path}"
+        detail = message("no endpoint at {path}", path=request.url.path)
     if exc.status_code == 405:
         methods = route_table(request.app).methods(request.url.path)
-        detail = f"{request.method} is not served at {request.url.path}, only {', '.join(methods)}"
+        detail = message(
+            "{method} is not served at {path}, only {methods}",
+            method=request.method,
+            path=request.url.path,
+            methods=", ".join(methods),
+        )
         headers = {"Allow": ", ".join(methods)}
-    return problem(exc.status_code, title, detail, title.lower().replace(" ", "-"), headers=headers)
+    slug = title.msgid.lower().replace(" ", "-")
+    return problem(
+        exc.status_code, title, detail, slug, headers=headers, language=request_language(request)
+    )
 
 
 async def _client_gone(request: Request, exc: Exception) -> Response:
     # The client closed the connection while sending its body: nobody reads this answer.
     return problem(
-        400, "Client disconnected", "the request body was not received whole", "client-disconnected"
+        400,
+        message("Client disconnected"),
+        message("the request body was not received whole"),
+        "client-disconnected",
+        language=request_language(request),
     )
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OperationalError | ProgrammingError)
+    detail: Text
     if schema_missing(exc):
         detail = UNMIGRATED
     elif isinstance(exc, ProgrammingError):
         raise exc  # a fault of ours: logged, and answered 500, by the outermost handler
     elif getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:
-        detail = "the database took too long to answer (statement timeout); try again shortly"
+        detail = message(
+            "the database took too long to answer (statement timeout); try again shortly"
+        )
     else:
-        detail = "the database cannot be reached; try again shortly"
-    return problem(503, Unavailable.title, detail, Unavailable.slug, headers={"Retry-After": "5"})
+        detail = message("the database cannot be reached; try again shortly")
+    return problem(
+        503,
+        Unavailable.title,
+        detail,
+        Unavailable.slug,
+        headers={"Retry-After": "5"},
+        language=request_language(request),
+    )
 
 
 async def _out_of_range(request: Request, exc: Exception) -> Response:
@@ -102,14 +161,19 @@ async def _out_of_range(request: Request, exc: Exception) -> Response:
     return problem(
         422,
         Unprocessable.title,
-        "a value of the request is out of the range the database holds",
+        message("a value of the request is out of the range the database holds"),
         Unprocessable.slug,
+        language=request_language(request),
     )
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     return problem(
-        500, "Internal error", "an unexpected error occurred; it has been logged", "internal"
+        500,
+        ServiceError.title,
+        message("an unexpected error occurred; it has been logged"),
+        "internal",
+        language=request_language(request),
     )
 
 

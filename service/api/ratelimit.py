@@ -21,6 +21,7 @@ from limits.strategies import SlidingWindowCounterRateLimiter
 
 from service.api.auth import Caller
 from service.core.errors import TooManyRequests
+from service.core.i18n import message
 from service.core.settings import Settings
 
 
@@ -34,9 +35,9 @@ class Limited(StrEnum):
 
 # What each budget counts: matching spends one per profile, so a batch of 1,000 spends 1,000.
 COUNTED = {
-    Limited.MATCH: "profiles matched",
-    Limited.BANK_QUERY: "bank query pages",
-    Limited.PLAN_PROGRESS: "plan progress counts",
+    Limited.MATCH: message("profiles matched"),
+    Limited.BANK_QUERY: message("bank query pages"),
+    Limited.PLAN_PROGRESS: message("plan progress counts"),
 }
 
 
@@ -82,8 +83,15 @@ class RateLimits:
                 stats = self.limiter.get_window_stats(item, operation, caller.subject)
                 wait = max(1, math.ceil(stats.reset_time - time.time()))
                 raise TooManyRequests(
-                    f"{COUNTED[operation]} for {caller.subject} are limited to {item.amount} "
-                    f"every {item.get_expiry()} s; try again in {wait} s",
+                    message(
+                        "{counted} for {subject} are limited to {amount} every {seconds} s; "
+                        "try again in {wait} s",
+                        counted=COUNTED[operation],
+                        subject=caller.subject,
+                        amount=item.amount,
+                        seconds=item.get_expiry(),
+                        wait=wait,
+                    ),
                     headers={
                         "Retry-After": str(wait),
                         "RateLimit-Policy": f"{item.amount};w={item.get_expiry()}",

@@ -1,4 +1,5 @@
-"""A request id on every request, returned as X-Request-ID, and one access line per request.
+"""A request id on every request, returned as X-Request-ID, and one access line per request;
+and Content-Language on every answer that does not name its language itself.
 
 `X-Request-ID` is taken from the request when it is a sane token (the platform's gateway sets
 it), generated otherwise; the JSON log lines written while the request runs carry it.
@@ -11,6 +12,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.problems import scope_language
 from service.core.logs import masked_path, request_id
 
 access_log = logging.getLogger("policy_match.access")
@@ -37,15 +39,17 @@ class RequestContext:
         started = time.perf_counter()
         status = 500
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_id(event: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", ()),
-                    (b"x-request-id", current.encode()),
-                ]
-            await send(message)
+            if event["type"] == "http.response.start":
+                status = event["status"]
+                headers = [*event.get("headers", ()), (b"x-request-id", current.encode())]
+                if not any(name.lower() == b"content-language" for name, _ in headers):
+                    # an answer in no particular language is in the one negotiated (a dict hit)
+                    language = scope_language(scope["headers"]).encode()
+                    headers.append((b"content-language", language))
+                event["headers"] = headers
+            await send(event)
 
         try:
             await self.app(scope, receive, send_with_id)

@@ -15,6 +15,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from service.api.problems import problem
+from service.core.i18n import message
 
 LOG_CONFIG = Path(__file__).with_name("log_config.json")  # uvicorn's logging, as JSON lines
 log = logging.getLogger("policy_match.server")
@@ -65,8 +66,11 @@ class HeadLimitedHttp(HttpToolsProtocol):
         log.warning("request head too large", extra={"fields": fields})
         answer = problem(
             431,
-            "Request header fields too large",
-            f"the request line and headers may be at most {self.max_head_bytes} bytes together",
+            message("Request header fields too large"),
+            message(
+                "the request line and headers may be at most {limit} bytes together",
+                limit=self.max_head_bytes,
+            ),
             "request-header-fields-too-large",
             headers={"connection": "close"},
         )

@@ -7,6 +7,9 @@ from typing import Any
 import orjson
 
 from service.core.errors import Unprocessable
+from service.core.i18n import Text, message
+
+NOT_OURS = message("not a cursor this service gave out")
 
 
 def encode_cursor(position: dict[str, Any]) -> str:
@@ -22,7 +25,7 @@ def decode_cursor(raw: str, required: frozenset[str]) -> dict[str, Any]:
             raise ValueError(raw)
         return position
     except (ValueError, binascii.Error, orjson.JSONDecodeError):
-        raise cursor_error("not a cursor this service gave out") from None
+        raise cursor_error(NOT_OURS) from None
 
 
 # The largest ids the tables hold: INTEGER columns, and BIGINT ones (SQLite's INTEGER too).
@@ -34,13 +37,13 @@ def cursor_number(position: dict[str, Any], key: str, maximum: int) -> int:
     """A row id kept in a cursor, 0 to `maximum`; 422 naming `cursor` otherwise."""
     value = position[key]
     if type(value) is not int or not 0 <= value <= maximum:
-        raise cursor_error("not a cursor this service gave out")
+        raise cursor_error(NOT_OURS)
     return value
 
 
-def cursor_error(message: str) -> Unprocessable:
+def cursor_error(problem: Text) -> Unprocessable:
     """The 422 for a cursor that cannot be used here."""
     return Unprocessable(
-        f"cursor: {message}; start again without a cursor",
-        errors=[{"field": "cursor", "in": "query", "message": message, "type": "cursor"}],
+        message("cursor: {problem}; start again without a cursor", problem=problem),
+        errors=[{"field": "cursor", "in": "query", "message": problem, "type": "cursor"}],
     )

@@ -15,11 +15,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import create_engine
 
 from service.core.errors import Unavailable
+from service.core.i18n import message
 
 QUERY_CANCELED = "57014"  # PostgreSQL: statement_timeout (or a cancel) stopped the statement
 # PostgreSQL: no such table / column; SQLite says it in words: the schema is not migrated
 SCHEMA_MISSING = frozenset({"42P01", "42703"})
-UNMIGRATED = (
+UNMIGRATED = message(
     "the database has no schema or an old one (not migrated): the operator must run "
     "`alembic upgrade head` (or start with `policy-match serve`, which migrates); try again later"
 )
@@ -135,7 +136,7 @@ async def run_write(engine: Engine, work: Callable[[Connection], T]) -> T:
                 raise
             if loop.time() > deadline:
                 raise Unavailable(
-                    "the database is busy with another writer; try again shortly",
+                    message("the database is busy with another writer; try again shortly"),
                     headers={"Retry-After": "5"},
                 ) from e
         await asyncio.sleep(LOCK_RETRY_SECONDS)

@@ -20,6 +20,9 @@ ServiceError            the base: a status, a title and a detail
 from collections.abc import Sequence
 from typing import Any
 
+from service.core.i18n import Language, Message, Text, joined, message, translate
+from service.core.validation_messages import validation_message
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://policy-match.jiangmen.gov.cn/problems/"
 
@@ -28,124 +31,137 @@ class ServiceError(Exception):
     """Base of every error the service answers on purpose."""
 
     status = 500
-    title = "Internal error"
+    title: Message = message("Internal error")
     slug = "internal"
 
     def __init__(
         self,
-        detail: str,
+        detail: Text,
         *,
         errors: Sequence[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(detail)
+        super().__init__(str(detail))
         self.detail = detail
         self.errors = list(errors) if errors else None
         self.headers = headers
 
-    def document(self) -> dict[str, Any]:
-        """This error as its problem+json document."""
-        return problem_document(self.status, self.title, self.detail, self.slug, self.errors)
+    def document(self, language: Language = "en") -> dict[str, Any]:
+        """This error as its problem+json document, in `language`."""
+        return problem_document(
+            self.status, self.title, self.detail, self.slug, self.errors, language=language
+        )
 
 
 class BadRequest(ServiceError):
     """The request cannot be read."""
 
-    status, title, slug = 400, "Bad request", "bad-request"
+    status, title, slug = 400, message("Bad request"), "bad-request"
 
 
 class Unauthorized(ServiceError):
     """No valid bearer token."""
 
-    status, title, slug = 401, "Unauthorized", "unauthorized"
+    status, title, slug = 401, message("Unauthorized"), "unauthorized"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: Text) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="policy-match"'})
 
 
 class Forbidden(ServiceError):
     """A valid token that does not grant this."""
 
-    status, title, slug = 403, "Forbidden", "forbidden"
+    status, title, slug = 403, message("Forbidden"), "forbidden"
 
 
 class NotFound(ServiceError):
     """No such resource."""
 
-    status, title, slug = 404, "Not found", "not-found"
+    status, title, slug = 404, message("Not found"), "not-found"
 
 
 class Conflict(ServiceError):
     """The request contradicts stored state."""
 
-    status, title, slug = 409, "Conflict", "conflict"
+    status, title, slug = 409, message("Conflict"), "conflict"
 
 
 class TooManySubscriptions(Conflict):
     """The caller already holds PUSH_MAX_SUBSCRIPTIONS_PER_CALLER subscriptions."""
 
-    status, title, slug = 409, "Too many subscriptions", "too-many-subscriptions"
+    status, title, slug = 409, message("Too many subscriptions"), "too-many-subscriptions"
 
 
 class Gone(ServiceError):
     """What was asked for has been pruned (older than the retention)."""
 
-    status, title, slug = 410, "Gone", "gone"
+    status, title, slug = 410, message("Gone"), "gone"
 
 
 class PreconditionFailed(ServiceError):
     """A conditional write whose condition does not hold for the stored version."""
 
-    status, title, slug = 412, "Precondition failed", "precondition-failed"
+    status, title, slug = 412, message("Precondition failed"), "precondition-failed"
 
 
 class PayloadTooLarge(ServiceError):
     """The body is over the limit."""
 
-    status, title, slug = 413, "Payload too large", "payload-too-large"
+    status, title, slug = 413, message("Payload too large"), "payload-too-large"
 
 
 class UnsupportedMedia(ServiceError):
     """The body is not JSON."""
 
-    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+    status, title, slug = 415, message("Unsupported media type"), "unsupported-media-type"
 
 
 class Unprocessable(ServiceError):
     """The body is JSON but not valid; `errors` names each field."""
 
-    status, title, slug = 422, "Validation failed", "validation-failed"
+    status, title, slug = 422, message("Validation failed"), "validation-failed"
 
 
 class TooManyRequests(ServiceError):
     """The caller has spent its budget of requests for now."""
 
-    status, title, slug = 429, "Too many requests", "too-many-requests"
+    status, title, slug = 429, message("Too many requests"), "too-many-requests"
 
 
 class Unavailable(ServiceError):
     """The service cannot answer now; Retry-After says when to try again."""
 
-    status, title, slug = 503, "Service unavailable", "unavailable"
+    status, title, slug = 503, message("Service unavailable"), "unavailable"
 
 
 def problem_document(
     status: int,
-    title: str,
-    detail: str,
+    title: Text,
+    detail: Text,
     slug: str,
     errors: Sequence[dict[str, Any]] | None = None,
+    *,
+    language: Language = "en",
 ) -> dict[str, Any]:
-    """A problem+json document: type, title, status, detail and, when given, `errors`."""
+    """A problem+json document in `language`: type, title, status, detail and `errors` if given
+    (each item's `message` translated)."""
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug,
-        "title": title,
+        "title": translate(title, language),
         "status": status,
-        "detail": detail,
+        "detail": translate(detail, language),
     }
     if errors is not None:
-        body["errors"] = list(errors)
+        body["errors"] = translated_errors(errors, language)
     return body
+
+
+def translated_errors(errors: Sequence[dict[str, Any]], language: Language) -> list[dict[str, Any]]:
+    """`errors` items with each `message` in `language`."""
+    return [
+        {**item, "message": translate(item["message"], language)} if "message" in item else item
+        for item in errors
+    ]
 
 
 def json_path(loc: Sequence[int | str]) -> str:
@@ -168,8 +184,16 @@ def field_errors(raw: Sequence[Any], prefix: Sequence[int | str] = ()) -> list[d
             {
                 "field": json_path((*prefix, *loc)) if where == "body" else ".".join(map(str, loc)),
                 "in": where,
-                "message": error.get("msg", "invalid"),
+                "message": validation_message(error),
                 "type": error.get("type", "invalid"),
             }
         )
     return items
+
+
+def errors_detail(errors: Sequence[dict[str, Any]], shown: int = 5) -> Text:
+    """The detail of a 422: the first `shown` items as `field: message`, to translate."""
+    return joined(
+        message("{field}: {message}", field=e["field"], message=e["message"])
+        for e in errors[:shown]
+    )

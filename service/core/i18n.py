@@ -1,7 +1,15 @@
-"""The three languages the API speaks, and picking one from Accept-Language."""
+"""The three languages the API speaks, picking one from Accept-Language, and lazy messages.
 
+Errors are raised deep in the code, where no request is at hand: they carry a `Message` (the
+English text as its gettext msgid, and its parameters), translated only when the answer is
+written, in the language Accept-Language picked. The catalogues are the .po files under
+service/core/locale (service/core/translations.py reads them); `en` is the msgid itself.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 Language = Literal["zh-Hans", "zh-Hant", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh-Hans", "zh-Hant", "en")
@@ -38,3 +46,58 @@ def _language_of(tag: str) -> Language | None:
     if "hant" in parts or any(p in ("tw", "hk", "mo") for p in parts[1:]):
         return "zh-Hant"
     return "zh-Hans"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A text to translate when answered: its msgid (the English, `{name}` placeholders) and
+    parameters (each a plain value, or a Message translated in the same language)."""
+
+    msgid: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def translate(self, language: Language) -> str:
+        """The text in `language` (a missing translation falls back to the English)."""
+        from service.core.translations import translation  # the catalogues, read once
+
+        template = self.msgid if language == "en" else translation(language, self.msgid)
+        # always formatted, so `{{` in a msgid is a brace whether or not it has parameters
+        return template.format(**{k: translate(v, language) for k, v in self.params.items()})
+
+    def __str__(self) -> str:
+        return self.translate("en")
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """Texts joined by a separator, each translated in the answer's language."""
+
+    parts: tuple["Text", ...]
+    separator: str = "; "
+
+    def translate(self, language: Language) -> str:
+        """The parts in `language`, joined."""
+        return self.separator.join(translate(part, language) for part in self.parts)
+
+    def __str__(self) -> str:
+        return self.translate("en")
+
+
+Text = str | Message | Joined
+
+
+def message(msgid: str, **params: Any) -> Message:
+    """A message to translate later; `msgid` is the English with `{name}` placeholders."""
+    return Message(msgid, params)
+
+
+def joined(parts: Iterable[Text], separator: str = "; ") -> Joined:
+    """Several texts as one, joined by `separator`, translated part by part."""
+    return Joined(tuple(parts), separator)
+
+
+def translate(text: Any, language: Language) -> Any:
+    """`text` in `language` when it is a Message (or Joined); anything else as it is."""
+    if isinstance(text, Message | Joined):
+        return text.translate(language)
+    return text

@@ -21,6 +21,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from service.core.i18n import Message, message
 from service.core.settings import get_settings
 from service.policy.uscc import USCC_PATTERN, uscc_problem
 from service.policy.vocabulary import Vocabularies, vocabularies
@@ -39,7 +40,9 @@ def _valid_uscc(code: str) -> str:
         return code
     problem = uscc_problem(code)
     if problem:
-        raise ValueError(f"not a valid unified social credit code: {problem}")
+        raise ValueError(
+            message("not a valid unified social credit code: {problem}", problem=problem)
+        )
     return code
 
 
@@ -53,12 +56,19 @@ def _codes(list_name: str) -> frozenset[str]:
     return codes
 
 
-def _in_vocabulary(list_name: str, what: str) -> AfterValidator:
+def _in_vocabulary(list_name: str, what: Message) -> AfterValidator:
     # the codes are read when a profile is first validated, not when this module is imported
     def check(code: str) -> str:
         if code not in _codes(list_name):
             listed = ", ".join(vocabularies().codes(list_name))
-            raise ValueError(f"{code!r} is not {what}; expected one of {listed}")
+            raise ValueError(
+                message(
+                    "{code!r} is not {what}; expected one of {listed}",
+                    code=code,
+                    what=what,
+                    listed=listed,
+                )
+            )
         return code
 
     return AfterValidator(check)
@@ -101,7 +111,7 @@ def _iso_day_text(value: object) -> object:
     """Only a YYYY-MM-DD string is a day here: pydantic alone would read 0 as 1970-01-01."""
     if isinstance(value, date) or (isinstance(value, str) and ISO_DAY.fullmatch(value)):
         return value
-    raise ValueError("a date in the format YYYY-MM-DD")
+    raise ValueError(message("a date in the format YYYY-MM-DD"))
 
 
 IsoDate = Annotated[
@@ -120,14 +130,18 @@ Uscc = Annotated[
 ]
 CountyCode = Annotated[
     str,
-    _in_vocabulary("counties", "a county-level division of Jiangmen"),
+    _in_vocabulary("counties", message("a county-level division of Jiangmen")),
     vocabulary_schema("counties", "GB/T 2260 code of the county-level division"),
 ]
-ClusterCode = Annotated[str, _in_vocabulary("clusters", "a strategic industry cluster")]
+ClusterCode = Annotated[str, _in_vocabulary("clusters", message("a strategic industry cluster"))]
 KindCode = Annotated[
-    str, _in_vocabulary("kinds", "a kind of measure"), vocabulary_schema("kinds", "kind of measure")
+    str,
+    _in_vocabulary("kinds", message("a kind of measure")),
+    vocabulary_schema("kinds", "kind of measure"),
 ]
-SubIndustryCode = Annotated[str, _in_vocabulary("sub_industries", "a sub-industry of 二(二)2")]
+SubIndustryCode = Annotated[
+    str, _in_vocabulary("sub_industries", message("a sub-industry of 二(二)2"))
+]
 
 
 def _integral(value: object) -> object:
@@ -216,8 +230,12 @@ class Profile(BaseModel):
         held = info.data.get("quality_award")
         if level is not None and held is not None and held != (level != "none"):
             raise ValueError(
-                f"quality_award is {str(held).lower()} but quality_award_level is {level!r}: "
-                "a level other than none means an award is held"
+                message(
+                    "quality_award is {held} but quality_award_level is {level!r}: "
+                    "a level other than none means an award is held",
+                    held=str(held).lower(),
+                    level=level,
+                )
             )
         return level
 
@@ -230,7 +248,7 @@ class Profile(BaseModel):
         for text in texts:
             if isinstance(text, str) and CONTROL_CHARACTER.search(text):
                 raise ValueError(
-                    "control characters (such as NUL, tab or a line break) are not allowed"
+                    message("control characters (such as NUL, tab or a line break) are not allowed")
                 )
         return value
 

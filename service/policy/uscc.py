@@ -1,5 +1,7 @@
 """统一社会信用代码 (GB 32100-2015): charset and check digit."""
 
+from service.core.i18n import Message, message
+
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {c: i for i, c in enumerate(CHARSET)}
 _WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
@@ -13,14 +15,18 @@ def check_character(first17: str) -> str:
     return CHARSET[(31 - total % 31) % 31]
 
 
-def uscc_problem(code: str) -> str | None:
+def uscc_problem(code: str) -> Message | None:
     """Why `code` is not a valid credit code, or None when it is."""
     if len(code) != 18:
-        return f"must be 18 characters, got {len(code)}"
+        return message("must be 18 characters, got {length}", length=len(code))
     bad = sorted({c for c in code if c not in _VALUE})
     if bad:
-        return f"character(s) {''.join(bad)!r} not in the charset 0-9A-HJ-NPQRTUWXY"
+        return message(
+            "character(s) {bad!r} not in the charset 0-9A-HJ-NPQRTUWXY", bad="".join(bad)
+        )
     expected = check_character(code[:17])
     if code[17] != expected:
-        return f"check digit is {code[17]!r}, expected {expected!r}"
+        return message(
+            "check digit is {given!r}, expected {expected!r}", given=code[17], expected=expected
+        )
     return None

@@ -29,6 +29,7 @@ from service.core.clock import utc_text
 from service.core.cursors import encode_cursor
 from service.core.database import run_read, run_write
 from service.core.errors import TooManySubscriptions
+from service.core.i18n import message
 from service.core.tables import DELIVERY, SUBSCRIPTION
 from service.push.routing import lock_event_order, subscription_filter
 
@@ -49,9 +50,14 @@ def check_caller_quota(connection: Connection, caller: str, limit: int) -> None:
     ).scalar_one()
     if held >= limit:
         raise TooManySubscriptions(
-            f"{caller} holds {held} subscriptions, the most a caller may "
-            f"(POLICY_MATCH_PUSH_MAX_SUBSCRIPTIONS_PER_CALLER = {limit}); delete one it no "
-            "longer needs (ended subscriptions do not count)"
+            message(
+                "{caller} holds {held} subscriptions, the most a caller may "
+                "(POLICY_MATCH_PUSH_MAX_SUBSCRIPTIONS_PER_CALLER = {limit}); delete one it no "
+                "longer needs (ended subscriptions do not count)",
+                caller=caller,
+                held=held,
+                limit=limit,
+            )
         )
 
 

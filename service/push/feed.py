@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 from service.core.clock import utc_text
 from service.core.cursors import INT64_MAX, cursor_number, decode_cursor, encode_cursor
 from service.core.errors import Gone
+from service.core.i18n import message
 from service.core.tables import ATTEMPT, DELIVERY, EVENT
 from service.push.attempt_errors import EXPLANATIONS, category_of
 from service.push.outbox import as_sent
@@ -62,9 +63,12 @@ def feed_page(
     cursor to ask for the next; Gone if events after `after` have been pruned."""
     if after is not None and after < (pruned := pruned_through(connection)):
         raise Gone(
-            f"after: the events after this cursor up to sequence {pruned} have been pruned "
-            f"(kept {retention_days} days); start again "
-            "without `after`, from the oldest event kept"
+            message(
+                "after: the events after this cursor up to sequence {pruned} have been pruned "
+                "(kept {days} days); start again without `after`, from the oldest event kept",
+                pruned=pruned,
+                days=retention_days,
+            )
         )
     position = after or 0
     page = event_feed(connection, after=position, limit=limit, county=county, kind=kind, uscc=uscc)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from service.core.errors import Conflict
+from service.core.i18n import message
 from service.core.tables import DELIVERY, utcnow
 from service.push.capacity import count_queued
 from service.push.routing import active_subscriptions
@@ -76,7 +77,14 @@ def queue_redelivery(
         found = get_subscription(connection, subscription_id)
         if found.state != "active":
             why = found.ended_reason or found.paused_reason
-            raise Conflict(f"subscription {subscription_id} is {found.state}: {why}")
+            raise Conflict(
+                message(
+                    "subscription {id} is {state}: {why}",
+                    id=subscription_id,
+                    state=found.state,
+                    why=why,
+                )
+            )
         targets = [found.id]
     else:
         targets = [

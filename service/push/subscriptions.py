@@ -32,6 +32,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from service.core.clock import utc_text
 from service.core.cursors import encode_cursor
 from service.core.errors import NotFound
+from service.core.i18n import Message, Text, message
 from service.core.settings import Settings
 from service.core.tables import DELIVERY, SUBSCRIPTION, utcnow
 from service.push.local_addresses import local_addresses
@@ -46,29 +47,35 @@ METADATA_ADDRESSES = frozenset(
 
 
 class TargetRefused(ValueError):
-    """A subscription URL this service will not POST to, and why."""
+    """A subscription URL this service will not POST to, and why (a Message, or plain text)."""
+
+
+def refusal_text(refusal: TargetRefused) -> Text:
+    """Why a target was refused, to translate when answered (str() of it is the English)."""
+    reason = refusal.args[0] if refusal.args else ""
+    return reason if isinstance(reason, Message) else str(reason)
 
 
 class Unresolvable(TargetRefused):
     """A target whose host does not resolve (now): no delivery, but no harm in subscribing."""
 
 
-def _refused_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+def _refused_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> Message | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     if address in METADATA_ADDRESSES:
-        return "a cloud metadata address"
+        return message("a cloud metadata address")
     for test, name in (
-        (address.is_loopback, "a loopback address"),
-        (address.is_link_local, "a link-local address (cloud metadata lives there)"),
-        (address.is_unspecified, "the unspecified address"),
-        (address.is_multicast, "a multicast address"),
-        (address.is_reserved, "a reserved address"),
+        (address.is_loopback, message("a loopback address")),
+        (address.is_link_local, message("a link-local address (cloud metadata lives there)")),
+        (address.is_unspecified, message("the unspecified address")),
+        (address.is_multicast, message("a multicast address")),
+        (address.is_reserved, message("a reserved address")),
     ):
         if test:
             return name
     if address in local_addresses():
-        return "an address of this host"
+        return message("an address of this host")
     return None
 
 
@@ -78,15 +85,15 @@ def split_target(url: str) -> tuple[str, int]:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as e:
-        raise TargetRefused(f"not a URL: {e}") from None
+        raise TargetRefused(message("not a URL: {problem}", problem=str(e))) from None
     if parts.scheme not in ("http", "https"):
-        raise TargetRefused("must be an http or https URL")
+        raise TargetRefused(message("must be an http or https URL"))
     if not parts.hostname:
-        raise TargetRefused("must name a host")
+        raise TargetRefused(message("must name a host"))
     if parts.username is not None or parts.password is not None:
-        raise TargetRefused("must not carry credentials; deliveries are signed instead")
+        raise TargetRefused(message("must not carry credentials; deliveries are signed instead"))
     if parts.fragment:
-        raise TargetRefused("must not have a fragment")
+        raise TargetRefused(message("must not have a fragment"))
     host = parts.hostname.lower()
     host = host[:-1] if host.endswith(".") and not host.endswith("..") else host
     check_host_name(host)
@@ -110,22 +117,33 @@ def check_host_name(host: str) -> None:
         encoded = host.encode("idna")
     except UnicodeError:
         raise TargetRefused(
-            "the host name is malformed: an empty label, or a label over 63 characters"
+            message("the host name is malformed: an empty label, or a label over 63 characters")
         ) from None
     labels = encoded.split(b".")
     if len(encoded) > 253 or not all(0 < len(label) <= 63 for label in labels):
-        raise TargetRefused("the host name is malformed: labels of 1 to 63 characters, 253 in all")
+        raise TargetRefused(
+            message("the host name is malformed: labels of 1 to 63 characters, 253 in all")
+        )
 
 
 def check_addresses(host: str, addresses: list[str]) -> None:
     """TargetRefused if the host or any address it resolves to is one we do not POST to."""
     if host in REFUSED_HOSTS or host.endswith(".localhost"):
-        raise TargetRefused(f"{host} is refused: it names this host or a metadata service")
+        raise TargetRefused(
+            message("{host} is refused: it names this host or a metadata service", host=host)
+        )
     for raw in addresses:
         address = ipaddress.ip_address(raw.split("%", 1)[0])
         reason = _refused_address(address)
         if reason:
-            raise TargetRefused(f"{host} resolves to {address}, {reason}")
+            raise TargetRefused(
+                message(
+                    "{host} resolves to {address}, {reason}",
+                    host=host,
+                    address=str(address),
+                    reason=reason,
+                )
+            )
 
 
 _resolved: dict[tuple[str, int], tuple[float, list[str]]] = {}
@@ -307,7 +325,7 @@ def get_subscription(connection: Connection, subscription_id: str) -> Subscripti
     """The subscription; NotFound if there is none with this id."""
     row = connection.execute(select(*_COLUMNS).where(SUBSCRIPTION.c.id == subscription_id)).first()
     if row is None:
-        raise NotFound(f"no subscription {subscription_id}")
+        raise NotFound(message("no subscription {id}", id=subscription_id))
     return Subscription(*row)
 
 

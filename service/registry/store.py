@@ -16,6 +16,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.core.errors import NotFound, PreconditionFailed
+from service.core.i18n import message
 from service.core.tables import CONSENT, ENTERPRISE, VERSION, EnterpriseFacts, utcnow
 from service.matching.match import match
 from service.policy.catalogue import Catalogue
@@ -58,14 +59,23 @@ class Precondition:
     def check(self, current: int | None) -> None:
         """PreconditionFailed unless the stored version (None: no such firm) satisfies it."""
         if self.must_exist and current is None:
-            raise PreconditionFailed("If-Match: * but the enterprise is not stored")
+            raise PreconditionFailed(message("If-Match: * but the enterprise is not stored"))
         if self.create_only and current is not None:
             raise PreconditionFailed(
-                f"If-None-Match: * but the enterprise is stored (version {current})"
+                message(
+                    "If-None-Match: * but the enterprise is stored (version {version})",
+                    version=current,
+                )
             )
         if self.if_match is not None and current not in self.if_match:
-            stored = "is not stored" if current is None else f"is at version {current}"
-            raise PreconditionFailed(f"If-Match does not hold: the enterprise {stored}")
+            raise PreconditionFailed(
+                message("If-Match does not hold: the enterprise is not stored")
+                if current is None
+                else message(
+                    "If-Match does not hold: the enterprise is at version {version}",
+                    version=current,
+                )
+            )
 
 
 NO_CONDITION = Precondition()
@@ -213,7 +223,7 @@ def delete_enterprise(
     ).first()
     if current is None:
         condition.check(None)
-        raise NotFound(f"no enterprise {uscc} is stored")
+        raise NotFound(message("no enterprise {uscc} is stored", uscc=uscc))
     condition.check(current.version)
     now, version = utcnow(), int(current.version) + 1
     connection.execute(
@@ -248,7 +258,7 @@ def fetch(connection: Connection, uscc: str) -> StoredEnterprise:
         ).where(ENTERPRISE.c.uscc == uscc, ENTERPRISE.c.deleted_at.is_(None))
     ).first()
     if row is None:
-        raise NotFound(f"no enterprise {uscc} is stored")
+        raise NotFound(message("no enterprise {uscc} is stored", uscc=uscc))
     return StoredEnterprise(uscc, row.profile, row.version, row.updated_at, row.updated_by)
 
 
@@ -280,5 +290,5 @@ def history(
         .limit(limit)
     ).all()
     if not rows and after == 0:
-        raise NotFound(f"no enterprise {uscc} has ever been stored")
+        raise NotFound(message("no enterprise {uscc} has ever been stored", uscc=uscc))
     return [ProfileVersion(*row) for row in rows]

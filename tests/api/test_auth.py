@@ -22,6 +22,7 @@ from service.api.problems import install_error_handlers
 from service.api.routes import auth as auth_routes
 from service.core.errors import Unauthorized
 from service.core.settings import Settings
+from tests.conftest import ENGLISH
 from tests.factories import b64
 from tests.keys import rsa_key_pair
 
@@ -87,7 +88,7 @@ def make_app(settings: Settings) -> FastAPI:
 
 def client_for(**overrides: Any) -> TestClient:
     """A test client of the small app with these settings."""
-    return TestClient(make_app(make_settings(**overrides)))
+    return TestClient(make_app(make_settings(**overrides)), headers=ENGLISH)
 
 
 def jwt(claims: dict[str, Any], *, alg: str = "HS256", key: str | bytes = SECRET) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from service.core.migrate import upgrade_database
-from tests.conftest import Token, serve
+from tests.conftest import NO_LANGUAGE, Token, serve
 
 
 def test_measures_are_listed_without_a_token(client: TestClient) -> None:
@@ -177,7 +177,7 @@ def test_every_protected_operation_documents_its_scope(client: TestClient, auth:
 def test_the_vocabularies_are_listed_without_a_token_in_the_callers_language(
     client: TestClient,
 ) -> None:
-    answer = client.get("/v1/vocabularies")
+    answer = client.get("/v1/vocabularies", headers=NO_LANGUAGE)
     assert answer.status_code == 200
     lists = {v["vocabulary"]: v["terms"] for v in answer.json()["items"]}
     assert {"tiers", "counties", "clusters", "sub_industries", "kinds"} <= lists.keys()

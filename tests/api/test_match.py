@@ -5,12 +5,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from service.policy.examples import FULL_PROFILE, batch_example
-from tests.conftest import Token
+from tests.conftest import NO_LANGUAGE, Token
 from tests.factories import PROBLEM
 
 
 def _match(client: TestClient, auth: Token, body: Any, **params: str) -> Any:
-    return client.post("/v1/match", json=body, params=params, headers=auth("match"))
+    return client.post("/v1/match", json=body, params=params, headers=auth("match", **NO_LANGUAGE))
 
 
 def test_without_a_token_the_answer_is_401_problem_json(client: TestClient) -> None:
@@ -171,7 +171,10 @@ def test_batch_answers_in_order_and_reports_a_bad_profile_in_place(
     body = batch_example()
     body["profiles"].append({"county": "440785"})
     response = client.post(
-        "/v1/match/batch", json=body, params={"as_of": "2025-06-01"}, headers=auth("match")
+        "/v1/match/batch",
+        json=body,
+        params={"as_of": "2025-06-01"},
+        headers=auth("match", **NO_LANGUAGE),
     )
     assert response.status_code == 200
     results = response.json()["results"]

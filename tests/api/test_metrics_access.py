@@ -13,7 +13,7 @@ from sqlalchemy import text
 from service.core.migrate import upgrade_database
 from service.core.settings import Settings
 from service.main import create_app
-from tests.conftest import TEST_SETTINGS, Token, serve
+from tests.conftest import ENGLISH, TEST_SETTINGS, Token, serve
 from tests.factories import engine_of, firm, put, refresh
 
 
@@ -79,7 +79,7 @@ def guarded(tmp_path: Path, peer: tuple[str, int], **settings: object) -> TestCl
     url = f"sqlite:///{tmp_path / 'guarded.db'}"
     upgrade_database(url)
     app = create_app(TEST_SETTINGS.model_copy(update={"database_url": url, **settings}))
-    return TestClient(app, client=peer)
+    return TestClient(app, client=peer, headers=ENGLISH)
 
 
 def test_a_metrics_token_is_required_when_set(tmp_path: Path) -> None:

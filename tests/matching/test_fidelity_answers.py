@@ -14,7 +14,7 @@ from service.core.tables import ENTERPRISE
 from service.matching.match import match
 from service.policy.examples import synthetic_uscc
 from service.policy.profile import Profile
-from tests.conftest import Token
+from tests.conftest import NO_LANGUAGE, Token
 from tests.factories import DAY, firm, import_quietly, new_uscc, put, real_catalogue, store_directly
 
 REAL = real_catalogue()
@@ -73,21 +73,23 @@ def test_the_batch_and_the_stored_matches_say_the_county_decides(
 ) -> None:
     body = firm(county="440784", tier="municipal", tier_valid_until="2026-12-31")
     batch = registry.post(
-        "/v1/match/batch?as_of=2025-06-01", json={"profiles": [body]}, headers=auth("match")
+        "/v1/match/batch?as_of=2025-06-01",
+        json={"profiles": [body]},
+        headers=auth("match", **NO_LANGUAGE),
     ).json()["results"][0]
     assert "鹤山市人民政府决定" in _results(batch)[TALENT]["county_discretion_note"]
     assert put(registry, auth, body).status_code in (200, 201)
     stored = registry.get(
-        f"/v1/enterprises/{body['uscc']}/matches", headers=auth("enterprises:read")
+        f"/v1/enterprises/{body['uscc']}/matches", headers=auth("enterprises:read", **NO_LANGUAGE)
     ).json()
     assert "鹤山市人民政府决定" in _results(stored)[TALENT]["county_discretion_note"]
 
 
 def test_the_catalogue_says_the_county_decides(client: TestClient) -> None:
-    body = client.get(f"/v1/measures/{TALENT}").json()
+    body = client.get(f"/v1/measures/{TALENT}", headers=NO_LANGUAGE).json()
     assert body["county_discretion"] is True
     assert "由企业所在县（市、区）人民政府决定" in body["county_discretion_note"]
-    plain = client.get("/v1/measures/loan-interest-subsidy").json()
+    plain = client.get("/v1/measures/loan-interest-subsidy", headers=NO_LANGUAGE).json()
     assert plain["county_discretion"] is False and plain["county_discretion_note"] is None
     assert plain["conditions"][1]["source"] == {"kind": "plan", "words": "貸款貼息"}
 

@@ -12,7 +12,7 @@ from service.matching.indicator_answer import REMEMBERED, IndicatorPieces
 from service.policy.catalogue import CatalogueError, load_catalogue
 from service.policy.examples import FULL_PROFILE, synthetic_uscc
 from service.policy.indicators import indicators_for
-from tests.conftest import Token
+from tests.conftest import NO_LANGUAGE, Token
 from tests.factories import real_catalogue
 from tests.policy_copies import POLICIES, edit_yaml
 
@@ -155,7 +155,7 @@ def test_each_indicator_says_met_not_met_or_unknown_from_the_firms_value(
         "rd_institution": "municipal",  # municipal level or above, but not provincial
         # university_partner and fills_tech_gap left out: unknown
     }
-    answer = client.post("/v1/match", json=profile, headers=auth("match"))
+    answer = client.post("/v1/match", json=profile, headers=auth("match", **NO_LANGUAGE))
     assert answer.status_code == 200
     found = _by_id(answer.json())
     assert list(found) == [i.id for i in catalogue.indicators]
@@ -264,7 +264,7 @@ def test_the_remembered_lists_are_bounded_and_never_mixed_up() -> None:
 
 
 def test_a_measure_shows_the_indicators_it_works_towards(client: TestClient) -> None:
-    brand = client.get("/v1/measures/brand-cultivation-services").json()
+    brand = client.get("/v1/measures/brand-cultivation-services", headers=NO_LANGUAGE).json()
     assert brand["indicators"] == [
         {
             "id": "registered-trademarks",
@@ -280,5 +280,5 @@ def test_a_measure_shows_the_indicators_it_works_towards(client: TestClient) -> 
         "rd-institution-provincial",
     ]
     assert all("R&D" in i["title"] for i in english["indicators"])
-    land = client.get("/v1/measures/land-approval-green-channel").json()
+    land = client.get("/v1/measures/land-approval-green-channel", headers=NO_LANGUAGE).json()
     assert land["indicators"] == []

@@ -24,7 +24,7 @@ def test_published_example_credit_code_is_valid() -> None:
     ],
 )
 def test_bad_credit_codes_say_why(code: str, problem: str) -> None:
-    assert problem in (uscc_problem(code) or "")
+    assert problem in str(uscc_problem(code) or "")
 
 
 def test_synthetic_codes_carry_a_correct_check_character() -> None:

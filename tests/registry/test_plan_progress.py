@@ -16,7 +16,7 @@ from service.policy.rules import COMPARE, AllOf, AnyOf, Comparison, Condition, N
 from service.policy.targets import Target
 from service.registry.demo import synthetic_profiles
 from service.registry.progress import progress_query, required_tiers
-from tests.conftest import Token, serve
+from tests.conftest import NO_LANGUAGE, Token, serve
 from tests.factories import import_quietly, real_catalogue
 
 CATALOGUE = real_catalogue()
@@ -128,7 +128,9 @@ def _expected(
 
 
 def _progress(client: TestClient, auth: Token, **params: str) -> dict[str, Any]:
-    answer = client.get("/v1/plan/progress", params=params, headers=auth("stats:read"))
+    answer = client.get(
+        "/v1/plan/progress", params=params, headers=auth("stats:read", **NO_LANGUAGE)
+    )
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
     return body
@@ -223,7 +225,7 @@ def test_the_answer_says_the_registry_is_not_the_official_list(
         assert ("小巨人" in titles["little-giants"]) == (language != "en")
     assert "不是" in notices["zh-Hans"] and "官方认定名单" in notices["zh-Hans"]
     assert "官方認定名單" in notices["zh-Hant"] and "not the official" in notices["en"]
-    default = client.get("/v1/plan/progress", headers=auth("stats:read")).json()
+    default = client.get("/v1/plan/progress", headers=auth("stats:read", **NO_LANGUAGE)).json()
     assert default["notice"] == notices["zh-Hans"]
     synthetic = _progress(client, auth, include_synthetic="true")
     assert "合成演示数据" in synthetic["notice"]
@@ -253,7 +255,9 @@ def test_bad_parameters_are_422_naming_them(
     stored: tuple[TestClient, Stored], auth: Token, params: dict[str, str], field: str
 ) -> None:
     client, _ = stored
-    answer = client.get("/v1/plan/progress", params=params, headers=auth("stats:read"))
+    answer = client.get(
+        "/v1/plan/progress", params=params, headers=auth("stats:read", **NO_LANGUAGE)
+    )
     assert (
         answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json"
     )

@@ -20,16 +20,18 @@ from service.api.auth import check_settings, issue_token
 from service.api.body import read_at_most
 from service.api.clients import Scope, TokenClient, authenticate_client
 from service.api.deps import current_settings
+from service.api.problems import request_language
 from service.core.errors import PROBLEM_BASE, PROBLEM_JSON, NotFound
+from service.core.i18n import Language, Text, message, translate
 from service.core.settings import Settings, get_settings
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM = "application/x-www-form-urlencoded"
 _TITLES = {
-    "invalid_request": "Invalid request",
-    "invalid_client": "Invalid client",
-    "unsupported_grant_type": "Unsupported grant type",
-    "invalid_scope": "Invalid scope",
+    "invalid_request": message("Invalid request"),
+    "invalid_client": message("Invalid client"),
+    "unsupported_grant_type": message("Unsupported grant type"),
+    "invalid_scope": message("Invalid scope"),
 }
 
 
@@ -53,24 +55,25 @@ class TokenResponse(BaseModel):
 
 
 class OAuthError(Exception):
-    """A refusal in the shape of RFC 6749 §5.2."""
+    """A refusal in the shape of RFC 6749 §5.2 (the `error` code is never translated)."""
 
-    def __init__(self, error: str, description: str) -> None:
-        super().__init__(description)
+    def __init__(self, error: str, description: Text) -> None:
+        super().__init__(str(description))
         self.error, self.description = error, description
         self.status = 401 if error == "invalid_client" else 400
 
-    def response(self) -> Response:
-        """The refusal as problem+json carrying `error` and `error_description`."""
+    def response(self, language: Language) -> Response:
+        """The refusal as problem+json carrying `error` and `error_description`, in `language`."""
+        description = translate(self.description, language)
         body = {
             "type": PROBLEM_BASE + self.error.replace("_", "-"),
-            "title": _TITLES[self.error],
+            "title": _TITLES[self.error].translate(language),
             "status": self.status,
-            "detail": self.description,
+            "detail": description,
             "error": self.error,
-            "error_description": self.description,
+            "error_description": description,
         }
-        headers = dict(NO_STORE)
+        headers = {**NO_STORE, "Content-Language": language, "Vary": "Accept-Language"}
         if self.status == 401:
             headers["WWW-Authenticate"] = 'Basic realm="policy-match"'
         return Response(orjson.dumps(body), self.status, headers, media_type=PROBLEM_JSON)
@@ -81,15 +84,18 @@ FORM_LIMIT = 8192  # a client-credentials form is a few hundred bytes
 
 async def _form(request: Request) -> dict[str, str]:
     if request.headers.get("content-type", "").partition(";")[0].strip().lower() != FORM:
-        raise OAuthError("invalid_request", f"the body must be {FORM}")
+        raise OAuthError("invalid_request", message("the body must be {form}", form=FORM))
     try:
         body = await read_at_most(request, FORM_LIMIT)
         fields = parse_qs(body.decode(), keep_blank_values=True, max_num_fields=16)
     except ValueError as e:  # also UnicodeDecodeError
-        raise OAuthError("invalid_request", "the body is not a readable form") from e
+        raise OAuthError("invalid_request", message("the body is not a readable form")) from e
     repeated = sorted(name for name, values in fields.items() if len(values) > 1)
     if repeated:
-        raise OAuthError("invalid_request", f"parameter {repeated[0]} is given more than once")
+        raise OAuthError(
+            "invalid_request",
+            message("parameter {name} is given more than once", name=repeated[0]),
+        )
     return {name: values[0] for name, values in fields.items()}
 
 
@@ -100,9 +106,13 @@ def _basic(header: str) -> tuple[str, str]:
             raise ValueError(scheme)
         client_id, colon, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
     except ValueError as e:  # binascii.Error and UnicodeDecodeError included
-        raise OAuthError("invalid_client", "the Authorization header is not HTTP Basic") from e
+        raise OAuthError(
+            "invalid_client", message("the Authorization header is not HTTP Basic")
+        ) from e
     if not colon:
-        raise OAuthError("invalid_client", "HTTP Basic credentials must be client_id:secret")
+        raise OAuthError(
+            "invalid_client", message("HTTP Basic credentials must be client_id:secret")
+        )
     return unquote_plus(client_id), unquote_plus(secret)  # form-encoded: RFC 6749 §2.3.1
 
 
@@ -112,15 +122,19 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
         if not form.get("client_id") or "client_secret" not in form:
             raise OAuthError(
                 "invalid_client",
-                "client authentication is required: HTTP Basic, "
-                "or client_id and client_secret in the form",
+                message(
+                    "client authentication is required: HTTP Basic, "
+                    "or client_id and client_secret in the form"
+                ),
             )
         return form["client_id"], form["client_secret"]
     if "client_secret" in form:
-        raise OAuthError("invalid_request", "use one client authentication method, not two")
+        raise OAuthError(
+            "invalid_request", message("use one client authentication method, not two")
+        )
     client_id, secret = _basic(header)
     if form.get("client_id", client_id) != client_id:
-        raise OAuthError("invalid_request", "client_id differs from the Basic credentials")
+        raise OAuthError("invalid_request", message("client_id differs from the Basic credentials"))
     return client_id, secret
 
 
@@ -128,7 +142,10 @@ def _granted(client: TokenClient, requested: str | None) -> frozenset[str]:
     scopes = frozenset((requested or "").split()) or frozenset(client.scopes)
     refused = sorted(scopes - client.scopes)
     if refused:
-        raise OAuthError("invalid_scope", f"not granted to this client: {' '.join(refused)}")
+        raise OAuthError(
+            "invalid_scope",
+            message("not granted to this client: {scopes}", scopes=" ".join(refused)),
+        )
     return scopes
 
 
@@ -201,23 +218,25 @@ async def issue_access_token(
 ) -> Response:
     """Issue a bearer token to a client of POLICY_MATCH_AUTH_CLIENTS (RFC 6749 §4.4)."""
     if not settings.enable_token_endpoint:
-        raise NotFound(f"no endpoint at {request.url.path}")
+        raise NotFound(message("no endpoint at {path}", path=request.url.path))
     try:
         form = await _form(request)
         grant_type = form.get("grant_type")
         if not grant_type:
-            raise OAuthError("invalid_request", "grant_type is required")
+            raise OAuthError("invalid_request", message("grant_type is required"))
         if grant_type != "client_credentials":
-            raise OAuthError("unsupported_grant_type", "only client_credentials is supported")
+            raise OAuthError(
+                "unsupported_grant_type", message("only client_credentials is supported")
+            )
         client_id, secret = _client_credentials(request, form)
         client = await run_in_threadpool(
             authenticate_client, client_id=client_id, client_secret=secret, settings=settings
         )
         if client is None:
-            raise OAuthError("invalid_client", "unknown client or wrong client secret")
+            raise OAuthError("invalid_client", message("unknown client or wrong client secret"))
         scopes = _granted(client, form.get("scope"))
     except OAuthError as refusal:
-        return refusal.response()
+        return refusal.response(request_language(request))
     access_token, expires_in = issue_token(
         subject=client.client_id, scopes=scopes, bank_id=client.bank_id, settings=settings
     )

@@ -14,7 +14,7 @@ from service.api.openapi import problems
 from service.api.responses import catalogue_answer
 from service.api.schemas import DepartmentList, MeasureList, MeasureOut
 from service.core.errors import NotFound
-from service.core.i18n import Language
+from service.core.i18n import Language, message
 from service.matching.presentation import measure_detail
 from service.policy.profile import KindCode
 
@@ -81,7 +81,11 @@ async def get_measure(
     """A measure in full: clause, units, the quoted sentence and the conditions."""
     measure = catalogue.by_id.get(measure_id)
     if measure is None:
-        raise NotFound(f"no measure {measure_id!r} in catalogue {catalogue.version}")
+        raise NotFound(
+            message(
+                "no measure {id!r} in catalogue {version}", id=measure_id, version=catalogue.version
+            )
+        )
     return _json(measure_detail(catalogue, measure, language), catalogue.version, language)
 
 

@@ -24,6 +24,7 @@ from service.banks.eligibility_sql import eligible_page
 from service.core.clock import today
 from service.core.cursors import (
     INT32_MAX,
+    NOT_OURS,
     cursor_error,
     cursor_number,
     decode_cursor,
@@ -31,6 +32,7 @@ from service.core.cursors import (
 )
 from service.core.database import run_read, run_write
 from service.core.errors import Forbidden, NotFound
+from service.core.i18n import message
 from service.policy.catalogue import Catalogue, Measure
 from service.policy.examples import EXAMPLE_USCC
 from service.policy.uscc import USCC_PATTERN
@@ -44,11 +46,18 @@ _POSITION = frozenset({"m", "d", "a"})
 def _measure_for(catalogue: Catalogue, measure_id: str, caller: Caller) -> Measure:
     measure = catalogue.by_id.get(measure_id)
     if measure is None:
-        raise NotFound(f"no measure {measure_id!r} in catalogue {catalogue.version}")
+        raise NotFound(
+            message(
+                "no measure {id!r} in catalogue {version}", id=measure_id, version=catalogue.version
+            )
+        )
     if caller.is_bank and not measure.spec.finance:
         raise Forbidden(
-            f"banks may ask only about finance measures; {measure_id} is not one "
-            "(GET /v1/measures?finance=true lists them)"
+            message(
+                "banks may ask only about finance measures; {id} is not one "
+                "(GET /v1/measures?finance=true lists them)",
+                id=measure_id,
+            )
         )
     return measure
 
@@ -59,11 +68,15 @@ def _page_start(cursor: str | None, measure_id: str) -> tuple[date, str | None]:
         return today(), None
     position = decode_cursor(cursor, _POSITION)
     if position["m"] != measure_id:
-        raise cursor_error(f"the cursor pages measure {position['m']}, not {measure_id}")
+        raise cursor_error(
+            message(
+                "the cursor pages measure {paged}, not {id}", paged=position["m"], id=measure_id
+            )
+        )
     try:
         return date.fromisoformat(position["d"]), str(position["a"])
     except (TypeError, ValueError):
-        raise cursor_error("not a cursor this service gave out") from None
+        raise cursor_error(NOT_OURS) from None
 
 
 @router.get(

@@ -37,6 +37,7 @@ from service.core.clock import today, utc_text
 from service.core.cursors import INT32_MAX
 from service.core.database import run_read, run_write
 from service.core.errors import Unprocessable
+from service.core.i18n import message
 from service.matching.answer import answer_profile
 from service.matching.decision_log import record_decision
 from service.policy.catalogue import Catalogue
@@ -75,7 +76,7 @@ def enterprise_uscc(
     problem = None if uscc in app_settings(request).uscc_allowlist else uscc_problem(uscc)
     if problem:
         raise Unprocessable(
-            f"uscc: not a valid unified social credit code: {problem}",
+            message("uscc: not a valid unified social credit code: {problem}", problem=problem),
             errors=[{"field": "uscc", "in": "path", "message": problem, "type": "uscc"}],
         )
     return uscc
@@ -185,12 +186,14 @@ async def put_enterprise(request: Request) -> Response:
         profile = _with_uscc(profile, uscc)
     elif profile.uscc != uscc:
         raise Unprocessable(
-            f"$.uscc: {profile.uscc} differs from the path's {uscc}",
+            message(
+                "$.uscc: {given} differs from the path's {uscc}", given=profile.uscc, uscc=uscc
+            ),
             errors=[
                 {
                     "field": "$.uscc",
                     "in": "body",
-                    "message": f"must equal the path's uscc {uscc}",
+                    "message": message("must equal the path's uscc {uscc}", uscc=uscc),
                     "type": "uscc_mismatch",
                 }
             ],

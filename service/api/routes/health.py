@@ -10,8 +10,9 @@ from sqlalchemy import Connection
 
 from service.api.deps import EngineDep
 from service.api.openapi import REF
-from service.api.problems import problem
+from service.api.problems import problem, request_language
 from service.core.database import run_read
+from service.core.i18n import Message, message
 from service.core.migrate import alembic_config
 
 router = APIRouter(tags=["health"])
@@ -46,11 +47,18 @@ async def readyz(request: Request, engine: EngineDep) -> Any:
     try:
         revision = await run_read(engine, schema_revision)
     except Exception as e:  # any failure to reach the database means not ready
-        return _not_ready(f"the database cannot be reached ({type(e).__name__})")
+        return _not_ready(
+            request,
+            message("the database cannot be reached ({error})", error=type(e).__name__),
+        )
     if revision != _HEAD:
         return _not_ready(
-            f"the database schema is at {revision or 'nothing'}, not {_HEAD}: "
-            "run `alembic upgrade head`"
+            request,
+            message(
+                "the database schema is at {revision}, not {head}: run `alembic upgrade head`",
+                revision=revision or message("nothing"),
+                head=_HEAD,
+            ),
         )
     return {
         "status": "ready",
@@ -59,5 +67,12 @@ async def readyz(request: Request, engine: EngineDep) -> Any:
     }
 
 
-def _not_ready(detail: str) -> Response:
-    return problem(503, "Not ready", detail, "not-ready", headers={"Retry-After": "5"})
+def _not_ready(request: Request, detail: Message) -> Response:
+    return problem(
+        503,
+        message("Not ready"),
+        detail,
+        "not-ready",
+        headers={"Retry-After": "5"},
+        language=request_language(request),
+    )

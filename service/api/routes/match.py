@@ -25,8 +25,8 @@ from service.api.ratelimit import Limited, spend
 from service.api.responses import catalogue_answer
 from service.api.schemas import BatchResponse, MatchResponse
 from service.api.security_docs import secured
-from service.core.errors import Unprocessable
-from service.core.i18n import Language, negotiate_language
+from service.core.errors import Unprocessable, translated_errors
+from service.core.i18n import Language, message, negotiate_language
 from service.matching.answer import answer_profile
 from service.matching.decision_log import record_decision
 from service.policy.catalogue import Catalogue
@@ -88,25 +88,27 @@ async def match_batch(request: Request) -> Response:
     limit = app_settings(request).max_batch_size
     if not isinstance(profiles, list) or set(body) != {"profiles"}:
         raise Unprocessable(
-            "the body must be an object with one field, `profiles`: a list of profiles",
+            message("the body must be an object with one field, `profiles`: a list of profiles"),
             errors=[
                 {
                     "field": "$.profiles",
                     "in": "body",
-                    "message": "a list of profiles",
+                    "message": message("a list of profiles"),
                     "type": "list_type",
                 }
             ],
         )
     if len(profiles) > limit:
         raise Unprocessable(
-            f"at most {limit} profiles per batch, got {len(profiles)}",
+            message(
+                "at most {limit} profiles per batch, got {count}", limit=limit, count=len(profiles)
+            ),
             errors=[
                 {
                     "field": "$.profiles",
                     "in": "body",
                     "type": "too_long",
-                    "message": f"at most {limit} profiles",
+                    "message": message("at most {limit} profiles", limit=limit),
                 }
             ],
         )
@@ -117,7 +119,7 @@ async def match_batch(request: Request) -> Response:
         try:
             profile = Profile.model_validate(raw)
         except ValidationError as e:
-            errors = refused(e, ("profiles", index)).errors
+            errors = translated_errors(refused(e, ("profiles", index)).errors or (), language)
             items.append(orjson.dumps({"index": index, "ok": False, "errors": errors}))
             continue
         head = orjson.dumps({"index": index, "ok": True, "uscc": profile.uscc})[:-1]

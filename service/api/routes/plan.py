@@ -16,6 +16,7 @@ from service.api.ratelimit import Limited, spend
 from service.api.responses import catalogue_answer
 from service.core.database import run_read
 from service.core.errors import Unprocessable
+from service.core.i18n import message
 from service.policy.vocabulary import vocabularies
 from service.registry.progress import plan_progress
 from service.registry.progress_answer import progress_json
@@ -44,13 +45,13 @@ def _county(
 ) -> str | None:
     if county is not None and county not in COUNTIES:
         raise Unprocessable(
-            f"county: {county!r} is not a county-level division of Jiangmen",
+            message("county: {county!r} is not a county-level division of Jiangmen", county=county),
             errors=[
                 {
                     "field": "county",
                     "in": "query",
                     "type": "enum",
-                    "message": f"expected one of {', '.join(COUNTIES)}",
+                    "message": message("expected one of {listed}", listed=", ".join(COUNTIES)),
                 }
             ],
         )

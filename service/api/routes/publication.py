@@ -23,6 +23,7 @@ from service.core.clock import today, utc_text
 from service.core.cursors import INT32_MAX
 from service.core.database import run_read, run_write
 from service.core.errors import Conflict, NotFound, Unprocessable
+from service.core.i18n import message
 from service.core.tables import RUN
 from service.matching.cases import load_checked_catalogue
 from service.policy.catalogue import Catalogue, CatalogueError
@@ -74,7 +75,10 @@ async def reload_catalogue(request: Request, caller: CatalogueAdmin, engine: Eng
         loaded = await run_in_threadpool(load_checked_catalogue, settings.policies_dir)
     except CatalogueError as e:
         raise Unprocessable(
-            f"the policies folder fails {len(e.problems)} check(s); the catalogue in force stays",
+            message(
+                "the policies folder fails {count} check(s); the catalogue in force stays",
+                count=len(e.problems),
+            ),
             errors=[
                 {"field": "policies", "in": "catalogue", "message": p, "type": "catalogue"}
                 for p in e.problems
@@ -82,8 +86,10 @@ async def reload_catalogue(request: Request, caller: CatalogueAdmin, engine: Eng
         ) from None
     if not profile_accepts(loaded.vocabularies):
         raise Conflict(
-            "the vocabularies changed: the profile schema is built from them when the service "
-            "starts, so restart it to put this catalogue in force"
+            message(
+                "the vocabularies changed: the profile schema is built from them when the service "
+                "starts, so restart it to put this catalogue in force"
+            )
         )
     previous: Catalogue = request.app.state.catalogue
     day = today()
@@ -137,5 +143,5 @@ async def rematch(
     """`firms_done` of `firms_total` while it runs; `gained` and `lost` count firms per measure."""
     run = await run_read(engine, lambda c: run_record(c, run_id))
     if run is None:
-        raise NotFound(f"no re-match run {run_id}")
+        raise NotFound(message("no re-match run {id}", id=run_id))
     return json_answer(runjson_answer(run))

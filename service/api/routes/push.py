@@ -27,6 +27,7 @@ from service.api.schemas import (
 )
 from service.core.database import run_read, run_write
 from service.core.errors import Conflict, NotFound, Unprocessable
+from service.core.i18n import Message, message
 from service.policy.catalogue import Catalogue
 from service.policy.examples import EXAMPLE_USCC
 from service.policy.uscc import USCC_PATTERN
@@ -43,6 +44,7 @@ from service.push.subscriptions import (
     end_subscription,
     get_subscription,
     list_subscriptions,
+    refusal_text,
     resolve,
     split_target,
 )
@@ -66,24 +68,35 @@ SubscriptionId = Annotated[str, Path(max_length=40, examples=["sub_4f1c2a9b0d3e5
 EventId = Annotated[str, Path(max_length=40, examples=["evt_0b8e6f2c4d1a4e3b9f7a6c5d4e3f2a1b"])]
 
 
-def _unknown(field: str, values: list[str], known: set[str], what: str) -> Unprocessable | None:
-    errors = [
-        {"field": f"$.{field}[{i}]", "in": "body", "message": f"not {what}", "type": "enum"}
+def _unknown(field: str, values: list[str], known: set[str], what: Message) -> Unprocessable | None:
+    errors: list[dict[str, Any]] = [
+        {
+            "field": f"$.{field}[{i}]",
+            "in": "body",
+            "message": message("not {what}", what=what),
+            "type": "enum",
+        }
         for i, value in enumerate(values)
         if value not in known
     ]
     if not errors:
         return None
     return Unprocessable(
-        f"$.{field}: {', '.join(e['field'] for e in errors)} not {what}", errors=errors
+        message(
+            "$.{field}: {fields} not {what}",
+            field=field,
+            fields=", ".join(e["field"] for e in errors),
+            what=what,
+        ),
+        errors=errors,
     )
 
 
 def _check_filters(catalogue: Catalogue, body: SubscriptionIn) -> None:
     vocab = catalogue.vocabularies
     for field, values, known, what in (
-        ("counties", body.counties, set(vocab.codes("counties")), "a county of Jiangmen"),
-        ("kinds", body.kinds, {k.code for k in vocab.kinds}, "a kind of measure"),
+        ("counties", body.counties, set(vocab.codes("counties")), message("a county of Jiangmen")),
+        ("kinds", body.kinds, {k.code for k in vocab.kinds}, message("a kind of measure")),
     ):
         problem = _unknown(field, values or [], known, what)
         if problem:
@@ -125,8 +138,10 @@ async def subscribe(
         )
     except TargetRefused as e:
         raise Unprocessable(
-            f"$.url: {e}",
-            errors=[{"field": "$.url", "in": "body", "message": str(e), "type": "url_refused"}],
+            message("$.url: {problem}", problem=refusal_text(e)),
+            errors=[
+                {"field": "$.url", "in": "body", "message": refusal_text(e), "type": "url_refused"}
+            ],
         ) from None
     settings = app_settings(request)
 
@@ -226,7 +241,13 @@ async def resume_subscription(
     engine = engine
     found = await run_read(engine, lambda c: get_subscription(c, subscription_id))
     if found.state == "ended":
-        raise Conflict(f"subscription {subscription_id} has ended: {found.ended_reason}")
+        raise Conflict(
+            message(
+                "subscription {id} has ended: {reason}",
+                id=subscription_id,
+                reason=found.ended_reason,
+            )
+        )
     if found.state == "paused":
         try:
             await resolve(*split_target(found.url))  # it must resolve now, whatever the rules
@@ -234,7 +255,13 @@ async def resume_subscription(
                 found.url, allow_internal=app_settings(request).push_allow_internal_targets
             )
         except TargetRefused as e:
-            raise Conflict(f"subscription {subscription_id} stays paused: {e}") from None
+            raise Conflict(
+                message(
+                    "subscription {id} stays paused: {problem}",
+                    id=subscription_id,
+                    problem=refusal_text(e),
+                )
+            ) from None
         await run_write(engine, lambda c: resume(c, subscription_id))
         wake_worker(request.app.state)
     return json_answer(await run_read(engine, lambda c: _detail(c, subscription_id)))
@@ -290,7 +317,7 @@ async def push_events(
 async def _event(engine: Engine, event_id: str) -> dict[str, Any]:
     event = await run_read(engine, lambda c: event_row(c, event_id))
     if event is None:
-        raise NotFound(f"no push event {event_id}")
+        raise NotFound(message("no push event {id}", id=event_id))
     return dict(event)
 
 
