@@ -128,7 +128,7 @@ def test_the_generated_client_speaks_the_domains_words(
     issue_access_token = module("api.认证_auth.issue_access_token")
 
     assert models.ProfileCounty.TAISHAN.value == "440781"
-    assert models.ProfileTierType0.LITTLE_GIANT.value == "little_giant"
+    assert models.ProfileTier.LITTLE_GIANT.value == "little_giant"
     profile = models.Profile.from_dict(FULL_PROFILE)
     assert profile.county is models.ProfileCounty.TAISHAN
 

@@ -10,7 +10,9 @@ from service.push.attempt_errors import EXPLANATIONS
 
 CATEGORIES = {category: texts["zh-Hans"] for category, texts in EXPLANATIONS.items()}
 LANGUAGES = Field(
-    json_schema_extra=enum_labels({"zh-Hans": "简体中文", "zh-Hant": "繁体中文", "en": "英文"})
+    json_schema_extra=enum_labels(
+        {"zh-Hans": "简体中文", "zh-Hant": "繁体中文", "en": "英文"}, title="Language"
+    )
 )
 
 
@@ -553,7 +555,7 @@ class AttemptOut(BaseModel):
             Literal[
                 "dns", "refused_target", "connect", "tls", "timeout", "protocol", "status", "secret"
             ],
-            Field(json_schema_extra=enum_labels(CATEGORIES)),
+            Field(json_schema_extra=enum_labels(CATEGORIES, title="Category")),
         ]
         | None
     ) = Field(None, description="why the attempt failed; null if acknowledged")

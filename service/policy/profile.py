@@ -64,15 +64,18 @@ def vocabulary_schema(list_name: str, description: str, nullable: bool = False) 
 
 
 def enum_labels(
-    labels: Mapping[str, str], names: Mapping[str, str] | None = None
+    labels: Mapping[str, str], names: Mapping[str, str] | None = None, title: str | None = None
 ) -> Callable[[dict[str, Any]], None]:
     """`json_schema_extra` naming each value of an enum for generated code and for readers.
 
     `x-enum-varnames` (a value's upper-case code, or the name given) is what a client generator
-    calls the member; `x-enum-descriptions` is its label, in Chinese.
+    calls the member; `x-enum-descriptions` is its label, in Chinese. A `title` names the enum
+    itself where it has no property of its own (inside `anyOf` with null, or a list's items).
     """
 
     def extend(schema: dict[str, Any]) -> None:
+        if title is not None:
+            schema.setdefault("title", title)
         if "const" in schema:  # a one-value Literal: an enum of one, for generators
             schema["enum"] = [schema["const"]]
         values = [v for v in schema["enum"] if v is not None]
@@ -93,8 +96,11 @@ def _member_name(code: str, english: str) -> str:
 def vocabulary_labels(list_name: str) -> Callable[[dict[str, Any]], None]:
     """`enum_labels` of one list of the vocabularies: its Chinese names, and member names."""
     terms = vocabularies().terms(list_name)
+    singular = re.sub("ies$", "y", list_name).removesuffix("s")  # counties: County
     return enum_labels(
-        {t.code: t.zh_hans for t in terms}, {t.code: _member_name(t.code, t.en) for t in terms}
+        {t.code: t.zh_hans for t in terms},
+        {t.code: _member_name(t.code, t.en) for t in terms},
+        title=singular.replace("_", " ").title(),
     )
 
 
