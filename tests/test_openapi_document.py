@@ -90,6 +90,14 @@ def test_every_operation_is_summarised_and_described_chinese_first() -> None:
         assert CHINESE.search(chinese) and english, (method, path)
 
 
+def test_every_parameter_and_answer_is_described_chinese_first() -> None:
+    for method, path, operation in [*operations(), *operations("webhooks")]:
+        for parameter in operation.get("parameters", ()):
+            assert chinese_then_english(parameter["description"]), (path, parameter["name"])
+        for status, response in operation["responses"].items():
+            assert chinese_then_english(response["description"]), (method, path, status)
+
+
 def test_operations_are_grouped_under_tags_with_chinese_names() -> None:
     declared = {tag["name"]: tag["description"] for tag in DOCUMENT["tags"]}
     assert list(declared) == [str(tag) for tag in Tag] == [t["name"] for t in OPENAPI_TAGS]

@@ -98,8 +98,8 @@ _TITLES = {
     409: "与已保存的内容冲突。Conflicts with what is stored",
     410: "已清理：游标早于保留的事件。Gone: the cursor points before what is retained (older "
     "events were pruned)",
-    412: "If-Match 或 If-None-Match 与已保存的版本不符。If-Match or If-None-Match does not hold "
-    "for the stored version",
+    412: "已保存的版本不符合 If-Match 或 If-None-Match 的条件。"
+    "If-Match or If-None-Match does not hold for the stored version",
     413: "请求体过大。Body too large",
     415: "请求体不是 application/json。Body is not application/json",
     422: "内容无效；`errors` 按 JSON 路径列出每个字段。Invalid document; `errors` names each "
@@ -234,6 +234,47 @@ def declare_problems(document: dict[str, Any]) -> None:
     schemas = document.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
+
+
+# Each parameter's Chinese, by name (the same name means the same thing on every operation),
+# and the English for those the code leaves undescribed.
+PARAMETERS: dict[str, tuple[str, str]] = {
+    "as_of": ("判断或统计的日期（YYYY-MM-DD）", "the day asked about"),
+    "accept-language": ("答复语言", "the language of the answer"),
+    "limit": ("每页条数", "items per page"),
+    "cursor": ("上一页的 `next_cursor`", "the previous page's `next_cursor`"),
+    "after": ("上一页的 `next_cursor`", "the previous page's `next_cursor`"),
+    "measure_id": ("措施编号", "the measure's id"),
+    "subscription_id": ("订阅编号", "the subscription's id"),
+    "event_id": ("事件编号", "the event's id"),
+    "run_id": ("重新匹配的编号", "the re-match run's id"),
+    "bank_id": ("只看这家银行的记录", "only this bank's records"),
+    "uscc": ("统一社会信用代码", "unified social credit code"),
+    "county": ("只看这个县（市、区）", "only this county (GB/T 2260 code)"),
+    "kind": ("只看这些类别的措施", "only measures of these kinds"),
+    "clause": ("只看这些条款的措施", "only measures of these clauses"),
+    "department": ("只看这个单位参与的措施", "only measures this unit serves"),
+    "finance": ("只看金融类措施（false：只看其他）", "only finance measures (or only others)"),
+    "in_force_on": ("只看这一天有效的措施", "only measures in force that day"),
+    "include_synthetic": ("是否计入合成（演示）企业", "count the synthetic (demo) firms too"),
+    "if-match": ("只在这个版本上写入或删除（ETag）", "write only over this version"),
+    "if-none-match": ("只在尚未保存时创建（`*`）", "`*`: create only"),
+    "webhook-id": ("事件编号", "the event's id"),
+    "webhook-timestamp": ("签名时间（Unix 秒）", "when it was signed"),
+    "webhook-signature": ("签名", "the signature"),
+}
+
+
+def describe_parameters(document: dict[str, Any]) -> None:
+    """Put each parameter's Chinese before its English (written where the code declares it)."""
+    for section in ("paths", "webhooks"):
+        for item in document.get(section, {}).values():
+            for operation in item.values():
+                for parameter in operation.get("parameters", ()):
+                    english = parameter.get("description") or ""
+                    chinese, default = PARAMETERS.get(parameter["name"].lower(), ("", ""))
+                    if chinese and chinese not in english:
+                        parameter["description"] = f"{chinese}。{english or default}"
 
 
 def declare_headers(document: dict[str, Any]) -> None:
@@ -378,6 +419,7 @@ def install_openapi(app: FastAPI) -> None:
         document_security(document, app.routes)
         declare_problems(document)
         describe_in_two_languages(document, app)
+        describe_parameters(document)
         declare_examples(document)
         declare_headers(document)
         app.openapi_schema = document

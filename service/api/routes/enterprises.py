@@ -56,7 +56,7 @@ def enterprise_uscc(
     uscc: Annotated[
         str,
         Path(
-            description="统一社会信用代码 (GB 32100-2015)",
+            description="统一社会信用代码（GB 32100-2015）。Unified social credit code",
             examples=[EXAMPLE_USCC],
             json_schema_extra=USCC_SCHEMA,
         ),
@@ -111,7 +111,7 @@ def _profile_answer(stored: StoredEnterprise, status: int = 200, **headers: str)
 
 PROFILE_ANSWER: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "The profile as stored, exactly as given",
+        "description": "按原样保存的画像。The profile as stored, exactly as given",
         "content": {"application/json": {"schema": {"$ref": REF.format(model="Profile")}}},
     }
 }
@@ -127,7 +127,7 @@ def _put_openapi() -> dict[str, Any]:
                 "name": "uscc",
                 "in": "path",
                 "required": True,
-                "description": "统一社会信用代码 (GB 32100-2015)",
+                "description": "统一社会信用代码（GB 32100-2015）。Unified social credit code",
                 "schema": {"type": "string", **USCC_SCHEMA, "examples": [EXAMPLE_USCC]},
             },
             {
@@ -165,7 +165,8 @@ direct = APIRouter(prefix="/v1/enterprises", tags=[Tag.REGISTRY])
     ),
     responses={
         **PROFILE_ANSWER,
-        201: PROFILE_ANSWER[200] | {"description": "Created; Location names it"},
+        201: PROFILE_ANSWER[200]
+        | {"description": "已新建，`Location` 是它的地址。Created; Location names it"},
         **problems(400, 401, 403, 412, 413, 415, 422, 503),
     },
     openapi_extra=_put_openapi(),

@@ -112,8 +112,9 @@ def _check_filters(catalogue: Catalogue, body: SubscriptionIn) -> None:
         **problems(400, 401, 403, 409, 413, 415, 422, 503),
         409: {
             **problems(409)[409],
-            "description": "The caller holds PUSH_MAX_SUBSCRIPTIONS_PER_CALLER subscriptions "
-            "already (ended ones do not count)",
+            "description": "调用方的订阅已达 PUSH_MAX_SUBSCRIPTIONS_PER_CALLER 个（已结束的不计）。"
+            "The caller holds PUSH_MAX_SUBSCRIPTIONS_PER_CALLER subscriptions already (ended ones "
+            "do not count)",
         },
     },
 )
@@ -415,8 +416,14 @@ webhooks = APIRouter(tags=[Tag.PUSH])
     ),
     status_code=204,
     responses={
-        410: {"description": "Gone: end this subscription; nothing more is sent to it"},
-        "default": {"description": "Any other answer, or none in time: retried with backoff"},
+        410: {
+            "description": "结束这个订阅，之后不再推送。"
+            "Gone: end this subscription; nothing more is sent to it"
+        },
+        "default": {
+            "description": "其他答复或超时未答复：退避后重试。"
+            "Any other answer, or none in time: retried with backoff"
+        },
     },
 )
 def measure_event(
