@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from service.api.body_size import BodySizeLimit
 from service.api.docs_pages import install_docs_pages
 from service.api.metrics import DecisionTally, forget_outbox, install_metrics, watch_outbox
-from service.api.openapi import OPENAPI_TAGS, install_openapi, serve_directly
+from service.api.openapi import install_openapi, serve_directly
+from service.api.openapi_texts import OPENAPI_TAGS
 from service.api.ratelimit import RateLimits
 from service.api.routes import (
     auth,

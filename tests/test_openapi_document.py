@@ -8,7 +8,7 @@ import jsonschema_rs
 import pytest
 from fastapi.testclient import TestClient
 
-from service.api.openapi import OPENAPI_TAGS, Tag
+from service.api.openapi_texts import OPENAPI_TAGS, Tag
 from service.main import create_app
 from service.policy.examples import FULL_PROFILE
 from tests.conftest import TEST_SETTINGS, Token

@@ -10,7 +10,8 @@ from fastapi.responses import Response
 from pydantic import StringConstraints
 
 from service.api.deps import CatalogueDep, LanguageDep, in_force_on_param
-from service.api.openapi import Tag, problems
+from service.api.openapi import problems
+from service.api.openapi_texts import Tag
 from service.api.responses import catalogue_answer
 from service.api.schemas import DepartmentList, MeasureList, MeasureOut
 from service.core.errors import NotFound

@@ -15,7 +15,8 @@ from fastapi.responses import Response
 
 from service.api.auth import Auditor, Caller, EligibilityReader
 from service.api.deps import CatalogueDep, today
-from service.api.openapi import Tag, problems
+from service.api.openapi import problems
+from service.api.openapi_texts import Tag
 from service.api.ratelimit import Limited, spend
 from service.api.responses import json_answer
 from service.api.schemas import DisclosureList, EligibleEnterprises

@@ -19,7 +19,8 @@ from service.api.body import profile_body
 from service.api.body_size import ascii_number
 from service.api.clients import Scope
 from service.api.deps import AS_OF_PARAMETER, CatalogueDep, LanguageDep, as_of_param, today
-from service.api.openapi import REF, Tag, json_body, problems
+from service.api.openapi import REF, json_body, problems
+from service.api.openapi_texts import Tag
 from service.api.responses import catalogue_answer, json_answer
 from service.api.schemas import EnterpriseHistory, MatchResponse
 from service.api.security_docs import secured

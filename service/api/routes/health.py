@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection
 
-from service.api.openapi import REF, Tag
+from service.api.openapi import REF
+from service.api.openapi_texts import Tag
 from service.core.database import run_read
 from service.core.errors import problem
 from service.core.migrate import alembic_config

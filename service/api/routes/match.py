@@ -19,7 +19,8 @@ from service.api.auth import Caller, authorize
 from service.api.body import json_object, profile_body, refused
 from service.api.clients import Scope
 from service.api.deps import AS_OF_PARAMETER, LANGUAGE_PARAMETER, as_of_param
-from service.api.openapi import Tag, json_body, problems
+from service.api.openapi import json_body, problems
+from service.api.openapi_texts import Tag
 from service.api.ratelimit import Limited, spend
 from service.api.responses import catalogue_answer
 from service.api.schemas import BatchResponse, MatchResponse

@@ -10,7 +10,8 @@ from fastapi.responses import Response
 from service.api.auth import Caller, require_platform
 from service.api.clients import Scope
 from service.api.deps import AS_OF_PARAMETER, CatalogueDep, LanguageDep, as_of_param
-from service.api.openapi import Tag, problems
+from service.api.openapi import problems
+from service.api.openapi_texts import Tag
 from service.api.progress_schemas import PlanProgress
 from service.api.ratelimit import Limited, spend
 from service.api.responses import catalogue_answer

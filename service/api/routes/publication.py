@@ -16,7 +16,8 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.auth import CatalogueAdmin
 from service.api.deps import today
-from service.api.openapi import REF, Tag, problems
+from service.api.openapi import REF, problems
+from service.api.openapi_texts import Tag
 from service.api.responses import json_answer
 from service.api.schemas import CatalogueReload, RematchRunOut
 from service.core.cursors import INT32_MAX

@@ -13,7 +13,8 @@ from fastapi.responses import Response
 
 from service.api.auth import PushPlatform
 from service.api.deps import CatalogueDep
-from service.api.openapi import Tag, problems
+from service.api.openapi import problems
+from service.api.openapi_texts import Tag
 from service.api.responses import json_answer
 from service.api.schemas import (
     PushEventDetail,

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from service.api.deps import CatalogueDep, LanguageDep
-from service.api.openapi import Tag
+from service.api.openapi_texts import Tag
 from service.api.responses import catalogue_answer
 from service.policy.vocabulary import County, Term, Vocabularies
 
