@@ -44,7 +44,7 @@ import httpx
 from sqlalchemy import Engine, Table, func, insert, select
 
 from bench.common import UNLIMITED_RATES, bench_token, free_port, start_server, stop_server
-from service.api.deps import today
+from service.core.clock import today
 from service.core.database import make_engine, write_transaction
 from service.core.migrate import upgrade_database
 from service.core.settings import PROJECT_ROOT
@@ -54,7 +54,8 @@ from service.policy.catalogue import Catalogue
 from service.policy.profile import Profile
 from service.push.outbox import DELIVERY, EVENT, MatchChange, record_match_changes
 from service.registry.demo import synthetic_profiles
-from service.registry.rematch import RUN, publish
+from service.registry.publication import publish
+from service.registry.rematch import RUN
 from service.registry.store import (
     CONSENT,
     ENTERPRISE,

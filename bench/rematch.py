@@ -32,7 +32,8 @@ from service.push.capacity import set_max_pending
 from service.push.outbox import DELIVERY, EVENT, SUBSCRIPTION
 from service.push.subscriptions import create_subscription
 from service.registry.demo import synthetic_profiles
-from service.registry.rematch import claim_run, execute_run, publish, queue_rematch
+from service.registry.publication import publish
+from service.registry.rematch import claim_run, execute_run, queue_rematch
 from service.registry.store import ENTERPRISE, fact_columns, matched_ids, profile_document
 
 DAY = date(2025, 6, 1)

@@ -8,8 +8,8 @@ import psycopg
 from sqlalchemy import func, select
 
 from bench.memory import load_firms
-from service.api.deps import today
 from service.banks.disclosures import DISCLOSURE
+from service.core.clock import today
 from service.core.database import make_engine
 from service.core.migrate import upgrade_database
 from service.policy.catalogue import Catalogue

@@ -33,7 +33,7 @@ from service.core.logs import RequestContext, configure_logging
 from service.core.settings import Settings, get_settings
 from service.matching.cases import load_checked_catalogue
 from service.policy.catalogue import CatalogueError
-from service.policy.vocabulary import vocabularies
+from service.policy.vocabulary import profile_accepts
 from service.worker import Worker, announce_catalogue
 
 DESCRIPTION = """
@@ -62,8 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.log_json:  # when serving, not on import: importing has no side effects
             configure_logging(settings.log_level)
         catalogue = load_checked_catalogue(settings.policies_dir)
-        if catalogue.vocabularies != vocabularies():
-            # the profile's schema (counties, clusters, sub-industries) was built at import
+        if not profile_accepts(catalogue.vocabularies):
             raise CatalogueError(
                 [
                     f"{settings.policies_dir / 'vocabularies.yaml'}: differs from the vocabularies "

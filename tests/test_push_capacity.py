@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from service.api.deps import today
+from service.core.clock import today
 from service.core.database import run_write
 from service.core.migrate import upgrade_database
 from service.push.capacity import recount_pending

@@ -227,7 +227,6 @@ def authorize(request: Request, scope: str) -> Caller:
     return caller
 
 
-MatchCaller = Annotated[Caller, Depends(require(Scope.MATCH))]
 EnterprisesReader = Annotated[Caller, Depends(require_platform(Scope.ENTERPRISES_READ))]
 EnterprisesWriter = Annotated[Caller, Depends(require_platform(Scope.ENTERPRISES_WRITE))]
 EligibilityReader = Annotated[Caller, Depends(require(Scope.ELIGIBILITY_READ))]

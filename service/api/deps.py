@@ -1,21 +1,15 @@
 """Dependencies that let route signatures read as domain words."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 
+from service.core.clock import today
 from service.core.errors import Unprocessable
 from service.core.i18n import Language, negotiate_language
 from service.policy.catalogue import Catalogue
 from service.policy.profile import ISO_DAY
-
-CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")  # no daylight saving since 1991
-
-
-def today() -> date:
-    """Today's date in Jiangmen."""
-    return datetime.now(CHINA_STANDARD_TIME).date()
 
 
 async def current_catalogue(request: Request) -> Catalogue:

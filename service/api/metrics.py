@@ -6,12 +6,13 @@ Request counts and latency by route come from prometheus-fastapi-instrumentator.
   answered, per measure (matched, near_miss, undetermined). Counted in plain Counters on the
   hot path (about a microsecond a match) and read out when scraped.
 - `policy_match_push_attempts_total{outcome}`: delivery attempts of this process's worker
-  (delivered, retry, dead, gone, stale): failures are everything but delivered.
-- the database's gauges (service/metrics_db.py): the outbox by state and its oldest pending,
+  (delivered, retry, dead, gone, stale): failures are everything but delivered
+  (counted in service/push/metrics.py).
+- the database's gauges (service/push/gauges.py): the outbox by state and its oldest pending,
   subscriptions by state, events not queued; read in the background, marked stale when the
   database does not answer, so a scrape never waits on it.
 
-Access: service/metrics_guard.py (METRICS_TOKEN, METRICS_ALLOW_FROM).
+Access: service/api/metrics_guard.py (METRICS_TOKEN, METRICS_ALLOW_FROM).
 
 Each process keeps its own counters: scrape every process (or worker) of a deployment.
 """
@@ -23,7 +24,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry, ProcessCollector
-from prometheus_client import Counter as PromCounter
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_fastapi_instrumentator import Instrumentator, metrics
@@ -36,20 +36,11 @@ from service.api.metrics_guard import MetricsGuard, parse_networks
 from service.api.route_table import RouteTable, route_table
 from service.matching.decisions import MatchResult
 from service.push.gauges import DatabaseGauges
+from service.push.metrics import PUSH_ATTEMPTS
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _measure_id = attrgetter("measure_id")
 _first = itemgetter(0)
-
-# Not in the global registry: each application's registry takes it (several in the tests).
-PUSH_ATTEMPTS = PromCounter(
-    "policy_match_push_attempts",
-    "Push delivery attempts by this process's worker, by outcome",
-    ["outcome"],
-    registry=None,
-)
-for _outcome in ("delivered", "retry", "dead", "gone", "stale"):
-    PUSH_ATTEMPTS.labels(_outcome)  # shown at 0 from the start
 
 
 class DecisionTally(Collector):

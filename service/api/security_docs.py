@@ -1,7 +1,7 @@
 """How the API's security is documented: OAuth 2.0 client credentials or a pasted bearer token.
 
 Only documentation: the schemes are declared here and attached to each protected operation of
-the OpenAPI document; verifying tokens is service/auth.py's work.
+the OpenAPI document; verifying tokens is service/api/auth.py's work.
 """
 
 from collections.abc import Iterable

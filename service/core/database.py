@@ -3,7 +3,6 @@
 import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from functools import lru_cache
 from threading import Lock
 from typing import Any, TypeVar
 
@@ -15,7 +14,6 @@ from sqlmodel import create_engine
 from starlette.concurrency import run_in_threadpool
 
 from service.core.errors import Unavailable
-from service.core.settings import get_settings
 
 
 def _json_text(value: Any) -> str:
@@ -38,7 +36,7 @@ def make_engine(
     """An engine for a SQLAlchemy URL; SQLite gets WAL, foreign keys and a busy timeout.
 
     The service passes a short busy timeout: its SQLite writes run on the event loop and wait
-    for another process's write lock by retrying (registry.run_write), not by blocking. On
+    for another process's write lock by retrying (run_write), not by blocking. On
     PostgreSQL, `statement_timeout_ms` (0: none) has the server cancel a statement that runs,
     or waits for a lock, longer than that.
     """
@@ -67,12 +65,6 @@ def make_engine(
         connect_args=connect_args if url.startswith("postgresql") else {},
         **_ENGINE,
     )
-
-
-@lru_cache
-def engine() -> Engine:
-    """The process-wide engine for the configured database."""
-    return make_engine(get_settings().database_url)
 
 
 _sqlite_writers: dict[int, Lock] = {}

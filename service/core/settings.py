@@ -45,19 +45,19 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     max_batch_size: int = Field(default=1000, ge=1, le=10_000)
 
-    # Logs: JSON lines on stdout (service/logs.py); off, the host's logging setup stays (tests)
+    # Logs: JSON lines on stdout (service/core/logs.py); off, the host's logging setup stays (tests)
     log_json: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # GET /metrics for Prometheus (service/metrics.py); keep it off the public gateway
+    # GET /metrics for Prometheus (service/api/metrics.py); keep it off the public gateway
     metrics_enabled: bool = True
     # The database gauges are read in the background this often, never at scrape time
     metrics_refresh_seconds: float = Field(default=15.0, gt=0, le=3600)
-    # Who may scrape (service/metrics_guard.py): a bearer token, and/or peers in these CIDR
+    # Who may scrape (service/api/metrics_guard.py): a bearer token, and/or peers in these CIDR
     # ranges (comma-separated). Neither set: open, as before.
     metrics_token: SecretStr | None = None
     metrics_allow_from: str = ""
 
-    # Per-caller budgets (`limits` notation, "none" for no limit; see service/ratelimit.py).
+    # Per-caller budgets (`limits` notation, "none" for no limit; see service/api/ratelimit.py).
     # Matching counts profiles (a batch spends one per profile); the bank query counts pages.
     rate_limit_match: str = "6000/minute"
     rate_limit_bank_query: str = "600/minute"
@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     # PostgreSQL cancels a statement running longer than this (0: never); answered as 503
     database_statement_timeout_ms: int = Field(default=10_000, ge=0)
 
-    # Push (see service/delivery.py). The run command starts a worker inside the service;
+    # Push (see service/push/delivery.py). The run command starts a worker inside the service;
     # `policy-match worker` runs more, in processes of their own.
     push_worker_in_process: bool = True
     # Loopback, link-local and cloud metadata targets are refused unless this allows them
@@ -92,10 +92,10 @@ class Settings(BaseSettings):
     push_ca_file: Path | None = None
     # a subscription whose host has not resolved for this long is paused (not fed) until resumed
     push_unresolved_pause_seconds: float = Field(default=86_400.0, gt=0)
-    # Capacity (service/push_capacity.py): subscriptions one caller (token `sub`) may hold,
+    # Capacity (service/push/capacity.py): subscriptions one caller (token `sub`) may hold,
     # not counting ended ones; deliveries one subscription may have pending (past it, events
     # are not queued for it and it catches up from the feed); and how long events, their
-    # deliveries and attempts are kept (service/retention.py).
+    # deliveries and attempts are kept (service/push/retention.py).
     push_max_subscriptions_per_caller: int = Field(default=20, ge=1, le=10_000)
     push_max_pending_per_subscription: int = Field(default=10_000, ge=1, le=10_000_000)
     push_retention_days: int = Field(default=90, ge=1, le=3650)

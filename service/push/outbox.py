@@ -13,19 +13,20 @@ and committed in the same order. (SQLite has one writer at a time already.)
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select, text
 
+from service.core.clock import utc_text
 from service.core.tables import (
     CataloguePublication,
+    PushAttempt,
     PushDelivery,
     PushEvent,
     PushSubscription,
-    utc_text,
     utcnow,
 )
 from service.matching.presentation import department_json
@@ -34,6 +35,7 @@ from service.policy.catalogue import Catalogue
 EVENT: Table = PushEvent.__table__  # type: ignore[attr-defined]
 SUBSCRIPTION: Table = PushSubscription.__table__  # type: ignore[attr-defined]
 DELIVERY: Table = PushDelivery.__table__  # type: ignore[attr-defined]
+ATTEMPT: Table = PushAttempt.__table__  # type: ignore[attr-defined]
 PUBLICATION: Table = CataloguePublication.__table__  # type: ignore[attr-defined]
 
 MATCHED, UNMATCHED = "measure.matched", "measure.unmatched"
@@ -208,7 +210,7 @@ def record_match_changes(
     tally: ChangeTally | None = None,
 ) -> int:
     """Write an event per measure gained or lost, and a delivery per subscription it passes
-    (unless that subscription is full: service/push_capacity.py).
+    (unless that subscription is full: service/push/capacity.py).
 
     Runs on the connection of the change itself. Answers the number of deliveries written (a
     worker has something to do).
@@ -238,27 +240,3 @@ def as_sent(position: int, document: dict[str, Any]) -> dict[str, Any]:
     """An event as delivered and listed: its document and its place in the feed (`sequence`),
     which orders one firm's events whatever order retries deliver them in."""
     return {**document, "sequence": position}
-
-
-def event_feed(
-    connection: Connection,
-    *,
-    after: int,
-    limit: int,
-    county: str | None = None,
-    kind: str | None = None,
-    uscc: str | None = None,
-) -> list[tuple[int, dict[str, Any]]]:
-    """Events after feed position `after`, oldest first: (position, event as sent)."""
-    query = select(EVENT.c.id, EVENT.c.document).where(EVENT.c.id > after)
-    for column, value in (("county", county), ("kind", kind), ("uscc", uscc)):
-        if value is not None:
-            query = query.where(EVENT.c[column] == value)
-    rows = connection.execute(query.order_by(EVENT.c.id).limit(limit)).all()
-    return [(int(r.id), as_sent(int(r.id), r.document)) for r in rows]
-
-
-def event_row(connection: Connection, event_id: str) -> Mapping[str, Any] | None:
-    """The stored event with this public id, or None."""
-    row = connection.execute(select(EVENT).where(EVENT.c.event_id == event_id)).first()
-    return None if row is None else dict(row._mapping)

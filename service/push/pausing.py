@@ -15,8 +15,8 @@ from typing import Protocol
 
 from sqlalchemy import Connection, func, select, update
 
+from service.core.clock import utc_text
 from service.core.settings import Settings
-from service.core.tables import utc_text
 from service.push.outbox import DELIVERY, EVENT, SUBSCRIPTION
 
 # attempts whose host resolved (a timeout may have been the resolver's: it proves nothing)
@@ -24,7 +24,7 @@ RESOLVED = frozenset({None, "status", "connect", "tls", "protocol", "refused_tar
 
 
 class Outcome(Protocol):
-    """What note_resolution reads of an attempt (service/delivery.py's Attempted)."""
+    """What note_resolution reads of an attempt (service/push/sign.py's Attempted)."""
 
     @property
     def subscription_id(self) -> str:

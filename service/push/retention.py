@@ -19,10 +19,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, delete, func, select, update
 
 from service.core.database import run_write
-from service.core.tables import PushAttempt, PushRetention, as_utc, utcnow
-from service.push.outbox import DELIVERY, EVENT
+from service.core.tables import PushRetention, as_utc, utcnow
+from service.push.outbox import ATTEMPT, DELIVERY, EVENT
 
-ATTEMPT: Table = PushAttempt.__table__  # type: ignore[attr-defined]
 RETENTION: Table = PushRetention.__table__  # type: ignore[attr-defined]
 PRUNE_BATCH_EVENTS = 500
 PRUNE_EVERY = timedelta(days=1)

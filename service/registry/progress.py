@@ -1,6 +1,6 @@
 """The plan's targets against the stored firms: one GROUP BY county statement, typed columns.
 
-Each counted target's `where` and `among` (service/targets.py) compile to SQL with the bank
+Each counted target's `where` and `among` (service/policy/targets.py) compile to SQL with the bank
 query's own compiler (eligibility_sql.comparison_filter), so a tier counts exactly on the days
 match() would count it. The statement groups by county and by the outcome of each condition on
 the tier (evaluated once a row, however many targets read it) and counts each other condition

@@ -1,6 +1,6 @@
 """The bank query, GET /v1/measures/{measure_id}/eligible-enterprises, and its audit listing.
 
-The measure's eligibility runs inside the database (service/eligibility_sql.py), with the
+The measure's eligibility runs inside the database (service/banks/eligibility_sql.py), with the
 consent filter in the same query and keyset pages. A bank (a token with `bank_id`) may ask only
 about finance measures and sees only firms that consented to it, and of each only uscc, name,
 county and tier. Every answer is recorded before it is sent; auditors list the records.
@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from service.api.auth import Auditor, Caller, EligibilityReader
-from service.api.deps import CatalogueDep, today
+from service.api.deps import CatalogueDep
 from service.api.openapi import problems
 from service.api.openapi_texts import Tag
 from service.api.ratelimit import Limited, spend
@@ -22,6 +22,7 @@ from service.api.responses import json_answer
 from service.api.schemas import DisclosureList, EligibleEnterprises
 from service.banks.disclosures import list_disclosures, record_disclosure
 from service.banks.eligibility_sql import eligible_page
+from service.core.clock import today
 from service.core.cursors import (
     INT32_MAX,
     cursor_error,

@@ -6,8 +6,9 @@ answering 412 when the stored version differs. Banks are refused here (403): the
 firms only through the bank query, and only about those that consented.
 """
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from email.utils import format_datetime
+from functools import partial
 from typing import Annotated, Any
 
 import orjson
@@ -18,23 +19,24 @@ from service.api.auth import EnterprisesReader, EnterprisesWriter, authorize_pla
 from service.api.body import profile_body
 from service.api.body_size import ascii_number
 from service.api.clients import Scope
-from service.api.deps import AS_OF_PARAMETER, CatalogueDep, LanguageDep, as_of_param, today
+from service.api.deps import AS_OF_PARAMETER, CatalogueDep, LanguageDep, as_of_param
 from service.api.openapi import REF, json_body, problems
 from service.api.openapi_texts import Tag
 from service.api.responses import catalogue_answer, json_answer
 from service.api.schemas import EnterpriseHistory, MatchResponse
 from service.api.security_docs import secured
+from service.core.clock import today, utc_text
 from service.core.cursors import INT32_MAX
 from service.core.database import run_read, run_write
 from service.core.errors import Unprocessable
 from service.core.logs import record_decision
 from service.core.settings import app_settings
-from service.matching.answer import match_answer
-from service.matching.match import match
+from service.matching.answer import answer_profile
 from service.policy.catalogue import Catalogue
 from service.policy.examples import EXAMPLE_USCC, FULL_PROFILE
 from service.policy.profile import Profile
 from service.policy.uscc import USCC_PATTERN, uscc_problem
+from service.push.wake import wake_worker
 from service.registry.store import (
     Precondition,
     StoredEnterprise,
@@ -43,7 +45,6 @@ from service.registry.store import (
     history,
     store_profile,
 )
-from service.worker import wake_worker
 
 router = APIRouter(prefix="/v1/enterprises", tags=[Tag.REGISTRY])
 
@@ -147,7 +148,7 @@ def _put_openapi() -> dict[str, Any]:
     }
 
 
-# PUT is the registry's hot path: served directly (see service/openapi.serve_directly), it
+# PUT is the registry's hot path: served directly (see service/api/openapi.serve_directly), it
 # reads its inputs with the same functions the dependencies of the other routes use.
 direct = APIRouter(prefix="/v1/enterprises", tags=[Tag.REGISTRY])
 
@@ -303,7 +304,7 @@ async def enterprise_history(
                 "version": v.version,
                 "action": v.action,
                 "changed_by": v.changed_by,
-                "changed_at": _utc(v.changed_at),
+                "changed_at": utc_text(v.changed_at),
                 "profile": v.profile,
             }
             for v in versions
@@ -311,10 +312,6 @@ async def enterprise_history(
         "next_after": versions[-1].version if len(versions) == limit else None,
     }
     return json_answer(body)
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
 
 
 @router.get(
@@ -340,8 +337,6 @@ async def enterprise_matches(
     """Matched, near misses and undetermined for the stored profile on `as_of` (today)."""
     stored = await _stored(request, uscc)
     profile = Profile.model_validate(stored.profile)
-    result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
-    record_decision(request, caller.subject, profile, result)
-    return catalogue_answer(
-        match_answer(result, profile.county, language), catalogue.version, language
-    )
+    record = partial(record_decision, request, caller.subject)
+    body = answer_profile(catalogue, profile, as_of=as_of, language=language, record=record)
+    return catalogue_answer(body, catalogue.version, language)

@@ -15,20 +15,21 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from service.api.auth import CatalogueAdmin
-from service.api.deps import today
 from service.api.openapi import REF, problems
 from service.api.openapi_texts import Tag
 from service.api.responses import json_answer
 from service.api.schemas import CatalogueReload, RematchRunOut
+from service.core.clock import today, utc_text
 from service.core.cursors import INT32_MAX
 from service.core.database import run_read, run_write
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.core.settings import app_settings
 from service.matching.cases import load_checked_catalogue
 from service.policy.catalogue import Catalogue, CatalogueError
-from service.policy.vocabulary import vocabularies
-from service.registry.rematch import RUN, any_stale, publish, queue_rematch, run_record
-from service.worker import wake_worker
+from service.policy.vocabulary import profile_accepts
+from service.push.wake import wake_worker
+from service.registry.publication import put_in_force
+from service.registry.rematch import RUN, run_record
 
 router = APIRouter(prefix="/v1/catalogue", tags=[Tag.CATALOGUE_ADMIN])
 
@@ -44,9 +45,16 @@ def measure_changes(old: Catalogue, new: Catalogue) -> dict[str, list[str]]:
     }
 
 
+RUN_TIMES = ("requested_at", "started_at", "finished_at")
+
+
 def runjson_answer(run: dict[str, Any]) -> dict[str, Any]:
     """A re-match run as the API answers it."""
-    return {k: v for k, v in run.items() if k not in ("lease_until", "worker")}
+    answer = {k: v for k, v in run.items() if k not in ("lease_until", "worker")}
+    for name in RUN_TIMES:
+        if answer.get(name) is not None:
+            answer[name] = utc_text(answer[name])
+    return answer
 
 
 @router.post(
@@ -86,7 +94,7 @@ async def reload_catalogue(request: Request, caller: CatalogueAdmin) -> Response
                 for p in e.problems
             ],
         ) from None
-    if loaded.vocabularies != vocabularies():
+    if not profile_accepts(loaded.vocabularies):
         raise Conflict(
             "the vocabularies changed: the profile schema is built from them when the service "
             "starts, so restart it to put this catalogue in force"
@@ -94,20 +102,11 @@ async def reload_catalogue(request: Request, caller: CatalogueAdmin) -> Response
     previous: Catalogue = request.app.state.catalogue
     day = today()
 
-    def put_in_force(connection: Any) -> dict[str, Any] | None:
-        publish(connection, loaded, by=caller.subject)
-        if not any_stale(connection, loaded.version, day):
-            return None
-        run_id = queue_rematch(
-            connection,
-            reason="catalogue_published",
-            version=loaded.version,
-            day=day,
-            requested_by=caller.subject,
-        )
-        return run_record(connection, run_id)
+    def in_force(connection: Any) -> dict[str, Any] | None:
+        queued = put_in_force(connection, loaded, by=caller.subject, day=day).rematch_run
+        return None if queued is None else run_record(connection, queued)
 
-    run = await run_write(request.app.state.engine, put_in_force)
+    run = await run_write(request.app.state.engine, in_force)
     request.app.state.catalogue = loaded
     wake_worker(request.app.state, upkeep=True)
     body = {

@@ -1,7 +1,7 @@
 """Push over HTTP: /v1/subscriptions and the event feed /v1/push-events.
 
 The platform subscribes a URL (with county and kind filters) and gets each event POSTed to it,
-signed (service/delivery.py); the same events are a resumable feed. Banks are refused (403):
+signed (service/push/deliver.py); the same events are a resumable feed. Banks are refused (403):
 events name every firm, and banks see only firms that consented to them.
 """
 
@@ -25,23 +25,16 @@ from service.api.schemas import (
     SubscriptionList,
     SubscriptionOut,
 )
-from service.core.cursors import INT64_MAX, cursor_number, decode_cursor, encode_cursor
 from service.core.database import run_read, run_write
-from service.core.errors import Conflict, Gone, NotFound, Unprocessable
+from service.core.errors import Conflict, NotFound, Unprocessable
 from service.core.settings import app_settings
 from service.policy.catalogue import Catalogue
 from service.policy.examples import EXAMPLE_USCC
 from service.policy.uscc import USCC_PATTERN
-from service.push.capacity import (
-    capacities,
-    check_caller_quota,
-    count_queued,
-    set_max_pending,
-)
-from service.push.delivery import event_deliveries, redeliver
-from service.push.outbox import active_subscriptions, as_sent, event_feed, event_row
+from service.push.capacity import capacities, check_caller_quota, set_max_pending
+from service.push.feed import event_detail, event_row, feed_page, feed_position
 from service.push.pausing import resume
-from service.push.retention import pruned_through
+from service.push.redelivery import queue_redelivery
 from service.push.subscriptions import (
     Subscription,
     TargetRefused,
@@ -54,7 +47,7 @@ from service.push.subscriptions import (
     resolve,
     split_target,
 )
-from service.worker import wake_worker
+from service.push.wake import wake_worker
 
 router = APIRouter(prefix="/v1", tags=[Tag.PUSH])
 
@@ -303,26 +296,21 @@ async def push_events(
 
     Events older than PUSH_RETENTION_DAYS are pruned: a cursor from before them is 410 Gone
     (start again without `after`, from the oldest event kept)."""
-    position = 0
-    if after is not None:
-        position = cursor_number(decode_cursor(after, frozenset({"e"})), "e", INT64_MAX)
+    position = feed_position(after)
+    retention_days = app_settings(request).push_retention_days
 
-    def read(connection: Any) -> list[tuple[int, dict[str, Any]]]:
-        if after is not None and position < (pruned := pruned_through(connection)):
-            raise Gone(
-                f"after: the events after this cursor up to sequence {pruned} have been pruned "
-                f"(kept {app_settings(request).push_retention_days} days); start again "
-                "without `after`, from the oldest event kept"
-            )
-        return event_feed(
-            connection, after=position, limit=limit, county=county, kind=kind, uscc=uscc
+    def read(connection: Any) -> dict[str, Any]:
+        return feed_page(
+            connection,
+            after=position,
+            limit=limit,
+            retention_days=retention_days,
+            county=county,
+            kind=kind,
+            uscc=uscc,
         )
 
-    page = await run_read(request.app.state.engine, read)
-    last = page[-1][0] if page else position
-    return json_answer(
-        {"events": [document for _, document in page], "next_cursor": encode_cursor({"e": last})}
-    )
+    return json_answer(await run_read(request.app.state.engine, read))
 
 
 async def _event(request: Request, event_id: str) -> dict[str, Any]:
@@ -343,10 +331,7 @@ async def _event(request: Request, event_id: str) -> dict[str, Any]:
 async def push_event(request: Request, caller: PushPlatform, event_id: EventId) -> Response:
     """What was sent, to which subscriptions, and what each attempt came to."""
     event = await _event(request, event_id)
-    deliveries = await run_read(
-        request.app.state.engine, lambda c: event_deliveries(c, event["id"])
-    )
-    return json_answer({"event": as_sent(event["id"], event["document"]), "deliveries": deliveries})
+    return json_answer(await run_read(request.app.state.engine, lambda c: event_detail(c, event)))
 
 
 @router.post(
@@ -377,28 +362,13 @@ async def redeliver_event(
     attempts, to active subscriptions only (a subscription made after the event included)."""
     event = await _event(request, event_id)
 
-    def queue(connection: Any) -> list[dict[str, Any]]:
-        if subscription_id is not None:
-            found = get_subscription(connection, subscription_id)
-            if found.state != "active":
-                why = found.ended_reason or found.paused_reason
-                raise Conflict(f"subscription {subscription_id} is {found.state}: {why}")
-            targets = [found.id]
-        else:
-            targets = [
-                s.id
-                for s in active_subscriptions(connection)
-                if s.passes(event["county"], event["kind"])
-            ]
-        redeliver(connection, event, subscription_ids=targets)
-        count_queued(connection, targets)
-        return event_deliveries(connection, event["id"])
+    def queue(connection: Any) -> dict[str, Any]:
+        queue_redelivery(connection, event, subscription_id=subscription_id)
+        return event_detail(connection, event)
 
-    deliveries = await run_write(request.app.state.engine, queue)
+    answer = await run_write(request.app.state.engine, queue)
     wake_worker(request.app.state)
-    return json_answer(
-        {"event": as_sent(event["id"], event["document"]), "deliveries": deliveries}, 202
-    )
+    return json_answer(answer, 202)
 
 
 # What a subscriber receives: documented in the OpenAPI document's `webhooks`, never served.
