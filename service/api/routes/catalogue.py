@@ -31,7 +31,7 @@ def _json(payload: Any, version: str, language: Language) -> Response:
     "/measures",
     operation_id="listMeasures",
     summary="措施列表 · List the measures of the plan",
-    description=("按方案顺序列出通过全部筛选条件的措施，无需令牌。"),
+    description="按方案顺序列出通过全部筛选条件的措施，无需令牌。",
     response_model=MeasureList,
     responses=problems(422),
 )
@@ -74,7 +74,7 @@ async def list_measures(
     "/measures/{measure_id}",
     operation_id="getMeasure",
     summary="措施详情 · One measure, with the plan's words it rests on",
-    description=("一项措施的全部内容：条款、单位、引用的方案原文和条件。"),
+    description="一项措施的全部内容：条款、单位、引用的方案原文和条件。",
     response_model=MeasureOut,
     responses=problems(404),
 )
@@ -94,7 +94,7 @@ async def get_measure(
     "/departments",
     operation_id="listDepartments",
     summary="牵头和责任单位 · The units the plan names, with the clauses each serves",
-    description=("方案点名的每个单位，以及它牵头和参与的条款。"),
+    description="方案点名的每个单位，以及它牵头和参与的条款。",
     response_model=DepartmentList,
 )
 async def list_departments(catalogue: CatalogueDep, language: LanguageDep) -> Response:

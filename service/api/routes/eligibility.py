@@ -160,7 +160,7 @@ async def eligible_enterprises(
     summary=(
         "银行查询的披露记录（审计） · What the bank query disclosed, to whom and when (auditors)"
     ),
-    description=("从新到旧；每条记录写明调用方、所属银行、措施、日期和每一家企业。"),
+    description="从新到旧；每条记录写明调用方、所属银行、措施、日期和每一家企业。",
     response_model=DisclosureList,
     responses=problems(401, 403, 422),
 )

@@ -230,7 +230,7 @@ def _with_uscc(profile: Profile, uscc: str) -> Profile:
     "/{uscc}",
     operation_id="getEnterprise",
     summary="读取企业画像 · Read a stored enterprise profile",
-    description=("按最后一次保存的原样返回画像；`ETag` 是它的版本。"),
+    description="按最后一次保存的原样返回画像；`ETag` 是它的版本。",
     responses={**PROFILE_ANSWER, **problems(401, 403, 404, 422)},
 )
 async def get_enterprise(request: Request, caller: EnterprisesReader, uscc: Uscc) -> Response:
@@ -243,7 +243,7 @@ async def get_enterprise(request: Request, caller: EnterprisesReader, uscc: Uscc
     status_code=204,
     operation_id="deleteEnterprise",
     summary="删除企业 · Remove an enterprise from matching, pushes and the bank query",
-    description=("企业不再参与匹配、推送和银行查询；它的历史版本和已经披露的记录仍然保留。"),
+    description="企业不再参与匹配、推送和银行查询；它的历史版本和已经披露的记录仍然保留。",
     responses=problems(401, 403, 404, 412, 422, 503),
 )
 async def delete_enterprise_route(

@@ -23,7 +23,7 @@ _HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
     "/healthz",
     operation_id="getLiveness",
     summary="进程存活 · The process is up",
-    description=("进程运行时即答复。"),
+    description="进程运行时即答复。",
 )
 async def healthz() -> dict[str, str]:
     """Liveness: answers while the process runs."""
@@ -39,7 +39,7 @@ def schema_revision(connection: Connection) -> str | None:
     "/readyz",
     operation_id="getReadiness",
     summary="服务就绪 · The catalogue is loaded and the database reachable and migrated",
-    description=("政策目录已加载，数据库可以连接且已迁移到最新结构。"),
+    description="政策目录已加载，数据库可以连接且已迁移到最新结构。",
     responses={
         200: {
             "content": {

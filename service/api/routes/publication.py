@@ -125,7 +125,7 @@ async def reload_catalogue(request: Request, caller: CatalogueAdmin) -> Response
     "/rematches",
     operation_id="listRematches",
     summary="最近的重新匹配 · The latest re-match runs, newest first",
-    description=("最近 20 次：重新加载后的，以及每天换日时的定时运行。"),
+    description="最近 20 次：重新加载后的，以及每天换日时的定时运行。",
     response_model=list[RematchRunOut],
     responses=problems(401, 403),
 )

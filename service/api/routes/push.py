@@ -164,7 +164,7 @@ async def subscribe(
     "/subscriptions",
     operation_id="listSubscriptions",
     summary="列出订阅 · List subscriptions, active and ended",
-    description=("从新到旧；密钥不再显示。"),
+    description="从新到旧；密钥不再显示。",
     response_model=SubscriptionList,
     responses=problems(401, 403),
 )
@@ -183,7 +183,7 @@ async def subscriptions(request: Request, caller: PushPlatform) -> Response:
     "/subscriptions/{subscription_id}",
     operation_id="getSubscription",
     summary="查看订阅 · A subscription, with its deliveries counted by state",
-    description=("已结束的订阅会说明原因：被删除，或接收方答复了 410。"),
+    description="已结束的订阅会说明原因：被删除，或接收方答复了 410。",
     response_model=SubscriptionOut,
     responses=problems(401, 403, 404, 422),
 )
@@ -209,7 +209,7 @@ def _detail(connection: Any, subscription_id: str) -> dict[str, Any]:
     status_code=204,
     operation_id="deleteSubscription",
     summary="结束订阅 · End a subscription; what it had still to deliver is cancelled",
-    description=("尚未投递的事件随之取消。幂等：再次结束已结束的订阅仍答复 204。"),
+    description="尚未投递的事件随之取消。幂等：再次结束已结束的订阅仍答复 204。",
     responses=problems(401, 403, 404, 422, 503),
 )
 async def unsubscribe(
@@ -324,7 +324,7 @@ async def _event(request: Request, event_id: str) -> dict[str, Any]:
     "/push-events/{event_id}",
     operation_id="getPushEvent",
     summary="查看推送事件及其投递 · An event and its deliveries, with every attempt",
-    description=("发送了什么、发给了哪些订阅，以及每次尝试的结果。"),
+    description="发送了什么、发给了哪些订阅，以及每次尝试的结果。",
     response_model=PushEventDetail,
     responses=problems(401, 403, 404, 422),
 )
