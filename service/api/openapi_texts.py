@@ -87,14 +87,17 @@ PROBLEM_TITLES = {
 }
 SUCCESS = "成功。Successful response"
 
+# Each is declared only on the answers that always carry it, so each is `required` there.
 HEADERS: dict[str, dict[str, Any]] = {
     "X-Request-ID": {
+        "required": True,
         "description": "本次请求的编号：调用方给出的（合规时）或服务生成的，日志中同样记录。"
         "The request's id: the caller's own when it is a sane token, else generated; logged",
         "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
         "example": "5532489245bc4b359d0b5454524625b5",
     },
     "Content-Language": {
+        "required": True,
         "description": "答复的语言（由 Accept-Language 选择）。The language of the answer",
         "schema": {
             "type": "string",
@@ -105,33 +108,39 @@ HEADERS: dict[str, dict[str, Any]] = {
         "example": "zh-Hans",
     },
     "X-Catalogue-Version": {
+        "required": True,
         "description": "作出答复的政策目录版本（内容哈希）。The catalogue version (content hash) "
         "that answered",
         "schema": {"type": "string"},
         "example": "55308d083be889e8",
     },
     "ETag": {
+        "required": True,
         "description": '企业画像的版本，如 "3"；用于 If-Match。The profile\'s version, '
         'e.g. "3"; send it as If-Match',
         "schema": {"type": "string"},
         "example": '"3"',
     },
     "Last-Modified": {
+        "required": True,
         "description": "该版本保存的时间。When this version was stored",
         "schema": {"type": "string"},
         "example": "Sun, 01 Jun 2025 08:31:12 GMT",
     },
     "Location": {
+        "required": True,
         "description": "新建资源的地址。Where the new resource is",
         "schema": {"type": "string", "format": "uri-reference"},
         "example": "/v1/subscriptions/sub_4f1c2a9b0d3e5f6a7b8c9d0e",
     },
     "Retry-After": {
+        "required": True,
         "description": "多少秒后再试。Seconds to wait before trying again",
         "schema": {"type": "string", "pattern": "^[0-9]+$"},
         "example": "5",
     },
     "RateLimit-Policy": {
+        "required": True,
         "description": "超出的限额：数量;w=窗口秒数。The budget exceeded: amount;w=window seconds",
         "schema": {"type": "string"},
         "example": "600;w=60",
