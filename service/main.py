@@ -9,10 +9,12 @@ from fastapi import FastAPI
 
 from service.api.body_size import BodySizeLimit
 from service.api.docs_pages import install_docs_pages
-from service.api.metrics import DecisionTally, forget_outbox, install_metrics, watch_outbox
+from service.api.metrics import forget_outbox, install_metrics, watch_outbox
 from service.api.openapi import install_openapi, serve_directly
 from service.api.openapi_texts import OPENAPI_TAGS
+from service.api.problems import install_error_handlers
 from service.api.ratelimit import RateLimits
+from service.api.request_ids import RequestContext
 from service.api.routes import (
     auth,
     catalogue,
@@ -28,10 +30,10 @@ from service.api.routes import (
     vocabularies as vocabulary_lists,
 )
 from service.core.database import make_engine
-from service.core.errors import install_error_handlers
-from service.core.logs import RequestContext, configure_logging
+from service.core.logs import configure_logging
 from service.core.settings import Settings, get_settings
 from service.matching.cases import load_checked_catalogue
+from service.matching.metrics import DecisionTally
 from service.policy.catalogue import CatalogueError
 from service.policy.vocabulary import profile_accepts
 from service.worker import Worker, announce_catalogue

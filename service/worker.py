@@ -15,9 +15,9 @@ from collections.abc import Callable
 from datetime import date
 from typing import Protocol
 
+from anyio.to_thread import run_sync
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
 
 from service.core.clock import today
 from service.core.database import run_read, run_write
@@ -81,7 +81,7 @@ class Worker:
         if version is None or version == self.holder.catalogue.version:
             return
         try:
-            loaded = await run_in_threadpool(load_checked_catalogue, self.settings.policies_dir)
+            loaded = await run_sync(load_checked_catalogue, self.settings.policies_dir)
         except CatalogueError as e:
             log.error(
                 "%s: catalogue %s is in force but ours does not load: %s", self.name, version, e

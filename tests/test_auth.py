@@ -17,8 +17,9 @@ from service.api import auth
 from service.api.auth import Caller, require, verify_token
 from service.api.clients import Scope, hash_client_secret
 from service.api.openapi import install_openapi
+from service.api.problems import install_error_handlers
 from service.api.routes import auth as auth_routes
-from service.core.errors import Unauthorized, install_error_handlers
+from service.core.errors import Unauthorized
 from service.core.settings import Settings
 from tests.keys import rsa_key_pair
 

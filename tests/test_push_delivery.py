@@ -18,10 +18,9 @@ from sqlalchemy import Engine, select
 from service.core.database import write_transaction
 from service.core.migrate import upgrade_database
 from service.core.settings import Settings
-from service.core.tables import utcnow
+from service.core.tables import DELIVERY, SUBSCRIPTION, utcnow
 from service.push.claim import claim_due
 from service.push.deliver import DeliveryWorker
-from service.push.outbox import DELIVERY, SUBSCRIPTION
 from service.push.settle import retry_delay, settle
 from tests.conftest import TEST_SETTINGS, Token, serve
 from tests.receiver import Receiver, start_receiver

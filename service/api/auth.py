@@ -23,8 +23,9 @@ from jose.exceptions import JOSEError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from service.api.clients import Scope, token_clients
+from service.api.deps import app_settings
 from service.core.errors import Forbidden, Unauthorized
-from service.core.settings import Settings, app_settings
+from service.core.settings import Settings
 
 LEEWAY_SECONDS = 30  # issuer clocks may run a little ahead: nbf and iat only, never exp
 CACHE_SIZE = 4096

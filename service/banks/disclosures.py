@@ -8,13 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, insert, select
 
 from service.core.clock import utc_text
-from service.core.tables import DisclosedEnterprise, Disclosure, utcnow
-
-DISCLOSURE: Table = Disclosure.__table__  # type: ignore[attr-defined]
-DISCLOSED: Table = DisclosedEnterprise.__table__  # type: ignore[attr-defined]
+from service.core.tables import DISCLOSED, DISCLOSURE, utcnow
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""The database engine (SQLite with WAL by default, PostgreSQL when configured) and writes."""
+"""The database engine (SQLite with WAL by default, PostgreSQL when configured), writes, and
+what its failures mean (a schema not migrated, a statement cancelled)."""
 
 import asyncio
 from collections.abc import Callable, Iterator
@@ -7,13 +8,21 @@ from threading import Lock
 from typing import Any, TypeVar
 
 import orjson
+from anyio.to_thread import run_sync
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import create_engine
-from starlette.concurrency import run_in_threadpool
 
 from service.core.errors import Unavailable
+
+QUERY_CANCELED = "57014"  # PostgreSQL: statement_timeout (or a cancel) stopped the statement
+# PostgreSQL: no such table / column; SQLite says it in words: the schema is not migrated
+SCHEMA_MISSING = frozenset({"42P01", "42703"})
+UNMIGRATED = (
+    "the database has no schema or an old one (not migrated): the operator must run "
+    "`alembic upgrade head` (or start with `policy-match serve`, which migrates); try again later"
+)
 
 
 def _json_text(value: Any) -> str:
@@ -101,7 +110,7 @@ def _on_connection(engine: Engine, work: Callable[[Connection], T]) -> T:
 
 async def run_read(engine: Engine, work: Callable[[Connection], T]) -> T:
     """`work(connection)` on a connection of its own, in the thread pool."""
-    return await run_in_threadpool(_on_connection, engine, work)
+    return await run_sync(_on_connection, engine, work)
 
 
 async def run_write(engine: Engine, work: Callable[[Connection], T]) -> T:
@@ -115,7 +124,7 @@ async def run_write(engine: Engine, work: Callable[[Connection], T]) -> T:
     lets the loop serve other requests, for at most LOCK_WAIT_SECONDS.
     """
     if engine.dialect.name != "sqlite":
-        return await run_in_threadpool(_in_transaction, engine, work)
+        return await run_sync(_in_transaction, engine, work)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + LOCK_WAIT_SECONDS
     while True:
@@ -130,3 +139,11 @@ async def run_write(engine: Engine, work: Callable[[Connection], T]) -> T:
                     headers={"Retry-After": "5"},
                 ) from e
         await asyncio.sleep(LOCK_RETRY_SECONDS)
+
+
+def schema_missing(exc: DBAPIError) -> bool:
+    """Whether the database failed because a table or column the service uses is not there."""
+    if getattr(exc.orig, "sqlstate", None) in SCHEMA_MISSING:
+        return True
+    text = str(exc.orig)
+    return text.startswith(("no such table", "no such column"))

@@ -1,16 +1,33 @@
 """Settings: one flat class, read from POLICY_MATCH_* environment variables or a .env file."""
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from fastapi import Request
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER_SECRET = "change-me-development-only"
 LEASE_MARGIN = 1.5  # a claim's lease is at least this many attempt deadlines
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(raw: str) -> tuple[Network, ...]:
+    """The CIDR ranges of a comma-separated list; ValueError naming the entry that is not one."""
+    networks = []
+    for entry in (e.strip() for e in raw.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"POLICY_MATCH_METRICS_ALLOW_FROM: {entry!r} is not an address or CIDR range"
+            ) from None
+    return tuple(networks)
 
 
 class Settings(BaseSettings):
@@ -67,7 +84,7 @@ class Settings(BaseSettings):
     # PostgreSQL cancels a statement running longer than this (0: never); answered as 503
     database_statement_timeout_ms: int = Field(default=10_000, ge=0)
 
-    # Push (see service/push/delivery.py). The run command starts a worker inside the service;
+    # Push (see service/push/). The run command starts a worker inside the service;
     # `policy-match worker` runs more, in processes of their own.
     push_worker_in_process: bool = True
     # Loopback, link-local and cloud metadata targets are refused unless this allows them
@@ -104,8 +121,6 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _metrics_ranges_are_cidrs(self) -> "Settings":
-        from service.api.metrics_guard import parse_networks  # the parser is the guard's own
-
         parse_networks(self.metrics_allow_from)  # ValueError names the bad entry
         return self
 
@@ -142,14 +157,3 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
-
-
-def app_settings(request: Request) -> Settings:
-    """The settings the application was created with."""
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-async def current_settings(request: Request) -> Settings:
-    """The application's settings, as a dependency (async: sync ones run in a thread pool)."""
-    return app_settings(request)

@@ -11,7 +11,7 @@ unknown.
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, text
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Table, text
 from sqlmodel import Field, SQLModel
 
 
@@ -354,3 +354,19 @@ class RematchRun(SQLModel, table=True):
     events: int = 0
     gained: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     lost: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# The tables as SQLAlchemy Core handles, for the statements the service writes itself: defined
+# here once, next to their models (a model's __table__ is not in its type).
+ENTERPRISE: Table = Enterprise.__table__  # type: ignore[attr-defined]
+VERSION: Table = EnterpriseVersion.__table__  # type: ignore[attr-defined]
+CONSENT: Table = BankConsent.__table__  # type: ignore[attr-defined]
+DISCLOSURE: Table = Disclosure.__table__  # type: ignore[attr-defined]
+DISCLOSED: Table = DisclosedEnterprise.__table__  # type: ignore[attr-defined]
+EVENT: Table = PushEvent.__table__  # type: ignore[attr-defined]
+SUBSCRIPTION: Table = PushSubscription.__table__  # type: ignore[attr-defined]
+RETENTION: Table = PushRetention.__table__  # type: ignore[attr-defined]
+DELIVERY: Table = PushDelivery.__table__  # type: ignore[attr-defined]
+ATTEMPT: Table = PushAttempt.__table__  # type: ignore[attr-defined]
+PUBLICATION: Table = CataloguePublication.__table__  # type: ignore[attr-defined]
+RUN: Table = RematchRun.__table__  # type: ignore[attr-defined]

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 import orjson
 from sqlalchemy import Connection, bindparam, select, update
 
-from service.core.tables import utcnow
-from service.push.outbox import DELIVERY, EVENT, SUBSCRIPTION, as_sent
+from service.core.tables import DELIVERY, EVENT, SUBSCRIPTION, utcnow
+from service.push.outbox import as_sent
 
 
 @dataclass(frozen=True, slots=True)

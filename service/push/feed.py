@@ -15,8 +15,9 @@ from sqlalchemy import Connection, select
 from service.core.clock import utc_text
 from service.core.cursors import INT64_MAX, cursor_number, decode_cursor, encode_cursor
 from service.core.errors import Gone
+from service.core.tables import ATTEMPT, DELIVERY, EVENT
 from service.push.attempt_errors import EXPLANATIONS, category_of
-from service.push.outbox import ATTEMPT, DELIVERY, EVENT, as_sent
+from service.push.outbox import as_sent
 from service.push.retention import pruned_through
 
 

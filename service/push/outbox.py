@@ -18,28 +18,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, text
+from sqlalchemy import Connection, insert, select
 
 from service.core.clock import utc_text
-from service.core.tables import (
-    CataloguePublication,
-    PushAttempt,
-    PushDelivery,
-    PushEvent,
-    PushSubscription,
-    utcnow,
-)
+from service.core.tables import EVENT, PUBLICATION, SUBSCRIPTION, utcnow
 from service.matching.presentation import department_json
 from service.policy.catalogue import Catalogue
-
-EVENT: Table = PushEvent.__table__  # type: ignore[attr-defined]
-SUBSCRIPTION: Table = PushSubscription.__table__  # type: ignore[attr-defined]
-DELIVERY: Table = PushDelivery.__table__  # type: ignore[attr-defined]
-ATTEMPT: Table = PushAttempt.__table__  # type: ignore[attr-defined]
-PUBLICATION: Table = CataloguePublication.__table__  # type: ignore[attr-defined]
+from service.push.capacity import fan_out
+from service.push.routing import lock_event_order
 
 MATCHED, UNMATCHED = "measure.matched", "measure.unmatched"
-EVENT_ORDER_LOCK = 7_274_101  # pg_advisory_xact_lock key: event ids commit in id order
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,50 +143,10 @@ def _event_rows(
     return rows
 
 
-@dataclass(frozen=True, slots=True)
-class SubscriptionFilter:
-    """An active subscription's filters: counties and kinds (None: every one)."""
-
-    id: str
-    counties: frozenset[str] | None
-    kinds: frozenset[str] | None
-
-    def passes(self, county: str, kind: str) -> bool:
-        """Whether an event of this county and kind goes to the subscription."""
-        return (self.counties is None or county in self.counties) and (
-            self.kinds is None or kind in self.kinds
-        )
-
-
-def active_subscriptions(connection: Connection) -> list[SubscriptionFilter]:
-    """Every active subscription with its filters."""
-    rows = connection.execute(
-        select(SUBSCRIPTION.c.id, SUBSCRIPTION.c.counties, SUBSCRIPTION.c.kinds).where(
-            SUBSCRIPTION.c.state == "active"
-        )
-    ).all()
-    return [subscription_filter(r) for r in rows]
-
-
-def subscription_filter(row: Any) -> SubscriptionFilter:
-    """The filters of a subscription row (its id, counties and kinds)."""
-    return SubscriptionFilter(
-        row.id,
-        None if row.counties is None else frozenset(row.counties),
-        None if row.kinds is None else frozenset(row.kinds),
-    )
-
-
 def active_subscription_ids(connection: Connection) -> list[str]:
     """The ids of the active subscriptions."""
     query = select(SUBSCRIPTION.c.id).where(SUBSCRIPTION.c.state == "active")
     return list(connection.execute(query).scalars())
-
-
-def lock_event_order(connection: Connection) -> None:
-    """On PostgreSQL, take the lock that makes event ids commit in order (see module doc)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_ORDER_LOCK})
 
 
 def record_match_changes(
@@ -223,7 +171,6 @@ def record_match_changes(
     if tally is not None:
         for change in changes:
             tally.add(change)
-    from service.push.capacity import fan_out  # it builds on this module
 
     lock_event_order(connection)
     inserted = connection.execute(

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, func, select, update
 
 from service.core.clock import utc_text
 from service.core.settings import Settings
-from service.push.outbox import DELIVERY, EVENT, SUBSCRIPTION
+from service.core.tables import DELIVERY, EVENT, SUBSCRIPTION
 
 # attempts whose host resolved (a timeout may have been the resolver's: it proves nothing)
 RESOLVED = frozenset({None, "status", "connect", "tls", "protocol", "refused_target"})

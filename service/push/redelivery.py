@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from service.core.errors import Conflict
-from service.core.tables import utcnow
+from service.core.tables import DELIVERY, utcnow
 from service.push.capacity import count_queued
-from service.push.outbox import DELIVERY, active_subscriptions
+from service.push.routing import active_subscriptions
 from service.push.subscriptions import get_subscription
 
 

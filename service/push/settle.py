@@ -17,8 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, update
 
 from service.core.settings import Settings
-from service.core.tables import utcnow
-from service.push.outbox import ATTEMPT, DELIVERY
+from service.core.tables import ATTEMPT, DELIVERY, utcnow
 from service.push.pausing import note_resolution
 from service.push.sign import Attempted
 from service.push.subscriptions import end_subscription

@@ -33,9 +33,8 @@ from service.core.clock import utc_text
 from service.core.cursors import encode_cursor
 from service.core.errors import NotFound
 from service.core.settings import Settings
-from service.core.tables import utcnow
+from service.core.tables import DELIVERY, SUBSCRIPTION, utcnow
 from service.push.local_addresses import local_addresses
-from service.push.outbox import DELIVERY, SUBSCRIPTION
 
 REFUSED_HOSTS = frozenset(
     {"metadata", "metadata.google.internal", "metadata.goog", "instance-data", "localhost"}

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, func, not_, or_, select, union_all
 
 from service.banks.eligibility_sql import NO_TIER, TIER, comparison_filter
+from service.core.tables import ENTERPRISE
 from service.policy.catalogue import Catalogue, CompiledComparison
 from service.policy.rules import (
     AllOf,
@@ -34,7 +35,6 @@ from service.policy.rules import (
     comparisons_of,
 )
 from service.policy.targets import Target
-from service.registry.store import ENTERPRISE
 
 
 def condition_filter(condition: Condition, day: date) -> ColumnElement[bool]:

@@ -11,9 +11,9 @@ from datetime import date
 
 from sqlalchemy import Connection, insert, select
 
-from service.core.tables import utcnow
+from service.core.tables import PUBLICATION, utcnow
 from service.policy.catalogue import Catalogue
-from service.push.outbox import PUBLICATION, measure_heads
+from service.push.outbox import measure_heads
 from service.registry.rematch import any_stale, queue_rematch
 
 

@@ -19,18 +19,17 @@ from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
 
 from service.core.database import run_read, run_write
-from service.core.tables import RematchRun, utcnow
+from service.core.tables import ENTERPRISE, RUN, utcnow
 from service.policy.catalogue import Catalogue
 from service.policy.profile import Profile
 from service.push.outbox import ChangeTally, MatchChange, record_match_changes
-from service.registry.store import ENTERPRISE, matched_ids
+from service.registry.store import matched_ids
 
 log = logging.getLogger("policy_match.rematch")
 
-RUN: Table = RematchRun.__table__  # type: ignore[attr-defined]
 RUN_LEASE_SECONDS = 120.0
 _REMATCHED = (
     update(ENTERPRISE)

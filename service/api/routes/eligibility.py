@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from service.api.auth import Auditor, Caller, EligibilityReader
-from service.api.deps import CatalogueDep
+from service.api.deps import CatalogueDep, EngineDep
 from service.api.openapi import problems
 from service.api.openapi_texts import Tag
 from service.api.ratelimit import Limited, spend
@@ -85,6 +85,7 @@ def _page_start(cursor: str | None, measure_id: str) -> tuple[date, str | None]:
 async def eligible_enterprises(
     request: Request,
     caller: EligibilityReader,
+    engine: EngineDep,
     catalogue: CatalogueDep,
     measure_id: Annotated[str, Path(max_length=100, examples=["loan-interest-subsidy"])],
     limit: Annotated[
@@ -108,7 +109,6 @@ async def eligible_enterprises(
     spend(request, Limited.BANK_QUERY, caller)
     measure = _measure_for(catalogue, measure_id, caller)
     day, after = _page_start(cursor, measure_id)
-    engine = request.app.state.engine
     rows = await run_read(
         engine,
         lambda connection: eligible_page(
@@ -165,8 +165,8 @@ async def eligible_enterprises(
     responses=problems(401, 403, 422),
 )
 async def disclosures(
-    request: Request,
     caller: Auditor,
+    engine: EngineDep,
     bank_id: Annotated[str | None, Query(max_length=64, examples=["bank-demo-1"])] = None,
     measure_id: Annotated[
         str | None, Query(max_length=100, examples=["loan-interest-subsidy"])
@@ -188,7 +188,7 @@ async def disclosures(
         position = decode_cursor(cursor, frozenset({"b"}))
         before = cursor_number(position, "b", INT32_MAX)
     records = await run_read(
-        request.app.state.engine,
+        engine,
         lambda connection: list_disclosures(
             connection,
             bank_id=bank_id,

@@ -14,12 +14,21 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.engine import Engine
 
 from service.api.auth import EnterprisesReader, EnterprisesWriter, authorize_platform
 from service.api.body import profile_body
 from service.api.body_size import ascii_number
 from service.api.clients import Scope
-from service.api.deps import AS_OF_PARAMETER, CatalogueDep, LanguageDep, as_of_param
+from service.api.deps import (
+    AS_OF_PARAMETER,
+    CatalogueDep,
+    EngineDep,
+    LanguageDep,
+    app_engine,
+    app_settings,
+    as_of_param,
+)
 from service.api.openapi import REF, json_body, problems
 from service.api.openapi_texts import Tag
 from service.api.responses import catalogue_answer, json_answer
@@ -29,9 +38,8 @@ from service.core.clock import today, utc_text
 from service.core.cursors import INT32_MAX
 from service.core.database import run_read, run_write
 from service.core.errors import Unprocessable
-from service.core.logs import record_decision
-from service.core.settings import app_settings
 from service.matching.answer import answer_profile
+from service.matching.decision_log import record_decision
 from service.policy.catalogue import Catalogue
 from service.policy.examples import EXAMPLE_USCC, FULL_PROFILE
 from service.policy.profile import Profile
@@ -199,7 +207,7 @@ async def put_enterprise(request: Request) -> Response:
             ],
         )
     result = await run_write(
-        request.app.state.engine,
+        app_engine(request),
         lambda connection: store_profile(
             connection,
             catalogue,
@@ -216,8 +224,8 @@ async def put_enterprise(request: Request) -> Response:
     return _profile_answer(result.stored)
 
 
-async def _stored(request: Request, uscc: str) -> StoredEnterprise:
-    return await run_read(request.app.state.engine, lambda connection: fetch(connection, uscc))
+async def _stored(engine: Engine, uscc: str) -> StoredEnterprise:
+    return await run_read(engine, lambda connection: fetch(connection, uscc))
 
 
 def _with_uscc(profile: Profile, uscc: str) -> Profile:
@@ -233,9 +241,9 @@ def _with_uscc(profile: Profile, uscc: str) -> Profile:
     description="按最后一次保存的原样返回画像；`ETag` 是它的版本。",
     responses={**PROFILE_ANSWER, **problems(401, 403, 404, 422)},
 )
-async def get_enterprise(request: Request, caller: EnterprisesReader, uscc: Uscc) -> Response:
+async def get_enterprise(caller: EnterprisesReader, engine: EngineDep, uscc: Uscc) -> Response:
     """The profile exactly as last stored; `ETag` carries its version."""
-    return _profile_answer(await _stored(request, uscc))
+    return _profile_answer(await _stored(engine, uscc))
 
 
 @router.delete(
@@ -249,6 +257,7 @@ async def get_enterprise(request: Request, caller: EnterprisesReader, uscc: Uscc
 async def delete_enterprise_route(
     request: Request,
     caller: EnterprisesWriter,
+    engine: EngineDep,
     uscc: Uscc,
     if_match: IfMatch = None,
 ) -> Response:
@@ -256,7 +265,7 @@ async def delete_enterprise_route(
     disclosed about it stay on record."""
     condition = precondition(if_match, None)
     version = await run_write(
-        request.app.state.engine,
+        engine,
         lambda connection: delete_enterprise(
             connection,
             request.app.state.catalogue,
@@ -283,8 +292,8 @@ async def delete_enterprise_route(
     responses=problems(401, 403, 404, 422),
 )
 async def enterprise_history(
-    request: Request,
     caller: EnterprisesReader,
+    engine: EngineDep,
     uscc: Uscc,
     after: Annotated[
         int,
@@ -294,7 +303,7 @@ async def enterprise_history(
 ) -> Response:
     """Oldest first; a deletion is a version with `profile: null`. Page on with `after`."""
     versions = await run_read(
-        request.app.state.engine,
+        engine,
         lambda connection: history(connection, uscc, after=after, limit=limit),
     )
     body = {
@@ -329,14 +338,15 @@ async def enterprise_history(
 async def enterprise_matches(
     request: Request,
     caller: EnterprisesReader,
+    engine: EngineDep,
     uscc: Uscc,
     catalogue: CatalogueDep,
     language: LanguageDep,
     as_of: Annotated[date, Depends(as_of_param)],
 ) -> Response:
     """Matched, near misses and undetermined for the stored profile on `as_of` (today)."""
-    stored = await _stored(request, uscc)
+    stored = await _stored(engine, uscc)
     profile = Profile.model_validate(stored.profile)
-    record = partial(record_decision, request, caller.subject)
+    record = partial(record_decision, request.app.state.decisions, caller.subject)
     body = answer_profile(catalogue, profile, as_of=as_of, language=language, record=record)
     return catalogue_answer(body, catalogue.version, language)

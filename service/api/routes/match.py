@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from service.api.auth import Caller, authorize
 from service.api.body import json_object, profile_body, refused
 from service.api.clients import Scope
-from service.api.deps import AS_OF_PARAMETER, LANGUAGE_PARAMETER, as_of_param
+from service.api.deps import AS_OF_PARAMETER, LANGUAGE_PARAMETER, app_settings, as_of_param
 from service.api.openapi import json_body, problems
 from service.api.openapi_texts import Tag
 from service.api.ratelimit import Limited, spend
@@ -28,9 +28,8 @@ from service.api.schemas import BatchResponse, MatchResponse
 from service.api.security_docs import secured
 from service.core.errors import Unprocessable
 from service.core.i18n import Language, negotiate_language
-from service.core.logs import record_decision
-from service.core.settings import app_settings
 from service.matching.answer import answer_profile
+from service.matching.decision_log import record_decision
 from service.policy.catalogue import Catalogue
 from service.policy.examples import MATCH_EXAMPLES, batch_example
 from service.policy.profile import Profile
@@ -76,7 +75,7 @@ async def match_profile(request: Request) -> Response:
     caller, catalogue, language, as_of = _matching_inputs(request)
     spend(request, Limited.MATCH, caller)
     profile = await profile_body(request)
-    record = partial(record_decision, request, caller.subject)
+    record = partial(record_decision, request.app.state.decisions, caller.subject)
     body = answer_profile(catalogue, profile, as_of=as_of, language=language, record=record)
     return catalogue_answer(body, catalogue.version, language)
 
@@ -126,7 +125,7 @@ async def match_batch(request: Request) -> Response:
             ],
         )
     spend(request, Limited.MATCH, caller, cost=max(1, len(profiles)))
-    record = partial(record_decision, request, caller.subject)
+    record = partial(record_decision, request.app.state.decisions, caller.subject)
     items: list[bytes] = []
     for index, raw in enumerate(profiles):
         try:

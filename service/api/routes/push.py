@@ -10,9 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.openapi.models import Example
 from fastapi.responses import Response
+from sqlalchemy.engine import Engine
 
 from service.api.auth import PushPlatform
-from service.api.deps import CatalogueDep
+from service.api.deps import CatalogueDep, EngineDep, app_settings
 from service.api.openapi import problems
 from service.api.openapi_texts import Tag
 from service.api.responses import json_answer
@@ -27,7 +28,6 @@ from service.api.schemas import (
 )
 from service.core.database import run_read, run_write
 from service.core.errors import Conflict, NotFound, Unprocessable
-from service.core.settings import app_settings
 from service.policy.catalogue import Catalogue
 from service.policy.examples import EXAMPLE_USCC
 from service.policy.uscc import USCC_PATTERN
@@ -115,6 +115,7 @@ def _check_filters(catalogue: Catalogue, body: SubscriptionIn) -> None:
 async def subscribe(
     request: Request,
     caller: PushPlatform,
+    engine: EngineDep,
     catalogue: CatalogueDep,
     body: Annotated[SubscriptionIn, Body(openapi_examples=SUBSCRIPTION_EXAMPLES)],
 ) -> Response:
@@ -151,7 +152,7 @@ async def subscribe(
         set_max_pending(c, made.id, settings.push_max_pending_per_subscription)
         return made, secret, capacities(c, [made.id])[made.id]
 
-    subscription, secret, capacity = await run_write(request.app.state.engine, make)
+    subscription, secret, capacity = await run_write(engine, make)
     return json_answer(
         {**subscription.as_json(), "capacity": capacity, "secret": secret},
         201,
@@ -168,7 +169,7 @@ async def subscribe(
     response_model=SubscriptionList,
     responses=problems(401, 403),
 )
-async def subscriptions(request: Request, caller: PushPlatform) -> Response:
+async def subscriptions(caller: PushPlatform, engine: EngineDep) -> Response:
     """Newest first; secrets are never shown again."""
 
     def read(connection: Any) -> list[dict[str, Any]]:
@@ -176,7 +177,7 @@ async def subscriptions(request: Request, caller: PushPlatform) -> Response:
         capacity = capacities(connection, [s.id for s in found])
         return [{**s.as_json(), "capacity": capacity.get(s.id)} for s in found]
 
-    return json_answer({"subscriptions": await run_read(request.app.state.engine, read)})
+    return json_answer({"subscriptions": await run_read(engine, read)})
 
 
 @router.get(
@@ -188,12 +189,10 @@ async def subscriptions(request: Request, caller: PushPlatform) -> Response:
     responses=problems(401, 403, 404, 422),
 )
 async def subscription(
-    request: Request, caller: PushPlatform, subscription_id: SubscriptionId
+    caller: PushPlatform, engine: EngineDep, subscription_id: SubscriptionId
 ) -> Response:
     """An ended subscription says why it ended: deleted, or its receiver answered 410."""
-    return json_answer(
-        await run_read(request.app.state.engine, lambda c: _detail(c, subscription_id))
-    )
+    return json_answer(await run_read(engine, lambda c: _detail(c, subscription_id)))
 
 
 def _detail(connection: Any, subscription_id: str) -> dict[str, Any]:
@@ -213,7 +212,7 @@ def _detail(connection: Any, subscription_id: str) -> dict[str, Any]:
     responses=problems(401, 403, 404, 422, 503),
 )
 async def unsubscribe(
-    request: Request, caller: PushPlatform, subscription_id: SubscriptionId
+    caller: PushPlatform, engine: EngineDep, subscription_id: SubscriptionId
 ) -> Response:
     """Idempotent: ending an ended subscription answers 204 again."""
 
@@ -221,7 +220,7 @@ async def unsubscribe(
         get_subscription(connection, subscription_id)
         end_subscription(connection, subscription_id, f"deleted by {caller.subject}")
 
-    await run_write(request.app.state.engine, end)
+    await run_write(engine, end)
     return Response(status_code=204)
 
 
@@ -238,13 +237,13 @@ async def unsubscribe(
     responses=problems(401, 403, 404, 409, 422, 503),
 )
 async def resume_subscription(
-    request: Request, caller: PushPlatform, subscription_id: SubscriptionId
+    request: Request, caller: PushPlatform, engine: EngineDep, subscription_id: SubscriptionId
 ) -> Response:
     """A subscription whose host did not resolve for a day was paused: fed nothing, its pending
     deliveries cancelled. Its target is checked again (it must resolve now, to an address
     deliveries may go to); then it is fed every new event. Read what it missed from
     `GET /v1/push-events?after=` its `catch_up_cursor`. Resuming an active one changes nothing."""
-    engine = request.app.state.engine
+    engine = engine
     found = await run_read(engine, lambda c: get_subscription(c, subscription_id))
     if found.state == "ended":
         raise Conflict(f"subscription {subscription_id} has ended: {found.ended_reason}")
@@ -276,6 +275,7 @@ async def resume_subscription(
 async def push_events(
     request: Request,
     caller: PushPlatform,
+    engine: EngineDep,
     after: Annotated[
         str | None,
         Query(
@@ -310,11 +310,11 @@ async def push_events(
             uscc=uscc,
         )
 
-    return json_answer(await run_read(request.app.state.engine, read))
+    return json_answer(await run_read(engine, read))
 
 
-async def _event(request: Request, event_id: str) -> dict[str, Any]:
-    event = await run_read(request.app.state.engine, lambda c: event_row(c, event_id))
+async def _event(engine: Engine, event_id: str) -> dict[str, Any]:
+    event = await run_read(engine, lambda c: event_row(c, event_id))
     if event is None:
         raise NotFound(f"no push event {event_id}")
     return dict(event)
@@ -328,10 +328,10 @@ async def _event(request: Request, event_id: str) -> dict[str, Any]:
     response_model=PushEventDetail,
     responses=problems(401, 403, 404, 422),
 )
-async def push_event(request: Request, caller: PushPlatform, event_id: EventId) -> Response:
+async def push_event(caller: PushPlatform, engine: EngineDep, event_id: EventId) -> Response:
     """What was sent, to which subscriptions, and what each attempt came to."""
-    event = await _event(request, event_id)
-    return json_answer(await run_read(request.app.state.engine, lambda c: event_detail(c, event)))
+    event = await _event(engine, event_id)
+    return json_answer(await run_read(engine, lambda c: event_detail(c, event)))
 
 
 @router.post(
@@ -349,6 +349,7 @@ async def push_event(request: Request, caller: PushPlatform, event_id: EventId) 
 async def redeliver_event(
     request: Request,
     caller: PushPlatform,
+    engine: EngineDep,
     event_id: EventId,
     subscription_id: Annotated[
         str | None,
@@ -360,13 +361,13 @@ async def redeliver_event(
 ) -> Response:
     """Delivered, dead or still pending: the event is queued again with a fresh budget of
     attempts, to active subscriptions only (a subscription made after the event included)."""
-    event = await _event(request, event_id)
+    event = await _event(engine, event_id)
 
     def queue(connection: Any) -> dict[str, Any]:
         queue_redelivery(connection, event, subscription_id=subscription_id)
         return event_detail(connection, event)
 
-    answer = await run_write(request.app.state.engine, queue)
+    answer = await run_write(engine, queue)
     wake_worker(request.app.state)
     return json_answer(answer, 202)
 
