@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./policy_match.db"
     policies_dir: Path = PROJECT_ROOT / "policies"
+    # The service's address as callers reach it (https://gateway.example/policy-match), given to
+    # the OpenAPI document's `servers`; unset: no `servers`, paths are relative to the document
+    public_url: str | None = None
 
     jwt_secret: SecretStr | None = SecretStr(PLACEHOLDER_SECRET)
     jwt_public_key: str | None = None
