@@ -149,7 +149,7 @@ def install_openapi(app: FastAPI) -> None:
         schemas["Profile"] = profile
         schemas["BatchRequest"] = _batch_schema()
         schemas["Problem"] = Problem.model_json_schema(ref_template=REF)
-        document_security(document, app.routes)
+        document_security(document, app.routes, getattr(app.state, "settings", None))
         declare_problems(document)
         app.openapi_schema = document
         return document
