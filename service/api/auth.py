@@ -96,7 +96,7 @@ async def authorize(request: Request, scope: str) -> Caller:
         kid = jwks_key_id(token)
         if kid is not None and keys.due(kid):
             # the provider is asked (bounded, at most once a minute), off the event loop
-            await run_in_threadpool(keys.key, kid)
+            await run_in_threadpool(keys.prepare, kid)
     caller = verify_token(token, settings, keys=keys)
     if scope not in caller.scopes:
         raise Forbidden(

@@ -17,7 +17,8 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -114,31 +115,44 @@ class KeySet:
         )
 
     def due(self, kid: str) -> bool:
-        """Whether key(kid) would ask the provider first (then call it from a thread)."""
+        """Whether key(kid) would ask the provider first (then call prepare() from a thread)."""
         now = self._clock()
         return not self._fresh(kid, now) and self._may_ask(now)
 
-    def key(self, kid: str) -> Jwk:
-        """The provider's key named `kid`, read first if due; UnknownKey, or 503 when unread.
-
-        May wait on the network (bounded: about twice TIMEOUT_SECONDS): not on the event loop.
-        """
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
         # A caller waiting for another thread's read waits no longer than a read may take.
         if not self._lock.acquire(timeout=3 * self._timeout):
             raise self._unavailable("a read of the identity provider's keys is still waiting")
         try:
-            now = self._clock()
-            if not self._fresh(kid, now) and self._may_ask(now):
-                self._tried_at = now
-                self._read()
+            yield
+        finally:
+            self._lock.release()
+
+    def _read_if_due(self, kid: str) -> None:
+        now = self._clock()
+        if not self._fresh(kid, now) and self._may_ask(now):
+            self._tried_at = now
+            self._read()
+
+    def prepare(self, kid: str) -> None:
+        """Read the provider's keys if key(kid) would: bounded, but call it from a thread."""
+        with self._locked():
+            self._read_if_due(kid)
+
+    def key(self, kid: str) -> Jwk:
+        """The provider's key named `kid`, read first if due; UnknownKey, or 503 when unread.
+
+        May wait on the network (bounded: about twice TIMEOUT_SECONDS) unless prepare() ran.
+        """
+        with self._locked():
+            self._read_if_due(kid)
             key = self._keys.get(kid)
             if key is not None:
                 return key
             if self._failure is not None:  # the key may well exist: we cannot tell
                 raise self._unavailable(self._failure)
             raise UnknownKey(kid)
-        finally:
-            self._lock.release()
 
     def _read(self) -> None:
         try:
