@@ -202,7 +202,10 @@ def client_for(url: str, clock: Clock, **key_set: Any) -> TestClient:
 
 def call(client: TestClient, bearer: str) -> httpx.Response:
     """GET /protected with this bearer token."""
-    return client.get("/protected", headers={"Authorization": f"Bearer {bearer}"})
+    response: httpx.Response = client.get(
+        "/protected", headers={"Authorization": f"Bearer {bearer}"}
+    )
+    return response
 
 
 def refused(response: httpx.Response, status: int, detail: str) -> None:
