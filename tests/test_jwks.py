@@ -25,6 +25,7 @@ from bench.common import free_port
 from service.api.auth import Caller, require
 from service.api.clients import Scope
 from service.api.jwks import MAX_AGE_SECONDS, REFRESH_SECONDS, KeySet
+from service.api.openapi import install_openapi
 from service.api.routes import auth as auth_routes
 from service.api.tokens import check_settings, verify_token
 from service.core.errors import Unauthorized, install_error_handlers
@@ -186,7 +187,7 @@ def settings_for(url: str, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **{**values, **overrides})
 
 
-def client_for(url: str, clock: Clock, **key_set: Any) -> TestClient:
+def make_app(url: str, clock: Clock, **key_set: Any) -> FastAPI:
     """A small app with one route needing `match`, its key set on the test's clock."""
     app = FastAPI()
     install_error_handlers(app)
@@ -197,7 +198,13 @@ def client_for(url: str, clock: Clock, **key_set: Any) -> TestClient:
 
     app.state.settings = settings_for(url)
     app.state.jwks = KeySet(url, clock=clock, **key_set)
-    return TestClient(app)
+    install_openapi(app)
+    return app
+
+
+def client_for(url: str, clock: Clock, **key_set: Any) -> TestClient:
+    """A test client of the small app."""
+    return TestClient(make_app(url, clock, **key_set))
 
 
 def call(client: TestClient, bearer: str) -> httpx.Response:
@@ -436,3 +443,8 @@ def test_the_service_matches_with_a_provider_token(provider: Provider, tmp_path:
             "signature",
         )
     assert provider.reads == 1
+
+
+def test_the_document_declares_503_where_a_token_is_needed() -> None:
+    document = make_app("https://idp.example/jwks", Clock()).openapi()
+    assert "503" in document["paths"]["/protected"]["get"]["responses"]

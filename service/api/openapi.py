@@ -25,7 +25,8 @@ _TITLES = {
     415: "Body is not application/json",
     422: "Invalid document; `errors` names each field by JSON path",
     429: "Too many requests",
-    503: "The database is busy or unreachable; Retry-After says when to try again",
+    503: "The database is busy or unreachable, or the identity provider's keys cannot be read; "
+    "Retry-After says when to try again",
 }
 
 
@@ -49,15 +50,15 @@ _STORED = frozenset({"enterprises", "banks", "push", "catalogue admin", "plan"})
 def declare_problems(document: dict[str, Any]) -> None:
     """Declare, on every operation, the problem+json answers its shape makes possible.
 
-    A secured operation can answer 401 and 403; one with parameters or a JSON body, 422 (our
+    A secured operation can answer 401, 403 and 503; one with parameters or a JSON body, 422 (our
     problem+json, in place of FastAPI's default); one with a JSON body, 400 and 415; one
     with a path parameter, 404; one that uses the database, 503; any body can be 413.
     """
     for path, item in document.get("paths", {}).items():
         for operation in item.values():
             statuses: set[int] = set()
-            if operation.get("security"):
-                statuses |= {401, 403}
+            if operation.get("security"):  # 503: the identity provider's keys unreadable
+                statuses |= {401, 403, 503}
             body = operation.get("requestBody", {}).get("content", {})
             if body:
                 statuses.add(413)
