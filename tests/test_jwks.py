@@ -448,3 +448,24 @@ def test_the_service_matches_with_a_provider_token(provider: Provider, tmp_path:
 def test_the_document_declares_503_where_a_token_is_needed() -> None:
     document = make_app("https://idp.example/jwks", Clock()).openapi()
     assert "503" in document["paths"]["/protected"]["get"]["responses"]
+
+
+def test_a_slow_read_of_the_provider_holds_up_no_other_request(provider: Provider) -> None:
+    """The read runs off the event loop: a token with a key held is answered meanwhile."""
+    clock = Clock()
+    provider.keys = [rsa_jwk("k1")]
+    with TestClient(make_app(provider.url, clock, timeout=1.5)) as client:
+        assert call(client, token("k1")).status_code == 200
+        clock.now += REFRESH_SECONDS  # a new kid may now be looked for
+        provider.drip_seconds = 0.15  # the provider now answers slowly: about a second
+        slow: list[httpx.Response] = []
+        reader = threading.Thread(target=lambda: slow.append(call(client, token("k2"))))
+        reader.start()
+        while provider.reads < 2:  # the slow read has begun
+            time.sleep(0.01)
+        started = time.monotonic()
+        assert call(client, token("k1")).status_code == 200
+        assert time.monotonic() - started < 0.5
+        reader.join()
+        refused(slow[0], 401, "publishes no key 'k2'")  # read, slowly, and k2 is not there
+        assert provider.reads == 2

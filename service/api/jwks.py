@@ -143,16 +143,17 @@ class KeySet:
     def key(self, kid: str) -> Jwk:
         """The provider's key named `kid`, read first if due; UnknownKey, or 503 when unread.
 
-        May wait on the network (bounded: about twice TIMEOUT_SECONDS) unless prepare() ran.
+        Waits on the network (bounded: about twice TIMEOUT_SECONDS) only if due(kid), and never
+        on another thread's read unless due: a key held is answered without the lock.
         """
-        with self._locked():
-            self._read_if_due(kid)
-            key = self._keys.get(kid)
-            if key is not None:
-                return key
-            if self._failure is not None:  # the key may well exist: we cannot tell
-                raise self._unavailable(self._failure)
-            raise UnknownKey(kid)
+        if self.due(kid):
+            self.prepare(kid)
+        key = self._keys.get(kid)
+        if key is not None:
+            return key
+        if self._failure is not None:  # the key may well exist: we cannot tell
+            raise self._unavailable(self._failure)
+        raise UnknownKey(kid)
 
     def _read(self) -> None:
         try:
