@@ -26,13 +26,14 @@ from service.banks.eligibility_sql import eligible_page, eligible_query
 from service.core.database import make_engine
 from service.core.migrate import upgrade_database
 from service.core.settings import PROJECT_ROOT
+from service.core.tables import ENTERPRISE
 from service.matching.match import match
 from service.policy.catalogue import Catalogue, load_catalogue
 from service.policy.examples import synthetic_uscc
 from service.policy.profile import NULLABLE_FIELDS, Profile
 from service.policy.uscc import CHARSET
 from service.registry.demo import INDUSTRY_CODES, TIER_WEIGHTS
-from service.registry.store import ENTERPRISE, FACT_COLUMNS, fact_columns, profile_document
+from service.registry.store import FACT_COLUMNS, fact_columns, profile_document
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 DATABASE = "policy_match_bench"

@@ -33,7 +33,7 @@ from bench.common import bench_token, free_port, start_server, stop_server
 from service.core.database import make_engine
 from service.core.migrate import upgrade_database
 from service.core.settings import Settings
-from service.push.delivery import DeliveryWorker
+from service.push.deliver import DeliveryWorker
 from service.push.subscriptions import _resolved
 from tests.hostile import hostile_receiver
 from tests.receiver import start_receiver

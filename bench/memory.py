@@ -44,26 +44,18 @@ import httpx
 from sqlalchemy import Engine, Table, func, insert, select
 
 from bench.common import UNLIMITED_RATES, bench_token, free_port, start_server, stop_server
-from service.api.deps import today
+from service.core.clock import today
 from service.core.database import make_engine, write_transaction
 from service.core.migrate import upgrade_database
 from service.core.settings import PROJECT_ROOT
-from service.core.tables import utcnow
+from service.core.tables import CONSENT, DELIVERY, ENTERPRISE, EVENT, RUN, VERSION, utcnow
 from service.matching.cases import load_checked_catalogue
 from service.policy.catalogue import Catalogue
 from service.policy.profile import Profile
-from service.push.outbox import DELIVERY, EVENT, MatchChange, record_match_changes
+from service.push.outbox import MatchChange, record_match_changes
 from service.registry.demo import synthetic_profiles
-from service.registry.rematch import RUN, publish
-from service.registry.store import (
-    CONSENT,
-    ENTERPRISE,
-    VERSION,
-    fact_columns,
-    matched_ids,
-    profile_document,
-    store_profile,
-)
+from service.registry.publication import publish
+from service.registry.store import fact_columns, matched_ids, profile_document, store_profile
 
 BANK = "bank-demo-1"
 PAGE = 100

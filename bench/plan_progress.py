@@ -25,9 +25,9 @@ from bench.bank_query import prepare
 from bench.common import UNLIMITED_RATES, bench_token, free_port, start_server, stop_server
 from service.core.database import make_engine
 from service.core.settings import PROJECT_ROOT
+from service.core.tables import ENTERPRISE
 from service.policy.catalogue import load_catalogue
 from service.registry.progress import plan_progress, progress_query
-from service.registry.store import ENTERPRISE
 
 DATABASE = "policy_match_bench_progress"
 DAY = date(2025, 6, 1)

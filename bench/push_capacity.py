@@ -25,15 +25,9 @@ from sqlalchemy import Connection, func, insert, select, update
 from bench.store_http import subscribe
 from service.core.database import make_engine, write_transaction
 from service.core.migrate import upgrade_database
-from service.core.tables import utcnow
+from service.core.tables import DELIVERY, EVENT, SUBSCRIPTION, utcnow
 from service.push.capacity import fan_out, recount_pending
-from service.push.outbox import (
-    DELIVERY,
-    EVENT,
-    SUBSCRIPTION,
-    active_subscriptions,
-    lock_event_order,
-)
+from service.push.routing import active_subscriptions, lock_event_order
 
 FIRMS_PER_BATCH = 500
 EVENTS_PER_FIRM = 3

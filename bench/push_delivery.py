@@ -31,13 +31,12 @@ from bench.common import free_port
 from service.core.database import make_engine, write_transaction
 from service.core.migrate import upgrade_database
 from service.core.settings import PROJECT_ROOT, Settings
-from service.core.tables import utcnow
+from service.core.tables import DELIVERY, EVENT, utcnow
 from service.policy.catalogue import load_catalogue
-from service.push.delivery import DeliveryWorker
-from service.push.outbox import DELIVERY, EVENT
+from service.push.deliver import DeliveryWorker
 from service.push.subscriptions import create_subscription
 from service.registry.demo import synthetic_profiles
-from service.registry.rematch import publish
+from service.registry.publication import publish
 from service.registry.store import store_profile
 
 DAY = date(2025, 6, 1)

@@ -25,15 +25,15 @@ from sqlalchemy import Engine, func, insert, select
 from service.core.database import make_engine, write_transaction
 from service.core.migrate import upgrade_database
 from service.core.settings import PROJECT_ROOT, Settings
-from service.core.tables import utcnow
+from service.core.tables import DELIVERY, ENTERPRISE, EVENT, SUBSCRIPTION, utcnow
 from service.policy.catalogue import Catalogue, load_catalogue
 from service.policy.profile import Profile
 from service.push.capacity import set_max_pending
-from service.push.outbox import DELIVERY, EVENT, SUBSCRIPTION
 from service.push.subscriptions import create_subscription
 from service.registry.demo import synthetic_profiles
-from service.registry.rematch import claim_run, execute_run, publish, queue_rematch
-from service.registry.store import ENTERPRISE, fact_columns, matched_ids, profile_document
+from service.registry.publication import publish
+from service.registry.rematch import claim_run, execute_run, queue_rematch
+from service.registry.store import fact_columns, matched_ids, profile_document
 
 DAY = date(2025, 6, 1)
 DROPPED = "brand-cultivation-services"

@@ -8,14 +8,12 @@ import psycopg
 from sqlalchemy import func, select
 
 from bench.memory import load_firms
-from service.api.deps import today
-from service.banks.disclosures import DISCLOSURE
+from service.core.clock import today
 from service.core.database import make_engine
 from service.core.migrate import upgrade_database
+from service.core.tables import DELIVERY, DISCLOSURE, ENTERPRISE, EVENT, VERSION
 from service.policy.catalogue import Catalogue
 from service.policy.profile import Profile
-from service.push.outbox import DELIVERY, EVENT
-from service.registry.store import ENTERPRISE, VERSION
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 

@@ -30,11 +30,10 @@ from bench.common import (
 from service.core.database import make_engine, write_transaction
 from service.core.migrate import upgrade_database
 from service.core.settings import Settings
+from service.core.tables import DELIVERY, ENTERPRISE, VERSION
 from service.push.capacity import set_max_pending
-from service.push.outbox import DELIVERY
 from service.push.subscriptions import create_subscription
 from service.registry.demo import synthetic_profiles
-from service.registry.store import ENTERPRISE, VERSION
 
 FIRMS = 3000
 VARIANTS = 4  # each firm is PUT with this many different employee counts, in turn

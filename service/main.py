@@ -10,9 +10,11 @@ from fastapi import FastAPI
 from service.api.body_size import BodySizeLimit
 from service.api.docs_pages import install_docs_pages
 from service.api.front_page import install_front_page
-from service.api.metrics import DecisionTally, forget_outbox, install_metrics, watch_outbox
+from service.api.metrics import forget_outbox, install_metrics, watch_outbox
 from service.api.openapi import install_openapi, serve_directly
+from service.api.problems import install_error_handlers
 from service.api.ratelimit import RateLimits
+from service.api.request_ids import RequestContext
 from service.api.routes import (
     auth,
     catalogue,
@@ -28,12 +30,12 @@ from service.api.routes import (
     vocabularies as vocabulary_lists,
 )
 from service.core.database import make_engine
-from service.core.errors import install_error_handlers
-from service.core.logs import RequestContext, configure_logging
+from service.core.logs import configure_logging
 from service.core.settings import Settings, get_settings
 from service.matching.cases import load_checked_catalogue
+from service.matching.metrics import DecisionTally
 from service.policy.catalogue import CatalogueError
-from service.policy.vocabulary import vocabularies
+from service.policy.vocabulary import profile_accepts
 from service.worker import Worker, announce_catalogue
 
 DESCRIPTION = """
@@ -62,8 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.log_json:  # when serving, not on import: importing has no side effects
             configure_logging(settings.log_level)
         catalogue = load_checked_catalogue(settings.policies_dir)
-        if catalogue.vocabularies != vocabularies():
-            # the profile's schema (counties, clusters, sub-industries) was built at import
+        if not profile_accepts(catalogue.vocabularies):
             raise CatalogueError(
                 [
                     f"{settings.policies_dir / 'vocabularies.yaml'}: differs from the vocabularies "

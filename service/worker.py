@@ -2,38 +2,39 @@
 
 One worker runs inside the service (the run command's) and any number run as
 `policy-match worker`. Each does two things at once:
-- delivery (service/delivery.py), woken early when its own process wrote events;
+- delivery (service/push/deliver.py), woken early when its own process wrote events
+  (service/push/wake.py);
 - upkeep, every `catalogue_check_seconds`: follow the catalogue in force (a newer publication
   is loaded from the policies folder), queue a re-match when stored matches are older than
-  the catalogue or than today, and execute queued runs (service/rematch.py).
+  the catalogue or than today, and execute queued runs (service/registry/rematch.py).
 """
 
 import asyncio
 import logging
 from collections.abc import Callable
 from datetime import date
-from typing import Any, Protocol
+from typing import Protocol
 
+from anyio.to_thread import run_sync
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import today
+from service.core.clock import today
 from service.core.database import run_read, run_write
 from service.core.errors import Unavailable
 from service.core.settings import Settings
 from service.matching.cases import load_checked_catalogue
 from service.policy.catalogue import Catalogue, CatalogueError
 from service.push.capacity import recount_all
-from service.push.delivery import DeliveryWorker, pause
+from service.push.deliver import DeliveryWorker
 from service.push.retention import claim_daily_prune, prune
+from service.push.wake import pause
+from service.registry.publication import publish, published_version
 from service.registry.rematch import (
     any_stale,
     claim_run,
     execute_run,
     finish_run,
-    publish,
-    published_version,
     queue_rematch,
     release_run,
 )
@@ -80,7 +81,7 @@ class Worker:
         if version is None or version == self.holder.catalogue.version:
             return
         try:
-            loaded = await run_in_threadpool(load_checked_catalogue, self.settings.policies_dir)
+            loaded = await run_sync(load_checked_catalogue, self.settings.policies_dir)
         except CatalogueError as e:
             log.error(
                 "%s: catalogue %s is in force but ours does not load: %s", self.name, version, e
@@ -182,14 +183,6 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver and keep up until `stop` is set."""
         await asyncio.gather(self.delivery.run(stop), self.keep_up(stop))
-
-
-def wake_worker(state: Any, *, upkeep: bool = False) -> None:
-    """Wake the in-process worker, if this process runs one: events were just written (or,
-    with `upkeep`, a re-match run was queued)."""
-    worker = getattr(state, "worker", None)
-    if worker is not None:
-        worker.wake(upkeep=upkeep)
 
 
 async def announce_catalogue(engine: Engine, catalogue: Catalogue) -> None:

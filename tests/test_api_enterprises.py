@@ -7,9 +7,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from service.core.tables import CONSENT, ENTERPRISE
 from service.policy.examples import FULL_PROFILE, synthetic_uscc
 from service.policy.uscc import CHARSET
-from service.registry.store import CONSENT, ENTERPRISE
 from tests.conftest import Token
 
 WRITE = ("enterprises:write", "enterprises:read")

@@ -5,20 +5,21 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
 from service.api import tokens
-from service.api.auth import Caller, MatchCaller, verify_token
+from service.api.auth import Caller, require, verify_token
 from service.api.clients import Scope, hash_client_secret
 from service.api.openapi import install_openapi
+from service.api.problems import install_error_handlers
 from service.api.routes import auth as auth_routes
-from service.core.errors import Unauthorized, install_error_handlers
+from service.core.errors import Unauthorized
 from service.core.settings import Settings
 from tests.keys import rsa_key_pair
 
@@ -66,7 +67,9 @@ def make_app(settings: Settings) -> FastAPI:
     app.include_router(auth_routes.router)
 
     @app.get("/protected")
-    async def protected(caller: MatchCaller) -> dict[str, Any]:
+    async def protected(
+        caller: Annotated[Caller, Depends(require(Scope.MATCH))],
+    ) -> dict[str, Any]:
         return {
             "subject": caller.subject,
             "bank_id": caller.bank_id,

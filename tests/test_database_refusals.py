@@ -18,8 +18,8 @@ from service.cli import main
 from service.core.database import make_engine
 from service.core.migrate import upgrade_database
 from service.core.settings import get_settings
+from service.core.tables import ENTERPRISE
 from service.policy.examples import FULL_PROFILE
-from service.registry.store import ENTERPRISE
 from tests.conftest import Token
 from tests.test_api_enterprises import firm, put
 from tests.test_import import _count, _import

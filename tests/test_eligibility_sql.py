@@ -13,6 +13,7 @@ from sqlalchemy import Engine, delete
 from service.banks.eligibility_sql import eligibility_filter, eligible_page
 from service.core.database import make_engine, write_transaction
 from service.core.settings import PROJECT_ROOT
+from service.core.tables import CONSENT, ENTERPRISE, VERSION
 from service.matching.match import match, outcome_of
 from service.policy.catalogue import CompiledComparison, Measure, load_catalogue
 from service.policy.evaluator import build_evaluator
@@ -29,13 +30,7 @@ from service.policy.rules import (
     Outcome,
     truth,
 )
-from service.registry.store import (
-    CONSENT,
-    ENTERPRISE,
-    VERSION,
-    delete_enterprise,
-    store_profile,
-)
+from service.registry.store import delete_enterprise, store_profile
 
 REAL = load_catalogue(PROJECT_ROOT / "policies")
 LOAN = REAL.by_id["loan-interest-subsidy"]

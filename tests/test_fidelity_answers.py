@@ -11,11 +11,12 @@ from service.banks.eligibility_sql import eligible_page
 from service.core.database import make_engine, write_transaction
 from service.core.migrate import upgrade_database
 from service.core.settings import PROJECT_ROOT
+from service.core.tables import ENTERPRISE
 from service.matching.match import match
 from service.policy.catalogue import load_catalogue
 from service.policy.examples import synthetic_uscc
 from service.policy.profile import Profile
-from service.registry.store import ENTERPRISE, store_profile
+from service.registry.store import store_profile
 from tests.conftest import Token
 from tests.test_api_enterprises import firm, new_uscc, put
 from tests.test_import import _import

@@ -10,10 +10,10 @@ from sqlalchemy import ColumnElement, func, select
 from service.cli import main
 from service.core.database import make_engine
 from service.core.settings import PROJECT_ROOT, get_settings
+from service.core.tables import CONSENT, ENTERPRISE
 from service.policy.catalogue import load_catalogue
 from service.registry.demo import write_demo_file
 from service.registry.importing import ImportReport, import_file
-from service.registry.store import CONSENT, ENTERPRISE
 from tests.test_api_enterprises import firm, new_uscc, wrong_check_digit
 
 CATALOGUE = load_catalogue(PROJECT_ROOT / "policies")

@@ -41,11 +41,11 @@ def test_the_indicators_the_issue_names_are_all_there() -> None:
 
 def test_indicators_for_a_measure_are_those_that_name_it() -> None:
     catalogue = load_catalogue(POLICIES)
-    brand = indicators_for(catalogue, "brand-cultivation-services")
+    brand = indicators_for(catalogue.indicators, "brand-cultivation-services")
     assert [i.target.field for i in brand] == ["trademarks"]
-    assert indicators_for(catalogue, "no-such-measure") == ()
+    assert indicators_for(catalogue.indicators, "no-such-measure") == ()
     for measure in catalogue.measures:
-        for indicator in indicators_for(catalogue, measure.measure_id):
+        for indicator in indicators_for(catalogue.indicators, measure.measure_id):
             assert measure.measure_id in indicator.measures
 
 

@@ -26,9 +26,10 @@ from service.api.auth import Caller, require
 from service.api.clients import Scope
 from service.api.jwks import MAX_AGE_SECONDS, REFRESH_SECONDS, KeySet
 from service.api.openapi import install_openapi
+from service.api.problems import install_error_handlers
 from service.api.routes import auth as auth_routes
 from service.api.tokens import check_settings, verify_token
-from service.core.errors import Unauthorized, install_error_handlers
+from service.core.errors import Unauthorized
 from service.core.migrate import upgrade_database
 from service.core.settings import Settings
 from service.policy.examples import FULL_PROFILE

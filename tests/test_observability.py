@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 
 from bench.common import free_port
 from service.api.auth import issue_token
-from service.api.metrics import PUSH_ATTEMPTS
 from service.core.migrate import upgrade_database
 from service.policy.examples import FULL_PROFILE
+from service.push.metrics import PUSH_ATTEMPTS
 from tests.conftest import TEST_SETTINGS, Token, serve
 from tests.receiver import Receiver
 from tests.test_api_enterprises import firm, put

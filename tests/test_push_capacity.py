@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from service.api.deps import today
+from service.core.clock import today
 from service.core.database import run_write
 from service.core.migrate import upgrade_database
+from service.core.tables import DELIVERY, EVENT, SUBSCRIPTION
 from service.push.capacity import recount_pending
-from service.push.outbox import DELIVERY, EVENT, SUBSCRIPTION
 from service.registry.demo import write_demo_file
 from service.registry.importing import import_file
 from service.worker import Worker

@@ -18,9 +18,10 @@ from sqlalchemy import Engine, select
 from service.core.database import write_transaction
 from service.core.migrate import upgrade_database
 from service.core.settings import Settings
-from service.core.tables import utcnow
-from service.push.delivery import DeliveryWorker, claim_due, retry_delay, settle
-from service.push.outbox import DELIVERY, SUBSCRIPTION
+from service.core.tables import DELIVERY, SUBSCRIPTION, utcnow
+from service.push.claim import claim_due
+from service.push.deliver import DeliveryWorker
+from service.push.settle import retry_delay, settle
 from tests.conftest import TEST_SETTINGS, Token, serve
 from tests.receiver import Receiver, start_receiver
 from tests.test_api_enterprises import firm, put
@@ -300,7 +301,7 @@ def test_claims_never_overlap_and_only_the_holder_settles(
         again = claim_due(c, limit=1000, lease_seconds=60, now=later)
     assert {d.delivery_id for d in again} == {d.delivery_id for d in first}
 
-    from service.push.delivery import Attempted
+    from service.push.sign import Attempted
 
     late = [Attempted(d, utcnow(), 5, 200, None) for d in first[:1]]
     settings: Settings = service.app.state.settings  # type: ignore[attr-defined]

@@ -9,14 +9,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from service.api.deps import today
+from service.core.clock import today
 from service.core.database import make_engine, write_transaction
 from service.core.migrate import upgrade_database
 from service.core.settings import PROJECT_ROOT
+from service.core.tables import ENTERPRISE, EVENT
 from service.policy.catalogue import load_catalogue
 from service.policy.profile import Profile
-from service.push.outbox import EVENT, MatchChange, event_feed, record_match_changes
-from service.registry.store import ENTERPRISE, store_profile
+from service.push.feed import event_feed
+from service.push.outbox import MatchChange, record_match_changes
+from service.registry.store import store_profile
 from tests.conftest import Token
 from tests.test_api_enterprises import WRITE, firm, put
 

@@ -29,9 +29,9 @@ from sqlalchemy import select
 from service.core.database import make_engine
 from service.core.migrate import upgrade_database
 from service.core.settings import PROJECT_ROOT, Settings
+from service.core.tables import ATTEMPT, DELIVERY
 from service.push.attempt_errors import EXPLANATIONS
-from service.push.delivery import ATTEMPT, DeliveryWorker
-from service.push.outbox import DELIVERY
+from service.push.deliver import DeliveryWorker
 from service.push.subscriptions import _resolved
 from tests.conftest import Token, serve
 from tests.hostile import GIB, Hostile, hostile_receiver

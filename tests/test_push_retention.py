@@ -16,9 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, update
 
 from service.core.migrate import upgrade_database
-from service.core.tables import utcnow
-from service.push.outbox import DELIVERY, EVENT
-from service.push.retention import ATTEMPT, claim_daily_prune, prune, retention_state
+from service.core.tables import ATTEMPT, DELIVERY, EVENT, utcnow
+from service.push.retention import claim_daily_prune, prune, retention_state
 from service.worker import Worker
 from tests.conftest import TEST_SETTINGS, Token, serve
 from tests.receiver import Receiver

@@ -15,8 +15,7 @@ from sqlalchemy import func, select
 from service.core.database import make_engine
 from service.core.migrate import upgrade_database
 from service.core.settings import PROJECT_ROOT
-from service.push.delivery import ATTEMPT
-from service.push.outbox import DELIVERY, EVENT
+from service.core.tables import ATTEMPT, DELIVERY, EVENT
 from tests.conftest import Token, serve
 from tests.receiver import Receiver
 from tests.test_api_enterprises import firm, put

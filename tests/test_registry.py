@@ -14,16 +14,10 @@ from sqlalchemy import Engine, func, select
 from service.core.database import make_engine, write_transaction
 from service.core.migrate import upgrade_database
 from service.core.settings import PROJECT_ROOT
-from service.core.tables import Enterprise
+from service.core.tables import ENTERPRISE, VERSION, Enterprise
 from service.policy.catalogue import Catalogue, load_catalogue
 from service.policy.profile import Profile
-from service.registry.store import (
-    ENTERPRISE,
-    VERSION,
-    StoreResult,
-    fact_columns,
-    store_profile,
-)
+from service.registry.store import StoreResult, fact_columns, store_profile
 from tests.conftest import Token, serve
 from tests.test_api_enterprises import firm
 

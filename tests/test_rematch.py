@@ -17,15 +17,16 @@ import pytest
 import yaml
 from sqlalchemy import Engine, select
 
-from service.api.deps import today
+from service.core.clock import today
 from service.core.database import make_engine, write_transaction
 from service.core.migrate import upgrade_database
 from service.core.settings import PROJECT_ROOT
+from service.core.tables import ENTERPRISE, EVENT
 from service.policy.catalogue import Catalogue, load_catalogue
 from service.policy.profile import Profile
-from service.push.outbox import EVENT
-from service.registry.rematch import claim_run, execute_run, publish, queue_rematch, run_record
-from service.registry.store import ENTERPRISE, matched_ids, store_profile
+from service.registry.publication import publish
+from service.registry.rematch import claim_run, execute_run, queue_rematch, run_record
+from service.registry.store import matched_ids, store_profile
 from service.worker import Worker
 from tests.conftest import TEST_SETTINGS, Token, serve
 from tests.receiver import Receiver

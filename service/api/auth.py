@@ -11,13 +11,14 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from service.api.clients import Scope
+from service.api.deps import app_settings
 from service.api.jwks import KeySet
 from service.api.tokens import Caller as Caller  # routes, tests and benches import these here
 from service.api.tokens import invalid, jwks_key_id
 from service.api.tokens import issue_token as issue_token
 from service.api.tokens import verify_token as verify_token
 from service.core.errors import Forbidden, Unauthorized
-from service.core.settings import Settings, app_settings
+from service.core.settings import Settings
 
 
 def bearer_token(request: Request) -> str:
@@ -109,7 +110,6 @@ async def authorize(request: Request, scope: str) -> Caller:
     return caller
 
 
-MatchCaller = Annotated[Caller, Depends(require(Scope.MATCH))]
 EnterprisesReader = Annotated[Caller, Depends(require_platform(Scope.ENTERPRISES_READ))]
 EnterprisesWriter = Annotated[Caller, Depends(require_platform(Scope.ENTERPRISES_WRITE))]
 EligibilityReader = Annotated[Caller, Depends(require(Scope.ELIGIBILITY_READ))]

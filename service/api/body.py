@@ -6,6 +6,7 @@ import orjson
 from fastapi import Request
 from pydantic import ValidationError
 
+from service.api.deps import app_settings
 from service.core.errors import (
     BadRequest,
     PayloadTooLarge,
@@ -13,7 +14,6 @@ from service.core.errors import (
     UnsupportedMedia,
     field_errors,
 )
-from service.core.settings import app_settings
 from service.policy.profile import Profile
 
 

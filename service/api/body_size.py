@@ -11,6 +11,7 @@
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.problems import problem_response
 from service.core.errors import PayloadTooLarge
 
 CLOSE = (b"connection", b"close")
@@ -41,7 +42,7 @@ def too_large(max_bytes: int) -> Response:
     error = PayloadTooLarge(
         f"the body may be at most {max_bytes} bytes", headers={"connection": "close"}
     )
-    return error.response()
+    return problem_response(error)
 
 
 class BodySizeLimit:

@@ -1,21 +1,39 @@
 """Dependencies that let route signatures read as domain words."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from sqlalchemy.engine import Engine
 
+from service.core.clock import today
 from service.core.errors import Unprocessable
 from service.core.i18n import Language, negotiate_language
+from service.core.settings import Settings
 from service.policy.catalogue import Catalogue
 from service.policy.profile import ISO_DAY
 
-CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")  # no daylight saving since 1991
+
+def app_settings(request: Request) -> Settings:
+    """The settings the application was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
 
 
-def today() -> date:
-    """Today's date in Jiangmen."""
-    return datetime.now(CHINA_STANDARD_TIME).date()
+async def current_settings(request: Request) -> Settings:
+    """The application's settings, as a dependency (async: sync ones run in a thread pool)."""
+    return app_settings(request)
+
+
+def app_engine(request: Request) -> Engine:
+    """The application's database engine (made when it starts); for routes served directly."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+async def current_engine(request: Request) -> Engine:
+    """The application's database engine, as a dependency (async: no thread pool)."""
+    return app_engine(request)
 
 
 async def current_catalogue(request: Request) -> Catalogue:
@@ -93,4 +111,5 @@ LANGUAGE_PARAMETER = {
 }
 
 CatalogueDep = Annotated[Catalogue, Depends(current_catalogue)]
+EngineDep = Annotated[Engine, Depends(current_engine)]
 LanguageDep = Annotated[Language, Depends(answer_language)]

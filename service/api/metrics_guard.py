@@ -11,24 +11,9 @@ from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from service.api.problems import problem_response
 from service.core.errors import Forbidden, Unauthorized
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parse_networks(raw: str) -> tuple[Network, ...]:
-    """The CIDR ranges of a comma-separated list; ValueError naming the entry that is not one."""
-    networks = []
-    for entry in (e.strip() for e in raw.split(",")):
-        if not entry:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            raise ValueError(
-                f"POLICY_MATCH_METRICS_ALLOW_FROM: {entry!r} is not an address or CIDR range"
-            ) from None
-    return tuple(networks)
+from service.core.settings import Network
 
 
 def _peer_allowed(scope: Scope, networks: Sequence[Network]) -> bool:
@@ -74,6 +59,6 @@ class MetricsGuard:
                 if given is None or not hmac.compare_digest(given, self.token):
                     refusal = Unauthorized("/metrics needs the metrics bearer token")
             if refusal is not None:
-                await refusal.response()(scope, receive, send)
+                await problem_response(refusal)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from service.api.schemas import Problem
 from service.api.security_docs import document_security
@@ -112,6 +113,16 @@ def _batch_schema() -> dict[str, Any]:
     }
 
 
+class DirectRoute(Route):
+    """A plain Starlette route that, like FastAPI's own, leaves itself in `scope["route"]`
+    when chosen (the HTTP metrics read the template there)."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the request, this route named in its scope."""
+        scope["route"] = self
+        await super().handle(scope, receive, send)
+
+
 def serve_directly(app: FastAPI, router: APIRouter) -> None:
     """Serve a router's routes as plain Starlette routes, ahead of FastAPI's own handling.
 
@@ -124,7 +135,7 @@ def serve_directly(app: FastAPI, router: APIRouter) -> None:
         assert parameters == ["request"], (
             f"{route.path}: only (request) endpoints, not {parameters}"
         )
-        direct = Route(
+        direct = DirectRoute(
             route.path, route.endpoint, methods=list(route.methods or ()), name=route.name
         )
         app.router.routes.insert(0, direct)

@@ -1,8 +1,10 @@
 """The application's routes as one table, built once: a path's template and its methods.
 
 FastAPI keeps included routers whole and each route has its own methods, so both questions
-would otherwise walk every router for each request. Static paths (the hot ones) are one dict
-lookup; templated ones a pass over precompiled patterns.
+would otherwise walk every router. Asked for a 405's Allow header (every method served at the
+path), and by the HTTP metrics for a request no route named in its scope (answered before
+routing, or by a mount). Static paths are one dict lookup; templated ones a pass over
+precompiled patterns.
 """
 
 import re

@@ -1,4 +1,5 @@
-"""Response shapes, declared for the OpenAPI document (answers are built in presentation.py)."""
+"""Response shapes, declared for the OpenAPI document (the answers themselves are built in
+service/matching/presentation.py)."""
 
 from datetime import date, datetime
 from typing import Annotated, Any, Literal

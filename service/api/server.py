@@ -14,7 +14,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from service.core.errors import problem
+from service.api.problems import problem
 
 LOG_CONFIG = Path(__file__).with_name("log_config.json")  # uvicorn's logging, as JSON lines
 log = logging.getLogger("policy_match.server")

@@ -5,15 +5,13 @@ failure to answer. Deleting an enterprise leaves these records alone.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, insert, select
 
-from service.core.tables import DisclosedEnterprise, Disclosure, utcnow
-
-DISCLOSURE: Table = Disclosure.__table__  # type: ignore[attr-defined]
-DISCLOSED: Table = DisclosedEnterprise.__table__  # type: ignore[attr-defined]
+from service.core.clock import utc_text
+from service.core.tables import DISCLOSED, DISCLOSURE, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +31,7 @@ class DisclosureRecord:
         """The record as the audit listing answers it."""
         return {
             "disclosure_id": self.disclosure_id,
-            "disclosed_at": self.disclosed_at.astimezone(UTC).isoformat(),
+            "disclosed_at": utc_text(self.disclosed_at),
             "caller": self.caller,
             "bank_id": self.bank_id,
             "measure_id": self.measure_id,

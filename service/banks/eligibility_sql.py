@@ -37,10 +37,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from service.core.tables import CONSENT, ENTERPRISE
 from service.policy.catalogue import Catalogue, CompiledComparison, Measure
 from service.policy.profile import NULLABLE_FIELDS
 from service.policy.rules import ALL, ANY, NOT, Node, Operator, python_outcome
-from service.registry.store import CONSENT, ENTERPRISE
 
 TIER = "tier"
 NO_TIER = "none"  # what an expired tier counts as (facts_on)

@@ -1,21 +1,28 @@
-"""The database engine (SQLite with WAL by default, PostgreSQL when configured) and writes."""
+"""The database engine (SQLite with WAL by default, PostgreSQL when configured), writes, and
+what its failures mean (a schema not migrated, a statement cancelled)."""
 
 import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from functools import lru_cache
 from threading import Lock
 from typing import Any, TypeVar
 
 import orjson
+from anyio.to_thread import run_sync
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import create_engine
-from starlette.concurrency import run_in_threadpool
 
 from service.core.errors import Unavailable
-from service.core.settings import get_settings
+
+QUERY_CANCELED = "57014"  # PostgreSQL: statement_timeout (or a cancel) stopped the statement
+# PostgreSQL: no such table / column; SQLite says it in words: the schema is not migrated
+SCHEMA_MISSING = frozenset({"42P01", "42703"})
+UNMIGRATED = (
+    "the database has no schema or an old one (not migrated): the operator must run "
+    "`alembic upgrade head` (or start with `policy-match serve`, which migrates); try again later"
+)
 
 
 def _json_text(value: Any) -> str:
@@ -38,7 +45,7 @@ def make_engine(
     """An engine for a SQLAlchemy URL; SQLite gets WAL, foreign keys and a busy timeout.
 
     The service passes a short busy timeout: its SQLite writes run on the event loop and wait
-    for another process's write lock by retrying (registry.run_write), not by blocking. On
+    for another process's write lock by retrying (run_write), not by blocking. On
     PostgreSQL, `statement_timeout_ms` (0: none) has the server cancel a statement that runs,
     or waits for a lock, longer than that.
     """
@@ -67,12 +74,6 @@ def make_engine(
         connect_args=connect_args if url.startswith("postgresql") else {},
         **_ENGINE,
     )
-
-
-@lru_cache
-def engine() -> Engine:
-    """The process-wide engine for the configured database."""
-    return make_engine(get_settings().database_url)
 
 
 _sqlite_writers: dict[int, Lock] = {}
@@ -109,7 +110,7 @@ def _on_connection(engine: Engine, work: Callable[[Connection], T]) -> T:
 
 async def run_read(engine: Engine, work: Callable[[Connection], T]) -> T:
     """`work(connection)` on a connection of its own, in the thread pool."""
-    return await run_in_threadpool(_on_connection, engine, work)
+    return await run_sync(_on_connection, engine, work)
 
 
 async def run_write(engine: Engine, work: Callable[[Connection], T]) -> T:
@@ -123,7 +124,7 @@ async def run_write(engine: Engine, work: Callable[[Connection], T]) -> T:
     lets the loop serve other requests, for at most LOCK_WAIT_SECONDS.
     """
     if engine.dialect.name != "sqlite":
-        return await run_in_threadpool(_in_transaction, engine, work)
+        return await run_sync(_in_transaction, engine, work)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + LOCK_WAIT_SECONDS
     while True:
@@ -138,3 +139,11 @@ async def run_write(engine: Engine, work: Callable[[Connection], T]) -> T:
                     headers={"Retry-After": "5"},
                 ) from e
         await asyncio.sleep(LOCK_RETRY_SECONDS)
+
+
+def schema_missing(exc: DBAPIError) -> bool:
+    """Whether the database failed because a table or column the service uses is not there."""
+    if getattr(exc.orig, "sqlstate", None) in SCHEMA_MISSING:
+        return True
+    text = str(exc.orig)
+    return text.startswith(("no such table", "no such column"))

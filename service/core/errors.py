@@ -1,4 +1,5 @@
-"""Errors, all answered as RFC 9457 problem+json.
+"""The error hierarchy: what the service answers on purpose, each as RFC 9457 problem+json
+(service/api/problems.py turns them into answers; nothing here knows about HTTP frameworks).
 
 ServiceError            the base: a status, a title and a detail
 ├── BadRequest          400  malformed JSON, bad cursor, unusable query
@@ -19,25 +20,8 @@ ServiceError            the base: a status, a title and a detail
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError, ProgrammingError
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import ClientDisconnect
-
-from service.api.route_table import route_table
-
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://policy-match.jiangmen.gov.cn/problems/"
-QUERY_CANCELED = "57014"  # PostgreSQL: statement_timeout (or a cancel) stopped the statement
-# PostgreSQL: no such table / column; SQLite says it in words: the schema is not migrated
-SCHEMA_MISSING = frozenset({"42P01", "42703"})
-UNMIGRATED = (
-    "the database has no schema or an old one (not migrated): the operator must run "
-    "`alembic upgrade head` (or start with `policy-match serve`, which migrates); try again later"
-)
 
 
 class ServiceError(Exception):
@@ -59,16 +43,9 @@ class ServiceError(Exception):
         self.errors = list(errors) if errors else None
         self.headers = headers
 
-    def response(self) -> Response:
-        """This error as its problem+json answer."""
-        return problem(
-            self.status,
-            self.title,
-            self.detail,
-            self.slug,
-            errors=self.errors,
-            headers=self.headers,
-        )
+    def document(self) -> dict[str, Any]:
+        """This error as its problem+json document."""
+        return problem_document(self.status, self.title, self.detail, self.slug, self.errors)
 
 
 class BadRequest(ServiceError):
@@ -152,16 +129,14 @@ class Unavailable(ServiceError):
     status, title, slug = 503, "Service unavailable", "unavailable"
 
 
-def problem(
+def problem_document(
     status: int,
     title: str,
     detail: str,
     slug: str,
-    *,
     errors: Sequence[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    """A problem+json response."""
+) -> dict[str, Any]:
+    """A problem+json document: type, title, status, detail and, when given, `errors`."""
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug,
         "title": title,
@@ -170,7 +145,7 @@ def problem(
     }
     if errors is not None:
         body["errors"] = list(errors)
-    return Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_JSON)
+    return body
 
 
 def json_path(loc: Sequence[int | str]) -> str:
@@ -198,91 +173,3 @@ def field_errors(raw: Sequence[Any], prefix: Sequence[int | str] = ()) -> list[d
             }
         )
     return items
-
-
-async def _service_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ServiceError)
-    return exc.response()
-
-
-async def _validation_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
-    raw = exc.errors()
-    if any(e.get("type") == "json_invalid" for e in raw):
-        return problem(
-            400, "Malformed JSON", "the request body is not valid JSON", "malformed-json"
-        )
-    errors = field_errors(raw)
-    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-    return problem(422, Unprocessable.title, detail, Unprocessable.slug, errors=errors)
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
-    titles = {404: "Not found", 405: "Method not allowed"}
-    title = titles.get(exc.status_code, "HTTP error")
-    detail = exc.detail if isinstance(exc.detail, str) else title
-    headers = getattr(exc, "headers", None)
-    if exc.status_code == 404 and detail == "Not Found":
-        detail = f"no endpoint at {request.url.path}"
-    if exc.status_code == 405:
-        methods = route_table(request.app).methods(request.url.path)
-        detail = f"{request.method} is not served at {request.url.path}, only {', '.join(methods)}"
-        headers = {"Allow": ", ".join(methods)}
-    return problem(exc.status_code, title, detail, title.lower().replace(" ", "-"), headers=headers)
-
-
-async def _client_gone(request: Request, exc: Exception) -> Response:
-    # The client closed the connection while sending its body: nobody reads this answer.
-    return problem(
-        400, "Client disconnected", "the request body was not received whole", "client-disconnected"
-    )
-
-
-def schema_missing(exc: DBAPIError) -> bool:
-    """Whether the database failed because a table or column the service uses is not there."""
-    if getattr(exc.orig, "sqlstate", None) in SCHEMA_MISSING:
-        return True
-    text = str(exc.orig)
-    return text.startswith(("no such table", "no such column"))
-
-
-async def _database_unavailable(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, OperationalError | ProgrammingError)
-    if schema_missing(exc):
-        detail = UNMIGRATED
-    elif isinstance(exc, ProgrammingError):
-        raise exc  # a fault of ours: logged, and answered 500, by the outermost handler
-    elif getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:
-        detail = "the database took too long to answer (statement timeout); try again shortly"
-    else:
-        detail = "the database cannot be reached; try again shortly"
-    return problem(503, Unavailable.title, detail, Unavailable.slug, headers={"Retry-After": "5"})
-
-
-async def _out_of_range(request: Request, exc: Exception) -> Response:
-    # A value the checks let through that the database's column types cannot hold.
-    return problem(
-        422,
-        Unprocessable.title,
-        "a value of the request is out of the range the database holds",
-        Unprocessable.slug,
-    )
-
-
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    return problem(
-        500, "Internal error", "an unexpected error occurred; it has been logged", "internal"
-    )
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Answer every error as problem+json."""
-    app.add_exception_handler(ServiceError, _service_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(ClientDisconnect, _client_gone)
-    app.add_exception_handler(OperationalError, _database_unavailable)
-    app.add_exception_handler(ProgrammingError, _database_unavailable)
-    app.add_exception_handler(DataError, _out_of_range)
-    app.add_exception_handler(Exception, _unexpected)

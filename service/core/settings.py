@@ -1,16 +1,33 @@
 """Settings: one flat class, read from POLICY_MATCH_* environment variables or a .env file."""
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from fastapi import Request
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER_SECRET = "change-me-development-only"
 LEASE_MARGIN = 1.5  # a claim's lease is at least this many attempt deadlines
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(raw: str) -> tuple[Network, ...]:
+    """The CIDR ranges of a comma-separated list; ValueError naming the entry that is not one."""
+    networks = []
+    for entry in (e.strip() for e in raw.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"POLICY_MATCH_METRICS_ALLOW_FROM: {entry!r} is not an address or CIDR range"
+            ) from None
+    return tuple(networks)
 
 
 class Settings(BaseSettings):
@@ -47,19 +64,19 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     max_batch_size: int = Field(default=1000, ge=1, le=10_000)
 
-    # Logs: JSON lines on stdout (service/logs.py); off, the host's logging setup stays (tests)
+    # Logs: JSON lines on stdout (service/core/logs.py); off, the host's logging setup stays (tests)
     log_json: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # GET /metrics for Prometheus (service/metrics.py); keep it off the public gateway
+    # GET /metrics for Prometheus (service/api/metrics.py); keep it off the public gateway
     metrics_enabled: bool = True
     # The database gauges are read in the background this often, never at scrape time
     metrics_refresh_seconds: float = Field(default=15.0, gt=0, le=3600)
-    # Who may scrape (service/metrics_guard.py): a bearer token, and/or peers in these CIDR
+    # Who may scrape (service/api/metrics_guard.py): a bearer token, and/or peers in these CIDR
     # ranges (comma-separated). Neither set: open, as before.
     metrics_token: SecretStr | None = None
     metrics_allow_from: str = ""
 
-    # Per-caller budgets (`limits` notation, "none" for no limit; see service/ratelimit.py).
+    # Per-caller budgets (`limits` notation, "none" for no limit; see service/api/ratelimit.py).
     # Matching counts profiles (a batch spends one per profile); the bank query counts pages.
     rate_limit_match: str = "6000/minute"
     rate_limit_bank_query: str = "600/minute"
@@ -69,7 +86,7 @@ class Settings(BaseSettings):
     # PostgreSQL cancels a statement running longer than this (0: never); answered as 503
     database_statement_timeout_ms: int = Field(default=10_000, ge=0)
 
-    # Push (see service/delivery.py). The run command starts a worker inside the service;
+    # Push (see service/push/). The run command starts a worker inside the service;
     # `policy-match worker` runs more, in processes of their own.
     push_worker_in_process: bool = True
     # Loopback, link-local and cloud metadata targets are refused unless this allows them
@@ -94,10 +111,10 @@ class Settings(BaseSettings):
     push_ca_file: Path | None = None
     # a subscription whose host has not resolved for this long is paused (not fed) until resumed
     push_unresolved_pause_seconds: float = Field(default=86_400.0, gt=0)
-    # Capacity (service/push_capacity.py): subscriptions one caller (token `sub`) may hold,
+    # Capacity (service/push/capacity.py): subscriptions one caller (token `sub`) may hold,
     # not counting ended ones; deliveries one subscription may have pending (past it, events
     # are not queued for it and it catches up from the feed); and how long events, their
-    # deliveries and attempts are kept (service/retention.py).
+    # deliveries and attempts are kept (service/push/retention.py).
     push_max_subscriptions_per_caller: int = Field(default=20, ge=1, le=10_000)
     push_max_pending_per_subscription: int = Field(default=10_000, ge=1, le=10_000_000)
     push_retention_days: int = Field(default=90, ge=1, le=3650)
@@ -106,8 +123,6 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _metrics_ranges_are_cidrs(self) -> "Settings":
-        from service.api.metrics_guard import parse_networks  # the parser is the guard's own
-
         parse_networks(self.metrics_allow_from)  # ValueError names the bad entry
         return self
 
@@ -161,14 +176,3 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
-
-
-def app_settings(request: Request) -> Settings:
-    """The settings the application was created with."""
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-async def current_settings(request: Request) -> Settings:
-    """The application's settings, as a dependency (async: sync ones run in a thread pool)."""
-    return app_settings(request)

@@ -2,7 +2,7 @@
 
 The enterprise row keeps the profile twice: as given (`profile`, JSON, so that GET returns exactly
 what was stored) and as one typed column per field (NULL where the profile leaves it out), so
-that an eligibility condition compiles into SQL (service/eligibility_sql.py) and runs inside the
+that an eligibility condition compiles into SQL (banks/eligibility_sql.py) and runs inside the
 database. A field that the contract lets be null on purpose (`cluster`, `sub_industry`,
 `tier_valid_until`) also records whether it was given: null given is a value, null absent is
 unknown.
@@ -11,7 +11,7 @@ unknown.
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, text
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Table, text
 from sqlmodel import Field, SQLModel
 
 
@@ -23,11 +23,6 @@ def utcnow() -> datetime:
 def as_utc(moment: datetime) -> datetime:
     """A stored time as an aware UTC time (SQLite gives them back without a zone)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def utc_text(moment: datetime) -> str:
-    """A moment as ISO 8601 in UTC with a Z, as push events and subscriptions show it."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _big(*, nullable: bool = True) -> Any:
@@ -114,7 +109,7 @@ class Enterprise(EnterpriseFacts, table=True):
     __table_args__ = (
         Index("ix_enterprise_county", "county"),
         Index("ix_enterprise_tier", "tier"),
-        # GET /v1/plan/progress reads only this (service/progress.py): ranges of tier, and on
+        # GET /v1/plan/progress reads only this (registry/progress.py): ranges of tier, and on
         # PostgreSQL every column its targets read included, so the table itself is not read
         Index(
             "ix_enterprise_progress",
@@ -225,7 +220,7 @@ class PushSubscription(SQLModel, table=True):
     paused_reason: str | None = Field(default=None, max_length=300)
     # the feed position before the first event it was not delivered when paused (to catch up)
     catch_up_after: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    # Capacity (service/push_capacity.py): deliveries still pending, counted from above (the
+    # Capacity (service/push/capacity.py): deliveries still pending, counted from above (the
     # writers add, a worker's recount corrects), and the most that may be pending at once.
     pending_deliveries: int = Field(default=0, sa_type=BigInteger, nullable=False)
     max_pending: int = Field(default=10_000, nullable=False)
@@ -359,3 +354,19 @@ class RematchRun(SQLModel, table=True):
     events: int = 0
     gained: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     lost: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# The tables as SQLAlchemy Core handles, for the statements the service writes itself: defined
+# here once, next to their models (a model's __table__ is not in its type).
+ENTERPRISE: Table = Enterprise.__table__  # type: ignore[attr-defined]
+VERSION: Table = EnterpriseVersion.__table__  # type: ignore[attr-defined]
+CONSENT: Table = BankConsent.__table__  # type: ignore[attr-defined]
+DISCLOSURE: Table = Disclosure.__table__  # type: ignore[attr-defined]
+DISCLOSED: Table = DisclosedEnterprise.__table__  # type: ignore[attr-defined]
+EVENT: Table = PushEvent.__table__  # type: ignore[attr-defined]
+SUBSCRIPTION: Table = PushSubscription.__table__  # type: ignore[attr-defined]
+RETENTION: Table = PushRetention.__table__  # type: ignore[attr-defined]
+DELIVERY: Table = PushDelivery.__table__  # type: ignore[attr-defined]
+ATTEMPT: Table = PushAttempt.__table__  # type: ignore[attr-defined]
+PUBLICATION: Table = CataloguePublication.__table__  # type: ignore[attr-defined]
+RUN: Table = RematchRun.__table__  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ and remembered; an answer is joined from those pieces, which keeps a 50-measure 
 """
 
 from collections.abc import Callable
+from datetime import date
 from operator import itemgetter
 from typing import Any
 
@@ -15,6 +16,7 @@ import orjson
 from service.core.i18n import LANGUAGES, Language
 from service.matching.decisions import MatchResult, missing_fields
 from service.matching.indicator_answer import IndicatorPieces
+from service.matching.match import match
 from service.matching.presentation import (
     condition_json,
     county_discretion_note,
@@ -23,6 +25,7 @@ from service.matching.presentation import (
 )
 from service.policy.catalogue import Catalogue, Measure
 from service.policy.evaluator import MISSING, NOTED_FIELDS, TierNote
+from service.policy.profile import Profile
 
 _PASSED = {True: b',"passed":true', False: b',"passed":false', None: b',"passed":null'}
 REMEMBERED = 10_000  # reasons remembered per comparison, before starting afresh
@@ -211,3 +214,26 @@ def match_body(result: MatchResult, county: str, language: Language) -> bytes:
 def match_answer(result: MatchResult, county: str, language: Language) -> bytes:
     """The whole answer of POST /v1/match as JSON."""
     return b"{" + match_body(result, county, language) + b"}"
+
+
+Recorder = Callable[[Profile, MatchResult], object]
+
+
+def answer_profile(
+    catalogue: Catalogue,
+    profile: Profile,
+    *,
+    as_of: date,
+    language: Language,
+    record: Recorder,
+    whole: bool = True,
+) -> bytes:
+    """Match a profile on `as_of`, record the decision, and answer it as POST /v1/match does.
+
+    With `whole=False`, the members of the answer without its braces, for a batch's item.
+    """
+    result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
+    record(profile, result)
+    if whole:
+        return match_answer(result, profile.county, language)
+    return match_body(result, profile.county, language)

@@ -3,7 +3,7 @@
 Each indicator's head (its words in a language) is the same for every firm, and the rest (the
 firm's value and status) depends on one value only: the whole list is remembered by the values
 of the few fields the indicators read, and kept with the rest of a catalogue's remembered
-pieces (service/answer.py).
+pieces (service/matching/answer.py).
 """
 
 from collections.abc import Mapping

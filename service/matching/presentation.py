@@ -72,7 +72,7 @@ def measure_detail(catalogue: Catalogue, measure: Measure, language: Language) -
         "period_source": _instrument_json(period_instrument(spec), language),
         "indicators": [
             {"id": i.id, "title": i.title.get(language), "target": i.target_text.get(language)}
-            for i in indicators_for(catalogue, measure.measure_id)
+            for i in indicators_for(catalogue.indicators, measure.measure_id)
         ],
         "catalogue_version": catalogue.version,
     }

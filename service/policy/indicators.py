@@ -6,8 +6,8 @@ not a condition for being served: every match answer lists each one with the fir
 test of the measures' rule language, so it is checked and compared exactly as a condition is.
 """
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,9 +16,6 @@ from service.policy.plan_quotes import QuotedGoal, quote_problems
 from service.policy.profile import FieldSpec
 from service.policy.rules import Comparison, python_outcome
 from service.policy.vocabulary import Names
-
-if TYPE_CHECKING:
-    from service.policy.catalogue import Catalogue
 
 Status = Literal["met", "not_met", "unknown"]
 
@@ -69,6 +66,6 @@ def indicator_problems(
     return problems
 
 
-def indicators_for(catalogue: "Catalogue", measure_id: str) -> tuple[Indicator, ...]:
-    """The indicators a measure works towards, in file order."""
-    return tuple(i for i in catalogue.indicators if measure_id in i.measures)
+def indicators_for(indicators: Iterable[Indicator], measure_id: str) -> tuple[Indicator, ...]:
+    """The indicators (a catalogue's, in file order) that a measure works towards."""
+    return tuple(i for i in indicators if measure_id in i.measures)

@@ -11,12 +11,15 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     Strict,
     StrictBool,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from service.core.settings import get_settings
 from service.policy.uscc import USCC_PATTERN, uscc_problem
@@ -40,11 +43,20 @@ def _valid_uscc(code: str) -> str:
     return code
 
 
-def _in_vocabulary(list_name: str, what: str) -> AfterValidator:
-    allowed = frozenset(vocabularies().codes(list_name))
+_CODES: dict[str, frozenset[str]] = {}  # each list's codes, read once per process
 
+
+def _codes(list_name: str) -> frozenset[str]:
+    codes = _CODES.get(list_name)
+    if codes is None:
+        codes = _CODES[list_name] = frozenset(vocabularies().codes(list_name))
+    return codes
+
+
+def _in_vocabulary(list_name: str, what: str) -> AfterValidator:
+    # the codes are read when a profile is first validated, not when this module is imported
     def check(code: str) -> str:
-        if code not in allowed:
+        if code not in _codes(list_name):
             listed = ", ".join(vocabularies().codes(list_name))
             raise ValueError(f"{code!r} is not {what}; expected one of {listed}")
         return code
@@ -52,13 +64,32 @@ def _in_vocabulary(list_name: str, what: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-def vocabulary_schema(list_name: str, description: str, nullable: bool = False) -> WithJsonSchema:
+@dataclass(frozen=True, slots=True)
+class VocabularySchema:
+    """The JSON schema of a code from one list of the vocabularies: an enum of its codes.
+
+    Written when the schema is asked for (the OpenAPI document), so that importing the profile
+    reads no settings and no file.
+    """
+
+    list_name: str
+    description: str
+    nullable: bool = False
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The enum of the list's codes (or null, when nullable), with the description."""
+        enum: list[str | None] = list(vocabularies().codes(self.list_name))
+        schema: dict[str, Any] = {"type": "string", "enum": enum, "description": self.description}
+        if self.nullable:
+            schema = {"anyOf": [schema, {"type": "null"}], "description": self.description}
+        return schema
+
+
+def vocabulary_schema(list_name: str, description: str, nullable: bool = False) -> VocabularySchema:
     """The JSON schema of a code from one list of the vocabularies: an enum of its codes."""
-    enum: list[str | None] = list(vocabularies().codes(list_name))
-    schema: dict[str, Any] = {"type": "string", "enum": enum, "description": description}
-    if nullable:
-        schema = {"anyOf": [schema, {"type": "null"}], "description": description}
-    return WithJsonSchema(schema)
+    return VocabularySchema(list_name, description, nullable)
 
 
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")

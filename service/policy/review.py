@@ -49,7 +49,7 @@ def indicator_lines(catalogue: Catalogue, measure_id: str) -> list[str]:
     each indicator, its target, and where and in what words the plan sets it."""
     return [
         f"{i.title.zh_hans}（{i.target_text.zh_hans}；{i.clause}：“{i.sentence.zh_hans}”）"
-        for i in indicators_for(catalogue, measure_id)
+        for i in indicators_for(catalogue.indicators, measure_id)
     ]
 
 

@@ -37,7 +37,7 @@ NUMBER_OPERATORS = frozenset(
 
 
 # What each operator means, as a Python expression over the value `v` and the operand `k`: the
-# one definition, compiled inline by service/evaluator.py and into COMPARE here.
+# one definition, compiled inline by service/policy/evaluator.py and into COMPARE here.
 EXPRESSION = {
     Operator.IS: "v == {k}",
     Operator.IS_NOT: "v != {k}",

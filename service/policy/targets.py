@@ -3,7 +3,8 @@
 Each target says how the registry counts against it, in the rule language of the measures:
 `where` (the firms that count) and, for a share, `among` (the firms it is a share of). A target
 the registry cannot count (output doubled against a baseline the plan does not give, brands
-built by the city) says why instead. GET /v1/plan/progress runs the counts (service/progress.py).
+built by the city) says why instead. GET /v1/plan/progress runs the counts
+(service/registry/progress.py).
 """
 
 from collections.abc import Mapping

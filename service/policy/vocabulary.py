@@ -87,3 +87,12 @@ def read_vocabularies(policies_dir: Path) -> Vocabularies:
 def vocabularies() -> Vocabularies:
     """The vocabularies of the configured policies folder, read once per process."""
     return read_vocabularies(get_settings().policies_dir)
+
+
+def profile_accepts(vocab: Vocabularies) -> bool:
+    """Whether these are the vocabularies the profile validates against and documents.
+
+    The profile reads them once per process (its codes and its JSON schema), so a catalogue
+    written in other vocabularies can be served only by a process started with them.
+    """
+    return vocab == vocabularies()

@@ -25,11 +25,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, or_, select, text, update
 
+from service.core.clock import utc_text
 from service.core.cursors import encode_cursor
 from service.core.database import run_read, run_write
 from service.core.errors import TooManySubscriptions
-from service.core.tables import utc_text
-from service.push.outbox import DELIVERY, SUBSCRIPTION, lock_event_order, subscription_filter
+from service.core.tables import DELIVERY, SUBSCRIPTION
+from service.push.routing import lock_event_order, subscription_filter
 
 CALLER_LOCK = 7_274_102  # pg_advisory_xact_lock(key, hashtext(caller)): one caller's quota
 

@@ -22,8 +22,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.engine import Engine
 
 from service.core.database import run_read
-from service.core.tables import as_utc
-from service.push.outbox import DELIVERY, SUBSCRIPTION
+from service.core.tables import DELIVERY, SUBSCRIPTION, as_utc
 
 log = logging.getLogger("policy_match.metrics")
 

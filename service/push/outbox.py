@@ -13,31 +13,21 @@ and committed in the same order. (SQLite has one writer at a time already.)
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, text
+from sqlalchemy import Connection, insert, select
 
-from service.core.tables import (
-    CataloguePublication,
-    PushDelivery,
-    PushEvent,
-    PushSubscription,
-    utc_text,
-    utcnow,
-)
+from service.core.clock import utc_text
+from service.core.tables import EVENT, PUBLICATION, SUBSCRIPTION, utcnow
 from service.matching.presentation import department_json
 from service.policy.catalogue import Catalogue
-
-EVENT: Table = PushEvent.__table__  # type: ignore[attr-defined]
-SUBSCRIPTION: Table = PushSubscription.__table__  # type: ignore[attr-defined]
-DELIVERY: Table = PushDelivery.__table__  # type: ignore[attr-defined]
-PUBLICATION: Table = CataloguePublication.__table__  # type: ignore[attr-defined]
+from service.push.capacity import fan_out
+from service.push.routing import lock_event_order
 
 MATCHED, UNMATCHED = "measure.matched", "measure.unmatched"
-EVENT_ORDER_LOCK = 7_274_101  # pg_advisory_xact_lock key: event ids commit in id order
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,50 +143,10 @@ def _event_rows(
     return rows
 
 
-@dataclass(frozen=True, slots=True)
-class SubscriptionFilter:
-    """An active subscription's filters: counties and kinds (None: every one)."""
-
-    id: str
-    counties: frozenset[str] | None
-    kinds: frozenset[str] | None
-
-    def passes(self, county: str, kind: str) -> bool:
-        """Whether an event of this county and kind goes to the subscription."""
-        return (self.counties is None or county in self.counties) and (
-            self.kinds is None or kind in self.kinds
-        )
-
-
-def active_subscriptions(connection: Connection) -> list[SubscriptionFilter]:
-    """Every active subscription with its filters."""
-    rows = connection.execute(
-        select(SUBSCRIPTION.c.id, SUBSCRIPTION.c.counties, SUBSCRIPTION.c.kinds).where(
-            SUBSCRIPTION.c.state == "active"
-        )
-    ).all()
-    return [subscription_filter(r) for r in rows]
-
-
-def subscription_filter(row: Any) -> SubscriptionFilter:
-    """The filters of a subscription row (its id, counties and kinds)."""
-    return SubscriptionFilter(
-        row.id,
-        None if row.counties is None else frozenset(row.counties),
-        None if row.kinds is None else frozenset(row.kinds),
-    )
-
-
 def active_subscription_ids(connection: Connection) -> list[str]:
     """The ids of the active subscriptions."""
     query = select(SUBSCRIPTION.c.id).where(SUBSCRIPTION.c.state == "active")
     return list(connection.execute(query).scalars())
-
-
-def lock_event_order(connection: Connection) -> None:
-    """On PostgreSQL, take the lock that makes event ids commit in order (see module doc)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_ORDER_LOCK})
 
 
 def record_match_changes(
@@ -208,7 +158,7 @@ def record_match_changes(
     tally: ChangeTally | None = None,
 ) -> int:
     """Write an event per measure gained or lost, and a delivery per subscription it passes
-    (unless that subscription is full: service/push_capacity.py).
+    (unless that subscription is full: service/push/capacity.py).
 
     Runs on the connection of the change itself. Answers the number of deliveries written (a
     worker has something to do).
@@ -221,7 +171,6 @@ def record_match_changes(
     if tally is not None:
         for change in changes:
             tally.add(change)
-    from service.push.capacity import fan_out  # it builds on this module
 
     lock_event_order(connection)
     inserted = connection.execute(
@@ -238,27 +187,3 @@ def as_sent(position: int, document: dict[str, Any]) -> dict[str, Any]:
     """An event as delivered and listed: its document and its place in the feed (`sequence`),
     which orders one firm's events whatever order retries deliver them in."""
     return {**document, "sequence": position}
-
-
-def event_feed(
-    connection: Connection,
-    *,
-    after: int,
-    limit: int,
-    county: str | None = None,
-    kind: str | None = None,
-    uscc: str | None = None,
-) -> list[tuple[int, dict[str, Any]]]:
-    """Events after feed position `after`, oldest first: (position, event as sent)."""
-    query = select(EVENT.c.id, EVENT.c.document).where(EVENT.c.id > after)
-    for column, value in (("county", county), ("kind", kind), ("uscc", uscc)):
-        if value is not None:
-            query = query.where(EVENT.c[column] == value)
-    rows = connection.execute(query.order_by(EVENT.c.id).limit(limit)).all()
-    return [(int(r.id), as_sent(int(r.id), r.document)) for r in rows]
-
-
-def event_row(connection: Connection, event_id: str) -> Mapping[str, Any] | None:
-    """The stored event with this public id, or None."""
-    row = connection.execute(select(EVENT).where(EVENT.c.event_id == event_id)).first()
-    return None if row is None else dict(row._mapping)

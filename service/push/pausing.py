@@ -15,16 +15,16 @@ from typing import Protocol
 
 from sqlalchemy import Connection, func, select, update
 
+from service.core.clock import utc_text
 from service.core.settings import Settings
-from service.core.tables import utc_text
-from service.push.outbox import DELIVERY, EVENT, SUBSCRIPTION
+from service.core.tables import DELIVERY, EVENT, SUBSCRIPTION
 
 # attempts whose host resolved (a timeout may have been the resolver's: it proves nothing)
 RESOLVED = frozenset({None, "status", "connect", "tls", "protocol", "refused_target"})
 
 
 class Outcome(Protocol):
-    """What note_resolution reads of an attempt (service/delivery.py's Attempted)."""
+    """What note_resolution reads of an attempt (service/push/sign.py's Attempted)."""
 
     @property
     def subscription_id(self) -> str:

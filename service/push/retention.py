@@ -16,14 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from service.core.database import run_write
-from service.core.tables import PushAttempt, PushRetention, as_utc, utcnow
-from service.push.outbox import DELIVERY, EVENT
+from service.core.tables import ATTEMPT, DELIVERY, EVENT, RETENTION, as_utc, utcnow
 
-ATTEMPT: Table = PushAttempt.__table__  # type: ignore[attr-defined]
-RETENTION: Table = PushRetention.__table__  # type: ignore[attr-defined]
 PRUNE_BATCH_EVENTS = 500
 PRUNE_EVERY = timedelta(days=1)
 

@@ -4,7 +4,7 @@ A target URL must be http(s), name a well-formed host, and must not point at thi
 cloud's metadata service: loopback, link-local (169.254.0.0/16 holds the metadata endpoints),
 unspecified, multicast and reserved addresses, and this host's own interface addresses, are
 refused, by literal address and by what the host name resolves to, when the subscription is
-made and again when each delivery connects (service/push_transport.py connects to the address
+made and again when each delivery connects (service/push/transport.py connects to the address
 checked). Private ranges are allowed: the
 platform sits on the government network. A setting allows internal targets for tests.
 
@@ -29,12 +29,12 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Connection, func, insert, select, update
 
+from service.core.clock import utc_text
 from service.core.cursors import encode_cursor
 from service.core.errors import NotFound
 from service.core.settings import Settings
-from service.core.tables import utc_text, utcnow
+from service.core.tables import DELIVERY, SUBSCRIPTION, utcnow
 from service.push.local_addresses import local_addresses
-from service.push.outbox import DELIVERY, SUBSCRIPTION
 
 REFUSED_HOSTS = frozenset(
     {"metadata", "metadata.google.internal", "metadata.goog", "instance-data", "localhost"}

@@ -1,7 +1,7 @@
 """The connections deliveries go out on: to the address that was checked, and no other.
 
 A target's host is resolved once per connection, its addresses checked against the target
-rules (service/subscriptions.py), and the connection is made to a checked address itself. So a
+rules (service/push/subscriptions.py), and the connection is made to a checked address itself. So a
 resolver that answers a public address to the check and 127.0.0.1 to the connection (DNS
 rebinding) gets nowhere: there is no second resolution. TLS still verifies the certificate
 against the host name: httpcore passes the URL's host as `server_hostname` to the stream's

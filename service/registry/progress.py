@@ -1,6 +1,6 @@
 """The plan's targets against the stored firms: one GROUP BY county statement, typed columns.
 
-Each counted target's `where` and `among` (service/targets.py) compile to SQL with the bank
+Each counted target's `where` and `among` (service/policy/targets.py) compile to SQL with the bank
 query's own compiler (eligibility_sql.comparison_filter), so a tier counts exactly on the days
 match() would count it. The statement groups by county and by the outcome of each condition on
 the tier (evaluated once a row, however many targets read it) and counts each other condition
@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, func, not_, or_, select, union_all
 
 from service.banks.eligibility_sql import NO_TIER, TIER, comparison_filter
+from service.core.tables import ENTERPRISE
 from service.policy.catalogue import Catalogue, CompiledComparison
 from service.policy.rules import (
     AllOf,
@@ -34,7 +35,6 @@ from service.policy.rules import (
     comparisons_of,
 )
 from service.policy.targets import Target
-from service.registry.store import ENTERPRISE
 
 
 def condition_filter(condition: Condition, day: date) -> ColumnElement[bool]:

@@ -1,10 +1,10 @@
-"""Keeping stored matches current: catalogue publications and re-match runs.
+"""Keeping stored matches current: re-match runs.
 
 A stored firm's matches hold for the catalogue version and the day they were computed on. A
 new catalogue (published over HTTP, by `policy-match publish`, or found on disk when a process
 starts) or a new day (a measure coming into or out of force, a recognition expiring) makes them
 stale. A re-match run visits every stale firm in batches of one transaction each: it matches the
-stored profile again, writes the new set, and pushes what was gained or lost (service/outbox.py).
+stored profile again, writes the new set, and pushes what was gained or lost (push/outbox.py).
 Runs are rows: queued by whoever notices, claimed by a worker under a lease, with their progress
 and their tally (firms that gained or lost each measure) written batch by batch, so another
 worker finishes a run whose worker died.
@@ -19,24 +19,17 @@ from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
 
 from service.core.database import run_read, run_write
-from service.core.tables import RematchRun, utcnow
+from service.core.tables import ENTERPRISE, RUN, utcnow
 from service.policy.catalogue import Catalogue
 from service.policy.profile import Profile
-from service.push.outbox import (
-    PUBLICATION,
-    ChangeTally,
-    MatchChange,
-    measure_heads,
-    record_match_changes,
-)
-from service.registry.store import ENTERPRISE, matched_ids
+from service.push.outbox import ChangeTally, MatchChange, record_match_changes
+from service.registry.store import matched_ids
 
 log = logging.getLogger("policy_match.rematch")
 
-RUN: Table = RematchRun.__table__  # type: ignore[attr-defined]
 RUN_LEASE_SECONDS = 120.0
 _REMATCHED = (
     update(ENTERPRISE)
@@ -47,31 +40,6 @@ _REMATCHED = (
         matched_on=bindparam("new_day"),
     )
 )
-
-
-# --- publications -----------------------------------------------------------------------------
-
-
-def published_version(connection: Connection) -> str | None:
-    """The catalogue version in force: the newest publication's (None before the first)."""
-    return connection.execute(
-        select(PUBLICATION.c.version).order_by(PUBLICATION.c.id.desc()).limit(1)
-    ).scalar()
-
-
-def publish(connection: Connection, catalogue: Catalogue, *, by: str) -> bool:
-    """Put a catalogue in force unless it already is; True if it was published now."""
-    if published_version(connection) == catalogue.version:
-        return False
-    connection.execute(
-        insert(PUBLICATION).values(
-            version=catalogue.version,
-            published_at=utcnow(),
-            published_by=by,
-            measures={m: {"measure_id": m, **h} for m, h in measure_heads(catalogue).items()},
-        )
-    )
-    return True
 
 
 # --- runs -------------------------------------------------------------------------------------

@@ -12,25 +12,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.core.errors import NotFound, PreconditionFailed
-from service.core.tables import (
-    BankConsent,
-    Enterprise,
-    EnterpriseFacts,
-    EnterpriseVersion,
-    utcnow,
-)
+from service.core.tables import CONSENT, ENTERPRISE, VERSION, EnterpriseFacts, utcnow
 from service.matching.match import match
 from service.policy.catalogue import Catalogue
 from service.policy.profile import NULLABLE_FIELDS, Profile
 from service.push.outbox import MatchChange, record_match_changes
 
-ENTERPRISE: Table = Enterprise.__table__  # type: ignore[attr-defined]
-VERSION: Table = EnterpriseVersion.__table__  # type: ignore[attr-defined]
-CONSENT: Table = BankConsent.__table__  # type: ignore[attr-defined]
 FACT_COLUMNS = tuple(name for name in EnterpriseFacts.model_fields if not name.endswith("_given"))
 
 

@@ -18,9 +18,10 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.body import read_at_most
 from service.api.clients import Scope, TokenClient, authenticate_client
+from service.api.deps import current_settings
 from service.api.tokens import check_settings, issue_token
 from service.core.errors import PROBLEM_BASE, PROBLEM_JSON, NotFound
-from service.core.settings import Settings, current_settings, get_settings
+from service.core.settings import Settings, get_settings
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM = "application/x-www-form-urlencoded"

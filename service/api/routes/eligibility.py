@@ -1,6 +1,6 @@
 """The bank query, GET /v1/measures/{measure_id}/eligible-enterprises, and its audit listing.
 
-The measure's eligibility runs inside the database (service/eligibility_sql.py), with the
+The measure's eligibility runs inside the database (service/banks/eligibility_sql.py), with the
 consent filter in the same query and keyset pages. A bank (a token with `bank_id`) may ask only
 about finance measures and sees only firms that consented to it, and of each only uscc, name,
 county and tier. Every answer is recorded before it is sent; auditors list the records.
@@ -14,13 +14,14 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from service.api.auth import Auditor, Caller, EligibilityReader
-from service.api.deps import CatalogueDep, today
+from service.api.deps import CatalogueDep, EngineDep
 from service.api.openapi import problems
 from service.api.ratelimit import Limited, spend
 from service.api.responses import json_answer
 from service.api.schemas import DisclosureList, EligibleEnterprises
 from service.banks.disclosures import list_disclosures, record_disclosure
 from service.banks.eligibility_sql import eligible_page
+from service.core.clock import today
 from service.core.cursors import (
     INT32_MAX,
     cursor_error,
@@ -74,6 +75,7 @@ def _page_start(cursor: str | None, measure_id: str) -> tuple[date, str | None]:
 async def eligible_enterprises(
     request: Request,
     caller: EligibilityReader,
+    engine: EngineDep,
     catalogue: CatalogueDep,
     measure_id: Annotated[str, Path(max_length=100, examples=["loan-interest-subsidy"])],
     limit: Annotated[
@@ -97,7 +99,6 @@ async def eligible_enterprises(
     spend(request, Limited.BANK_QUERY, caller)
     measure = _measure_for(catalogue, measure_id, caller)
     day, after = _page_start(cursor, measure_id)
-    engine = request.app.state.engine
     rows = await run_read(
         engine,
         lambda connection: eligible_page(
@@ -150,8 +151,8 @@ async def eligible_enterprises(
     responses=problems(401, 403, 422),
 )
 async def disclosures(
-    request: Request,
     caller: Auditor,
+    engine: EngineDep,
     bank_id: Annotated[str | None, Query(max_length=64, examples=["bank-demo-1"])] = None,
     measure_id: Annotated[
         str | None, Query(max_length=100, examples=["loan-interest-subsidy"])
@@ -173,7 +174,7 @@ async def disclosures(
         position = decode_cursor(cursor, frozenset({"b"}))
         before = cursor_number(position, "b", INT32_MAX)
     records = await run_read(
-        request.app.state.engine,
+        engine,
         lambda connection: list_disclosures(
             connection,
             bank_id=bank_id,

@@ -6,34 +6,44 @@ answering 412 when the stored version differs. Banks are refused here (403): the
 firms only through the bank query, and only about those that consented.
 """
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from email.utils import format_datetime
+from functools import partial
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.engine import Engine
 
 from service.api.auth import EnterprisesReader, EnterprisesWriter, authorize_platform
 from service.api.body import profile_body
 from service.api.body_size import ascii_number
 from service.api.clients import Scope
-from service.api.deps import AS_OF_PARAMETER, CatalogueDep, LanguageDep, as_of_param, today
+from service.api.deps import (
+    AS_OF_PARAMETER,
+    CatalogueDep,
+    EngineDep,
+    LanguageDep,
+    app_engine,
+    app_settings,
+    as_of_param,
+)
 from service.api.openapi import REF, json_body, problems
 from service.api.responses import catalogue_answer, json_answer
 from service.api.schemas import EnterpriseHistory, MatchResponse
 from service.api.security_docs import secured
+from service.core.clock import today, utc_text
 from service.core.cursors import INT32_MAX
 from service.core.database import run_read, run_write
 from service.core.errors import Unprocessable
-from service.core.logs import record_decision
-from service.core.settings import app_settings
-from service.matching.answer import match_answer
-from service.matching.match import match
+from service.matching.answer import answer_profile
+from service.matching.decision_log import record_decision
 from service.policy.catalogue import Catalogue
 from service.policy.examples import EXAMPLE_USCC, FULL_PROFILE
 from service.policy.profile import Profile
 from service.policy.uscc import USCC_PATTERN, uscc_problem
+from service.push.wake import wake_worker
 from service.registry.store import (
     Precondition,
     StoredEnterprise,
@@ -42,7 +52,6 @@ from service.registry.store import (
     history,
     store_profile,
 )
-from service.worker import wake_worker
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
@@ -146,7 +155,7 @@ def _put_openapi() -> dict[str, Any]:
     }
 
 
-# PUT is the registry's hot path: served directly (see service/openapi.serve_directly), it
+# PUT is the registry's hot path: served directly (see service/api/openapi.serve_directly), it
 # reads its inputs with the same functions the dependencies of the other routes use.
 direct = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
@@ -187,7 +196,7 @@ async def put_enterprise(request: Request) -> Response:
             ],
         )
     result = await run_write(
-        request.app.state.engine,
+        app_engine(request),
         lambda connection: store_profile(
             connection,
             catalogue,
@@ -204,8 +213,8 @@ async def put_enterprise(request: Request) -> Response:
     return _profile_answer(result.stored)
 
 
-async def _stored(request: Request, uscc: str) -> StoredEnterprise:
-    return await run_read(request.app.state.engine, lambda connection: fetch(connection, uscc))
+async def _stored(engine: Engine, uscc: str) -> StoredEnterprise:
+    return await run_read(engine, lambda connection: fetch(connection, uscc))
 
 
 def _with_uscc(profile: Profile, uscc: str) -> Profile:
@@ -219,9 +228,9 @@ def _with_uscc(profile: Profile, uscc: str) -> Profile:
     summary="Read a stored enterprise profile",
     responses={**PROFILE_ANSWER, **problems(401, 403, 404, 422)},
 )
-async def get_enterprise(request: Request, caller: EnterprisesReader, uscc: Uscc) -> Response:
+async def get_enterprise(caller: EnterprisesReader, engine: EngineDep, uscc: Uscc) -> Response:
     """The profile exactly as last stored; `ETag` carries its version."""
-    return _profile_answer(await _stored(request, uscc))
+    return _profile_answer(await _stored(engine, uscc))
 
 
 @router.delete(
@@ -233,6 +242,7 @@ async def get_enterprise(request: Request, caller: EnterprisesReader, uscc: Uscc
 async def delete_enterprise_route(
     request: Request,
     caller: EnterprisesWriter,
+    engine: EngineDep,
     uscc: Uscc,
     if_match: IfMatch = None,
 ) -> Response:
@@ -240,7 +250,7 @@ async def delete_enterprise_route(
     disclosed about it stay on record."""
     condition = precondition(if_match, None)
     version = await run_write(
-        request.app.state.engine,
+        engine,
         lambda connection: delete_enterprise(
             connection,
             request.app.state.catalogue,
@@ -260,8 +270,8 @@ async def delete_enterprise_route(
     responses=problems(401, 403, 404, 422),
 )
 async def enterprise_history(
-    request: Request,
     caller: EnterprisesReader,
+    engine: EngineDep,
     uscc: Uscc,
     after: Annotated[
         int,
@@ -271,7 +281,7 @@ async def enterprise_history(
 ) -> Response:
     """Oldest first; a deletion is a version with `profile: null`. Page on with `after`."""
     versions = await run_read(
-        request.app.state.engine,
+        engine,
         lambda connection: history(connection, uscc, after=after, limit=limit),
     )
     body = {
@@ -281,7 +291,7 @@ async def enterprise_history(
                 "version": v.version,
                 "action": v.action,
                 "changed_by": v.changed_by,
-                "changed_at": _utc(v.changed_at),
+                "changed_at": utc_text(v.changed_at),
                 "profile": v.profile,
             }
             for v in versions
@@ -289,10 +299,6 @@ async def enterprise_history(
         "next_after": versions[-1].version if len(versions) == limit else None,
     }
     return json_answer(body)
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
 
 
 @router.get(
@@ -305,16 +311,15 @@ def _utc(moment: datetime) -> str:
 async def enterprise_matches(
     request: Request,
     caller: EnterprisesReader,
+    engine: EngineDep,
     uscc: Uscc,
     catalogue: CatalogueDep,
     language: LanguageDep,
     as_of: Annotated[date, Depends(as_of_param)],
 ) -> Response:
     """Matched, near misses and undetermined for the stored profile on `as_of` (today)."""
-    stored = await _stored(request, uscc)
+    stored = await _stored(engine, uscc)
     profile = Profile.model_validate(stored.profile)
-    result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
-    record_decision(request, caller.subject, profile, result)
-    return catalogue_answer(
-        match_answer(result, profile.county, language), catalogue.version, language
-    )
+    record = partial(record_decision, request.app.state.decisions, caller.subject)
+    body = answer_profile(catalogue, profile, as_of=as_of, language=language, record=record)
+    return catalogue_answer(body, catalogue.version, language)

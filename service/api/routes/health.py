@@ -8,9 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection
 
+from service.api.deps import EngineDep
 from service.api.openapi import REF
+from service.api.problems import problem
 from service.core.database import run_read
-from service.core.errors import problem
 from service.core.migrate import alembic_config
 
 router = APIRouter(tags=["health"])
@@ -40,10 +41,10 @@ def schema_revision(connection: Connection) -> str | None:
         }
     },
 )
-async def readyz(request: Request) -> Any:
+async def readyz(request: Request, engine: EngineDep) -> Any:
     """Readiness: the catalogue is loaded, and the database answers at the newest schema."""
     try:
-        revision = await run_read(request.app.state.engine, schema_revision)
+        revision = await run_read(engine, schema_revision)
     except Exception as e:  # any failure to reach the database means not ready
         return _not_ready(f"the database cannot be reached ({type(e).__name__})")
     if revision != _HEAD:

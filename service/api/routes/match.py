@@ -8,6 +8,7 @@ as plain Starlette routes (see `serve_directly`); FastAPI still documents them.
 """
 
 from datetime import date
+from functools import partial
 from typing import Any
 
 import orjson
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 from service.api.auth import Caller, authorize
 from service.api.body import json_object, profile_body, refused
 from service.api.clients import Scope
-from service.api.deps import AS_OF_PARAMETER, LANGUAGE_PARAMETER, as_of_param
+from service.api.deps import AS_OF_PARAMETER, LANGUAGE_PARAMETER, app_settings, as_of_param
 from service.api.openapi import json_body, problems
 from service.api.ratelimit import Limited, spend
 from service.api.responses import catalogue_answer
@@ -26,10 +27,8 @@ from service.api.schemas import BatchResponse, MatchResponse
 from service.api.security_docs import secured
 from service.core.errors import Unprocessable
 from service.core.i18n import Language, negotiate_language
-from service.core.logs import record_decision
-from service.core.settings import app_settings
-from service.matching.answer import match_answer, match_body
-from service.matching.match import match
+from service.matching.answer import answer_profile
+from service.matching.decision_log import record_decision
 from service.policy.catalogue import Catalogue
 from service.policy.examples import MATCH_EXAMPLES, batch_example
 from service.policy.profile import Profile
@@ -69,11 +68,9 @@ async def match_profile(request: Request) -> Response:
     caller, catalogue, language, as_of = await _matching_inputs(request)
     spend(request, Limited.MATCH, caller)
     profile = await profile_body(request)
-    result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
-    record_decision(request, caller.subject, profile, result)
-    return catalogue_answer(
-        match_answer(result, profile.county, language), catalogue.version, language
-    )
+    record = partial(record_decision, request.app.state.decisions, caller.subject)
+    body = answer_profile(catalogue, profile, as_of=as_of, language=language, record=record)
+    return catalogue_answer(body, catalogue.version, language)
 
 
 @router.post(
@@ -114,6 +111,7 @@ async def match_batch(request: Request) -> Response:
             ],
         )
     spend(request, Limited.MATCH, caller, cost=max(1, len(profiles)))
+    record = partial(record_decision, request.app.state.decisions, caller.subject)
     items: list[bytes] = []
     for index, raw in enumerate(profiles):
         try:
@@ -122,10 +120,11 @@ async def match_batch(request: Request) -> Response:
             errors = refused(e, ("profiles", index)).errors
             items.append(orjson.dumps({"index": index, "ok": False, "errors": errors}))
             continue
-        result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
-        record_decision(request, caller.subject, profile, result)
         head = orjson.dumps({"index": index, "ok": True, "uscc": profile.uscc})[:-1]
-        items.append(head + b"," + match_body(result, profile.county, language) + b"}")
+        answer = answer_profile(
+            catalogue, profile, as_of=as_of, language=language, record=record, whole=False
+        )
+        items.append(head + b"," + answer + b"}")
     body = b"".join(
         (
             b'{"catalogue_version":',

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from service.api.auth import Caller, require_platform
 from service.api.clients import Scope
-from service.api.deps import AS_OF_PARAMETER, CatalogueDep, LanguageDep, as_of_param
+from service.api.deps import AS_OF_PARAMETER, CatalogueDep, EngineDep, LanguageDep, as_of_param
 from service.api.openapi import problems
 from service.api.progress_schemas import PlanProgress
 from service.api.ratelimit import Limited, spend
@@ -67,6 +67,7 @@ def _county(
 async def progress(
     request: Request,
     caller: StatsReader,
+    engine: EngineDep,
     catalogue: CatalogueDep,
     language: LanguageDep,
     as_of: Annotated[date, Depends(as_of_param)],
@@ -81,7 +82,7 @@ async def progress(
     registry is not the official recognition list, and the answer says so."""
     spend(request, Limited.PLAN_PROGRESS, caller)
     counted = await run_read(
-        request.app.state.engine,
+        engine,
         lambda connection: plan_progress(
             connection, catalogue, as_of, county=county, include_synthetic=include_synthetic
         ),

@@ -15,19 +15,21 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from service.api.auth import CatalogueAdmin
-from service.api.deps import today
+from service.api.deps import EngineDep, app_settings
 from service.api.openapi import problems
 from service.api.responses import json_answer
 from service.api.schemas import CatalogueReload, RematchRunOut
+from service.core.clock import today, utc_text
 from service.core.cursors import INT32_MAX
 from service.core.database import run_read, run_write
 from service.core.errors import Conflict, NotFound, Unprocessable
-from service.core.settings import app_settings
+from service.core.tables import RUN
 from service.matching.cases import load_checked_catalogue
 from service.policy.catalogue import Catalogue, CatalogueError
-from service.policy.vocabulary import vocabularies
-from service.registry.rematch import RUN, any_stale, publish, queue_rematch, run_record
-from service.worker import wake_worker
+from service.policy.vocabulary import profile_accepts
+from service.push.wake import wake_worker
+from service.registry.publication import put_in_force
+from service.registry.rematch import run_record
 
 router = APIRouter(prefix="/v1/catalogue", tags=["catalogue admin"])
 
@@ -43,9 +45,16 @@ def measure_changes(old: Catalogue, new: Catalogue) -> dict[str, list[str]]:
     }
 
 
+RUN_TIMES = ("requested_at", "started_at", "finished_at")
+
+
 def runjson_answer(run: dict[str, Any]) -> dict[str, Any]:
     """A re-match run as the API answers it."""
-    return {k: v for k, v in run.items() if k not in ("lease_until", "worker")}
+    answer = {k: v for k, v in run.items() if k not in ("lease_until", "worker")}
+    for name in RUN_TIMES:
+        if answer.get(name) is not None:
+            answer[name] = utc_text(answer[name])
+    return answer
 
 
 @router.post(
@@ -57,7 +66,7 @@ def runjson_answer(run: dict[str, Any]) -> dict[str, Any]:
         **problems(401, 403, 409, 422, 503),
     },
 )
-async def reload_catalogue(request: Request, caller: CatalogueAdmin) -> Response:
+async def reload_catalogue(request: Request, caller: CatalogueAdmin, engine: EngineDep) -> Response:
     """200 when the folder holds the catalogue already in force; 202 with the queued re-match
     when it holds a new one (follow `Location` for its progress and tally)."""
     settings = app_settings(request)
@@ -71,7 +80,7 @@ async def reload_catalogue(request: Request, caller: CatalogueAdmin) -> Response
                 for p in e.problems
             ],
         ) from None
-    if loaded.vocabularies != vocabularies():
+    if not profile_accepts(loaded.vocabularies):
         raise Conflict(
             "the vocabularies changed: the profile schema is built from them when the service "
             "starts, so restart it to put this catalogue in force"
@@ -79,20 +88,11 @@ async def reload_catalogue(request: Request, caller: CatalogueAdmin) -> Response
     previous: Catalogue = request.app.state.catalogue
     day = today()
 
-    def put_in_force(connection: Any) -> dict[str, Any] | None:
-        publish(connection, loaded, by=caller.subject)
-        if not any_stale(connection, loaded.version, day):
-            return None
-        run_id = queue_rematch(
-            connection,
-            reason="catalogue_published",
-            version=loaded.version,
-            day=day,
-            requested_by=caller.subject,
-        )
-        return run_record(connection, run_id)
+    def in_force(connection: Any) -> dict[str, Any] | None:
+        queued = put_in_force(connection, loaded, by=caller.subject, day=day).rematch_run
+        return None if queued is None else run_record(connection, queued)
 
-    run = await run_write(request.app.state.engine, put_in_force)
+    run = await run_write(engine, in_force)
     request.app.state.catalogue = loaded
     wake_worker(request.app.state, upkeep=True)
     body = {
@@ -113,14 +113,14 @@ async def reload_catalogue(request: Request, caller: CatalogueAdmin) -> Response
     response_model=list[RematchRunOut],
     responses=problems(401, 403),
 )
-async def rematches(request: Request, caller: CatalogueAdmin) -> Response:
+async def rematches(caller: CatalogueAdmin, engine: EngineDep) -> Response:
     """The 20 latest runs: after reloads, and the scheduled ones of each new day."""
 
     def latest(connection: Any) -> list[dict[str, Any]]:
         rows = connection.execute(select(RUN).order_by(RUN.c.id.desc()).limit(20)).all()
         return [runjson_answer(dict(r._mapping)) for r in rows]
 
-    return json_answer(await run_read(request.app.state.engine, latest))
+    return json_answer(await run_read(engine, latest))
 
 
 @router.get(
@@ -130,12 +130,12 @@ async def rematches(request: Request, caller: CatalogueAdmin) -> Response:
     responses=problems(401, 403, 404, 422),
 )
 async def rematch(
-    request: Request,
     caller: CatalogueAdmin,
+    engine: EngineDep,
     run_id: Annotated[int, Path(ge=1, le=INT32_MAX, examples=[1])],
 ) -> Response:
     """`firms_done` of `firms_total` while it runs; `gained` and `lost` count firms per measure."""
-    run = await run_read(request.app.state.engine, lambda c: run_record(c, run_id))
+    run = await run_read(engine, lambda c: run_record(c, run_id))
     if run is None:
         raise NotFound(f"no re-match run {run_id}")
     return json_answer(runjson_answer(run))

@@ -1,7 +1,7 @@
 """Push over HTTP: /v1/subscriptions and the event feed /v1/push-events.
 
 The platform subscribes a URL (with county and kind filters) and gets each event POSTed to it,
-signed (service/delivery.py); the same events are a resumable feed. Banks are refused (403):
+signed (service/push/deliver.py); the same events are a resumable feed. Banks are refused (403):
 events name every firm, and banks see only firms that consented to them.
 """
 
@@ -10,9 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.openapi.models import Example
 from fastapi.responses import Response
+from sqlalchemy.engine import Engine
 
 from service.api.auth import PushPlatform
-from service.api.deps import CatalogueDep
+from service.api.deps import CatalogueDep, EngineDep, app_settings
 from service.api.openapi import problems
 from service.api.responses import json_answer
 from service.api.schemas import (
@@ -24,23 +25,15 @@ from service.api.schemas import (
     SubscriptionList,
     SubscriptionOut,
 )
-from service.core.cursors import INT64_MAX, cursor_number, decode_cursor, encode_cursor
 from service.core.database import run_read, run_write
-from service.core.errors import Conflict, Gone, NotFound, Unprocessable
-from service.core.settings import app_settings
+from service.core.errors import Conflict, NotFound, Unprocessable
 from service.policy.catalogue import Catalogue
 from service.policy.examples import EXAMPLE_USCC
 from service.policy.uscc import USCC_PATTERN
-from service.push.capacity import (
-    capacities,
-    check_caller_quota,
-    count_queued,
-    set_max_pending,
-)
-from service.push.delivery import event_deliveries, redeliver
-from service.push.outbox import active_subscriptions, as_sent, event_feed, event_row
+from service.push.capacity import capacities, check_caller_quota, set_max_pending
+from service.push.feed import event_detail, event_row, feed_page, feed_position
 from service.push.pausing import resume
-from service.push.retention import pruned_through
+from service.push.redelivery import queue_redelivery
 from service.push.subscriptions import (
     Subscription,
     TargetRefused,
@@ -53,7 +46,7 @@ from service.push.subscriptions import (
     resolve,
     split_target,
 )
-from service.worker import wake_worker
+from service.push.wake import wake_worker
 
 router = APIRouter(prefix="/v1", tags=["push"])
 
@@ -114,6 +107,7 @@ def _check_filters(catalogue: Catalogue, body: SubscriptionIn) -> None:
 async def subscribe(
     request: Request,
     caller: PushPlatform,
+    engine: EngineDep,
     catalogue: CatalogueDep,
     body: Annotated[SubscriptionIn, Body(openapi_examples=SUBSCRIPTION_EXAMPLES)],
 ) -> Response:
@@ -150,7 +144,7 @@ async def subscribe(
         set_max_pending(c, made.id, settings.push_max_pending_per_subscription)
         return made, secret, capacities(c, [made.id])[made.id]
 
-    subscription, secret, capacity = await run_write(request.app.state.engine, make)
+    subscription, secret, capacity = await run_write(engine, make)
     return json_answer(
         {**subscription.as_json(), "capacity": capacity, "secret": secret},
         201,
@@ -165,7 +159,7 @@ async def subscribe(
     response_model=SubscriptionList,
     responses=problems(401, 403),
 )
-async def subscriptions(request: Request, caller: PushPlatform) -> Response:
+async def subscriptions(caller: PushPlatform, engine: EngineDep) -> Response:
     """Newest first; secrets are never shown again."""
 
     def read(connection: Any) -> list[dict[str, Any]]:
@@ -173,7 +167,7 @@ async def subscriptions(request: Request, caller: PushPlatform) -> Response:
         capacity = capacities(connection, [s.id for s in found])
         return [{**s.as_json(), "capacity": capacity.get(s.id)} for s in found]
 
-    return json_answer({"subscriptions": await run_read(request.app.state.engine, read)})
+    return json_answer({"subscriptions": await run_read(engine, read)})
 
 
 @router.get(
@@ -183,12 +177,10 @@ async def subscriptions(request: Request, caller: PushPlatform) -> Response:
     responses=problems(401, 403, 404, 422),
 )
 async def subscription(
-    request: Request, caller: PushPlatform, subscription_id: SubscriptionId
+    caller: PushPlatform, engine: EngineDep, subscription_id: SubscriptionId
 ) -> Response:
     """An ended subscription says why it ended: deleted, or its receiver answered 410."""
-    return json_answer(
-        await run_read(request.app.state.engine, lambda c: _detail(c, subscription_id))
-    )
+    return json_answer(await run_read(engine, lambda c: _detail(c, subscription_id)))
 
 
 def _detail(connection: Any, subscription_id: str) -> dict[str, Any]:
@@ -206,7 +198,7 @@ def _detail(connection: Any, subscription_id: str) -> dict[str, Any]:
     responses=problems(401, 403, 404, 422, 503),
 )
 async def unsubscribe(
-    request: Request, caller: PushPlatform, subscription_id: SubscriptionId
+    caller: PushPlatform, engine: EngineDep, subscription_id: SubscriptionId
 ) -> Response:
     """Idempotent: ending an ended subscription answers 204 again."""
 
@@ -214,7 +206,7 @@ async def unsubscribe(
         get_subscription(connection, subscription_id)
         end_subscription(connection, subscription_id, f"deleted by {caller.subject}")
 
-    await run_write(request.app.state.engine, end)
+    await run_write(engine, end)
     return Response(status_code=204)
 
 
@@ -225,13 +217,13 @@ async def unsubscribe(
     responses=problems(401, 403, 404, 409, 422, 503),
 )
 async def resume_subscription(
-    request: Request, caller: PushPlatform, subscription_id: SubscriptionId
+    request: Request, caller: PushPlatform, engine: EngineDep, subscription_id: SubscriptionId
 ) -> Response:
     """A subscription whose host did not resolve for a day was paused: fed nothing, its pending
     deliveries cancelled. Its target is checked again (it must resolve now, to an address
     deliveries may go to); then it is fed every new event. Read what it missed from
     `GET /v1/push-events?after=` its `catch_up_cursor`. Resuming an active one changes nothing."""
-    engine = request.app.state.engine
+    engine = engine
     found = await run_read(engine, lambda c: get_subscription(c, subscription_id))
     if found.state == "ended":
         raise Conflict(f"subscription {subscription_id} has ended: {found.ended_reason}")
@@ -257,6 +249,7 @@ async def resume_subscription(
 async def push_events(
     request: Request,
     caller: PushPlatform,
+    engine: EngineDep,
     after: Annotated[
         str | None,
         Query(
@@ -277,30 +270,25 @@ async def push_events(
 
     Events older than PUSH_RETENTION_DAYS are pruned: a cursor from before them is 410 Gone
     (start again without `after`, from the oldest event kept)."""
-    position = 0
-    if after is not None:
-        position = cursor_number(decode_cursor(after, frozenset({"e"})), "e", INT64_MAX)
+    position = feed_position(after)
+    retention_days = app_settings(request).push_retention_days
 
-    def read(connection: Any) -> list[tuple[int, dict[str, Any]]]:
-        if after is not None and position < (pruned := pruned_through(connection)):
-            raise Gone(
-                f"after: the events after this cursor up to sequence {pruned} have been pruned "
-                f"(kept {app_settings(request).push_retention_days} days); start again "
-                "without `after`, from the oldest event kept"
-            )
-        return event_feed(
-            connection, after=position, limit=limit, county=county, kind=kind, uscc=uscc
+    def read(connection: Any) -> dict[str, Any]:
+        return feed_page(
+            connection,
+            after=position,
+            limit=limit,
+            retention_days=retention_days,
+            county=county,
+            kind=kind,
+            uscc=uscc,
         )
 
-    page = await run_read(request.app.state.engine, read)
-    last = page[-1][0] if page else position
-    return json_answer(
-        {"events": [document for _, document in page], "next_cursor": encode_cursor({"e": last})}
-    )
+    return json_answer(await run_read(engine, read))
 
 
-async def _event(request: Request, event_id: str) -> dict[str, Any]:
-    event = await run_read(request.app.state.engine, lambda c: event_row(c, event_id))
+async def _event(engine: Engine, event_id: str) -> dict[str, Any]:
+    event = await run_read(engine, lambda c: event_row(c, event_id))
     if event is None:
         raise NotFound(f"no push event {event_id}")
     return dict(event)
@@ -312,13 +300,10 @@ async def _event(request: Request, event_id: str) -> dict[str, Any]:
     response_model=PushEventDetail,
     responses=problems(401, 403, 404, 422),
 )
-async def push_event(request: Request, caller: PushPlatform, event_id: EventId) -> Response:
+async def push_event(caller: PushPlatform, engine: EngineDep, event_id: EventId) -> Response:
     """What was sent, to which subscriptions, and what each attempt came to."""
-    event = await _event(request, event_id)
-    deliveries = await run_read(
-        request.app.state.engine, lambda c: event_deliveries(c, event["id"])
-    )
-    return json_answer({"event": as_sent(event["id"], event["document"]), "deliveries": deliveries})
+    event = await _event(engine, event_id)
+    return json_answer(await run_read(engine, lambda c: event_detail(c, event)))
 
 
 @router.post(
@@ -331,6 +316,7 @@ async def push_event(request: Request, caller: PushPlatform, event_id: EventId) 
 async def redeliver_event(
     request: Request,
     caller: PushPlatform,
+    engine: EngineDep,
     event_id: EventId,
     subscription_id: Annotated[
         str | None,
@@ -342,30 +328,15 @@ async def redeliver_event(
 ) -> Response:
     """Delivered, dead or still pending: the event is queued again with a fresh budget of
     attempts, to active subscriptions only (a subscription made after the event included)."""
-    event = await _event(request, event_id)
+    event = await _event(engine, event_id)
 
-    def queue(connection: Any) -> list[dict[str, Any]]:
-        if subscription_id is not None:
-            found = get_subscription(connection, subscription_id)
-            if found.state != "active":
-                why = found.ended_reason or found.paused_reason
-                raise Conflict(f"subscription {subscription_id} is {found.state}: {why}")
-            targets = [found.id]
-        else:
-            targets = [
-                s.id
-                for s in active_subscriptions(connection)
-                if s.passes(event["county"], event["kind"])
-            ]
-        redeliver(connection, event, subscription_ids=targets)
-        count_queued(connection, targets)
-        return event_deliveries(connection, event["id"])
+    def queue(connection: Any) -> dict[str, Any]:
+        queue_redelivery(connection, event, subscription_id=subscription_id)
+        return event_detail(connection, event)
 
-    deliveries = await run_write(request.app.state.engine, queue)
+    answer = await run_write(engine, queue)
     wake_worker(request.app.state)
-    return json_answer(
-        {"event": as_sent(event["id"], event["document"]), "deliveries": deliveries}, 202
-    )
+    return json_answer(answer, 202)
 
 
 # What a subscriber receives: documented in the OpenAPI document's `webhooks`, never served.

@@ -1,8 +1,9 @@
-"""`policy-match prune`: remove push events, deliveries and attempts older than the retention."""
+"""`policy-match worker` and `prune`: push delivery with catalogue upkeep, and the feed pruned."""
 
 import argparse
 import asyncio
 
+from service.cli.output import Commands, checked
 from service.core.database import make_engine
 from service.core.i18n import LANGUAGES, Language
 from service.core.settings import get_settings
@@ -26,7 +27,17 @@ MESSAGES: dict[Language, str] = {
 }
 
 
-def add_prune_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def add_worker(commands: Commands) -> None:
+    """Declare `policy-match worker`."""
+    command = commands.add_parser(
+        "worker", help="deliver push events and keep stored matches current"
+    )
+    command.add_argument("--name", default=None, help="recorded with each delivery attempt")
+    command.add_argument("--drain", action="store_true", help="deliver what is due now, then exit")
+    command.set_defaults(run=worker_command)
+
+
+def add_prune(commands: Commands) -> None:
     """Declare `policy-match prune` and its options."""
     command = commands.add_parser(
         "prune", help="remove push events, deliveries and attempts older than the retention"
@@ -36,6 +47,58 @@ def add_prune_command(commands: "argparse._SubParsersAction[argparse.ArgumentPar
     )
     command.add_argument("--batch", type=int, default=PRUNE_BATCH_EVENTS, help="events a batch")
     command.add_argument("--language", choices=LANGUAGES, default="zh-Hans")
+    command.set_defaults(run=prune_command)
+
+
+def worker_command(args: argparse.Namespace) -> int:
+    """Run a push worker until SIGINT or SIGTERM (with --drain: until nothing is due)."""
+    import logging
+    import signal
+    from types import SimpleNamespace
+
+    from sqlalchemy import Connection
+
+    from service.core.database import run_write
+    from service.core.logs import configure_logging
+    from service.registry.publication import publish, published_version
+    from service.worker import Worker
+
+    settings = get_settings()
+    if settings.log_json:
+        configure_logging(settings.log_level)
+    else:
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    catalogue = checked(settings.policies_dir)
+    if catalogue is None:
+        return 1
+    engine = make_engine(
+        settings.database_url, statement_timeout_ms=settings.database_statement_timeout_ms
+    )
+    worker = Worker(engine, settings, SimpleNamespace(catalogue=catalogue), name=args.name)
+
+    def first_publication(connection: Connection) -> None:
+        if published_version(connection) is None:  # no service has started on this database
+            publish(connection, catalogue, by=worker.name)
+
+    async def work() -> None:
+        await run_write(engine, first_publication)
+        if args.drain:
+            await worker.upkeep()
+            attempts = await worker.delivery.drain()
+            print(f"{worker.name}: {attempts} deliveries claimed: {worker.delivery.totals}")
+            return
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print(f"{worker.name}: delivering push events and keeping matches current", flush=True)
+        await worker.run(stop)
+
+    try:
+        asyncio.run(work())
+    finally:
+        engine.dispose()
+    return 0
 
 
 def report_text(report: PruneReport, days: int, language: Language) -> str:

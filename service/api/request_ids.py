@@ -1,0 +1,67 @@
+"""A request id on every request, returned as X-Request-ID, and one access line per request.
+
+`X-Request-ID` is taken from the request when it is a sane token (the platform's gateway sets
+it), generated otherwise; the JSON log lines written while the request runs carry it.
+"""
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.core.logs import masked_path, request_id
+
+access_log = logging.getLogger("policy_match.access")
+
+_SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+class RequestContext:
+    """Pure ASGI: a request id for each request, returned as X-Request-ID, and the access line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request with its id set, then log it."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode(
+            "latin-1"
+        )
+        current = given if _SANE_ID.fullmatch(given) else uuid.uuid4().hex
+        token = request_id.set(current)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (b"x-request-id", current.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                client = scope.get("client")
+                access_log.info(
+                    "request",
+                    extra={
+                        "fields": {
+                            "method": scope["method"],
+                            "path": masked_path(scope["path"]),
+                            "status": status,
+                            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                            "client": client[0] if client else None,
+                        }
+                    },
+                )
+            request_id.reset(token)

@@ -1,0 +1,43 @@
+"""`policy-match serve`: the catalogue checked, the database migrated, then the service served."""
+
+import argparse
+import contextlib
+import os
+import sys
+
+from service.cli.catalogue import check
+from service.cli.output import Commands
+from service.core.settings import get_settings
+
+
+def add_serve(commands: Commands) -> None:
+    """Declare `policy-match serve`."""
+    command = commands.add_parser(
+        "serve", help="check the policies, migrate the database, then serve (the image's command)"
+    )
+    command.add_argument("--host", default="127.0.0.1")
+    command.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    command.add_argument("--no-migrate", action="store_true", help="the schema is kept apart")
+    command.set_defaults(run=serve_command)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """Refuse a broken catalogue, migrate, then serve with uvicorn in this process."""
+    settings = get_settings()
+    with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON log lines
+        if check(settings.policies_dir) != 0:
+            return 1
+    if not args.no_migrate:
+        from service.core.migrate import upgrade_database
+
+        upgrade_database(settings.database_url)
+    from service.api.server import serve
+
+    serve(
+        "service.main:app",
+        args.host,
+        args.port,
+        max_head_bytes=settings.max_header_bytes,
+        proxies=settings.trusted_proxies,
+    )
+    return 0
