@@ -35,9 +35,9 @@ from service.core.migrate import upgrade_database
 from service.core.settings import Settings
 from service.push.deliver import DeliveryWorker
 from service.push.subscriptions import _resolved
+from tests.factories import firm
 from tests.hostile import hostile_receiver
 from tests.receiver import start_receiver
-from tests.test_api_enterprises import firm
 
 FAST_RETRIES = {
     "push_backoff_base_seconds": "0.2",

@@ -4,7 +4,7 @@ Run: .venv/bin/python -m bench.push_capacity [--subscriptions 4] [--batches 40] 
 A fresh SQLite file (or the empty, migrated database given), S subscriptions to every event.
 Each batch is one transaction like a re-match batch's: 500 firms' events inserted, then their
 deliveries written by one of two fan-outs, alternating batch by batch on the same database:
-- `fan_out` (service/push_capacity.py), with room for every delivery: reads the filters and
+- `fan_out` (service/push/capacity.py), with room for every delivery: reads the filters and
   counts, writes the deliveries, adds to each subscription's count;
 - the fan-out as it was before the cap (below, verbatim): reads the filters, writes the
   deliveries.

@@ -9,13 +9,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from service.api.auth import issue_token
+from service.core.database import make_engine
 from service.core.migrate import upgrade_database
 from service.core.settings import Settings
 from service.main import create_app
+from tests.policy_copies import copy_policies
 from tests.receiver import Receiver, start_receiver
 
 POSTGRES_URL = os.environ.get(
@@ -49,7 +51,8 @@ def _postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-BACKENDS = ["sqlite", "postgresql"]
+# The PostgreSQL half is slow (a database made and dropped per module): -m "not slow" leaves it.
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)]
 
 
 def _database(backend: str, folder: Path) -> Iterator[str]:
@@ -79,6 +82,20 @@ def database(
     for url in _database(request.param, tmp_path_factory.mktemp(request.param)):
         upgrade_database(url)
         yield url
+
+
+@pytest.fixture(scope="module")
+def engine(database: str) -> Iterator[Engine]:
+    """An engine on the module's migrated database (each backend in turn)."""
+    engine = make_engine(database)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def policies(tmp_path: Path) -> Path:
+    """A copy of the real policies folder to break."""
+    return copy_policies(tmp_path)
 
 
 # --- the application, with tokens ------------------------------------------------------------
