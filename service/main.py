@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from service.api.body_size import BodySizeLimit
 from service.api.docs_pages import install_docs_pages
+from service.api.front_page import install_front_page
 from service.api.metrics import forget_outbox, install_metrics, watch_outbox
 from service.api.openapi import install_openapi, serve_directly
 from service.api.openapi_texts import OPENAPI_TAGS
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     serve_directly(app, enterprises.direct)
     install_openapi(app)
     install_docs_pages(app)
+    install_front_page(app)
     # inside the metrics: they count the 413 it answers, not what the app made of a cut body
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.metrics_enabled:

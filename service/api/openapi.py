@@ -75,15 +75,15 @@ _STORED = frozenset({Tag.REGISTRY, Tag.BANKS, Tag.PUSH, Tag.CATALOGUE_ADMIN, Tag
 def declare_problems(document: dict[str, Any]) -> None:
     """Declare, on every operation, the problem+json answers its shape makes possible.
 
-    A secured operation can answer 401 and 403; one with parameters or a JSON body, 422 (our
+    A secured operation can answer 401, 403 and 503; one with parameters or a JSON body, 422 (our
     problem+json, in place of FastAPI's default); one with a JSON body, 400 and 415; one
     with a path parameter, 404; one that uses the database, 503; any body can be 413.
     """
     for path, item in document.get("paths", {}).items():
         for operation in item.values():
             statuses: set[int] = set()
-            if operation.get("security"):
-                statuses |= {401, 403}
+            if operation.get("security"):  # 503: the identity provider's keys unreadable
+                statuses |= {401, 403, 503}
             body = operation.get("requestBody", {}).get("content", {})
             if body:
                 statuses.add(413)
@@ -266,7 +266,7 @@ def install_openapi(app: FastAPI) -> None:
         schemas["BatchRequest"] = _batch_schema()
         _component(schemas, "Problem", Problem)
         _component(schemas, "OAuthError", OAuthError)
-        document_security(document, app.routes)
+        document_security(document, app.routes, getattr(app.state, "settings", None))
         declare_problems(document)
         describe_in_two_languages(document, app)
         describe_parameters(document)

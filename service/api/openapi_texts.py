@@ -82,8 +82,9 @@ PROBLEM_TITLES = {
     "field by JSON path",
     429: "请求过多；Retry-After 说明何时重试。Too many requests; Retry-After says when to try "
     "again",
-    503: "数据库繁忙或无法连接；Retry-After 说明何时重试。The database is busy or unreachable; "
-    "Retry-After says when to try again",
+    503: "数据库繁忙或无法连接，或无法读取身份提供方的公钥；Retry-After 说明何时重试。The database "
+    "is busy or unreachable, or the identity provider's keys cannot be read; Retry-After says "
+    "when to try again",
 }
 SUCCESS = "成功。Successful response"
 

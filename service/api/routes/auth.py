@@ -16,12 +16,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from service.api.auth import check_settings, issue_token
 from service.api.body import read_at_most
 from service.api.clients import Scope, TokenClient, authenticate_client
 from service.api.deps import current_settings
 from service.api.openapi import REF, problems
 from service.api.openapi_texts import Tag
+from service.api.tokens import check_settings, issue_token
 from service.core.errors import PROBLEM_BASE, PROBLEM_JSON, NotFound
 from service.core.settings import Settings, get_settings
 from service.policy.profile import enum_labels
@@ -130,11 +130,26 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
 
 
 def _granted(client: TokenClient, requested: str | None) -> frozenset[str]:
-    scopes = frozenset((requested or "").split()) or frozenset(client.scopes)
-    refused = sorted(scopes - client.scopes)
-    if refused:
-        raise OAuthError("invalid_scope", f"not granted to this client: {' '.join(refused)}")
-    return scopes
+    """The scopes to grant: those asked for that the client holds (all it holds if none asked).
+
+    RFC 6749 §3.3 lets the server grant less than asked, and the answer's `scope` says what was
+    granted: ticking "select all" in Swagger UI's Authorize then works for every client. A
+    scope that does not exist is a mistake worth saying (invalid_scope), and so is asking for
+    nothing the client holds.
+    """
+    asked = frozenset((requested or "").split())
+    if not asked:
+        return frozenset(client.scopes)
+    unknown = sorted(asked - set(Scope))
+    if unknown:
+        raise OAuthError("invalid_scope", f"no such scope: {' '.join(unknown)}")
+    granted = asked & client.scopes
+    if not granted:
+        raise OAuthError(
+            "invalid_scope",
+            f"none of the scopes asked for is granted to this client: {' '.join(sorted(asked))}",
+        )
+    return granted
 
 
 _FORM_SCHEMA: dict[str, Any] = {
@@ -207,9 +222,10 @@ async def issue_access_token(
 ) -> Response:
     """Issue a bearer token to a client of POLICY_MATCH_AUTH_CLIENTS (RFC 6749 §4.4).
 
-    Form fields: `grant_type=client_credentials`, optional `scope` (space-separated, a subset of
-    the client's scopes; default: all of them), and the client's credentials as HTTP Basic or
-    as `client_id` and `client_secret` fields:
+    Form fields: `grant_type=client_credentials`, optional `scope` (space-separated; default:
+    all of the client's scopes), and the client's credentials as HTTP Basic or as `client_id`
+    and `client_secret` fields. Of the scopes asked for, those the client holds are granted and
+    named in the answer's `scope` (RFC 6749 §3.3); none of them held is `invalid_scope`:
 
         curl -s -u demo-platform:demo-platform-secret-0001 \\
              -d grant_type=client_credentials -d scope=match \\

@@ -187,7 +187,7 @@ async def put_enterprise(request: Request) -> Response:
     The firm's matches are recomputed against the catalogue in force and kept with its version.
     Storing an unchanged profile is a no-op (200, same ETag).
     """
-    caller = authorize_platform(request, Scope.ENTERPRISES_WRITE)
+    caller = await authorize_platform(request, Scope.ENTERPRISES_WRITE)
     uscc = enterprise_uscc(request, request.path_params["uscc"])
     catalogue: Catalogue = request.app.state.catalogue
     condition = precondition(request.headers.get("if-match"), request.headers.get("if-none-match"))

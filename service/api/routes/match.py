@@ -45,9 +45,9 @@ def _openapi(schema: str, examples: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _matching_inputs(request: Request) -> tuple[Caller, Catalogue, Language, date]:
+async def _matching_inputs(request: Request) -> tuple[Caller, Catalogue, Language, date]:
     """Check the caller's token and scope; the catalogue, the language and the day asked."""
-    caller = authorize(request, Scope.MATCH)
+    caller = await authorize(request, Scope.MATCH)
     catalogue: Catalogue = request.app.state.catalogue
     return (
         caller,
@@ -72,7 +72,7 @@ def _matching_inputs(request: Request) -> tuple[Caller, Catalogue, Language, dat
 )
 async def match_profile(request: Request) -> Response:
     """Which measures the firm qualifies for, nearly qualifies for, or cannot be decided yet."""
-    caller, catalogue, language, as_of = _matching_inputs(request)
+    caller, catalogue, language, as_of = await _matching_inputs(request)
     spend(request, Limited.MATCH, caller)
     profile = await profile_body(request)
     record = partial(record_decision, request.app.state.decisions, caller.subject)
@@ -96,7 +96,7 @@ async def match_profile(request: Request) -> Response:
 )
 async def match_batch(request: Request) -> Response:
     """Match many profiles in one call; answers come in the request's order."""
-    caller, catalogue, language, as_of = _matching_inputs(request)
+    caller, catalogue, language, as_of = await _matching_inputs(request)
     body = await json_object(request)
     profiles = body.get("profiles") if isinstance(body, dict) else None
     limit = app_settings(request).max_batch_size
