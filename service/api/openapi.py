@@ -31,9 +31,9 @@ REF = "#/components/schemas/{model}"
 HEADER_REF = "#/components/headers/{name}"
 
 
-# What the code sends with each 2xx answer (every answer has X-Request-ID; a 429 has
-# Retry-After and RateLimit-Policy; a 503, Retry-After): responses.catalogue_answer sends the
-# language and catalogue version, the registry its ETag, a creation its Location.
+# What the code sends with each 2xx answer (every answer has X-Request-ID and Content-Language;
+# a 429 has Retry-After and RateLimit-Policy; a 503, Retry-After): responses.catalogue_answer
+# sends the language and catalogue version, the registry its ETag, a creation its Location.
 CATALOGUE = ("Content-Language", "X-Catalogue-Version")
 STORED_PROFILE = ("ETag", "Last-Modified")
 SENT_HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -52,6 +52,8 @@ SENT_HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
     "createSubscription": {"201": ("Location",)},
     "reloadCatalogue": {"202": ("Location",)},
 }
+# request_ids.RequestContext gives every answer its id and, unless it names one, its language
+ALWAYS_SENT = ("X-Request-ID", "Content-Language")
 _ERROR_HEADERS = {"429": ("Retry-After", "RateLimit-Policy"), "503": ("Retry-After",)}
 
 
@@ -124,7 +126,11 @@ def declare_headers(document: dict[str, Any]) -> None:
         for operation in item.values():
             sent = SENT_HEADERS.get(operation.get("operationId", ""), {})
             for status, response in operation.get("responses", {}).items():
-                names = ("X-Request-ID", *sent.get(status, ()), *_ERROR_HEADERS.get(status, ()))
+                names = tuple(
+                    dict.fromkeys(
+                        (*ALWAYS_SENT, *sent.get(status, ()), *_ERROR_HEADERS.get(status, ()))
+                    )
+                )
                 response["headers"] = {
                     name: {"$ref": HEADER_REF.format(name=name)} for name in names
                 }

@@ -118,6 +118,10 @@ def validation_message(error: Mapping[str, Any]) -> Text:
     if template is None:
         return str(error.get("msg", "invalid"))
     params: dict[str, Any] = {name: _parameter(value) for name, value in context.items()}
+    if "{expected_plural}" in template.msgid and "expected_plural" not in params:
+        # pydantic fills it when it writes its English; its ctx leaves it out
+        count = context.get("max_length", context.get("min_length"))
+        params["expected_plural"] = "" if count == 1 else "s"
     if kind in CHOICE_TYPES:
         key = "expected_schemes" if kind == "url_scheme" else "expected"
         if isinstance(params.get(key), str):

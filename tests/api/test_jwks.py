@@ -33,7 +33,7 @@ from service.core.errors import Unauthorized
 from service.core.migrate import upgrade_database
 from service.core.settings import Settings
 from service.policy.examples import FULL_PROFILE
-from tests.conftest import serve
+from tests.conftest import ENGLISH, serve
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -205,7 +205,7 @@ def make_app(url: str, clock: Clock, **key_set: Any) -> FastAPI:
 
 def client_for(url: str, clock: Clock, **key_set: Any) -> TestClient:
     """A test client of the small app."""
-    return TestClient(make_app(url, clock, **key_set))
+    return TestClient(make_app(url, clock, **key_set), headers=ENGLISH)
 
 
 def call(client: TestClient, bearer: str) -> httpx.Response:
@@ -455,7 +455,7 @@ def test_a_slow_read_of_the_provider_holds_up_no_other_request(provider: Provide
     """The read runs off the event loop: a token with a key held is answered meanwhile."""
     clock = Clock()
     provider.keys = [rsa_jwk("k1")]
-    with TestClient(make_app(provider.url, clock, timeout=1.5)) as client:
+    with TestClient(make_app(provider.url, clock, timeout=1.5), headers=ENGLISH) as client:
         assert call(client, token("k1")).status_code == 200
         clock.now += REFRESH_SECONDS  # a new kid may now be looked for
         provider.drip_seconds = 0.15  # the provider now answers slowly: about a second
