@@ -135,6 +135,7 @@ class IndicatorOut(BaseModel):
                     "title": "拥有2项以上发明专利",
                     "clause": "一(二)",
                     "quote": "提高企業擁有2項以上發明專利的比例",
+                    "quote_zh_hans": "提高企业拥有2项以上发明专利的比例",
                     "sentence": "提高企业拥有2项以上发明专利的比例",
                     "target": {
                         "text": "有效发明专利不少于2项",
@@ -155,6 +156,9 @@ class IndicatorOut(BaseModel):
     title: str
     clause: str = Field(description="where the plan sets it: 一(二) is the plan's work targets")
     quote: str = Field(description="the plan's words, verbatim as issued (traditional script)")
+    quote_zh_hans: str = Field(
+        description="方案原文的简体版本（OpenCC 转换）。The quote in Simplified script (OpenCC)"
+    )
     sentence: str = Field(description="the quote in the caller's language")
     target: IndicatorTarget
     measures: list[str] = Field(description="the measures whose support works towards it")
@@ -212,7 +216,12 @@ class Source(BaseModel):
     document: str
     document_title: str
     clause: str
-    quote: list[str]
+    quote: list[str] = Field(
+        description="the plan's words, verbatim as issued (traditional script)"
+    )
+    quote_zh_hans: list[str] = Field(
+        description="方案原文的简体版本（OpenCC 转换）。The quote in Simplified script (OpenCC)"
+    )
 
 
 class InstrumentOut(BaseModel):

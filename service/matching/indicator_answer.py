@@ -15,6 +15,7 @@ from service.core.i18n import LANGUAGES, Language
 from service.policy.catalogue import Catalogue
 from service.policy.evaluator import MISSING
 from service.policy.indicators import Indicator
+from service.policy.plan_text import simplified
 
 REMEMBERED = 4096  # lists remembered (about 3 KB each), before starting afresh
 STATUS_TEXT: dict[Language, dict[str, str]] = {
@@ -33,6 +34,7 @@ def indicator_json(indicator: Indicator, language: Language) -> dict[str, Any]:
         "title": indicator.title.get(language),
         "clause": indicator.clause,
         "quote": indicator.quote,
+        "quote_zh_hans": simplified(indicator.quote),
         "sentence": indicator.sentence.get(language),
         "target": {
             "text": indicator.target_text.get(language),

@@ -8,6 +8,7 @@ from service.policy.evaluator import TierNote
 from service.policy.files import Department, Instrument, MeasureFile
 from service.policy.gate_sources import instrument_of, period_instrument
 from service.policy.indicators import indicators_for
+from service.policy.plan_text import simplified
 
 _cache: dict[tuple[str, str, Language], dict[str, Any]] = {}
 _expected: dict[tuple[str, int, Language], dict[str, Any]] = {}
@@ -56,6 +57,7 @@ def measure_detail(catalogue: Catalogue, measure: Measure, language: Language) -
             "document_title": catalogue.document.title.get(language),
             "clause": spec.clause,
             "quote": list(spec.source.quote),
+            "quote_zh_hans": [simplified(quote) for quote in spec.source.quote],
         },
         "serves": spec.serves.get(language),
         "county_discretion_note": (

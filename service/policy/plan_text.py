@@ -1,6 +1,8 @@
-"""The plan's text cut into the clauses of section 二, so that quotes can be checked in place."""
+"""The plan's text cut into the clauses of section 二, so that quotes can be checked in place;
+and the plan's Traditional script rendered in Simplified (OpenCC), for quotes and for checks."""
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 _PART = re.compile(r"^\((一|二|三)\)", re.MULTILINE)
@@ -44,3 +46,18 @@ def place_texts(plan: str) -> dict[str, str]:
             stop = parts[j + 1].start() if j + 1 < len(parts) else None
             places[f"{head.group(1)}({part.group(1)})"] = section[part.start() : stop]
     return {**places, **clause_texts(plan)}
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Callable[[str], str]:
+    import opencc  # its tables load once, when a quote is first converted
+
+    convert: Callable[[str], str] = opencc.OpenCC("t2s").convert
+    return convert
+
+
+@lru_cache(maxsize=8192)
+def simplified(text: str) -> str:
+    """Traditional text in Simplified script (OpenCC t2s); each text converted once a process,
+    so a catalogue's quotes cost a dict lookup after their first answer."""
+    return _t2s()(text)

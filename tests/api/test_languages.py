@@ -197,3 +197,19 @@ def test_an_unexpected_error_is_a_500_in_the_callers_language(tmp_path: Path) ->
     assert answer.status_code == 500
     assert answer.headers["content-language"] == "zh-Hant"
     assert answer.json()["title"] == "內部錯誤"
+
+
+def test_quotes_are_served_in_simplified_beside_the_traditional_original(
+    client: TestClient, auth: Token
+) -> None:
+    source = client.get("/v1/measures/loan-interest-subsidy").json()["source"]
+    assert source["quote"] == ["優化對專精特新中小企業市級貸款貼息獎補政策。"]
+    assert source["quote_zh_hans"] == ["优化对专精特新中小企业市级贷款贴息奖补政策。"]
+    indicators = _match(client, auth, FULL_PROFILE, "en").json()["indicators"]
+    patents = next(i for i in indicators if i["id"] == "invention-patents")
+    assert patents["quote"] == "提高企業擁有2項以上發明專利的比例"
+    assert patents["quote_zh_hans"] == "提高企业拥有2项以上发明专利的比例"
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "quote_zh_hans" in schemas["Source"]["required"]
+    assert schemas["Source"]["properties"]["quote_zh_hans"]["type"] == "array"
+    assert "quote_zh_hans" in schemas["IndicatorOut"]["properties"]
