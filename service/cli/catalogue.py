@@ -50,6 +50,8 @@ def check(policies_dir: Path) -> int:
     catalogue = loaded(policies_dir)
     if catalogue is None:
         return 1
+    for note in catalogue.notes:
+        print(f"  note: {note}")
     failures = run_cases(catalogue)
     cases = sum(len(m.spec.cases) for m in catalogue.measures)
     for failure in failures:

@@ -3,7 +3,7 @@
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from service.policy.checks import check_measure
+from service.policy.checks import check_measure, in_plan_words
 from service.policy.evaluator import Evaluate, build_evaluator
 from service.policy.files import (
     CatalogueFile,
@@ -106,6 +106,7 @@ class Catalogue:
     evaluator_source: str
     indicators: tuple[Indicator, ...]  # the plan's targets for a firm (indicators.yaml)
     targets: tuple[Target, ...]  # the plan's quantitative targets (targets.yaml)
+    notes: tuple[str, ...] = ()  # e.g. a quote written in Simplified, and where it was found
     by_id: Mapping[str, Measure] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -117,6 +118,7 @@ class Catalogue:
 def load_catalogue(policies_dir: Path) -> Catalogue:
     """Read, validate and compile a policies folder; raise CatalogueError naming every problem."""
     problems: list[str] = []
+    notes: list[str] = []  # what a reader of `policy-match check` should know, not a fault
     meta = _read(policies_dir / "catalogue.yaml", CatalogueFile, problems)
     units = _read(policies_dir / "departments.yaml", DepartmentsFile, problems)
     sections = _read(policies_dir / "clauses.yaml", ClausesFile, problems)
@@ -147,6 +149,8 @@ def load_catalogue(policies_dir: Path) -> Catalogue:
         if spec.measure_id != path.stem:
             problems.append(f"{name}: measure_id: {spec.measure_id!r} must equal the file name")
         problems += [f"{name}: {p}" for p in check_measure(spec, clauses, vocab, plan_text)]
+        spec, found_in_simplified = in_plan_words(spec, plan_text)
+        notes += [f"{name}: {n}" for n in found_in_simplified]
         problems += [f"{name}: {p}" for p in gate_source_problems(spec)]
         problems += [f"{name}: {p}" for p in period_problems(spec, meta.document)]
         specs.append((name, spec))
@@ -155,7 +159,8 @@ def load_catalogue(policies_dir: Path) -> Catalogue:
     goals = _plan_goals(policies_dir, plan_text, vocab, {s.measure_id for _, s in specs}, problems)
     if problems:
         raise CatalogueError(problems)
-    return _compile(meta, vocab, departments, clauses, specs, *goals)
+    catalogue = _compile(meta, vocab, departments, clauses, specs, *goals)
+    return replace(catalogue, notes=tuple(notes)) if notes else catalogue
 
 
 def _plan_goals(

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from service.policy.files import DEFAULT_CASE_COUNTY, Clause, MeasureFile
-from service.policy.plan_text import clause_texts
+from service.policy.plan_text import clause_texts, find_quote
 from service.policy.profile import FieldSpec, Profile, field_specs
 from service.policy.rules import NUMBER_OPERATORS, Comparison, Operator, comparisons_of
 from service.policy.vocabulary import Vocabularies
@@ -28,9 +28,13 @@ def check_measure(
         problems.append("valid_until: comes before valid_from")
     own_text = clause_texts(plan_text).get(spec.clause, "")
     for i, quote in enumerate(spec.source.quote):
-        if quote.strip() not in plan_text:
-            problems.append(f"source.quote.{i}: not found verbatim in the plan: {quote[:40]!r}…")
-        elif quote.strip() not in own_text:
+        found = find_quote(plan_text, quote)
+        if found is None:
+            problems.append(
+                f"source.quote.{i}: not found verbatim in the plan, in Traditional or Simplified "
+                f"script: {quote[:40]!r}…"
+            )
+        elif found.words not in own_text:
             problems.append(f"source.quote.{i}: in the plan, but not in clause {spec.clause}")
     specs = field_specs(vocab)
     for i, test in enumerate(comparisons_of(spec.eligibility)):
@@ -93,3 +97,23 @@ def _case_problems(spec: MeasureFile) -> list[str]:
                 where = ".".join(str(p) for p in error["loc"])
                 problems.append(f"cases.{i} ({case.name}): profile.{where}: {error['msg']}")
     return problems
+
+
+def in_plan_words(spec: MeasureFile, plan_text: str) -> tuple[MeasureFile, list[str]]:
+    """The measure with each quote written in Simplified replaced by the plan's own Traditional
+    words (the answers serve the original), and a note of where each such quote was found."""
+    quotes, notes = [], []
+    for i, quote in enumerate(spec.source.quote):
+        found = find_quote(plan_text, quote)
+        if found is None or not found.in_simplified:
+            quotes.append(quote)
+            continue
+        quotes.append(found.words)
+        notes.append(
+            f"source.quote.{i}: written in Simplified script; found in clause {spec.clause}, "
+            f"line {found.line} of the plan, as 「{found.words}」"
+        )
+    if not notes:
+        return spec, notes
+    source = spec.source.model_copy(update={"quote": tuple(quotes)})
+    return spec.model_copy(update={"source": source}), notes

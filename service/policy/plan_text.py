@@ -3,6 +3,7 @@ and the plan's Traditional script rendered in Simplified (OpenCC), for quotes an
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 _PART = re.compile(r"^\((一|二|三)\)", re.MULTILINE)
@@ -61,3 +62,27 @@ def simplified(text: str) -> str:
     """Traditional text in Simplified script (OpenCC t2s); each text converted once a process,
     so a catalogue's quotes cost a dict lookup after their first answer."""
     return _t2s()(text)
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteFound:
+    """Where a quote stands in the plan: the plan's own words there, and the line they start on."""
+
+    words: str
+    line: int
+    in_simplified: bool  # found only when the plan and the quote were compared in Simplified
+
+
+def find_quote(plan: str, quote: str) -> QuoteFound | None:
+    """A quote's place in the plan: verbatim, or else written in Simplified script (the plan is
+    Traditional; OpenCC's t2s maps it character for character, so the place is the same)."""
+    quote = quote.strip()
+    start, in_simplified = plan.find(quote), False
+    if start < 0:
+        converted, wanted = simplified(plan), simplified(quote)
+        start = converted.find(wanted) if len(converted) == len(plan) else -1
+        if start < 0:
+            return None
+        in_simplified = True
+    words = plan[start : start + len(quote)]
+    return QuoteFound(words, plan.count("\n", 0, start) + 1, in_simplified)
