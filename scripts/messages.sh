@@ -14,14 +14,14 @@ POT=build/messages.pot
 extract() {
   mkdir -p build
   "$PYBABEL" extract -F babel.cfg --no-default-keywords -k message \
-    --no-location --sort-output --project policy-match --omit-header -o "$POT" service
+    --no-location --sort-output --width 100 --project policy-match -o "$POT" service
 }
 case "${1:-}" in
   extract) extract ;;
   update)
     extract
     "$PYBABEL" update -i "$POT" -d "$LOCALE" -D messages --no-fuzzy-matching \
-      --ignore-obsolete --omit-header
+      --ignore-obsolete --width 100
     ;;
   init)
     extract

@@ -36,6 +36,17 @@ def negotiate_language(accept_language: str | None) -> Language:
     return min(ranked)[2] if ranked else DEFAULT_LANGUAGE
 
 
+def command_language(given: str | None, environ: Mapping[str, str]) -> Language:
+    """The language of the command line's messages: `--lang` when given, else the POSIX locale
+    (LC_ALL, LC_MESSAGES, LANG: `zh_CN.UTF-8`, `zh_TW`, `en_US`), else zh-Hans."""
+    for value in (given, *(environ.get(name) for name in ("LC_ALL", "LC_MESSAGES", "LANG"))):
+        tag = (value or "").split(".")[0].split("@")[0].replace("_", "-").lower()
+        language = _language_of(tag) if tag and tag not in ("c", "posix") else None
+        if language:
+            return language
+    return DEFAULT_LANGUAGE
+
+
 def _language_of(tag: str) -> Language | None:
     """Ours for one language tag: the script subtag decides, then the region, then `zh`/`en`."""
     parts = tag.split("-")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from service.core.i18n import negotiate_language
+from service.core.i18n import command_language, negotiate_language
 
 
 @pytest.mark.parametrize(
@@ -28,3 +28,24 @@ from service.core.i18n import negotiate_language
 )
 def test_accept_language_picks_one_of_our_three(header: str | None, language: str) -> None:
     assert negotiate_language(header) == language
+
+
+@pytest.mark.parametrize(
+    ("given", "environ", "language"),
+    [
+        (None, {}, "zh-Hans"),
+        (None, {"LANG": "C.UTF-8"}, "zh-Hans"),
+        (None, {"LANG": "zh_CN.UTF-8"}, "zh-Hans"),
+        (None, {"LANG": "zh_TW.UTF-8"}, "zh-Hant"),
+        (None, {"LANG": "zh_HK"}, "zh-Hant"),
+        (None, {"LANG": "en_US.UTF-8"}, "en"),
+        (None, {"LANG": "zh_CN.UTF-8", "LC_ALL": "en_GB.UTF-8"}, "en"),
+        (None, {"LANG": "de_DE.UTF-8"}, "zh-Hans"),
+        ("zh-Hant", {"LANG": "en_US.UTF-8"}, "zh-Hant"),
+        ("en", {"LANG": "zh_CN.UTF-8"}, "en"),
+    ],
+)
+def test_the_command_line_speaks_lang_or_its_lang_option(
+    given: str | None, environ: dict[str, str], language: str
+) -> None:
+    assert command_language(given, environ) == language
