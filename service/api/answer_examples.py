@@ -92,7 +92,7 @@ UNDETERMINED = {
     ],
     "missing_fields": ["has_bank_loan"],
 }
-INDICATOR = {
+INDICATOR: dict[str, Any] = {
     "id": "invention-patents",
     "title": "拥有2项以上发明专利",
     "clause": "一(二)",
