@@ -34,13 +34,21 @@ class _CompactPieces:
         ]
         self.fields = tuple(dict.fromkeys(i.target.field for i in catalogue.indicators))
 
-    def unmet_fields(self, measure: Measure, known: int) -> bytes:
-        """`"unmet":[fields]` of the measure's comparisons with bits in `known`, in order."""
+    def near_miss(self, measure: Measure, known: int) -> bytes:
+        """`{"measure_id":…,"unmet":[fields]` (unclosed) of a near miss whose comparisons with
+        bits in `known` stand in the way, fields in the measure's order."""
         key = (measure.measure_id, known)
         text = self.unmet.get(key)
         if text is None:
             fields = [c.field for c in measure.comparison_objects if c.bit & known]
-            text = b'"unmet":' + orjson.dumps(list(dict.fromkeys(fields)))
+            text = b"".join(
+                (
+                    b'{"measure_id":',
+                    self.ids[measure.measure_id],
+                    b',"unmet":',
+                    orjson.dumps(list(dict.fromkeys(fields))),
+                )
+            )
             if len(self.unmet) >= REMEMBERED:
                 self.unmet.clear()
             self.unmet[key] = text
@@ -87,16 +95,26 @@ def compact_body(result: MatchResult) -> bytes:
     pieces = _pieces_of(result.catalogue)
     ids = pieces.ids
     holds, fails = result.outcome
-    near = []
+    near: list[bytes] = []
+    append = near.append
+    remembered = pieces.unmet
+    given = holds | fails
     for measure, change in result.near_measures:
         # what is known and must change goes in `unmet`; what is not given, in `missing_fields`
-        text = b'{"measure_id":' + ids[measure.measure_id] + b","
-        text += pieces.unmet_fields(measure, change & (holds | fails))
-        unknown = change & ~(holds | fails)
+        unknown = change & ~given
         if unknown:
             missing = missing_fields(measure, unknown, result.facts)
-            text += b',"missing_fields":' + orjson.dumps(missing)
-        near.append(text + b"}")
+            head = pieces.near_miss(measure, change & given)
+            append(head + b',"missing_fields":' + orjson.dumps(missing) + b"}")
+            continue
+        # the usual case, looked up here: a near miss's whole entry, closed, remembered by
+        # the complement of its mask (negative: apart from the open heads near_miss keeps)
+        text = remembered.get((measure.measure_id, ~change))
+        if text is None:
+            text = remembered[measure.measure_id, ~change] = (
+                pieces.near_miss(measure, change) + b"}"
+            )
+        append(text)
     undetermined = [
         b'{"measure_id":' + ids[m.measure_id] + b',"missing_fields":' + orjson.dumps(missing) + b"}"
         for m, missing in result.undetermined_measures
