@@ -1,5 +1,8 @@
 """The Swagger UI in a real browser (Debian's chromium, driven by Selenium), with the
-network cut off but for the service: the intranet the service runs on reaches no CDN."""
+network cut off but for the service: the intranet the service runs on reaches no CDN.
+
+POLICY_MATCH_SCREENSHOTS=docs/screenshots saves what a developer sees after "Try it out" on
+POST /v1/match (docs/screenshots/swagger-ui.png; Chinese shows with fonts-noto-cjk)."""
 
 import json
 import os
@@ -24,6 +27,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from bench.common import free_port, start_server, stop_server
 from service.core.migrate import upgrade_database
+from service.core.settings import PROJECT_ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -203,6 +207,20 @@ def test_a_developer_authorizes_and_matches_a_profile_in_swagger_ui(
     urls = requested_urls(browser)
     assert any(u.endswith("/v1/auth/token") for u in urls)
     assert foreign(urls, service_url) == []
+    # the curl line, the request URL and the 200 with its answer (Chinese words)
+    screenshot(browser, block.find_element(By.CSS_SELECTOR, ".responses-wrapper"), "swagger-ui.png")
+
+
+def screenshot(browser: WebDriver, shown: WebElement, name: str) -> None:
+    """With POLICY_MATCH_SCREENSHOTS=<folder> (docs/screenshots keeps one), the page as it is
+    now, `shown` at the top, saved there as `name`."""
+    folder = os.environ.get("POLICY_MATCH_SCREENSHOTS")
+    if not folder:
+        return
+    path = Path(folder) if Path(folder).is_absolute() else PROJECT_ROOT / folder
+    path.mkdir(parents=True, exist_ok=True)
+    browser.execute_script("arguments[0].scrollIntoView(true);", shown)
+    assert browser.save_screenshot(str(path / name)), path / name
 
 
 def test_redoc_renders_from_this_origin_only(browser: WebDriver, service_url: str) -> None:
