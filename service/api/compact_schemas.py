@@ -1,6 +1,6 @@
 """The compact answers of POST /v1/match and /v1/match/batch (`view=compact`), declared for the
 OpenAPI document (the answers are written in service/matching/compact_answer.py), and the
-one-of-two schemas the routes answer with."""
+schemas of either view the routes answer with."""
 
 from datetime import date
 from typing import Any, Literal
@@ -107,6 +107,7 @@ class MatchAnswer(RootModel[MatchResponse | CompactMatchResponse]):
 
 
 class BatchAnswer(RootModel[BatchResponse | CompactBatchResponse]):
-    """The answer of POST /v1/match/batch: the full view (default) or the compact one."""
+    """The answer of POST /v1/match/batch: the full view (default) or the compact one.
 
-    model_config = ConfigDict(json_schema_extra=_one_of)
+    `anyOf`, not `oneOf`: a batch whose every profile was refused (or an empty one) reads the
+    same in both views but for `view`, which the full view's schema does not forbid."""
