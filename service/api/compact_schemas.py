@@ -3,11 +3,13 @@ OpenAPI document (the answers are written in service/matching/compact_answer.py)
 schemas of either view the routes answer with."""
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from service.api.schemas import BatchResponse, MatchResponse
+from service.policy.examples import EXAMPLE_USCC
+from service.policy.profile import enum_labels
 
 COMPACT_EXAMPLE: dict[str, Any] = {  # FULL_PROFILE without has_bank_loan, shortened
     "view": "compact",
@@ -24,6 +26,28 @@ COMPACT_EXAMPLE: dict[str, Any] = {  # FULL_PROFILE without has_bank_loan, short
     "indicators": [
         {"id": "invention-patents", "actual": 1, "status": "not_met"},
         {"id": "registered-trademarks", "actual": 3, "status": "met"},
+    ],
+}
+
+COMPACT_BATCH_EXAMPLE: dict[str, Any] = {
+    "view": "compact",
+    "catalogue_version": COMPACT_EXAMPLE["catalogue_version"],
+    "as_of": COMPACT_EXAMPLE["as_of"],
+    "results": [
+        {"index": 0, "ok": True, "uscc": EXAMPLE_USCC, **COMPACT_EXAMPLE},
+        {
+            "index": 1,
+            "ok": False,
+            "errors": [
+                {
+                    "field": "$.profiles[1].uscc",
+                    "in": "body",
+                    "message": "Value error, not a valid unified social credit code: "
+                    "check digit is '0', expected 'C'",
+                    "type": "value_error",
+                }
+            ],
+        },
     ],
 }
 
@@ -58,7 +82,12 @@ class CompactIndicator(BaseModel):
 
     id: str = Field(examples=["invention-patents"])
     actual: Any = Field(description="the firm's value; null when the profile leaves it out")
-    status: Literal["met", "not_met", "unknown"]
+    status: Annotated[
+        Literal["met", "not_met", "unknown"],
+        Field(
+            json_schema_extra=enum_labels({"met": "已达到", "not_met": "未达到", "unknown": "未知"})
+        ),
+    ]
 
 
 class CompactMatchResponse(BaseModel):
@@ -93,6 +122,8 @@ class CompactBatchItem(BaseModel):
 
 class CompactBatchResponse(BaseModel):
     """The answer of POST /v1/match/batch?view=compact."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [COMPACT_BATCH_EXAMPLE]})
 
     view: Literal["compact"]
     catalogue_version: str

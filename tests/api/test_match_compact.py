@@ -117,9 +117,10 @@ def test_the_openapi_document_offers_both_views_with_an_example(client: TestClie
         assert view["schema"]["default"] == "full"
         content = operation["responses"]["200"]["content"]["application/json"]
         assert content["schema"] == {"$ref": f"#/components/schemas/{answer}"}
-        assert content["examples"]["view=compact"]["value"]["view"] == "compact"
+        assert "view" not in content["example"]  # the full view's; the compact one's below
         assert len(schemas[answer].get("oneOf") or schemas[answer]["anyOf"]) == 2
     assert "oneOf" in schemas["MatchAnswer"]  # a full answer is never a compact one
     compact = schemas["CompactMatchResponse"]
     assert compact["examples"][0]["view"] == "compact"
+    assert schemas["CompactBatchResponse"]["examples"][0]["results"][0]["view"] == "compact"
     assert set(compact["required"]) >= {"view", "matched", "near_misses", "undetermined"}

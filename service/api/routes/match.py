@@ -19,9 +19,10 @@ from pydantic import ValidationError
 from service.api.auth import Caller, authorize
 from service.api.body import json_object, profile_body, refused
 from service.api.clients import Scope
-from service.api.compact_schemas import COMPACT_EXAMPLE, BatchAnswer, MatchAnswer
+from service.api.compact_schemas import BatchAnswer, MatchAnswer
 from service.api.deps import AS_OF_PARAMETER, LANGUAGE_PARAMETER, app_settings, as_of_param
 from service.api.openapi import json_body, problems
+from service.api.openapi_texts import Tag
 from service.api.ratelimit import Limited, spend
 from service.api.responses import catalogue_answer
 from service.api.security_docs import secured
@@ -33,36 +34,20 @@ from service.policy.catalogue import Catalogue
 from service.policy.examples import MATCH_EXAMPLES, batch_example
 from service.policy.profile import Profile
 
-router = APIRouter(prefix="/v1/match", tags=["matching"])
-COMPACT_BATCH_EXAMPLE = {
-    "value": {
-        "view": "compact",
-        "catalogue_version": COMPACT_EXAMPLE["catalogue_version"],
-        "as_of": COMPACT_EXAMPLE["as_of"],
-        "results": [
-            {"index": 0, "ok": True, "uscc": "91440781MA4X0Y1Z2B", **COMPACT_EXAMPLE},
-            {
-                "index": 1,
-                "ok": False,
-                "errors": [
-                    {
-                        "field": "$.profiles[1].uscc",
-                        "in": "body",
-                        "type": "value_error",
-                        "message": "the check character does not match",
-                    }
-                ],
-            },
-        ],
-    }
-}
+router = APIRouter(prefix="/v1/match", tags=[Tag.MATCHING])
 
 
 VIEW_PARAMETER = {
     "name": "view",
     "in": "query",
     "required": False,
-    "schema": {"type": "string", "enum": list(VIEWS), "default": "full"},
+    "schema": {
+        "type": "string",
+        "enum": list(VIEWS),
+        "default": "full",
+        "x-enum-varnames": ["FULL", "COMPACT"],
+        "x-enum-descriptions": ["完整：每项措施及其理由", "简要：措施编号和字段名，不含理由"],
+    },
     "description": "full (default): every measure with its reasons and words; compact: the "
     "measure ids of each outcome, near misses' unmet fields, missing fields and the "
     "indicators' statuses, no reasons (for volume)",
@@ -70,14 +55,13 @@ VIEW_PARAMETER = {
 }
 
 
-def _openapi(schema: str, examples: dict[str, Any], compact: dict[str, Any]) -> dict[str, Any]:
+def _openapi(schema: str, examples: dict[str, Any]) -> dict[str, Any]:
+    # the 200's example is the full view's (service/api/answer_examples.py); the compact
+    # view's is its schema's (service/api/compact_schemas.py)
     return {
         **json_body(schema, examples),
         **secured(Scope.MATCH),
         "parameters": [AS_OF_PARAMETER, VIEW_PARAMETER, LANGUAGE_PARAMETER],
-        "responses": {
-            "200": {"content": {"application/json": {"examples": {"view=compact": compact}}}}
-        },
     }
 
 
@@ -100,10 +84,10 @@ def _view(request: Request) -> View:
     )
 
 
-def _matching_inputs(request: Request) -> tuple[Caller, Catalogue, Language, date, View]:
+async def _matching_inputs(request: Request) -> tuple[Caller, Catalogue, Language, date, View]:
     """Check the caller's token and scope; the catalogue, the language, the day and the view
     asked."""
-    caller = authorize(request, Scope.MATCH)
+    caller = await authorize(request, Scope.MATCH)
     catalogue: Catalogue = request.app.state.catalogue
     return (
         caller,
@@ -116,14 +100,20 @@ def _matching_inputs(request: Request) -> tuple[Caller, Catalogue, Language, dat
 
 @router.post(
     "",
-    summary="Match one enterprise profile against the plan",
+    operation_id="matchProfile",
+    summary="匹配一家企业 · Match one enterprise profile against the plan",
+    description=(
+        "按方案逐条核对企业画像：符合的措施、差一点符合的措施（`unmet` 列出最少要改变的条件）、"
+        "还缺信息而无法判断的措施（`missing_fields`），以及方案为企业设定的指标。"
+        "每项措施都引用方案原文，并说明找哪个部门。"
+    ),
     response_model=MatchAnswer,
     responses=problems(400, 401, 403, 413, 415, 422, 429),
-    openapi_extra=_openapi("Profile", MATCH_EXAMPLES, {"value": COMPACT_EXAMPLE}),
+    openapi_extra=_openapi("Profile", MATCH_EXAMPLES),
 )
 async def match_profile(request: Request) -> Response:
     """Which measures the firm qualifies for, nearly qualifies for, or cannot be decided yet."""
-    caller, catalogue, language, as_of, view = _matching_inputs(request)
+    caller, catalogue, language, as_of, view = await _matching_inputs(request)
     spend(request, Limited.MATCH, caller)
     profile = await profile_body(request)
     record = partial(record_decision, request.app.state.decisions, caller.subject)
@@ -135,16 +125,21 @@ async def match_profile(request: Request) -> Response:
 
 @router.post(
     "/batch",
-    summary="Match up to 1,000 profiles; a bad one is reported in its place",
+    operation_id="matchBatch",
+    summary=(
+        "批量匹配（最多 1000 家） · Match up to 1,000 profiles; a bad one is reported in its place"
+    ),
+    description=(
+        "一次匹配多家企业，答复按请求的顺序排列；某一家的画像无效时只在它的位置报告错误（`ok: "
+        "false`），其他企业照常匹配。"
+    ),
     response_model=BatchAnswer,
     responses=problems(400, 401, 403, 413, 415, 422, 429),
-    openapi_extra=_openapi(
-        "BatchRequest", {"two firms": {"value": batch_example()}}, COMPACT_BATCH_EXAMPLE
-    ),
+    openapi_extra=_openapi("BatchRequest", {"two firms": {"value": batch_example()}}),
 )
 async def match_batch(request: Request) -> Response:
     """Match many profiles in one call; answers come in the request's order."""
-    caller, catalogue, language, as_of, view = _matching_inputs(request)
+    caller, catalogue, language, as_of, view = await _matching_inputs(request)
     body = await json_object(request)
     profiles = body.get("profiles") if isinstance(body, dict) else None
     limit = app_settings(request).max_batch_size
