@@ -92,7 +92,7 @@ UNDETERMINED = {
     ],
     "missing_fields": ["has_bank_loan"],
 }
-INDICATOR = {
+INDICATOR: dict[str, Any] = {
     "id": "invention-patents",
     "title": "拥有2项以上发明专利",
     "clause": "一(二)",
@@ -319,6 +319,9 @@ BY_SCHEMA: dict[str, Any] = {
         ],
     },
     "Profile": FULL_PROFILE,
+    # POST /v1/match and /batch answer either view (service/api/compact_schemas.py, whose
+    # schemas carry the compact view's examples): the full view's is the 200's example
+    "MatchAnswer": MATCH,
     "EnterpriseHistory": {
         "uscc": EXAMPLE_USCC,
         "versions": [
@@ -424,3 +427,4 @@ BY_OPERATION: dict[str, Any] = {
     "getLiveness": {"status": "ok"},
     "getReadiness": {"status": "ready", "catalogue_version": VERSION, "schema_revision": "0007"},
 }
+BY_SCHEMA["BatchAnswer"] = BY_SCHEMA["BatchResponse"]

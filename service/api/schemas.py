@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.api.answer_examples import INDICATOR
 from service.policy.profile import enum_labels, vocabulary_schema
 from service.push.attempt_errors import EXPLANATIONS
 
@@ -127,30 +128,7 @@ class IndicatorOut(BaseModel):
     Guidance, not a condition: the plan's goals for the firms its measures serve.
     """
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "invention-patents",
-                    "title": "拥有2项以上发明专利",
-                    "clause": "一(二)",
-                    "quote": "提高企業擁有2項以上發明專利的比例",
-                    "quote_zh_hans": "提高企业拥有2项以上发明专利的比例",
-                    "sentence": "提高企业拥有2项以上发明专利的比例",
-                    "target": {
-                        "text": "有效发明专利不少于2项",
-                        "field": "invention_patents",
-                        "operator": "at_least",
-                        "value": 2,
-                    },
-                    "measures": ["invention-patent-cultivation", "ip-demonstration-enterprise"],
-                    "actual": 1,
-                    "status": "not_met",
-                    "status_text": "未达到",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [INDICATOR]})
 
     id: str = Field(examples=["invention-patents"])
     title: str
