@@ -24,7 +24,7 @@ from bench.hostile_ingress import (
 from bench.memory import memory_kib
 from service.core.migrate import upgrade_database
 from service.policy.examples import EXAMPLE_USCC, FULL_PROFILE
-from tests.conftest import Token, serve
+from tests.conftest import ENGLISH, Token, serve
 from tests.factories import firm, put
 
 BODY = 16 * MIB  # sent to every write; the served limit is 1 MiB
@@ -92,7 +92,11 @@ def test_a_413_is_problem_json_and_a_declared_length_is_refused_unread(served: S
     answer = httpx.post(
         f"{served.base}/v1/match",
         content=b"{" * (MIB + 1),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            **ENGLISH,
+        },
     )
     assert answer.status_code == 413
     assert answer.headers["content-type"] == "application/problem+json"
