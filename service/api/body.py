@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from service.api.deps import app_settings
 from service.core.errors import (
-    BadRequest,
+    MalformedJson,
     PayloadTooLarge,
     Unprocessable,
     UnsupportedMedia,
@@ -39,11 +39,11 @@ async def read_at_most(request: Request, limit: int) -> bytes:
 
 def refused(
     error: ValidationError, prefix: tuple[int | str, ...] = ()
-) -> Unprocessable | BadRequest:
+) -> Unprocessable | MalformedJson:
     """The 4xx for a body pydantic refused: 400 if it is not JSON, else 422 naming each field."""
     raw = error.errors()
     if any(e["type"] == "json_invalid" for e in raw):
-        return BadRequest("the request body is not valid JSON")
+        return MalformedJson("the request body is not valid JSON")
     errors = field_errors(raw, prefix)
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
     return Unprocessable(detail, errors=errors)
@@ -64,4 +64,4 @@ async def json_object(request: Request) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise BadRequest("the request body is not valid JSON") from None
+        raise MalformedJson("the request body is not valid JSON") from None

@@ -12,10 +12,12 @@ from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from service.api.request_ids import problem_instance
 from service.api.route_table import route_table
 from service.core.database import QUERY_CANCELED, UNMIGRATED, schema_missing
 from service.core.errors import (
     PROBLEM_JSON,
+    MalformedJson,
     ServiceError,
     Unavailable,
     Unprocessable,
@@ -32,17 +34,18 @@ def problem(
     *,
     errors: Sequence[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    request: Request | None = None,
 ) -> Response:
-    """A problem+json response."""
-    body = problem_document(status, title, detail, slug, errors)
+    """A problem+json response; `instance` is the request's id."""
+    instance = problem_instance(None if request is None else request.scope)
+    body = problem_document(status, title, detail, slug, errors, instance=instance)
     return Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_JSON)
 
 
 def problem_response(error: ServiceError) -> Response:
-    """A service error as its problem+json answer."""
-    return Response(
-        orjson.dumps(error.document()), error.status, headers=error.headers, media_type=PROBLEM_JSON
-    )
+    """A service error as its problem+json answer; `instance` is the request's id."""
+    body = orjson.dumps(error.document(problem_instance()))
+    return Response(body, error.status, headers=error.headers, media_type=PROBLEM_JSON)
 
 
 async def _service_error(request: Request, exc: Exception) -> Response:
@@ -54,9 +57,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     raw = exc.errors()
     if any(e.get("type") == "json_invalid" for e in raw):
-        return problem(
-            400, "Malformed JSON", "the request body is not valid JSON", "malformed-json"
-        )
+        return problem_response(MalformedJson("the request body is not valid JSON"))
     errors = field_errors(raw)
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
     return problem(422, Unprocessable.title, detail, Unprocessable.slug, errors=errors)
@@ -109,7 +110,11 @@ async def _out_of_range(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     return problem(
-        500, "Internal error", "an unexpected error occurred; it has been logged", "internal"
+        500,
+        "Internal error",
+        "an unexpected error occurred; it has been logged",
+        "internal",
+        request=request,
     )
 
 

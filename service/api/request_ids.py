@@ -18,6 +18,18 @@ access_log = logging.getLogger("policy_match.access")
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
+def problem_instance(scope: Scope | None = None) -> str | None:
+    """The request's id as a problem's `instance`: urn:uuid:… for an id made here, else the
+    X-Request-ID as given (a URI reference); None outside a request."""
+    current = request_id.get() or ((scope or {}).get("state") or {}).get("request_id")
+    if current is None:
+        return None
+    try:
+        return uuid.UUID(hex=current).urn if len(current) == 32 else current
+    except ValueError:
+        return current
+
+
 class RequestContext:
     """Pure ASGI: a request id for each request, returned as X-Request-ID, and the access line."""
 
@@ -34,6 +46,8 @@ class RequestContext:
         )
         current = given if _SANE_ID.fullmatch(given) else uuid.uuid4().hex
         token = request_id.set(current)
+        # kept in the scope too: a 500 is answered outside this middleware, after the reset
+        scope.setdefault("state", {})["request_id"] = current
         started = time.perf_counter()
         status = 500
 

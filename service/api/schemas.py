@@ -247,6 +247,7 @@ class MeasureList(BaseModel):
     catalogue_version: str
     count: int
     items: list[MeasureOut]
+    next_cursor: None = Field(description="every measure fits one page")
 
 
 class DepartmentOut(BaseModel):
@@ -264,6 +265,7 @@ class DepartmentList(BaseModel):
 
     catalogue_version: str
     items: list[DepartmentOut]
+    next_cursor: None = Field(description="every unit fits one page")
 
 
 class ProfileVersionOut(BaseModel):
@@ -280,8 +282,10 @@ class EnterpriseHistory(BaseModel):
     """A firm's profile versions, oldest first."""
 
     uscc: str
-    versions: list[ProfileVersionOut]
-    next_after: int | None = Field(description="pass as `after` for the next page; null: no more")
+    items: list[ProfileVersionOut]
+    next_cursor: str | None = Field(
+        description="opaque; pass as `cursor` for the next page; null: no more"
+    )
 
 
 class EligibleEnterprise(BaseModel):
@@ -299,8 +303,10 @@ class EligibleEnterprises(BaseModel):
     measure_id: str
     as_of: date
     catalogue_version: str
-    enterprises: list[EligibleEnterprise]
-    next_cursor: str | None = Field(description="opaque; pass as `cursor` for the next page")
+    items: list[EligibleEnterprise]
+    next_cursor: str | None = Field(
+        description="opaque; pass as `cursor` for the next page; null: no more"
+    )
 
 
 class DisclosureOut(BaseModel):
@@ -319,8 +325,10 @@ class DisclosureOut(BaseModel):
 class DisclosureList(BaseModel):
     """Disclosures, newest first."""
 
-    disclosures: list[DisclosureOut]
-    next_cursor: str | None
+    items: list[DisclosureOut]
+    next_cursor: str | None = Field(
+        description="opaque; pass as `cursor` for the next page; null: no more"
+    )
 
 
 # --- push -------------------------------------------------------------------------------------
@@ -430,7 +438,8 @@ class SubscriptionCreated(SubscriptionOut):
 class SubscriptionList(BaseModel):
     """Every subscription, newest first."""
 
-    subscriptions: list[SubscriptionOut]
+    items: list[SubscriptionOut]
+    next_cursor: None = Field(description="every subscription fits one page")
 
 
 class PushEventOut(BaseModel):
@@ -460,9 +469,9 @@ class PushEventOut(BaseModel):
 class PushEventFeed(BaseModel):
     """Events in the order they happened."""
 
-    events: list[PushEventOut]
+    items: list[PushEventOut]
     next_cursor: str = Field(
-        description="pass as `after` to continue; when `events` is empty, poll again with it"
+        description="pass as `after` to continue; when `items` is empty, poll again with it"
     )
 
 
@@ -531,6 +540,13 @@ class RematchRunOut(BaseModel):
     lost: dict[str, int] = Field(description="firms that no longer match each measure")
 
 
+class RematchList(BaseModel):
+    """The latest re-match runs, newest first."""
+
+    items: list[RematchRunOut]
+    next_cursor: None = Field(description="the 20 latest runs, on one page")
+
+
 class CatalogueReload(BaseModel):
     """What a reload found: the catalogue now in force and the re-match it queued."""
 
@@ -550,4 +566,9 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
+    instance: str | None = Field(
+        None,
+        description="the request's id: urn:uuid:… for one made here, else the X-Request-ID given",
+        examples=["urn:uuid:0b8e6f2c-4d1a-4e3b-9f7a-6c5d4e3f2a1b"],
+    )
     errors: list[dict[str, Any]] | None = None

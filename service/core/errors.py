@@ -2,7 +2,9 @@
 (service/api/problems.py turns them into answers; nothing here knows about HTTP frameworks).
 
 ServiceError            the base: a status, a title and a detail
-├── BadRequest          400  malformed JSON, bad cursor, unusable query
+├── BadRequest          400  a request that cannot be read
+│   ├── MalformedJson   400  a body that is not JSON (the same type at every endpoint)
+│   └── BadCursor       400  a cursor tampered with, another caller's or list's, or expired
 ├── Unauthorized        401  no token, or one that does not verify
 ├── Forbidden           403  a token without the scope, or a caller outside its remit
 ├── NotFound            404  no such measure, enterprise or subscription
@@ -43,15 +45,29 @@ class ServiceError(Exception):
         self.errors = list(errors) if errors else None
         self.headers = headers
 
-    def document(self) -> dict[str, Any]:
-        """This error as its problem+json document."""
-        return problem_document(self.status, self.title, self.detail, self.slug, self.errors)
+    def document(self, instance: str | None = None) -> dict[str, Any]:
+        """This error as its problem+json document (`instance`: the request it answers)."""
+        return problem_document(
+            self.status, self.title, self.detail, self.slug, self.errors, instance=instance
+        )
 
 
 class BadRequest(ServiceError):
     """The request cannot be read."""
 
     status, title, slug = 400, "Bad request", "bad-request"
+
+
+class MalformedJson(BadRequest):
+    """The request body is not valid JSON."""
+
+    status, title, slug = 400, "Malformed JSON", "malformed-json"
+
+
+class BadCursor(BadRequest):
+    """A page cursor that was edited, given to another caller or list, or has expired."""
+
+    status, title, slug = 400, "Bad cursor", "bad-cursor"
 
 
 class Unauthorized(ServiceError):
@@ -135,14 +151,19 @@ def problem_document(
     detail: str,
     slug: str,
     errors: Sequence[dict[str, Any]] | None = None,
+    *,
+    instance: str | None = None,
 ) -> dict[str, Any]:
-    """A problem+json document: type, title, status, detail and, when given, `errors`."""
+    """A problem+json document: type, title, status, detail and, when given, `instance` (the
+    request's id) and `errors`."""
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug,
         "title": title,
         "status": status,
         "detail": detail,
     }
+    if instance is not None:
+        body["instance"] = instance
     if errors is not None:
         body["errors"] = list(errors)
     return body

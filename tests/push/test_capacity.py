@@ -77,7 +77,7 @@ def test_a_caller_holds_at_most_its_quota_and_ended_ones_do_not_count(
     assert crowded.delete(f"/v1/subscriptions/{ended}", headers=auth("push")).status_code == 204
     assert make(crowded, auth, "platform-q", "https://q6.example.cn/h").status_code == 201
     assert make(crowded, auth, "platform-q", "https://q7.example.cn/h").status_code == 409
-    listed = crowded.get("/v1/subscriptions", headers=auth("push")).json()["subscriptions"]
+    listed = crowded.get("/v1/subscriptions", headers=auth("push")).json()["items"]
     assert sum(s["created_by"] == "platform-q" for s in listed) == PER_CALLER + 1  # one ended
     declared = crowded.get("/openapi.json").json()["paths"]["/v1/subscriptions"]["post"]
     assert "409" in declared["responses"]
@@ -110,9 +110,9 @@ def catch_up(client: TestClient, auth: Token, cursor: str) -> list[int]:
         page = client.get(
             "/v1/push-events", params={"after": cursor, "limit": 1000}, headers=auth("push")
         ).json()
-        if not page["events"]:
+        if not page["items"]:
             return positions
-        positions += [e["sequence"] for e in page["events"]]
+        positions += [e["sequence"] for e in page["items"]]
         cursor = page["next_cursor"]
 
 
@@ -236,7 +236,7 @@ def test_a_redelivery_keeps_the_count_an_upper_bound(crowded: TestClient, auth: 
     with engine.begin() as connection:  # every delivery sent, and the count recounted
         connection.execute(DELIVERY.update().values(state="delivered"))
     asyncio.run(run_write(engine, lambda c: recount_pending(c, MAX_PENDING)))
-    event = crowded.get("/v1/push-events?limit=1", headers=auth("push")).json()["events"][0]
+    event = crowded.get("/v1/push-events?limit=1", headers=auth("push")).json()["items"][0]
     again = crowded.post(f"/v1/push-events/{event['event_id']}/redeliver", headers=auth("push"))
     assert again.status_code == 202
     with engine.connect() as connection:

@@ -11,30 +11,50 @@ from pydantic import StringConstraints
 
 from service.api.deps import CatalogueDep, LanguageDep, in_force_on_param
 from service.api.openapi import problems
-from service.api.responses import catalogue_answer
+from service.api.paging import page
+from service.api.responses import NOT_MODIFIED, IfNoneMatch, catalogue_read
 from service.api.schemas import DepartmentList, MeasureList, MeasureOut
-from service.core.errors import NotFound
+from service.core.errors import NotFound, Unprocessable
 from service.core.i18n import Language
 from service.matching.presentation import measure_detail
+from service.policy.catalogue import Catalogue
 from service.policy.profile import KindCode
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
 FilterText = Annotated[str, StringConstraints(max_length=64)]
 
 
-def _json(payload: Any, version: str, language: Language) -> Response:
-    return catalogue_answer(orjson.dumps(payload), version, language, max_age=60)
+def _json(payload: Any, version: str, language: Language, if_none_match: str | None) -> Response:
+    return catalogue_read(orjson.dumps(payload), version, language, if_none_match)
+
+
+def _check_filters(catalogue: Catalogue, clauses: list[str] | None, department: str | None) -> None:
+    """422 naming the parameter for a clause or unit the plan does not name (an unknown code
+    is a mistake, not a filter that matches nothing)."""
+    errors = [
+        {"field": "clause", "in": "query", "message": "not a clause of the plan", "type": "enum"}
+        for clause in clauses or []
+        if clause not in catalogue.clauses
+    ]
+    if department is not None and department not in catalogue.departments:
+        message = "not a unit the plan names (GET /v1/departments lists them)"
+        errors.append({"field": "department", "in": "query", "message": message, "type": "enum"})
+    if errors:
+        raise Unprocessable(
+            "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors
+        )
 
 
 @router.get(
     "/measures",
     summary="List the measures of the plan",
     response_model=MeasureList,
-    responses=problems(422),
+    responses={**NOT_MODIFIED, **problems(422)},
 )
 async def list_measures(
     catalogue: CatalogueDep,
     language: LanguageDep,
+    if_none_match: IfNoneMatch = None,
     kind: Annotated[
         list[KindCode] | None, Query(max_length=20, examples=["loan_interest_subsidy"])
     ] = None,
@@ -54,6 +74,7 @@ async def list_measures(
     ] = None,
 ) -> Response:
     """Measures that pass every filter given, in the plan's order."""
+    _check_filters(catalogue, clause, department)
     items = [
         measure_detail(catalogue, m, language)
         for m in catalogue.measures
@@ -63,34 +84,39 @@ async def list_measures(
         and (in_force_on is None or m.in_force(in_force_on))
         and (finance is None or m.spec.finance == finance)
     ]
-    payload = {"catalogue_version": catalogue.version, "count": len(items), "items": items}
-    return _json(payload, catalogue.version, language)
+    payload = page(items, catalogue_version=catalogue.version, count=len(items))
+    return _json(payload, catalogue.version, language, if_none_match)
 
 
 @router.get(
     "/measures/{measure_id}",
     summary="One measure, with the plan's words it rests on",
     response_model=MeasureOut,
-    responses=problems(404),
+    responses={**NOT_MODIFIED, **problems(404)},
 )
 async def get_measure(
     measure_id: Annotated[str, Path(max_length=100, examples=["loan-interest-subsidy"])],
     catalogue: CatalogueDep,
     language: LanguageDep,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
     """A measure in full: clause, units, the quoted sentence and the conditions."""
     measure = catalogue.by_id.get(measure_id)
     if measure is None:
         raise NotFound(f"no measure {measure_id!r} in catalogue {catalogue.version}")
-    return _json(measure_detail(catalogue, measure, language), catalogue.version, language)
+    detail = measure_detail(catalogue, measure, language)
+    return _json(detail, catalogue.version, language, if_none_match)
 
 
 @router.get(
     "/departments",
     summary="The units the plan names, with the clauses each serves",
     response_model=DepartmentList,
+    responses=NOT_MODIFIED,
 )
-async def list_departments(catalogue: CatalogueDep, language: LanguageDep) -> Response:
+async def list_departments(
+    catalogue: CatalogueDep, language: LanguageDep, if_none_match: IfNoneMatch = None
+) -> Response:
     """Every unit, the clauses it leads and those it serves."""
     items = []
     for code, department in catalogue.departments.items():
@@ -105,6 +131,5 @@ async def list_departments(catalogue: CatalogueDep, language: LanguageDep) -> Re
                 "clauses": serves,
             }
         )
-    return _json(
-        {"catalogue_version": catalogue.version, "items": items}, catalogue.version, language
-    )
+    payload = page(items, catalogue_version=catalogue.version)
+    return _json(payload, catalogue.version, language, if_none_match)

@@ -23,6 +23,7 @@ from service.api.clients import Scope
 from service.api.deps import (
     AS_OF_PARAMETER,
     CatalogueDep,
+    CursorKeysDep,
     EngineDep,
     LanguageDep,
     app_engine,
@@ -30,11 +31,18 @@ from service.api.deps import (
     as_of_param,
 )
 from service.api.openapi import REF, json_body, problems
-from service.api.responses import catalogue_answer, json_answer
+from service.api.paging import EXAMPLE_KEYS, owner, page
+from service.api.responses import (
+    NOT_MODIFIED,
+    IfNoneMatch,
+    catalogue_answer,
+    conditional,
+    json_answer,
+)
 from service.api.schemas import EnterpriseHistory, MatchResponse
 from service.api.security_docs import secured
 from service.core.clock import today, utc_text
-from service.core.cursors import INT32_MAX
+from service.core.cursors import INT32_MAX, cursor_number
 from service.core.database import run_read, run_write
 from service.core.errors import Unprocessable
 from service.matching.answer import answer_profile
@@ -107,6 +115,10 @@ def _headers(stored: StoredEnterprise) -> dict[str, str]:
         "ETag": f'"{stored.version}"',
         "Last-Modified": format_datetime(stored.updated_at.astimezone(UTC), usegmt=True),
     }
+
+
+def _history_scope(uscc: str) -> str:
+    return f"/v1/enterprises/{uscc}/history"
 
 
 def _profile_answer(stored: StoredEnterprise, status: int = 200, **headers: str) -> Response:
@@ -226,11 +238,16 @@ def _with_uscc(profile: Profile, uscc: str) -> Profile:
 @router.get(
     "/{uscc}",
     summary="Read a stored enterprise profile",
-    responses={**PROFILE_ANSWER, **problems(401, 403, 404, 422)},
+    responses={**PROFILE_ANSWER, **NOT_MODIFIED, **problems(401, 403, 404, 422)},
 )
-async def get_enterprise(caller: EnterprisesReader, engine: EngineDep, uscc: Uscc) -> Response:
-    """The profile exactly as last stored; `ETag` carries its version."""
-    return _profile_answer(await _stored(engine, uscc))
+async def get_enterprise(
+    caller: EnterprisesReader, engine: EngineDep, uscc: Uscc, if_none_match: IfNoneMatch = None
+) -> Response:
+    """The profile exactly as last stored; `ETag` carries its version (a strong tag: one version,
+    one body), and If-None-Match naming it gets 304 with no body."""
+    stored = await _stored(engine, uscc)
+    headers = _headers(stored)
+    return conditional(orjson.dumps(stored.profile), headers.pop("ETag"), if_none_match, headers)
 
 
 @router.delete(
@@ -272,21 +289,43 @@ async def delete_enterprise_route(
 async def enterprise_history(
     caller: EnterprisesReader,
     engine: EngineDep,
+    keys: CursorKeysDep,
     uscc: Uscc,
-    after: Annotated[
-        int,
-        Query(ge=0, le=INT32_MAX, description="only versions after this one", examples=[0]),
-    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, examples=[100])] = 100,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="`next_cursor` of the previous page; signed for the caller and the firm, "
+            "good for 24 hours",
+            examples=[
+                EXAMPLE_KEYS.seal({"v": 2}, scope=_history_scope(EXAMPLE_USCC), now=1748736000)
+            ],
+        ),
+    ] = None,
 ) -> Response:
-    """Oldest first; a deletion is a version with `profile: null`. Page on with `after`."""
+    """Oldest first; a deletion is a version with `profile: null`. Page on with `next_cursor`."""
+    after = 0
+    if cursor is not None:
+        position = keys.open(
+            cursor,
+            parameter="cursor",
+            scope=_history_scope(uscc),
+            caller=owner(caller),
+            required=frozenset({"v"}),
+        )
+        after = cursor_number(position, "v", INT32_MAX, "cursor")
     versions = await run_read(
         engine,
         lambda connection: history(connection, uscc, after=after, limit=limit),
     )
-    body = {
-        "uscc": uscc,
-        "versions": [
+    next_cursor = (
+        keys.seal({"v": versions[-1].version}, scope=_history_scope(uscc), caller=owner(caller))
+        if len(versions) == limit
+        else None
+    )
+    body = page(
+        [
             {
                 "version": v.version,
                 "action": v.action,
@@ -296,8 +335,9 @@ async def enterprise_history(
             }
             for v in versions
         ],
-        "next_after": versions[-1].version if len(versions) == limit else None,
-    }
+        next_cursor,
+        uscc=uscc,
+    )
     return json_answer(body)
 
 

@@ -13,8 +13,9 @@ from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 
 from service.api.auth import PushPlatform
-from service.api.deps import CatalogueDep, EngineDep, app_settings
+from service.api.deps import CatalogueDep, CursorKeysDep, EngineDep, app_settings
 from service.api.openapi import problems
+from service.api.paging import EXAMPLE_KEYS, page
 from service.api.responses import json_answer
 from service.api.schemas import (
     PushEventDetail,
@@ -25,6 +26,7 @@ from service.api.schemas import (
     SubscriptionList,
     SubscriptionOut,
 )
+from service.core.cursors import CursorKeys
 from service.core.database import run_read, run_write
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.policy.catalogue import Catalogue
@@ -90,6 +92,20 @@ def _check_filters(catalogue: Catalogue, body: SubscriptionIn) -> None:
             raise problem
 
 
+def _check_feed_filters(catalogue: Catalogue, county: str | None, kind: str | None) -> None:
+    """422 naming the query parameter for a county or kind the vocabularies do not hold."""
+    vocab = catalogue.vocabularies
+    for field, value, known, what in (
+        ("county", county, set(vocab.codes("counties")), "a county of Jiangmen"),
+        ("kind", kind, {k.code for k in vocab.kinds}, "a kind of measure"),
+    ):
+        if value is not None and value not in known:
+            raise Unprocessable(
+                f"{field}: {value!r} is not {what}",
+                errors=[{"field": field, "in": "query", "message": f"not {what}", "type": "enum"}],
+            )
+
+
 @router.post(
     "/subscriptions",
     status_code=201,
@@ -109,6 +125,7 @@ async def subscribe(
     caller: PushPlatform,
     engine: EngineDep,
     catalogue: CatalogueDep,
+    keys: CursorKeysDep,
     body: Annotated[SubscriptionIn, Body(openapi_examples=SUBSCRIPTION_EXAMPLES)],
 ) -> Response:
     """Every event passing the filters is POSTed to `url`, signed with the secret answered here.
@@ -142,11 +159,11 @@ async def subscribe(
             created_by=caller.subject,
         )
         set_max_pending(c, made.id, settings.push_max_pending_per_subscription)
-        return made, secret, capacities(c, [made.id])[made.id]
+        return made, secret, capacities(c, [made.id], keys)[made.id]
 
     subscription, secret, capacity = await run_write(engine, make)
     return json_answer(
-        {**subscription.as_json(), "capacity": capacity, "secret": secret},
+        {**subscription.as_json(keys), "capacity": capacity, "secret": secret},
         201,
         Location=f"/v1/subscriptions/{subscription.id}",
         **{"Cache-Control": "no-store"},
@@ -159,15 +176,15 @@ async def subscribe(
     response_model=SubscriptionList,
     responses=problems(401, 403),
 )
-async def subscriptions(caller: PushPlatform, engine: EngineDep) -> Response:
-    """Newest first; secrets are never shown again."""
+async def subscriptions(caller: PushPlatform, engine: EngineDep, keys: CursorKeysDep) -> Response:
+    """Newest first, all on one page (`next_cursor` is null); secrets are never shown again."""
 
     def read(connection: Any) -> list[dict[str, Any]]:
         found = list_subscriptions(connection)
-        capacity = capacities(connection, [s.id for s in found])
-        return [{**s.as_json(), "capacity": capacity.get(s.id)} for s in found]
+        capacity = capacities(connection, [s.id for s in found], keys)
+        return [{**s.as_json(keys), "capacity": capacity.get(s.id)} for s in found]
 
-    return json_answer({"subscriptions": await run_read(engine, read)})
+    return json_answer(page(await run_read(engine, read)))
 
 
 @router.get(
@@ -177,18 +194,19 @@ async def subscriptions(caller: PushPlatform, engine: EngineDep) -> Response:
     responses=problems(401, 403, 404, 422),
 )
 async def subscription(
-    caller: PushPlatform, engine: EngineDep, subscription_id: SubscriptionId
+    caller: PushPlatform, engine: EngineDep, keys: CursorKeysDep, subscription_id: SubscriptionId
 ) -> Response:
     """An ended subscription says why it ended: deleted, or its receiver answered 410."""
-    return json_answer(await run_read(engine, lambda c: _detail(c, subscription_id)))
+    return json_answer(await run_read(engine, lambda c: _detail(c, keys, subscription_id)))
 
 
-def _detail(connection: Any, subscription_id: str) -> dict[str, Any]:
+def _detail(connection: Any, keys: CursorKeys, subscription_id: str) -> dict[str, Any]:
     """A subscription as GET /v1/subscriptions/{id} answers it: its deliveries counted by
     state, and its capacity."""
     found = get_subscription(connection, subscription_id)
-    capacity = capacities(connection, [subscription_id]).get(subscription_id)
-    return {**found.as_json(delivery_counts(connection, subscription_id)), "capacity": capacity}
+    capacity = capacities(connection, [subscription_id], keys).get(subscription_id)
+    counts = delivery_counts(connection, subscription_id)
+    return {**found.as_json(keys, counts), "capacity": capacity}
 
 
 @router.delete(
@@ -217,7 +235,11 @@ async def unsubscribe(
     responses=problems(401, 403, 404, 409, 422, 503),
 )
 async def resume_subscription(
-    request: Request, caller: PushPlatform, engine: EngineDep, subscription_id: SubscriptionId
+    request: Request,
+    caller: PushPlatform,
+    engine: EngineDep,
+    keys: CursorKeysDep,
+    subscription_id: SubscriptionId,
 ) -> Response:
     """A subscription whose host did not resolve for a day was paused: fed nothing, its pending
     deliveries cancelled. Its target is checked again (it must resolve now, to an address
@@ -237,7 +259,7 @@ async def resume_subscription(
             raise Conflict(f"subscription {subscription_id} stays paused: {e}") from None
         await run_write(engine, lambda c: resume(c, subscription_id))
         wake_worker(request.app.state)
-    return json_answer(await run_read(engine, lambda c: _detail(c, subscription_id)))
+    return json_answer(await run_read(engine, lambda c: _detail(c, keys, subscription_id)))
 
 
 @router.get(
@@ -250,12 +272,16 @@ async def push_events(
     request: Request,
     caller: PushPlatform,
     engine: EngineDep,
+    catalogue: CatalogueDep,
+    keys: CursorKeysDep,
     after: Annotated[
         str | None,
         Query(
             max_length=200,
-            description="`next_cursor` of the previous page; leave out to start at the first event",
-            examples=["eyJlIjo0Mn0"],
+            description="`next_cursor` of the previous page (or a subscription's "
+            "`catch_up_cursor`); leave out to start at the first event. Signed; it does not "
+            "expire",
+            examples=[EXAMPLE_KEYS.feed_cursor(42)],
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_FEED_PAGE, examples=[100])] = 100,
@@ -270,7 +296,8 @@ async def push_events(
 
     Events older than PUSH_RETENTION_DAYS are pruned: a cursor from before them is 410 Gone
     (start again without `after`, from the oldest event kept)."""
-    position = feed_position(after)
+    _check_feed_filters(catalogue, county, kind)
+    position = feed_position(keys, after)
     retention_days = app_settings(request).push_retention_days
 
     def read(connection: Any) -> dict[str, Any]:
@@ -279,6 +306,7 @@ async def push_events(
             after=position,
             limit=limit,
             retention_days=retention_days,
+            keys=keys,
             county=county,
             kind=kind,
             uscc=uscc,
