@@ -15,7 +15,8 @@ from service.policy.profile import Profile
 
 REF = "#/components/schemas/{model}"
 _TITLES = {
-    400: "Malformed request (for example, the body is not JSON)",
+    400: "Malformed request: the body is not JSON, or a cursor was edited, is another "
+    "caller's or list's, or has expired",
     401: "No valid bearer token",
     403: "The token lacks the scope, or the caller is outside its remit",
     404: "Not found",

@@ -8,15 +8,12 @@ lists that are never paged. Cursors are signed (service/core/cursors.py).
 from typing import Any
 
 from service.api.auth import Caller
-from service.core.cursors import CursorKeys
-
-# Cursors shown as examples in the OpenAPI document, signed with a key no deployment uses.
-EXAMPLE_KEYS = CursorKeys((b"an example key, in no deployment",))
+from service.core.cursors import cursor_owner
 
 
 def owner(caller: Caller) -> str:
     """Who a cursor is bound to: the token's subject and, for a bank, its bank id."""
-    return f"{caller.subject}\n{caller.bank_id or ''}"
+    return cursor_owner(caller.subject, caller.bank_id)
 
 
 def page(items: list[Any], next_cursor: str | None = None, **fields: Any) -> dict[str, Any]:

@@ -16,10 +16,9 @@ generated per process, and cursors then end with the process.
 
 Lifetimes: a page of the bank query, the disclosures or a history lasts PAGE_LIFETIME (24 h): a
 bank query keeps the day it began on, so it must not be resumed weeks later. The feed's `after`
-(service/push/feed.py) does not expire and is bound to the feed, not the caller: every push
-platform caller reads the same feed, its cursors are shown in subscriptions to any of them
-(`catch_up_cursor`), and a subscriber must resume after a long outage; pruning bounds how far
-back one reaches (410 Gone).
+(service/push/feed.py) does not expire: a subscriber must resume after a long outage, and
+pruning already bounds how far back one reaches (410 Gone). A subscription's `catch_up_cursor`
+is bound to the caller who made the subscription: it is that caller who reads what it missed.
 """
 
 import base64
@@ -111,15 +110,22 @@ class CursorKeys:
             raise bad_cursor(parameter, "the cursor has expired")
         return position
 
-    def feed_cursor(self, position: int) -> str:
-        """The feed cursor (`after` of GET /v1/push-events) for the events after `position`:
-        bound to the feed, for any caller, never expiring (see the module docstring)."""
-        return self.seal({"e": position}, scope=FEED, lifetime=None)
+    def feed_cursor(self, position: int, caller: str) -> str:
+        """The feed cursor (`after` of GET /v1/push-events) for the events after `position`,
+        for `caller` (a cursor_owner), never expiring (see the module docstring)."""
+        return self.seal({"e": position}, scope=FEED, caller=caller, lifetime=None)
 
-    def feed_position(self, raw: str, parameter: str = "after") -> int:
+    def feed_position(self, raw: str, caller: str, parameter: str = "after") -> int:
         """The feed position inside a feed cursor; BadCursor naming `parameter` otherwise."""
-        position = self.open(raw, parameter=parameter, scope=FEED, required=frozenset({"e"}))
+        position = self.open(
+            raw, parameter=parameter, scope=FEED, caller=caller, required=frozenset({"e"})
+        )
         return cursor_number(position, "e", INT64_MAX, parameter)
+
+
+def cursor_owner(subject: str, bank_id: str | None = None) -> str:
+    """Who a cursor is bound to: a token's subject and, for a bank, its bank id."""
+    return f"{subject}\n{bank_id or ''}"
 
 
 def cursor_keys(settings: Settings) -> CursorKeys:

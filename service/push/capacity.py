@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, func, or_, select, text, update
 
 from service.core.clock import utc_text
-from service.core.cursors import CursorKeys
+from service.core.cursors import CursorKeys, cursor_owner
 from service.core.database import run_read, run_write
 from service.core.errors import TooManySubscriptions
 from service.core.tables import DELIVERY, SUBSCRIPTION
@@ -225,7 +225,9 @@ def capacity_json(row: Any, keys: CursorKeys) -> dict[str, Any]:
             "since": utc_text(row.not_queued_since),
             "first_sequence": row.not_queued_first,
             "last_sequence": row.not_queued_last,
-            "catch_up_cursor": keys.feed_cursor(row.not_queued_first - 1),
+            "catch_up_cursor": keys.feed_cursor(
+                row.not_queued_first - 1, cursor_owner(row.created_by)
+            ),
         }
     return {
         "max_pending": row.max_pending,
@@ -248,6 +250,7 @@ def capacities(
             SUBSCRIPTION.c.not_queued_first,
             SUBSCRIPTION.c.not_queued_last,
             SUBSCRIPTION.c.not_queued_since,
+            SUBSCRIPTION.c.created_by,
         ).where(SUBSCRIPTION.c.id.in_(list(ids)))
     ).all()
     return {row.id: capacity_json(row, keys) for row in rows}

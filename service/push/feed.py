@@ -39,13 +39,13 @@ def event_feed(
     return [(int(r.id), as_sent(int(r.id), r.document)) for r in rows]
 
 
-def feed_position(keys: CursorKeys, after: str | None) -> int | None:
+def feed_position(keys: CursorKeys, after: str | None, caller: str) -> int | None:
     """The feed position a page's `after` cursor stands for (None: no cursor, from the start).
 
     Verified before the database is asked, so a tampered cursor is answered as such."""
     if after is None:
         return None
-    return keys.feed_position(after)
+    return keys.feed_position(after, caller)
 
 
 def feed_page(
@@ -55,12 +55,14 @@ def feed_page(
     limit: int,
     retention_days: int,
     keys: CursorKeys,
+    caller: str,
     county: str | None = None,
     kind: str | None = None,
     uscc: str | None = None,
 ) -> dict[str, Any]:
     """One page of the feed after position `after` (None: from the first event kept) and the
-    cursor to ask for the next; Gone if events after `after` have been pruned."""
+    cursor to ask for the next, for `caller` (a cursor_owner); Gone if events after `after`
+    have been pruned."""
     if after is not None and after < (pruned := pruned_through(connection)):
         raise Gone(
             f"after: the events after this cursor up to sequence {pruned} have been pruned "
@@ -70,7 +72,10 @@ def feed_page(
     position = after or 0
     page = event_feed(connection, after=position, limit=limit, county=county, kind=kind, uscc=uscc)
     last = page[-1][0] if page else position
-    return {"items": [document for _, document in page], "next_cursor": keys.feed_cursor(last)}
+    return {
+        "items": [document for _, document in page],
+        "next_cursor": keys.feed_cursor(last, caller),
+    }
 
 
 def event_row(connection: Connection, event_id: str) -> Mapping[str, Any] | None:

@@ -30,7 +30,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Connection, func, insert, select, update
 
 from service.core.clock import utc_text
-from service.core.cursors import CursorKeys
+from service.core.cursors import CursorKeys, cursor_owner
 from service.core.errors import NotFound
 from service.core.settings import Settings
 from service.core.tables import DELIVERY, SUBSCRIPTION, utcnow
@@ -269,7 +269,7 @@ def pause_json(subscription: Subscription, keys: CursorKeys) -> dict[str, Any]:
         "paused_reason": subscription.paused_reason,
         "catch_up_cursor": None
         if subscription.catch_up_after is None
-        else keys.feed_cursor(subscription.catch_up_after),
+        else keys.feed_cursor(subscription.catch_up_after, cursor_owner(subscription.created_by)),
     }
 
 

@@ -176,9 +176,14 @@ def test_a_cursor_past_what_a_table_holds_is_400_not_a_database_error(
 ) -> None:
     from tests.api.test_lists import seal
 
+    mine = "test-suite\n"
     for url, parameter, cursor in (
-        ("/v1/push-events?after=", "after", seal(registry, {"e": 2**63}, "/v1/push-events")),
-        ("/v1/disclosures?cursor=", "cursor", seal(registry, {"b": 2**31}, "/v1/disclosures")),
+        ("/v1/push-events?after=", "after", seal(registry, {"e": 2**63}, "/v1/push-events", mine)),
+        (
+            "/v1/disclosures?cursor=",
+            "cursor",
+            seal(registry, {"b": 2**31}, "/v1/disclosures", mine),
+        ),
     ):
         answer = registry.get(url + cursor, headers=auth("push", "audit:read"))
         assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == parameter

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.core.cursors import CursorKeys, cursor_keys
+from service.core.cursors import CursorKeys, cursor_keys, cursor_owner
 from service.core.settings import Settings
 from tests.conftest import Token
 from tests.factories import firm, put
@@ -117,8 +117,12 @@ def test_feed_history_and_disclosure_cursors_are_signed(registry: TestClient, au
     feed = registry.get("/v1/push-events", params={"limit": 1}, headers=headers).json()
     tampered = feed["next_cursor"][:-2] + ("AA" if not feed["next_cursor"].endswith("AA") else "BB")
     refused(registry.get("/v1/push-events", params={"after": tampered}, headers=headers), "after")
+    stranger = auth("push", subject="another-platform-client")
+    given = {"after": feed["next_cursor"]}
+    refused(registry.get("/v1/push-events", params=given, headers=stranger), "after")
     # the feed's cursor does not expire: one sealed a year ago still resumes
-    old = seal(registry, {"e": 0}, "/v1/push-events", lifetime=None, now=time.time() - 3e7)
+    mine = cursor_owner("test-suite")
+    old = seal(registry, {"e": 0}, "/v1/push-events", mine, lifetime=None, now=time.time() - 3e7)
     assert (
         registry.get("/v1/push-events", params={"after": old}, headers=headers).status_code == 200
     )

@@ -103,12 +103,15 @@ def events_passing(engine: Engine, counties: list[str] | None) -> list[int]:
         return [int(i) for i in connection.execute(query).scalars()]
 
 
-def catch_up(client: TestClient, auth: Token, cursor: str) -> list[int]:
-    """Every feed position from this cursor on, page by page, as a subscriber catches up."""
+def catch_up(client: TestClient, auth: Token, cursor: str, caller: str) -> list[int]:
+    """Every feed position from this cursor on, page by page, as a subscriber catches up (the
+    cursor is bound to the caller who made the subscription)."""
     positions: list[int] = []
     while True:
         page = client.get(
-            "/v1/push-events", params={"after": cursor, "limit": 1000}, headers=auth("push")
+            "/v1/push-events",
+            params={"after": cursor, "limit": 1000},
+            headers=auth("push", subject=caller),
         ).json()
         if not page["items"]:
             return positions
@@ -155,7 +158,7 @@ def test_an_import_fed_to_many_subscriptions_stays_within_both_caps(
         run = capacity["not_queued"]
         assert run["first_sequence"] == passing[MAX_PENDING]
         assert run["last_sequence"] == passing[-1]
-        caught_up = catch_up(crowded, auth, run["catch_up_cursor"])
+        caught_up = catch_up(crowded, auth, run["catch_up_cursor"], sub["created_by"])
         assert caught_up[0] == run["first_sequence"]
         assert set(caught_up) >= set(passing[MAX_PENDING:])
     with engine.connect() as connection:

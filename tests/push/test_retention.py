@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, update
 
+from service.core.cursors import cursor_owner
 from service.core.migrate import upgrade_database
 from service.core.tables import ATTEMPT, DELIVERY, EVENT, utcnow
 from service.push.retention import claim_daily_prune, prune, retention_state
@@ -107,9 +108,8 @@ def test_the_feed_answers_410_to_a_cursor_before_the_window(aged: TestClient, au
         through = retention_state(connection)["pruned_through"]
     assert kept and min(kept) > through
     keys = aged.app.state.cursor_keys  # type: ignore[attr-defined]
-    at_mark = aged.get(
-        "/v1/push-events", params={"after": keys.feed_cursor(through)}, headers=auth("push")
-    )
+    mark = keys.feed_cursor(through, cursor_owner("test-suite"))
+    at_mark = aged.get("/v1/push-events", params={"after": mark}, headers=auth("push"))
     assert at_mark.status_code == 200 and [e["sequence"] for e in at_mark.json()["items"]] == kept
     pruned_id = first["items"][0]["event_id"]
     assert aged.get(f"/v1/push-events/{pruned_id}", headers=auth("push")).status_code == 404

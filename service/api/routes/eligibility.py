@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from service.api.auth import Auditor, Caller, EligibilityReader
 from service.api.deps import CatalogueDep, CursorKeysDep, EngineDep
 from service.api.openapi import problems
-from service.api.paging import EXAMPLE_KEYS, owner, page
+from service.api.paging import owner, page
 from service.api.ratelimit import Limited, spend
 from service.api.responses import json_answer
 from service.api.schemas import DisclosureList, EligibleEnterprises
@@ -78,7 +78,7 @@ def _page_start(
     "/measures/{measure_id}/eligible-enterprises",
     summary="The stored enterprises eligible for a measure today (banks: consenting firms only)",
     response_model=EligibleEnterprises,
-    responses=problems(401, 403, 404, 422, 429, 503),
+    responses=problems(400, 401, 403, 404, 422, 429, 503),
 )
 async def eligible_enterprises(
     request: Request,
@@ -95,14 +95,8 @@ async def eligible_enterprises(
         Query(
             max_length=200,
             description="`next_cursor` of the previous page; a query keeps the day it began on. "
-            "Signed for the caller and the measure; good for 24 hours",
-            examples=[
-                EXAMPLE_KEYS.seal(
-                    {"d": "2025-06-01", "a": EXAMPLE_USCC},
-                    scope=_scope("loan-interest-subsidy"),
-                    now=1748736000,
-                )
-            ],
+            "Signed for the caller and the measure; good for 24 hours (no example: only the "
+            "service makes one)",
         ),
     ] = None,
 ) -> Response:
@@ -167,7 +161,7 @@ async def eligible_enterprises(
     "/disclosures",
     summary="What the bank query disclosed, to whom and when (auditors)",
     response_model=DisclosureList,
-    responses=problems(401, 403, 422),
+    responses=problems(400, 401, 403, 422),
 )
 async def disclosures(
     caller: Auditor,
@@ -192,7 +186,6 @@ async def disclosures(
             max_length=200,
             description="`next_cursor` of the previous page; signed for the caller, good for "
             "24 hours",
-            examples=[EXAMPLE_KEYS.seal({"b": 42}, scope=DISCLOSURES, now=1748736000)],
         ),
     ] = None,
 ) -> Response:

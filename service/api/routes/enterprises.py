@@ -31,7 +31,7 @@ from service.api.deps import (
     as_of_param,
 )
 from service.api.openapi import REF, json_body, problems
-from service.api.paging import EXAMPLE_KEYS, owner, page
+from service.api.paging import owner, page
 from service.api.responses import (
     NOT_MODIFIED,
     IfNoneMatch,
@@ -284,7 +284,7 @@ async def delete_enterprise_route(
     "/{uscc}/history",
     summary="Every stored version of an enterprise's profile, with who changed it and when",
     response_model=EnterpriseHistory,
-    responses=problems(401, 403, 404, 422),
+    responses=problems(400, 401, 403, 404, 422),
 )
 async def enterprise_history(
     caller: EnterprisesReader,
@@ -298,9 +298,6 @@ async def enterprise_history(
             max_length=200,
             description="`next_cursor` of the previous page; signed for the caller and the firm, "
             "good for 24 hours",
-            examples=[
-                EXAMPLE_KEYS.seal({"v": 2}, scope=_history_scope(EXAMPLE_USCC), now=1748736000)
-            ],
         ),
     ] = None,
 ) -> Response:
