@@ -38,7 +38,7 @@ from service.core.settings import Settings
 
 PAGE_LIFETIME = timedelta(hours=24)
 FEED = "/v1/push-events"
-_LABEL = b"policy-match cursor v1"
+_LABEL = "policy-match cursor v1"
 _DERIVE = b"policy-match cursor key"
 # The largest ids the tables hold: INTEGER columns, and BIGINT ones (SQLite's INTEGER too).
 INT32_MAX = 2**31 - 1
@@ -61,7 +61,8 @@ class CursorKeys:
     keys: tuple[bytes, ...]
 
     def _tag(self, key: bytes, scope: str, caller: str, payload: str) -> bytes:
-        message = b"\n".join((_LABEL, scope.encode(), caller.encode(), payload.encode()))
+        # JSON, so that no choice of list and caller can spell another's
+        message = orjson.dumps([_LABEL, scope, caller, payload])
         return hmac.new(key, message, hashlib.sha256).digest()
 
     def seal(
@@ -125,7 +126,7 @@ class CursorKeys:
 
 def cursor_owner(subject: str, bank_id: str | None = None) -> str:
     """Who a cursor is bound to: a token's subject and, for a bank, its bank id."""
-    return f"{subject}\n{bank_id or ''}"
+    return orjson.dumps([subject, bank_id]).decode()
 
 
 def cursor_keys(settings: Settings) -> CursorKeys:

@@ -174,9 +174,10 @@ def test_pages_and_positions_are_capped(
 def test_a_cursor_past_what_a_table_holds_is_400_not_a_database_error(
     registry: TestClient, auth: Token
 ) -> None:
+    from service.core.cursors import cursor_owner
     from tests.api.test_lists import seal
 
-    mine = "test-suite\n"
+    mine = cursor_owner("test-suite")
     for url, parameter, cursor in (
         ("/v1/push-events?after=", "after", seal(registry, {"e": 2**63}, "/v1/push-events", mine)),
         (

@@ -98,7 +98,7 @@ def test_an_expired_cursor_is_refused(registry: TestClient, auth: Token) -> None
     bank = f"bank-{time.monotonic_ns()}"
     headers = auth("eligibility:read", bank_id=bank)
     position = {"d": "2026-01-05", "a": "91440781MA4W6K2L1C"}
-    owner = f"test-suite\n{bank}"
+    owner = cursor_owner("test-suite", bank)
     fresh = seal(
         registry, position, "/v1/measures/loan-interest-subsidy/eligible-enterprises", owner
     )
@@ -204,6 +204,14 @@ def test_malformed_json_is_one_type_everywhere(client: TestClient, auth: Token) 
 def test_a_problem_names_the_request_in_instance(client: TestClient) -> None:
     given = client.get("/v1/measures/free-money", headers={"X-Request-ID": "gw-7.1"})
     assert given.json()["instance"] == "gw-7.1"
+    for refused_here in (
+        client.get("/v1/nowhere", headers={"X-Request-ID": "gw-7.2"}),
+        client.post(
+            "/v1/auth/token", data={"grant_type": "password"}, headers={"X-Request-ID": "gw-7.2"}
+        ),
+        client.get("/v1/measures", params={"kind": "bogus"}, headers={"X-Request-ID": "gw-7.2"}),
+    ):
+        assert refused_here.json()["instance"] == "gw-7.2", refused_here.text
     made = client.get("/v1/measures/free-money")
     request_id = made.headers["x-request-id"]
     assert made.json()["instance"] == f"urn:uuid:{request_id[:8]}-{request_id[8:12]}-" + (

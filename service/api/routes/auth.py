@@ -20,6 +20,7 @@ from service.api.auth import check_settings, issue_token
 from service.api.body import read_at_most
 from service.api.clients import Scope, TokenClient, authenticate_client
 from service.api.deps import current_settings
+from service.api.request_ids import problem_instance
 from service.core.errors import PROBLEM_BASE, PROBLEM_JSON, NotFound
 from service.core.settings import Settings, get_settings
 
@@ -67,6 +68,7 @@ class OAuthError(Exception):
             "title": _TITLES[self.error],
             "status": self.status,
             "detail": self.description,
+            "instance": problem_instance(),
             "error": self.error,
             "error_description": self.description,
         }
@@ -160,7 +162,7 @@ _ERROR_SCHEMA = {
     "required": ["error", "type", "title", "status", "detail"],
     "properties": {
         name: {"type": "integer" if name == "status" else "string"}
-        for name in ("error", "error_description", "type", "title", "status", "detail")
+        for name in ("error", "error_description", "type", "title", "status", "detail", "instance")
     },
 }
 
