@@ -9,8 +9,10 @@ from fastapi import FastAPI
 
 from service.api.body_size import BodySizeLimit
 from service.api.docs_pages import install_docs_pages
+from service.api.front_page import install_front_page
 from service.api.metrics import forget_outbox, install_metrics, watch_outbox
 from service.api.openapi import install_openapi, serve_directly
+from service.api.openapi_texts import OPENAPI_TAGS
 from service.api.problems import install_error_handlers
 from service.api.ratelimit import RateLimits
 from service.api.request_ids import RequestContext
@@ -106,31 +108,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served by install_docs_pages, with local assets
         redoc_url=None,
-        openapi_tags=[
-            {"name": "matching", "description": "Profiles against the plan"},
-            {"name": "catalogue", "description": "The measures of the plan, open to all"},
-            {"name": "enterprises", "description": "The registry of enterprise profiles"},
-            {
-                "name": "banks",
-                "description": "Which consenting firms are eligible for a finance measure; audit",
-            },
-            {
-                "name": "push",
-                "description": "Subscriptions: measures newly matched or lost, POSTed as they "
-                "happen and signed (Standard Webhooks); the same events as a feed",
-            },
-            {
-                "name": "catalogue admin",
-                "description": "Put an edited catalogue in force; the re-match of stored firms",
-            },
-            {
-                "name": "plan",
-                "description": "The plan's quantitative targets against the stored firms "
-                "(the registry, not the official recognition list)",
-            },
-            {"name": "auth", "description": "Development token endpoint"},
-            {"name": "health", "description": "Liveness and readiness"},
-        ],
+        openapi_tags=OPENAPI_TAGS,
+        servers=(
+            [{"url": settings.public_url, "description": "本服务 This service"}]
+            if settings.public_url
+            else None
+        ),
     )
     app.state.settings = settings
     app.state.cursor_keys = cursor_keys(settings)
@@ -156,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     serve_directly(app, enterprises.direct)
     install_openapi(app)
     install_docs_pages(app)
+    install_front_page(app)
     # inside the metrics: they count the 413 it answers, not what the app made of a cut body
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.metrics_enabled:

@@ -34,14 +34,14 @@ def test_production_refuses_the_placeholder_secret() -> None:
         Settings(environment="production", enable_token_endpoint=False)
 
 
-def test_only_auth_imports_jose() -> None:
+def test_only_tokens_imports_jose() -> None:
     importers = [
         path.name
         for path in (PROJECT_ROOT / "service").rglob("*.py")
         if "from jose" in path.read_text(encoding="utf-8")
         or "import jose" in path.read_text(encoding="utf-8")
     ]
-    assert importers == ["auth.py"]
+    assert importers == ["tokens.py"]
 
 
 def test_vocabularies_other_than_the_profile_schema_stop_the_start(tmp_path: Path) -> None:

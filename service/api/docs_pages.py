@@ -28,11 +28,12 @@ REDOC_URL = "/redoc"
 REDOC_SCRIPT_URL = "/redoc-assets/redoc.standalone.js"
 REDOC_LOGO = b'"https://cdn.redoc.ly/redoc/logo-mini.svg"'
 
-# No call to validator.swagger.io; the rest as FastAPI's defaults.
+# No call to validator.swagger.io; the Authorize dialog remembers its token across reloads;
+# the rest as FastAPI's defaults.
 SWAGGER_UI_PARAMETERS = {
     "validatorUrl": None,
     "deepLinking": True,
-    "persistAuthorization": False,
+    "persistAuthorization": True,  # a token survives a reload of the page (localStorage)
     "tryItOutEnabled": False,
 }
 

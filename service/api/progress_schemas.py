@@ -1,9 +1,11 @@
 """Response shapes of GET /v1/plan/progress, declared for the OpenAPI document."""
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
+
+from service.policy.profile import enum_labels
 
 
 class TallyOut(BaseModel):
@@ -42,9 +44,10 @@ class TargetProgress(BaseModel):
     quote: str = Field(description="the plan's words, verbatim as issued (traditional script)")
     sentence: str = Field(description="the quote in the caller's language")
     also: list[PlacedQuote]
-    goal: Literal["reach", "raise"] = Field(
-        description="reach a number, or raise a share (提高) where the plan gives none"
-    )
+    goal: Annotated[
+        Literal["reach", "raise"],
+        Field(json_schema_extra=enum_labels({"reach": "达到数量", "raise": "提高比例"})),
+    ] = Field(description="reach a number, or raise a share (提高) where the plan gives none")
     unit: str = Field(examples=["家"])
     baseline: int | None = Field(examples=[24], description="the plan's 现有 figure")
     baseline_on: date | None = Field(examples=["2024-01-30"])

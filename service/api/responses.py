@@ -23,7 +23,10 @@ IfNoneMatch = Annotated[
     ),
 ]
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
-    304: {"description": "Not modified: the `ETag` given in If-None-Match is still current"}
+    304: {
+        "description": "未修改：If-None-Match 给出的 ETag 仍是当前的，无正文。"
+        "Not modified: the `ETag` given in If-None-Match is still current; no body"
+    }
 }
 
 

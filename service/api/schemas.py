@@ -6,7 +6,42 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.policy.profile import vocabulary_schema
+from service.api.answer_examples import INDICATOR
+from service.policy.profile import enum_labels, vocabulary_schema
+from service.push.attempt_errors import EXPLANATIONS
+
+CATEGORIES = {category: texts["zh-Hans"] for category, texts in EXPLANATIONS.items()}
+LANGUAGES = Field(
+    json_schema_extra=enum_labels(
+        {"zh-Hans": "简体中文", "zh-Hant": "繁体中文", "en": "英文"}, title="Language"
+    )
+)
+
+
+class FieldError(BaseModel):
+    """One refused part of a request: where it is, what is wrong with it, and the error's type."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    field: str = Field(
+        description="出错的位置：请求体内的 JSON 路径，或参数名。A JSON path into the body "
+        "($.profiles[3].uscc), or the parameter's name",
+        examples=["$.county"],
+    )
+    in_: str = Field(
+        alias="in",
+        description="位置所在：body、query、path、header 或 catalogue。Where: body, query, path, "
+        "header, or catalogue (a policy file)",
+        examples=["body"],
+    )
+    message: str = Field(
+        description="错误说明。What is wrong", examples=["Input should be a valid integer"]
+    )
+    type: str = Field(
+        description="错误类型，如 int_type、missing、enum。The kind of error (pydantic's type, or "
+        "ours: uscc, cursor, …)",
+        examples=["int_type"],
+    )
 
 
 class DepartmentRef(BaseModel):
@@ -93,29 +128,7 @@ class IndicatorOut(BaseModel):
     Guidance, not a condition: the plan's goals for the firms its measures serve.
     """
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "invention-patents",
-                    "title": "拥有2项以上发明专利",
-                    "clause": "一(二)",
-                    "quote": "提高企業擁有2項以上發明專利的比例",
-                    "sentence": "提高企业拥有2项以上发明专利的比例",
-                    "target": {
-                        "text": "有效发明专利不少于2项",
-                        "field": "invention_patents",
-                        "operator": "at_least",
-                        "value": 2,
-                    },
-                    "measures": ["invention-patent-cultivation", "ip-demonstration-enterprise"],
-                    "actual": 1,
-                    "status": "not_met",
-                    "status_text": "未达到",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [INDICATOR]})
 
     id: str = Field(examples=["invention-patents"])
     title: str
@@ -125,7 +138,12 @@ class IndicatorOut(BaseModel):
     target: IndicatorTarget
     measures: list[str] = Field(description="the measures whose support works towards it")
     actual: Any = Field(description="the firm's value; null when the profile leaves it out")
-    status: Literal["met", "not_met", "unknown"]
+    status: Annotated[
+        Literal["met", "not_met", "unknown"],
+        Field(
+            json_schema_extra=enum_labels({"met": "已达到", "not_met": "未达到", "unknown": "未知"})
+        ),
+    ]
     status_text: str = Field(description="the status in words, in the caller's language")
 
 
@@ -156,7 +174,7 @@ class BatchItem(BaseModel):
     near_misses: list[NearMiss] | None = None
     undetermined: list[Undetermined] | None = None
     indicators: list[IndicatorOut] | None = None
-    errors: list[dict[str, Any]] | None = Field(None, description="why this profile was refused")
+    errors: list[FieldError] | None = Field(None, description="why this profile was refused")
 
 
 class BatchResponse(BaseModel):
@@ -189,7 +207,10 @@ class InstrumentOut(BaseModel):
 class GateSourceOut(BaseModel):
     """Who sets a condition: the plan's sentence, or a named instrument."""
 
-    kind: Literal["plan", "instrument"]
+    kind: Annotated[
+        Literal["plan", "instrument"],
+        Field(json_schema_extra=enum_labels({"plan": "方案原文", "instrument": "其他文件"})),
+    ]
     words: str | None = Field(None, description="the words of the plan's sentence that set it")
     id: str | None = None
     title: str | None = None
@@ -272,7 +293,12 @@ class ProfileVersionOut(BaseModel):
     """One stored version of a profile."""
 
     version: int = Field(examples=[2])
-    action: Literal["created", "updated", "deleted"]
+    action: Annotated[
+        Literal["created", "updated", "deleted"],
+        Field(
+            json_schema_extra=enum_labels({"created": "新建", "updated": "更新", "deleted": "删除"})
+        ),
+    ]
     changed_by: str = Field(description="the `sub` of the token that wrote it")
     changed_at: datetime
     profile: dict[str, Any] | None = Field(description="null for a deletion")
@@ -396,7 +422,14 @@ class SubscriptionOut(BaseModel):
     counties: list[str] | None
     kinds: list[str] | None
     description: str | None
-    state: Literal["active", "paused", "ended"] = Field(
+    state: Annotated[
+        Literal["active", "paused", "ended"],
+        Field(
+            json_schema_extra=enum_labels(
+                {"active": "生效中", "paused": "已暂停", "ended": "已结束"}
+            )
+        ),
+    ] = Field(
         description="paused: its host has not resolved for PUSH_UNRESOLVED_PAUSE_SECONDS (a "
         "day); fed nothing until resumed (POST /v1/subscriptions/{id}/resume)"
     )
@@ -446,7 +479,14 @@ class PushEventOut(BaseModel):
     """A measure newly matched, or no longer matched, by a stored firm."""
 
     event_id: str = Field(examples=["evt_0b8e6f2c4d1a4e3b9f7a6c5d4e3f2a1b"])
-    type: Literal["measure.matched", "measure.unmatched"]
+    type: Annotated[
+        Literal["measure.matched", "measure.unmatched"],
+        Field(
+            json_schema_extra=enum_labels(
+                {"measure.matched": "新符合一项措施", "measure.unmatched": "不再符合一项措施"}
+            )
+        ),
+    ]
     occurred_at: datetime
     uscc: str
     county: str = Field(examples=["440781"])
@@ -455,7 +495,18 @@ class PushEventOut(BaseModel):
     kind: str = Field(examples=["loan_interest_subsidy"])
     lead_department: DepartmentRef | None
     catalogue_version: str
-    cause: Literal["profile_stored", "enterprise_deleted", "rematch"] = Field(
+    cause: Annotated[
+        Literal["profile_stored", "enterprise_deleted", "rematch"],
+        Field(
+            json_schema_extra=enum_labels(
+                {
+                    "profile_stored": "保存了企业画像",
+                    "enterprise_deleted": "删除了企业",
+                    "rematch": "重新匹配",
+                }
+            )
+        ),
+    ] = Field(
         description="a store of the profile, its deletion, or a re-match after a new "
         "catalogue or a new day"
     )
@@ -489,22 +540,50 @@ class AttemptOut(BaseModel):
         examples=["timeout: no complete answer within 10 s"],
     )
     category: (
-        Literal[
-            "dns", "refused_target", "connect", "tls", "timeout", "protocol", "status", "secret"
+        Annotated[
+            Literal[
+                "dns", "refused_target", "connect", "tls", "timeout", "protocol", "status", "secret"
+            ],
+            Field(json_schema_extra=enum_labels(CATEGORIES, title="Category")),
         ]
         | None
     ) = Field(None, description="why the attempt failed; null if acknowledged")
-    explanation: dict[Literal["zh-Hans", "zh-Hant", "en"], str] | None = Field(
-        None, description="what the category means, in zh-Hans, zh-Hant and en"
+    explanation: dict[Annotated[Literal["zh-Hans", "zh-Hant", "en"], LANGUAGES], str] | None = (
+        Field(None, description="what the category means, in zh-Hans, zh-Hant and en")
     )
-    outcome: Literal["delivered", "retry", "dead", "gone", "stale"]
+    outcome: Annotated[
+        Literal["delivered", "retry", "dead", "gone", "stale"],
+        Field(
+            json_schema_extra=enum_labels(
+                {
+                    "delivered": "已送达",
+                    "retry": "稍后重试",
+                    "dead": "已放弃",
+                    "gone": "接收方答复 410，订阅结束",
+                    "stale": "租约已过期，由其他进程接手",
+                }
+            )
+        ),
+    ]
 
 
 class DeliveryOut(BaseModel):
     """An event's delivery to one subscription."""
 
     subscription_id: str
-    state: Literal["pending", "delivered", "dead", "cancelled"]
+    state: Annotated[
+        Literal["pending", "delivered", "dead", "cancelled"],
+        Field(
+            json_schema_extra=enum_labels(
+                {
+                    "pending": "待投递",
+                    "delivered": "已送达",
+                    "dead": "已放弃",
+                    "cancelled": "已取消",
+                }
+            )
+        ),
+    ]
     attempts: int
     next_attempt_at: datetime | None = Field(description="when pending")
     delivered_at: datetime | None
@@ -527,7 +606,14 @@ class RematchRunOut(BaseModel):
     reason: str = Field(examples=["catalogue_published"])
     catalogue_version: str
     day: date
-    state: Literal["queued", "running", "done"]
+    state: Annotated[
+        Literal["queued", "running", "done"],
+        Field(
+            json_schema_extra=enum_labels(
+                {"queued": "排队中", "running": "运行中", "done": "已完成"}
+            )
+        ),
+    ]
     requested_by: str
     requested_at: datetime
     started_at: datetime | None
@@ -560,15 +646,76 @@ class CatalogueReload(BaseModel):
 
 
 class Problem(BaseModel):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details: every 4xx and 5xx of the API."""
 
-    type: str
-    title: str
-    status: int
-    detail: str
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://policy-match.jiangmen.gov.cn/problems/validation-failed",
+                    "title": "Validation failed",
+                    "status": 422,
+                    "detail": "$.employees: Input should be a valid integer",
+                    "errors": [
+                        {
+                            "field": "$.employees",
+                            "in": "body",
+                            "message": "Input should be a valid integer",
+                            "type": "int_type",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    type: str = Field(
+        description="问题类型的 URI，每种错误一个。A URI naming the kind of problem",
+        json_schema_extra={"format": "uri"},
+    )
+    title: str = Field(description="问题类型的简短说明。A short summary of the kind of problem")
+    status: int = Field(description="HTTP 状态码。The HTTP status code", ge=400, le=599)
+    detail: str = Field(description="这一次出了什么问题。What went wrong this time")
     instance: str | None = Field(
         None,
-        description="the request's id: urn:uuid:… for one made here, else the X-Request-ID given",
-        examples=["urn:uuid:0b8e6f2c-4d1a-4e3b-9f7a-6c5d4e3f2a1b"],
+        description="本次请求的标识（X-Request-ID）。The request's id: urn:uuid:… for one made "
+        "here, else the X-Request-ID given",
+        json_schema_extra={"format": "uri-reference"},
     )
-    errors: list[dict[str, Any]] | None = None
+    errors: list[FieldError] | None = Field(
+        None, description="每个被拒绝的字段或参数。Each refused field or parameter"
+    )
+
+
+OAuthErrorCode = Literal[
+    "invalid_request", "invalid_client", "unsupported_grant_type", "invalid_scope"
+]
+
+
+class OAuthError(BaseModel):
+    """A refusal of the token endpoint: RFC 6749 §5.2, carried as problem+json (RFC 9457)."""
+
+    error: Annotated[
+        OAuthErrorCode,
+        Field(
+            json_schema_extra=enum_labels(
+                {
+                    "invalid_request": "请求无效",
+                    "invalid_client": "客户端认证失败",
+                    "unsupported_grant_type": "不支持的授权类型",
+                    "invalid_scope": "范围无效",
+                }
+            )
+        ),
+    ] = Field(description="RFC 6749 §5.2 的错误码。The RFC 6749 §5.2 error code")
+    error_description: str = Field(description="错误说明。What is wrong, in words")
+    type: str = Field(description="问题类型的 URI。A URI naming the kind of problem")
+    title: str
+    status: int = Field(description="HTTP 状态码：400 或 401。The HTTP status code: 400 or 401")
+    detail: str = Field(description="同 error_description。As error_description")
+    instance: str | None = Field(
+        None,
+        description="本次请求的标识（X-Request-ID）。The request's id: urn:uuid:… for one made "
+        "here, else the X-Request-ID given",
+        json_schema_extra={"format": "uri-reference"},
+    )

@@ -38,17 +38,25 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./policy_match.db"
     policies_dir: Path = PROJECT_ROOT / "policies"
+    # The service's address as callers reach it (https://gateway.example/policy-match), given to
+    # the OpenAPI document's `servers`; unset: no `servers`, paths are relative to the document
+    public_url: str | None = None
 
     jwt_secret: SecretStr | None = SecretStr(PLACEHOLDER_SECRET)
     jwt_public_key: str | None = None
     jwt_private_key: SecretStr | None = None
     jwt_audience: str = "policy-match"
     jwt_issuer: str | None = None
+    # Tokens from an identity provider: its JWK set, keys picked by `kid` (RS256 or ES256 only).
+    # Set, it is the only way tokens verify: the secret and the public key are not used.
+    jwt_jwks_url: str | None = None
     token_ttl_seconds: int = Field(default=3600, ge=60, le=86_400)
     # Development token endpoint clients: JSON list of
     # {"client_id", "secret_hash" (bcrypt), "scopes": [...], "bank_id"?}.
     auth_clients: str = ""
     enable_token_endpoint: bool = True
+    # Where Swagger UI's Authorize asks for tokens: ours in development, the provider's otherwise
+    oauth_token_url: str = "/v1/auth/token"
 
     uscc_allowlist: frozenset[str] = frozenset()
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
@@ -125,6 +133,22 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _token_urls_are_urls(self) -> "Settings":
+        url = self.jwt_jwks_url
+        if url is not None:
+            scheme = url.partition("://")[0].lower()
+            if scheme not in ("http", "https") or not url.partition("://")[2].strip("/"):
+                raise ValueError("POLICY_MATCH_JWT_JWKS_URL must be an http(s) URL")
+            if self.environment == "production" and scheme != "https":
+                # whoever can rewrite the key set can sign tokens: only over TLS in production
+                raise ValueError("POLICY_MATCH_JWT_JWKS_URL must be https in production")
+        if not self.oauth_token_url.startswith(("/", "http://", "https://")):
+            raise ValueError(
+                "POLICY_MATCH_OAUTH_TOKEN_URL must be a path on this service or an http(s) URL"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _lease_outlasts_an_attempt(self) -> "Settings":
         if self.push_lease_seconds < LEASE_MARGIN * self.push_timeout_seconds:
             raise ValueError(
@@ -146,10 +170,11 @@ class Settings(BaseSettings):
     def _refuse_placeholder_in_production(self) -> "Settings":
         if self.environment == "production":
             secret = self.jwt_secret.get_secret_value() if self.jwt_secret else None
-            if self.jwt_public_key is None and (not secret or secret == PLACEHOLDER_SECRET):
+            keys = self.jwt_public_key or self.jwt_jwks_url
+            if keys is None and (not secret or secret == PLACEHOLDER_SECRET):
                 raise ValueError(
-                    "POLICY_MATCH_JWT_SECRET or POLICY_MATCH_JWT_PUBLIC_KEY "
-                    "must be set in production"
+                    "POLICY_MATCH_JWT_SECRET, POLICY_MATCH_JWT_PUBLIC_KEY or "
+                    "POLICY_MATCH_JWT_JWKS_URL must be set in production"
                 )
             if self.enable_token_endpoint:
                 raise ValueError("POLICY_MATCH_ENABLE_TOKEN_ENDPOINT must be false in production")

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
-from service.api import auth
+from service.api import tokens
 from service.api.auth import Caller, require, verify_token
 from service.api.clients import Scope, hash_client_secret
 from service.api.openapi import install_openapi
@@ -194,11 +194,11 @@ def test_the_cache_does_not_carry_a_token_across_keys() -> None:
 
 
 def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "CACHE_SIZE", 2)
+    monkeypatch.setattr(tokens, "CACHE_SIZE", 2)
     settings = make_settings(jwt_audience="cache-bound-test")
     for n in range(3):
         verify_token(jwt(claims(jti=f"bound-{n}", aud="cache-bound-test")), settings)
-    assert len(auth._cache) <= 2
+    assert len(tokens._cache) <= 2
 
 
 def token_request(client: TestClient, **form: str) -> Any:
@@ -304,7 +304,29 @@ def test_a_blank_scope_grants_all_of_the_clients_scopes() -> None:
     assert response.json()["scope"] == "enterprises:read match"
 
 
-@pytest.mark.parametrize("scope", ["match push", "catalogue:admin", "match no-such-scope"])
+@pytest.mark.parametrize(
+    ("asked", "granted"),
+    [
+        ("match push", "match"),
+        (" ".join(Scope), "enterprises:read match"),  # "select all" in Swagger's Authorize
+        ("enterprises:read catalogue:admin audit:read", "enterprises:read"),
+    ],
+)
+def test_a_client_asking_for_more_is_granted_what_it_holds(asked: str, granted: str) -> None:
+    client = client_for()
+    response = token_request(
+        client, grant_type="client_credentials", scope=asked, basic=f"platform:{PLATFORM_SECRET}"
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["scope"] == granted  # RFC 6749 §3.3: the answer says what it grants
+    caller = verify_token(response.json()["access_token"], make_settings())
+    assert caller.scopes == frozenset(granted.split())
+    assert call(client, response.json()["access_token"]).status_code == (
+        200 if "match" in granted else 403
+    )
+
+
+@pytest.mark.parametrize("scope", ["catalogue:admin", "push audit:read", "match no-such-scope"])
 def test_a_scope_beyond_the_client_is_400_invalid_scope(scope: str) -> None:
     response = token_request(
         client_for(),
@@ -387,3 +409,23 @@ def test_openapi_offers_client_credentials_and_a_pasted_token() -> None:
     ]
     form = document["paths"]["/v1/auth/token"]["post"]["requestBody"]["content"]
     assert "grant_type" in form["application/x-www-form-urlencoded"]["schema"]["properties"]
+
+
+def test_the_authorize_dialog_names_each_client_and_its_scopes_in_chinese_first() -> None:
+    document = make_app(make_settings()).openapi()
+    description = document["components"]["securitySchemes"]["OAuth2"]["description"]
+    assert "`platform`:enterprises:read、match" in description
+    assert "`bank-1`(银行 bank-demo-1):eligibility:read" in description
+    assert "`platform`: enterprises:read, match" in description
+    assert description.index("客户端") < description.index("client credentials")
+    hidden = make_app(make_settings(enable_token_endpoint=False)).openapi()
+    assert "platform" not in hidden["components"]["securitySchemes"]["OAuth2"]["description"]
+
+
+def test_the_token_url_swagger_uses_is_a_setting() -> None:
+    url = "https://idp.example.gov.cn/oauth2/token"
+    document = make_app(make_settings(oauth_token_url=url)).openapi()
+    flow = document["components"]["securitySchemes"]["OAuth2"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == url
+    with pytest.raises(ValueError, match="POLICY_MATCH_OAUTH_TOKEN_URL"):
+        make_settings(oauth_token_url="ftp://idp/token")

@@ -67,6 +67,24 @@ def test_the_image_is_multi_stage_and_runs_as_a_user() -> None:
     assert any(name == "HEALTHCHECK" and "/readyz" in value for name, value in final_stage())
 
 
+def test_the_base_image_and_the_package_index_are_build_arguments() -> None:
+    """So that mainland or intranet mirrors can stand in for Docker Hub and PyPI."""
+    steps = instructions()
+    first_from = next(i for i, (name, _) in enumerate(steps) if name == "FROM")
+    arguments = dict(value.split("=", 1) for name, value in steps[:first_from] if name == "ARG")
+    assert arguments == {
+        "BASE_IMAGE": "python:3.11-slim",
+        "PIP_INDEX_URL": "https://pypi.org/simple",
+    }
+    assert all(value.split()[0] == "${BASE_IMAGE}" for name, value in steps if name == "FROM")
+    installs = [value for name, value in steps if name == "RUN" and "pip install" in value]
+    assert installs and all('--index-url "${PIP_INDEX_URL}"' in value for value in installs)
+    # an ARG before FROM is not seen inside a stage unless the stage declares it again
+    stage = steps[first_from:]
+    install = next(i for i, (name, value) in enumerate(stage) if "pip install" in value)
+    assert ("ARG", "PIP_INDEX_URL") in stage[:install]
+
+
 def test_compose_has_the_database_the_service_and_a_worker_on_one_image() -> None:
     services = COMPOSE["services"]
     assert {"postgres", "service", "worker"} <= services.keys()

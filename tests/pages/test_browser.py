@@ -88,6 +88,8 @@ def browser() -> Iterator[WebDriver]:
         "--lang=zh-CN",
     ):
         options.add_argument(flag)
+    # --lang sets the interface; headless chromium still asks for en-US without this
+    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
     profile = tempfile.mkdtemp(prefix="policy-match-chromium-")
     options.add_argument(f"--user-data-dir={profile}")
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
@@ -149,7 +151,9 @@ def test_swagger_ui_renders_every_operation_from_this_origin_only(
     assert browser.find_elements(By.CSS_SELECTOR, ".validator-badge, img[src*='validator']") == []
 
 
-def _authorize(browser: WebDriver, client_id: str, secret: str) -> None:
+def _authorize(
+    browser: WebDriver, client_id: str, secret: str, *, every_scope: bool = False
+) -> None:
     """Use the Authorize dialog's client-credentials flow, as a developer would."""
     browser.find_element(By.CSS_SELECTOR, ".auth-wrapper .authorize").click()
     dialog = wait(browser).until(
@@ -157,6 +161,8 @@ def _authorize(browser: WebDriver, client_id: str, secret: str) -> None:
     )
     dialog.find_element(By.CSS_SELECTOR, "input[id^='client_id']").send_keys(client_id)
     dialog.find_element(By.CSS_SELECTOR, "input[id^='client_secret']").send_keys(secret)
+    if every_scope:  # "select all": more scopes than any one client holds
+        dialog.find_element(By.CSS_SELECTOR, ".scopes h2 a[data-all]").click()
     dialog.find_element(By.CSS_SELECTOR, ".auth-btn-wrapper .authorize").click()
     wait(browser).until(
         lambda d: (
@@ -179,13 +185,8 @@ def _operation(browser: WebDriver, method: str, path: str) -> WebElement:
     raise AssertionError(f"{method.upper()} {path} is not on the page")
 
 
-def test_a_developer_authorizes_and_matches_a_profile_in_swagger_ui(
-    browser: WebDriver, service_url: str
-) -> None:
-    browser.get(f"{service_url}/docs")
-    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock"))
-    requested_urls(browser)
-    _authorize(browser, "demo-platform", "demo-platform-secret-0001")
+def _try_match(browser: WebDriver) -> tuple[str, str]:
+    """ "Try it out" on POST /v1/match with its example: the status and the body shown."""
     block = _operation(browser, "post", "/v1/match")
     wait(browser).until(lambda d: block.find_elements(By.CSS_SELECTOR, ".try-out__btn"))
     block.find_element(By.CSS_SELECTOR, ".try-out__btn").click()
@@ -197,7 +198,18 @@ def test_a_developer_authorizes_and_matches_a_profile_in_swagger_ui(
         )
     )
     body = block.find_element(By.CSS_SELECTOR, ".live-responses-table .microlight").text
-    assert status[0].text.strip() == "200", body
+    return status[0].text.strip(), body
+
+
+def test_a_developer_authorizes_and_matches_a_profile_in_swagger_ui(
+    browser: WebDriver, service_url: str
+) -> None:
+    browser.get(f"{service_url}/docs")
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock"))
+    requested_urls(browser)
+    _authorize(browser, "demo-platform", "demo-platform-secret-0001")
+    status, body = _try_match(browser)
+    assert status == "200", body
     answer = json.loads(body)
     assert {"matched", "near_misses", "undetermined"} <= answer.keys()
     urls = requested_urls(browser)
@@ -225,3 +237,32 @@ def test_the_pages_name_no_other_host(service_url: str) -> None:
         headers={"If-None-Match": script.headers["etag"]},
     )
     assert again.status_code == 304
+
+
+def test_select_all_is_granted_what_the_client_holds_and_kept_over_a_reload(
+    browser: WebDriver, service_url: str
+) -> None:
+    browser.get(f"{service_url}/docs")
+    browser.execute_script("window.localStorage.clear()")  # no authorization from before
+    browser.refresh()
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock"))
+    requested_urls(browser)
+    _authorize(browser, "demo-platform", "demo-platform-secret-0001", every_scope=True)
+    browser.refresh()  # persistAuthorization: the token outlives the page
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock"))
+    assert browser.find_elements(By.CSS_SELECTOR, ".auth-wrapper .authorize.locked")
+    status, body = _try_match(browser)
+    assert status == "200", body
+    assert foreign(requested_urls(browser), service_url) == []
+    browser.execute_script("window.localStorage.clear()")
+
+
+def test_the_front_page_is_a_page_of_links_from_this_origin(
+    browser: WebDriver, service_url: str
+) -> None:
+    requested_urls(browser)
+    browser.get(f"{service_url}/")
+    assert "江门市专精特新政策匹配服务" in browser.find_element(By.TAG_NAME, "h1").text
+    assert foreign(requested_urls(browser), service_url) == []
+    browser.find_element(By.CSS_SELECTOR, "a[href='/docs']").click()
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock"))

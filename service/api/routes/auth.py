@@ -16,13 +16,16 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from service.api.auth import check_settings, issue_token
 from service.api.body import read_at_most
 from service.api.clients import Scope, TokenClient, authenticate_client
 from service.api.deps import current_settings
+from service.api.openapi import REF, problems
+from service.api.openapi_texts import Tag
 from service.api.request_ids import problem_instance
+from service.api.tokens import check_settings, issue_token
 from service.core.errors import PROBLEM_BASE, PROBLEM_JSON, NotFound
 from service.core.settings import Settings, get_settings
+from service.policy.profile import enum_labels
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM = "application/x-www-form-urlencoded"
@@ -41,14 +44,16 @@ async def _refuse_unusable_settings(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-router = APIRouter(prefix="/v1/auth", tags=["auth"], lifespan=_refuse_unusable_settings)
+router = APIRouter(prefix="/v1/auth", tags=[Tag.AUTH], lifespan=_refuse_unusable_settings)
 
 
 class TokenResponse(BaseModel):
     """A bearer token, as RFC 6749 §5.1 answers it."""
 
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Annotated[
+        Literal["bearer"], Field(json_schema_extra=enum_labels({"bearer": "持有者令牌"}))
+    ] = "bearer"
     expires_in: int = Field(description="seconds until the token expires", examples=[3600])
     scope: str = Field(description="the scopes granted, space-separated", examples=["match"])
 
@@ -127,59 +132,75 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
 
 
 def _granted(client: TokenClient, requested: str | None) -> frozenset[str]:
-    scopes = frozenset((requested or "").split()) or frozenset(client.scopes)
-    refused = sorted(scopes - client.scopes)
-    if refused:
-        raise OAuthError("invalid_scope", f"not granted to this client: {' '.join(refused)}")
-    return scopes
+    """The scopes to grant: those asked for that the client holds (all it holds if none asked).
 
+    RFC 6749 §3.3 lets the server grant less than asked, and the answer's `scope` says what was
+    granted: ticking "select all" in Swagger UI's Authorize then works for every client. A
+    scope that does not exist is a mistake worth saying (invalid_scope), and so is asking for
+    nothing the client holds.
+    """
+    asked = frozenset((requested or "").split())
+    if not asked:
+        return frozenset(client.scopes)
+    unknown = sorted(asked - set(Scope))
+    if unknown:
+        raise OAuthError("invalid_scope", f"no such scope: {' '.join(unknown)}")
+    granted = asked & client.scopes
+    if not granted:
+        raise OAuthError(
+            "invalid_scope",
+            f"none of the scopes asked for is granted to this client: {' '.join(sorted(asked))}",
+        )
+    return granted
 
-_EXAMPLE = """Form fields: `grant_type=client_credentials`, optional `scope` (space-separated,
-a subset of the client's scopes; default: all of them), and the client's credentials as HTTP
-Basic or as `client_id` and `client_secret` fields:
-
-    curl -s -u demo-platform:demo-platform-secret-0001 \\
-         -d grant_type=client_credentials -d scope=match \\
-         http://localhost:8000/v1/auth/token
-
-answers `{"access_token": "eyJ…", "token_type": "bearer", "expires_in": 3600, "scope": "match"}`;
-send it as `Authorization: Bearer eyJ…`. Clients come from `POLICY_MATCH_AUTH_CLIENTS`; when it
-is empty there are none. Disabled (404) when `POLICY_MATCH_ENABLE_TOKEN_ENDPOINT` is false, and
-always in production."""
 
 _FORM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["grant_type"],
     "properties": {
-        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+        "grant_type": {
+            "type": "string",
+            "enum": ["client_credentials"],
+            "x-enum-varnames": ["CLIENT_CREDENTIALS"],
+            "x-enum-descriptions": ["客户端凭证模式"],
+        },
         "scope": {"type": "string", "description": "space-separated: " + " ".join(Scope)},
         "client_id": {"type": "string", "description": "unless sent as HTTP Basic"},
         "client_secret": {"type": "string", "format": "password"},
     },
 }
-_ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["error", "type", "title", "status", "detail"],
-    "properties": {
-        name: {"type": "integer" if name == "status" else "string"}
-        for name in ("error", "error_description", "type", "title", "status", "detail", "instance")
-    },
-}
 
 
 def _refusal(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {PROBLEM_JSON: {"schema": _ERROR_SCHEMA}}}
+    return {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": REF.format(model="OAuthError")}}},
+    }
 
 
 @router.post(
     "/token",
-    summary="Exchange client credentials for a bearer token (development)",
-    description=_EXAMPLE,
+    operation_id="issueAccessToken",
+    summary=(
+        "用客户端凭证换取令牌（开发用） · Exchange client credentials for a bearer token "
+        "(development)"
+    ),
+    description=(
+        "按 OAuth 2.0 客户端凭证模式（RFC 6749 §4.4）发放令牌。表单字段："
+        "`grant_type=client_credentials`，可选的 `scope`（空格分隔，须为该客户端拥有的范围，"
+        "默认全部），以及客户端凭证（HTTP Basic，或表单中的 `client_id` 和 `client_secret`）。"
+        "拒绝时按 RFC 6749 §5.2 答复（`error`、`error_description`）。客户端来自 "
+        "`POLICY_MATCH_AUTH_CLIENTS`；`POLICY_MATCH_ENABLE_TOKEN_ENDPOINT` 为 false "
+        "时及生产环境中不可用（404）。"
+    ),
     response_model=TokenResponse,
     responses={
-        400: _refusal("invalid_request, unsupported_grant_type or invalid_scope"),
-        401: _refusal("invalid_client: unknown client or wrong secret"),
-        404: _refusal("the token endpoint is disabled"),
+        400: _refusal(
+            "请求无效、授权类型不支持或范围无效。"
+            "invalid_request, unsupported_grant_type or invalid_scope"
+        ),
+        401: _refusal("客户端未知或密钥错误。invalid_client: unknown client or wrong secret"),
+        **problems(404),
     },
     openapi_extra={
         "requestBody": {
@@ -201,7 +222,22 @@ def _refusal(description: str) -> dict[str, Any]:
 async def issue_access_token(
     request: Request, settings: Annotated[Settings, Depends(current_settings)]
 ) -> Response:
-    """Issue a bearer token to a client of POLICY_MATCH_AUTH_CLIENTS (RFC 6749 §4.4)."""
+    """Issue a bearer token to a client of POLICY_MATCH_AUTH_CLIENTS (RFC 6749 §4.4).
+
+    Form fields: `grant_type=client_credentials`, optional `scope` (space-separated; default:
+    all of the client's scopes), and the client's credentials as HTTP Basic or as `client_id`
+    and `client_secret` fields. Of the scopes asked for, those the client holds are granted and
+    named in the answer's `scope` (RFC 6749 §3.3); none of them held is `invalid_scope`:
+
+        curl -s -u demo-platform:demo-platform-secret-0001 \\
+             -d grant_type=client_credentials -d scope=match \\
+             http://localhost:8000/v1/auth/token
+
+    answers `{"access_token": "eyJ…", "token_type": "bearer", "expires_in": 3600, "scope":
+    "match"}`; send it as `Authorization: Bearer eyJ…`. Clients come from
+    `POLICY_MATCH_AUTH_CLIENTS`; when it is empty there are none. Disabled (404) when
+    `POLICY_MATCH_ENABLE_TOKEN_ENDPOINT` is false, and always in production.
+    """
     if not settings.enable_token_endpoint:
         raise NotFound(f"no endpoint at {request.url.path}")
     try:

@@ -11,6 +11,7 @@ from pydantic import StringConstraints
 
 from service.api.deps import CatalogueDep, LanguageDep, in_force_on_param
 from service.api.openapi import problems
+from service.api.openapi_texts import Tag
 from service.api.paging import page
 from service.api.responses import NOT_MODIFIED, IfNoneMatch, catalogue_read
 from service.api.schemas import DepartmentList, MeasureList, MeasureOut
@@ -20,7 +21,7 @@ from service.matching.presentation import measure_detail
 from service.policy.catalogue import Catalogue
 from service.policy.profile import KindCode
 
-router = APIRouter(prefix="/v1", tags=["catalogue"])
+router = APIRouter(prefix="/v1", tags=[Tag.CATALOGUE])
 FilterText = Annotated[str, StringConstraints(max_length=64)]
 
 
@@ -47,7 +48,9 @@ def _check_filters(catalogue: Catalogue, clauses: list[str] | None, department: 
 
 @router.get(
     "/measures",
-    summary="List the measures of the plan",
+    operation_id="listMeasures",
+    summary="措施列表 · List the measures of the plan",
+    description="按方案顺序列出通过全部筛选条件的措施，无需令牌。",
     response_model=MeasureList,
     responses={**NOT_MODIFIED, **problems(422)},
 )
@@ -90,7 +93,9 @@ async def list_measures(
 
 @router.get(
     "/measures/{measure_id}",
-    summary="One measure, with the plan's words it rests on",
+    operation_id="getMeasure",
+    summary="措施详情 · One measure, with the plan's words it rests on",
+    description="一项措施的全部内容：条款、单位、引用的方案原文和条件。",
     response_model=MeasureOut,
     responses={**NOT_MODIFIED, **problems(404)},
 )
@@ -110,7 +115,9 @@ async def get_measure(
 
 @router.get(
     "/departments",
-    summary="The units the plan names, with the clauses each serves",
+    operation_id="listDepartments",
+    summary="牵头和责任单位 · The units the plan names, with the clauses each serves",
+    description="方案点名的每个单位，以及它牵头和参与的条款。",
     response_model=DepartmentList,
     responses=NOT_MODIFIED,
 )

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from service.api.auth import Auditor, Caller, EligibilityReader
 from service.api.deps import CatalogueDep, CursorKeysDep, EngineDep
 from service.api.openapi import problems
+from service.api.openapi_texts import Tag
 from service.api.paging import owner, page
 from service.api.ratelimit import Limited, spend
 from service.api.responses import json_answer
@@ -30,7 +31,7 @@ from service.policy.catalogue import Catalogue, Measure
 from service.policy.examples import EXAMPLE_USCC
 from service.policy.uscc import USCC_PATTERN
 
-router = APIRouter(prefix="/v1", tags=["banks"])
+router = APIRouter(prefix="/v1", tags=[Tag.BANKS])
 
 MAX_PAGE = 500
 DISCLOSURES = "/v1/disclosures"
@@ -76,7 +77,16 @@ def _page_start(
 
 @router.get(
     "/measures/{measure_id}/eligible-enterprises",
-    summary="The stored enterprises eligible for a measure today (banks: consenting firms only)",
+    operation_id="listEligibleEnterprises",
+    summary=(
+        "符合某项措施的企业 · The stored enterprises eligible for a measure today (banks: "
+        "consenting firms only)"
+    ),
+    description=(
+        "按统一社会信用代码排序，每页 `limit` 家，沿 `next_cursor` 翻页直到它为 null。"
+        "银行只能查询金融类措施，只看到授权给本行的企业，且只得到信用代码、名称、所在县（市、区）"
+        "和梯度层级。每一页在答复前都会记录（谁、何时、哪项措施、哪些企业）。"
+    ),
     response_model=EligibleEnterprises,
     responses=problems(400, 401, 403, 404, 422, 429, 503),
 )
@@ -159,7 +169,11 @@ async def eligible_enterprises(
 
 @router.get(
     "/disclosures",
-    summary="What the bank query disclosed, to whom and when (auditors)",
+    operation_id="listDisclosures",
+    summary=(
+        "银行查询的披露记录（审计） · What the bank query disclosed, to whom and when (auditors)"
+    ),
+    description="从新到旧；每条记录写明调用方、所属银行、措施、日期和每一家企业。",
     response_model=DisclosureList,
     responses=problems(400, 401, 403, 422),
 )

@@ -31,6 +31,7 @@ from service.api.deps import (
     as_of_param,
 )
 from service.api.openapi import REF, json_body, problems
+from service.api.openapi_texts import Tag
 from service.api.paging import owner, page
 from service.api.responses import (
     NOT_MODIFIED,
@@ -61,7 +62,7 @@ from service.registry.store import (
     store_profile,
 )
 
-router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
+router = APIRouter(prefix="/v1/enterprises", tags=[Tag.REGISTRY])
 
 
 # documented, not enforced by the schema: enterprise_uscc names the exact problem
@@ -73,7 +74,7 @@ def enterprise_uscc(
     uscc: Annotated[
         str,
         Path(
-            description="统一社会信用代码 (GB 32100-2015)",
+            description="统一社会信用代码（GB 32100-2015）。Unified social credit code",
             examples=[EXAMPLE_USCC],
             json_schema_extra=USCC_SCHEMA,
         ),
@@ -132,7 +133,7 @@ def _profile_answer(stored: StoredEnterprise, status: int = 200, **headers: str)
 
 PROFILE_ANSWER: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "The profile as stored, exactly as given",
+        "description": "按原样保存的画像。The profile as stored, exactly as given",
         "content": {"application/json": {"schema": {"$ref": REF.format(model="Profile")}}},
     }
 }
@@ -148,7 +149,7 @@ def _put_openapi() -> dict[str, Any]:
                 "name": "uscc",
                 "in": "path",
                 "required": True,
-                "description": "统一社会信用代码 (GB 32100-2015)",
+                "description": "统一社会信用代码（GB 32100-2015）。Unified social credit code",
                 "schema": {"type": "string", **USCC_SCHEMA, "examples": [EXAMPLE_USCC]},
             },
             {
@@ -169,15 +170,25 @@ def _put_openapi() -> dict[str, Any]:
 
 # PUT is the registry's hot path: served directly (see service/api/openapi.serve_directly), it
 # reads its inputs with the same functions the dependencies of the other routes use.
-direct = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
+direct = APIRouter(prefix="/v1/enterprises", tags=[Tag.REGISTRY])
 
 
 @direct.put(
     "/{uscc}",
-    summary="Store an enterprise profile (201 created, 200 updated) and re-match it",
+    operation_id="putEnterprise",
+    summary=(
+        "保存企业画像并重新匹配 · Store an enterprise profile (201 created, 200 updated) and "
+        "re-match it"
+    ),
+    description=(
+        "按原样保存画像（若带 `uscc`，须与路径一致），每个版本都保留，"
+        "并用现行目录重新计算匹配结果。`If-Match` 只在指定版本上写入，`If-None-Match: *` "
+        "只在尚未保存时创建，版本不符时答复 412。画像未变时不产生新版本（200，ETag 不变）。"
+    ),
     responses={
         **PROFILE_ANSWER,
-        201: PROFILE_ANSWER[200] | {"description": "Created; Location names it"},
+        201: PROFILE_ANSWER[200]
+        | {"description": "已新建，`Location` 是它的地址。Created; Location names it"},
         **problems(400, 401, 403, 412, 413, 415, 422, 503),
     },
     openapi_extra=_put_openapi(),
@@ -188,7 +199,7 @@ async def put_enterprise(request: Request) -> Response:
     The firm's matches are recomputed against the catalogue in force and kept with its version.
     Storing an unchanged profile is a no-op (200, same ETag).
     """
-    caller = authorize_platform(request, Scope.ENTERPRISES_WRITE)
+    caller = await authorize_platform(request, Scope.ENTERPRISES_WRITE)
     uscc = enterprise_uscc(request, request.path_params["uscc"])
     catalogue: Catalogue = request.app.state.catalogue
     condition = precondition(request.headers.get("if-match"), request.headers.get("if-none-match"))
@@ -237,7 +248,10 @@ def _with_uscc(profile: Profile, uscc: str) -> Profile:
 
 @router.get(
     "/{uscc}",
-    summary="Read a stored enterprise profile",
+    operation_id="getEnterprise",
+    summary="读取企业画像 · Read a stored enterprise profile",
+    description="按最后一次保存的原样返回画像；`ETag` 是它的版本（强校验）；"
+    "If-None-Match 与之相同时答 304，无正文。",
     responses={**PROFILE_ANSWER, **NOT_MODIFIED, **problems(401, 403, 404, 422)},
 )
 async def get_enterprise(
@@ -253,7 +267,9 @@ async def get_enterprise(
 @router.delete(
     "/{uscc}",
     status_code=204,
-    summary="Remove an enterprise from matching, pushes and the bank query",
+    operation_id="deleteEnterprise",
+    summary="删除企业 · Remove an enterprise from matching, pushes and the bank query",
+    description="企业不再参与匹配、推送和银行查询；它的历史版本和已经披露的记录仍然保留。",
     responses=problems(401, 403, 404, 412, 422, 503),
 )
 async def delete_enterprise_route(
@@ -282,7 +298,14 @@ async def delete_enterprise_route(
 
 @router.get(
     "/{uscc}/history",
-    summary="Every stored version of an enterprise's profile, with who changed it and when",
+    operation_id="getEnterpriseHistory",
+    summary=(
+        "企业画像的历史版本 · Every stored version of an enterprise's profile, with who changed "
+        "it and when"
+    ),
+    description=(
+        "从旧到新，写明谁在何时修改；删除也是一个版本（`profile: null`）。用 `after` 翻页。"
+    ),
     response_model=EnterpriseHistory,
     responses=problems(400, 401, 403, 404, 422),
 )
@@ -340,7 +363,12 @@ async def enterprise_history(
 
 @router.get(
     "/{uscc}/matches",
-    summary="The stored enterprise's matches, answered like POST /v1/match",
+    operation_id="getEnterpriseMatches",
+    summary="已保存企业的匹配结果 · The stored enterprise's matches, answered like POST /v1/match",
+    description=(
+        "用已保存的画像计算 `as_of`（默认今天）的符合、差一点符合和无法判断的措施，答复与 POST "
+        "/v1/match 相同。"
+    ),
     response_model=MatchResponse,
     responses=problems(401, 403, 404, 422),
     openapi_extra={"parameters": [AS_OF_PARAMETER]},

@@ -10,15 +10,22 @@ from sqlalchemy import Connection
 
 from service.api.deps import EngineDep
 from service.api.openapi import REF
+from service.api.openapi_texts import Tag
 from service.api.problems import problem
 from service.core.database import run_read
 from service.core.migrate import alembic_config
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=[Tag.HEALTH])
+READY = {"x-enum-varnames": ["READY"], "x-enum-descriptions": ["已就绪"]}
 _HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-@router.get("/healthz", summary="The process is up")
+@router.get(
+    "/healthz",
+    operation_id="getLiveness",
+    summary="进程存活 · The process is up",
+    description="进程运行时即答复。",
+)
 async def healthz() -> dict[str, str]:
     """Liveness: answers while the process runs."""
     return {"status": "ok"}
@@ -31,14 +38,32 @@ def schema_revision(connection: Connection) -> str | None:
 
 @router.get(
     "/readyz",
-    summary="The catalogue is loaded and the database reachable and migrated",
+    operation_id="getReadiness",
+    summary="服务就绪 · The catalogue is loaded and the database reachable and migrated",
+    description="政策目录已加载，数据库可以连接且已迁移到最新结构。",
     responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["status", "catalogue_version", "schema_revision"],
+                        "properties": {
+                            "status": {"type": "string", "enum": ["ready"]} | READY,
+                            "catalogue_version": {"type": "string"},
+                            "schema_revision": {"type": "string"},
+                        },
+                    }
+                }
+            }
+        },
         503: {
-            "description": "Not ready: the database is unreachable or not migrated",
+            "description": "未就绪：数据库无法连接或未迁移。"
+            "Not ready: the database is unreachable or not migrated",
             "content": {
                 "application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}
             },
-        }
+        },
     },
 )
 async def readyz(request: Request, engine: EngineDep) -> Any:

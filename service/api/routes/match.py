@@ -21,6 +21,7 @@ from service.api.body import json_object, profile_body, refused
 from service.api.clients import Scope
 from service.api.deps import AS_OF_PARAMETER, LANGUAGE_PARAMETER, app_settings, as_of_param
 from service.api.openapi import json_body, problems
+from service.api.openapi_texts import Tag
 from service.api.ratelimit import Limited, spend
 from service.api.responses import catalogue_answer
 from service.api.schemas import BatchResponse, MatchResponse
@@ -33,7 +34,7 @@ from service.policy.catalogue import Catalogue
 from service.policy.examples import MATCH_EXAMPLES, batch_example
 from service.policy.profile import Profile
 
-router = APIRouter(prefix="/v1/match", tags=["matching"])
+router = APIRouter(prefix="/v1/match", tags=[Tag.MATCHING])
 
 
 def _openapi(schema: str, examples: dict[str, Any]) -> dict[str, Any]:
@@ -44,9 +45,9 @@ def _openapi(schema: str, examples: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _matching_inputs(request: Request) -> tuple[Caller, Catalogue, Language, date]:
+async def _matching_inputs(request: Request) -> tuple[Caller, Catalogue, Language, date]:
     """Check the caller's token and scope; the catalogue, the language and the day asked."""
-    caller = authorize(request, Scope.MATCH)
+    caller = await authorize(request, Scope.MATCH)
     catalogue: Catalogue = request.app.state.catalogue
     return (
         caller,
@@ -58,14 +59,20 @@ def _matching_inputs(request: Request) -> tuple[Caller, Catalogue, Language, dat
 
 @router.post(
     "",
-    summary="Match one enterprise profile against the plan",
+    operation_id="matchProfile",
+    summary="匹配一家企业 · Match one enterprise profile against the plan",
+    description=(
+        "按方案逐条核对企业画像：符合的措施、差一点符合的措施（`unmet` 列出最少要改变的条件）、"
+        "还缺信息而无法判断的措施（`missing_fields`），以及方案为企业设定的指标。"
+        "每项措施都引用方案原文，并说明找哪个部门。"
+    ),
     response_model=MatchResponse,
     responses=problems(400, 401, 403, 413, 415, 422, 429),
     openapi_extra=_openapi("Profile", MATCH_EXAMPLES),
 )
 async def match_profile(request: Request) -> Response:
     """Which measures the firm qualifies for, nearly qualifies for, or cannot be decided yet."""
-    caller, catalogue, language, as_of = _matching_inputs(request)
+    caller, catalogue, language, as_of = await _matching_inputs(request)
     spend(request, Limited.MATCH, caller)
     profile = await profile_body(request)
     record = partial(record_decision, request.app.state.decisions, caller.subject)
@@ -75,14 +82,21 @@ async def match_profile(request: Request) -> Response:
 
 @router.post(
     "/batch",
-    summary="Match up to 1,000 profiles; a bad one is reported in its place",
+    operation_id="matchBatch",
+    summary=(
+        "批量匹配（最多 1000 家） · Match up to 1,000 profiles; a bad one is reported in its place"
+    ),
+    description=(
+        "一次匹配多家企业，答复按请求的顺序排列；某一家的画像无效时只在它的位置报告错误（`ok: "
+        "false`），其他企业照常匹配。"
+    ),
     response_model=BatchResponse,
     responses=problems(400, 401, 403, 413, 415, 422, 429),
     openapi_extra=_openapi("BatchRequest", {"two firms": {"value": batch_example()}}),
 )
 async def match_batch(request: Request) -> Response:
     """Match many profiles in one call; answers come in the request's order."""
-    caller, catalogue, language, as_of = _matching_inputs(request)
+    caller, catalogue, language, as_of = await _matching_inputs(request)
     body = await json_object(request)
     profiles = body.get("profiles") if isinstance(body, dict) else None
     limit = app_settings(request).max_batch_size

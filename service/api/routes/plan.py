@@ -1,7 +1,7 @@
 """GET /v1/plan/progress: the plan's quantitative targets against the stored firms, by county."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,19 +11,23 @@ from service.api.auth import Caller, require_platform
 from service.api.clients import Scope
 from service.api.deps import AS_OF_PARAMETER, CatalogueDep, EngineDep, LanguageDep, as_of_param
 from service.api.openapi import problems
+from service.api.openapi_texts import Tag
 from service.api.progress_schemas import PlanProgress
 from service.api.ratelimit import Limited, spend
 from service.api.responses import catalogue_answer
 from service.core.database import run_read
 from service.core.errors import Unprocessable
+from service.policy.profile import vocabulary_labels
 from service.policy.vocabulary import vocabularies
 from service.registry.progress import plan_progress
 from service.registry.progress_answer import progress_json
 
-router = APIRouter(prefix="/v1/plan", tags=["plan"])
+router = APIRouter(prefix="/v1/plan", tags=[Tag.PLAN])
 
 StatsReader = Annotated[Caller, Depends(require_platform(Scope.STATS_READ))]
 COUNTIES = vocabularies().codes("counties")
+COUNTY_ENUM: dict[str, Any] = {"enum": list(COUNTIES)}
+vocabulary_labels("counties")(COUNTY_ENUM)  # the members' names and labels, for generators
 AS_OF = {
     **AS_OF_PARAMETER,
     "description": "the day to count on: recognitions valid that day (default: today)",
@@ -37,7 +41,7 @@ def _county(
         Query(
             description="only this county (GB/T 2260 code)",
             examples=["440781"],
-            json_schema_extra={"enum": list(COUNTIES)},
+            json_schema_extra=COUNTY_ENUM,
             max_length=6,
         ),
     ] = None,
@@ -59,7 +63,13 @@ def _county(
 
 @router.get(
     "/progress",
-    summary="The plan's targets against the stored firms, by county",
+    operation_id="getPlanProgress",
+    summary="方案目标进度 · The plan's targets against the stored firms, by county",
+    description=(
+        "一、(二)工作目标和第二部分的每个目标，附基数和原文，以及在 `as_of` 当天按登记库统计、"
+        "分县（市、区）的企业数：有效期内的认定、上市企业、研发机构等。已删除的企业不计；"
+        "合成（演示）企业仅在 include_synthetic 时计入。登记库不是官方认定名单，答复中会说明。"
+    ),
     response_model=PlanProgress,
     responses=problems(401, 403, 422, 429, 503),
     openapi_extra={"parameters": [AS_OF]},

@@ -16,7 +16,8 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.auth import CatalogueAdmin
 from service.api.deps import EngineDep, app_settings
-from service.api.openapi import problems
+from service.api.openapi import REF, problems
+from service.api.openapi_texts import Tag
 from service.api.paging import page
 from service.api.responses import json_answer
 from service.api.schemas import CatalogueReload, RematchList, RematchRunOut
@@ -32,7 +33,7 @@ from service.push.wake import wake_worker
 from service.registry.publication import put_in_force
 from service.registry.rematch import run_record
 
-router = APIRouter(prefix="/v1/catalogue", tags=["catalogue admin"])
+router = APIRouter(prefix="/v1/catalogue", tags=[Tag.CATALOGUE_ADMIN])
 
 
 def measure_changes(old: Catalogue, new: Catalogue) -> dict[str, list[str]]:
@@ -60,10 +61,24 @@ def runjson_answer(run: dict[str, Any]) -> dict[str, Any]:
 
 @router.post(
     "/reload",
-    summary="Load the policies folder again and put it in force; re-match every stored firm",
+    operation_id="reloadCatalogue",
+    summary=(
+        "重新加载政策目录并生效 · Load the policies folder again and put it in force; re-match "
+        "every stored firm"
+    ),
+    description=(
+        "目录未变时答复 200；有新目录时答复 202 并附排队的重新匹配（按 `Location` 查看进度和统计）"
+        "。未通过检查或用例的目录会被拒绝并列出全部问题，现行目录保持不变。"
+    ),
     response_model=CatalogueReload,
     responses={
-        202: {"description": "A new catalogue is in force; the re-match it queued is running"},
+        202: {
+            "description": "新目录已生效，排队的重新匹配正在运行。"
+            "A new catalogue is in force; the re-match it queued is running",
+            "content": {
+                "application/json": {"schema": {"$ref": REF.format(model="CatalogueReload")}}
+            },
+        },
         **problems(401, 403, 409, 422, 503),
     },
 )
@@ -110,7 +125,10 @@ async def reload_catalogue(request: Request, caller: CatalogueAdmin, engine: Eng
 
 @router.get(
     "/rematches",
-    summary="The latest re-match runs, newest first",
+    operation_id="listRematches",
+    summary="最近的重新匹配 · The latest re-match runs, newest first",
+    description="最近 20 次：重新加载后的，以及每天换日时的定时运行"
+    "（一页，`next_cursor` 为 null）。",
     response_model=RematchList,
     responses=problems(401, 403),
 )
@@ -127,7 +145,14 @@ async def rematches(caller: CatalogueAdmin, engine: EngineDep) -> Response:
 
 @router.get(
     "/rematches/{run_id}",
-    summary="A re-match run: its progress, then how many firms gained or lost each measure",
+    operation_id="getRematch",
+    summary=(
+        "一次重新匹配 · A re-match run: its progress, then how many firms gained or lost each "
+        "measure"
+    ),
+    description=(
+        "运行中显示 `firms_done` / `firms_total`；结束后 `gained` 和 `lost` 按措施统计企业数。"
+    ),
     response_model=RematchRunOut,
     responses=problems(401, 403, 404, 422),
 )

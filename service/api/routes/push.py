@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from service.api.auth import PushPlatform
 from service.api.deps import CatalogueDep, CursorKeysDep, EngineDep, app_settings
 from service.api.openapi import problems
+from service.api.openapi_texts import Tag
 from service.api.paging import owner, page
 from service.api.responses import json_answer
 from service.api.schemas import (
@@ -51,7 +52,7 @@ from service.push.subscriptions import (
 )
 from service.push.wake import wake_worker
 
-router = APIRouter(prefix="/v1", tags=["push"])
+router = APIRouter(prefix="/v1", tags=[Tag.PUSH])
 
 MAX_FEED_PAGE = 1000
 SUBSCRIPTION_EXAMPLES: dict[str, Example] = {
@@ -96,14 +97,21 @@ def _check_filters(catalogue: Catalogue, body: SubscriptionIn) -> None:
 @router.post(
     "/subscriptions",
     status_code=201,
-    summary="Subscribe a URL to push events (the secret is shown only in this answer)",
+    operation_id="createSubscription",
+    summary="订阅推送 · Subscribe a URL to push events (the secret is shown only in this answer)",
+    description=(
+        "符合过滤条件的每个事件都会 POST 到 `url`，并用本答复给出的密钥签名（Standard Webhooks）。"
+        "URL 必须是 http(s)，且不能指向本机回环、链路本地或云元数据地址。只推送从现在起发生的事件，"
+        "此前的事件请读事件流。"
+    ),
     response_model=SubscriptionCreated,
     responses={
         **problems(400, 401, 403, 409, 413, 415, 422, 503),
         409: {
             **problems(409)[409],
-            "description": "The caller holds PUSH_MAX_SUBSCRIPTIONS_PER_CALLER subscriptions "
-            "already (ended ones do not count)",
+            "description": "调用方的订阅已达 PUSH_MAX_SUBSCRIPTIONS_PER_CALLER 个（已结束的不计）。"
+            "The caller holds PUSH_MAX_SUBSCRIPTIONS_PER_CALLER subscriptions already (ended ones "
+            "do not count)",
         },
     },
 )
@@ -159,7 +167,9 @@ async def subscribe(
 
 @router.get(
     "/subscriptions",
-    summary="List subscriptions, active and ended",
+    operation_id="listSubscriptions",
+    summary="列出订阅 · List subscriptions, active and ended",
+    description="从新到旧；密钥不再显示。",
     response_model=SubscriptionList,
     responses=problems(401, 403),
 )
@@ -176,7 +186,9 @@ async def subscriptions(caller: PushPlatform, engine: EngineDep, keys: CursorKey
 
 @router.get(
     "/subscriptions/{subscription_id}",
-    summary="A subscription, with its deliveries counted by state",
+    operation_id="getSubscription",
+    summary="查看订阅 · A subscription, with its deliveries counted by state",
+    description="已结束的订阅会说明原因：被删除，或接收方答复了 410。",
     response_model=SubscriptionOut,
     responses=problems(401, 403, 404, 422),
 )
@@ -199,7 +211,9 @@ def _detail(connection: Any, keys: CursorKeys, subscription_id: str) -> dict[str
 @router.delete(
     "/subscriptions/{subscription_id}",
     status_code=204,
-    summary="End a subscription; what it had still to deliver is cancelled",
+    operation_id="deleteSubscription",
+    summary="结束订阅 · End a subscription; what it had still to deliver is cancelled",
+    description="尚未投递的事件随之取消。幂等：再次结束已结束的订阅仍答复 204。",
     responses=problems(401, 403, 404, 422, 503),
 )
 async def unsubscribe(
@@ -217,7 +231,13 @@ async def unsubscribe(
 
 @router.post(
     "/subscriptions/{subscription_id}/resume",
-    summary="Resume a paused subscription (its host resolves again)",
+    operation_id="resumeSubscription",
+    summary="恢复暂停的订阅 · Resume a paused subscription (its host resolves again)",
+    description=(
+        "主机名连续一天无法解析的订阅会被暂停：不再推送，待投递的事件被取消。"
+        "恢复时重新检查目标地址（现在必须能解析，且允许推送），之后推送每个新事件；错过的事件用 "
+        "`catch_up_cursor` 从事件流读取。恢复一个生效中的订阅不改变任何东西。"
+    ),
     response_model=SubscriptionOut,
     responses=problems(401, 403, 404, 409, 422, 503),
 )
@@ -251,7 +271,13 @@ async def resume_subscription(
 
 @router.get(
     "/push-events",
-    summary="Every push event in order, as a resumable feed",
+    operation_id="listPushEvents",
+    summary="推送事件流 · Every push event in order, as a resumable feed",
+    description=(
+        "从旧到新。保存 `next_cursor` 并用它再次请求：不会跳过也不会重复。超过 "
+        "PUSH_RETENTION_DAYS 的事件会被清理，早于它们的游标答复 410（不带 `after` "
+        "从保留的最早事件重新开始）。"
+    ),
     response_model=PushEventFeed,
     responses=problems(400, 401, 403, 410, 422),
 )
@@ -311,7 +337,9 @@ async def _event(engine: Engine, event_id: str) -> dict[str, Any]:
 
 @router.get(
     "/push-events/{event_id}",
-    summary="An event and its deliveries, with every attempt",
+    operation_id="getPushEvent",
+    summary="查看推送事件及其投递 · An event and its deliveries, with every attempt",
+    description="发送了什么、发给了哪些订阅，以及每次尝试的结果。",
     response_model=PushEventDetail,
     responses=problems(401, 403, 404, 422),
 )
@@ -324,7 +352,12 @@ async def push_event(caller: PushPlatform, engine: EngineDep, event_id: EventId)
 @router.post(
     "/push-events/{event_id}/redeliver",
     status_code=202,
-    summary="Deliver an event again, now",
+    operation_id="redeliverPushEvent",
+    summary="立即重新投递事件 · Deliver an event again, now",
+    description=(
+        "无论已送达、已放弃还是仍待投递，事件都会以新的尝试次数重新排队，"
+        "只投给生效中的订阅（包括事件之后新建的订阅）。"
+    ),
     response_model=PushEventDetail,
     responses=problems(401, 403, 404, 409, 422, 503),
 )
@@ -355,16 +388,29 @@ async def redeliver_event(
 
 
 # What a subscriber receives: documented in the OpenAPI document's `webhooks`, never served.
-webhooks = APIRouter(tags=["push"])
+webhooks = APIRouter(tags=[Tag.PUSH])
 
 
 @webhooks.post(
     "measure-event",
-    summary="What each subscription's URL receives: one event per POST, signed",
+    operation_id="receiveMeasureEvent",
+    summary=(
+        "订阅地址收到的事件 · What each subscription's URL receives: one event per POST, signed"
+    ),
+    description=(
+        "先验证签名，再答复 2xx 确认。至少投递一次：同一 `webhook-id` 可能重复到达；`sequence` "
+        "为同一企业的事件排序。"
+    ),
     status_code=204,
     responses={
-        410: {"description": "Gone: end this subscription; nothing more is sent to it"},
-        "default": {"description": "Any other answer, or none in time: retried with backoff"},
+        410: {
+            "description": "结束这个订阅，之后不再推送。"
+            "Gone: end this subscription; nothing more is sent to it"
+        },
+        "default": {
+            "description": "其他答复或超时未答复：退避后重试。"
+            "Any other answer, or none in time: retried with backoff"
+        },
     },
 )
 def measure_event(

@@ -8,11 +8,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from service.api.deps import CatalogueDep, LanguageDep
+from service.api.openapi_texts import Tag
 from service.api.paging import page
 from service.api.responses import NOT_MODIFIED, IfNoneMatch, catalogue_read
 from service.policy.vocabulary import County, Term, Vocabularies
 
-router = APIRouter(prefix="/v1", tags=["catalogue"])
+router = APIRouter(prefix="/v1", tags=[Tag.CATALOGUE])
 
 
 class TermOut(BaseModel):
@@ -52,7 +53,12 @@ def _term(term: Term, language: str) -> dict[str, Any]:
 
 @router.get(
     "/vocabularies",
-    summary="The code lists: tiers, counties, clusters, sub-industries, kinds …",
+    operation_id="getVocabularies",
+    summary="代码表 · The code lists: tiers, counties, clusters, sub-industries, kinds …",
+    description=(
+        "每个代码表，以及每个代码在调用方语言中的名称（由 Accept-Language 选择），"
+        "附三种语言的名称。"
+    ),
     response_model=VocabularyList,
     responses=NOT_MODIFIED,
 )
