@@ -1,19 +1,23 @@
 """Over HTTP, one uvicorn worker: POST /v1/match/batch of 1,000 profiles, against matching the
 same profiles in-process, side by side in one run.
 
-Run: .venv/bin/python -m bench.batch_http [--profiles 1000] [--rounds 5]
+Run: .venv/bin/python -m bench.batch_http [--profiles 1000] [--rounds 5] [--view compact]
 Starts its own server (bench.common.start_server: JSON logs, metrics, the rate limiter in the
 path) and sends the batch of synthetic profiles (service.registry.demo) `rounds` times, one at
-a time;
-in the same process it then matches and answers the same profiles without HTTP. Prints the
-median time per batch, profiles per second both ways, and the ratio.
+a time; after each, in this process, it matches and answers the same profiles without HTTP
+(side by side: the machine's load falls on both alike), and again recording each decision as
+the server does (its JSON log line written to a file): the part of the gap that is the
+decision log, not HTTP. Prints the median time per batch, profiles per second, and ratios. With
+`--view compact` both sides answer compactly (`?view=compact`; issue 14's target: 0.7).
 """
 
 import argparse
+import logging
 import statistics
 import tempfile
 import time
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -21,57 +25,93 @@ import orjson
 
 from bench.common import UNLIMITED_RATES, bench_token, free_port, start_server, stop_server
 from service.core.i18n import DEFAULT_LANGUAGE
+from service.core.logs import JsonFormatter, lean_records
 from service.core.migrate import upgrade_database
 from service.core.settings import get_settings
-from service.matching.answer import match_body
+from service.matching.answer import VIEWS, View, match_body
 from service.matching.cases import load_checked_catalogue
+from service.matching.compact_answer import compact_body
+from service.matching.decision_log import decision_log, record_decision
 from service.matching.match import match
+from service.matching.metrics import DecisionTally
 from service.policy.profile import Profile
 from service.registry.demo import synthetic_profiles
 
 AS_OF = date(2025, 6, 1)
 
 
-def in_process(profiles: list[dict[str, object]], rounds: int) -> float:
-    """Median seconds to validate, match and answer every profile without HTTP."""
-    catalogue = load_checked_catalogue(get_settings().policies_dir)
-    times = []
-    for _ in range(rounds):
+class InProcess:
+    """Validate, match and answer profiles as the route does, without HTTP."""
+
+    def __init__(self, view: View) -> None:
+        self.catalogue = load_checked_catalogue(get_settings().policies_dir)
+        self.view = view
+        self.tally = DecisionTally()
+        # the decision log as the server writes it: JSON lines to a file
+        self.log_file = tempfile.NamedTemporaryFile("w", suffix=".log")  # noqa: SIM115
+        handler = logging.StreamHandler(self.log_file)
+        handler.setFormatter(JsonFormatter())
+        decision_log.addHandler(handler)
+        decision_log.propagate = False
+        decision_log.setLevel(logging.INFO)
+        decision_log.disabled = True
+        lean_records()
+
+    def run(self, profiles: list[dict[str, object]], *, logged: bool) -> float:
+        """Seconds to answer every profile; with `logged`, each decision recorded and logged."""
+        decision_log.disabled = not logged
+        record = partial(record_decision, self.tally, "bench")
         started = time.perf_counter()
         for raw in profiles:
             profile = Profile.model_validate(raw)
-            result = match(catalogue=catalogue, facts=profile.facts(), as_of=AS_OF)
-            match_body(result, profile.county, DEFAULT_LANGUAGE)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+            result = match(catalogue=self.catalogue, facts=profile.facts(), as_of=AS_OF)
+            if logged:
+                record(profile, result)
+            if self.view == "compact":
+                compact_body(result)
+            else:
+                match_body(result, profile.county, DEFAULT_LANGUAGE)
+        return time.perf_counter() - started
 
 
-def over_http(profiles: list[dict[str, object]], rounds: int) -> float:
-    """Median seconds of one POST /v1/match/batch holding every profile."""
+Rounds = tuple[list[float], list[float], list[float]]
+
+
+def side_by_side(
+    profiles: list[dict[str, object]], rounds: int, view: View, log_level: str
+) -> Rounds:
+    """Seconds of one POST /v1/match/batch holding every profile, of the same in-process, and
+    of the same in-process with the decision log, per round; a round of each in turn."""
     token = bench_token("match")
     port = free_port()
     body = orjson.dumps({"profiles": profiles})
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    local = InProcess(view)
+    times: Rounds = ([], [], [])
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
         upgrade_database(url)
-        server = start_server(port, database_url=url, **UNLIMITED_RATES)
-        times = []
+        server = start_server(port, database_url=url, log_level=log_level, **UNLIMITED_RATES)
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
                 for i in range(rounds + 1):
                     started = time.perf_counter()
                     answer = client.post(
-                        f"/v1/match/batch?as_of={AS_OF}", content=body, headers=headers
+                        f"/v1/match/batch?as_of={AS_OF}&view={view}",
+                        content=body,
+                        headers=headers,
                     )
                     elapsed = time.perf_counter() - started
                     assert answer.status_code == 200, answer.text[:300]
                     assert all(r["ok"] for r in answer.json()["results"])
+                    plain = local.run(profiles, logged=False)
+                    logged = local.run(profiles, logged=True)
                     if i:  # the first is a warm-up
-                        times.append(elapsed)
+                        for kept, value in zip(times, (elapsed, plain, logged), strict=True):
+                            kept.append(value)
         finally:
             stop_server(server)
-    return statistics.median(times)
+    return times
 
 
 def main() -> None:
@@ -79,18 +119,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--profiles", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--view", choices=VIEWS, default="full", help="the answers' view")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        help="the server's LOG_LEVEL: INFO as deployed (a decision line per profile); WARNING "
+        "leaves the decision log out, to see its share",
+    )
     args = parser.parse_args()
     profiles = [
         p.model_dump(mode="json", exclude_unset=True)
         for p in synthetic_profiles(args.profiles, seed=20261127)
     ]
-    http = over_http(profiles, args.rounds)
-    local = in_process(profiles, args.rounds)
+    times = side_by_side(profiles, args.rounds, args.view, args.log_level)
+    http, local, logged = (statistics.median(t) for t in times)
+    # each round's ratio, its three runs adjacent in time: a busy machine weighs on all alike
+    ratio = statistics.median(p / h for h, p, _ in zip(*times, strict=True))
+    ratio_logged = statistics.median(g / h for h, _, g in zip(*times, strict=True))
     n = len(profiles)
     print(
-        f"POST /v1/match/batch of {n:,} profiles: {http * 1000:.0f} ms median of {args.rounds} "
+        f"POST /v1/match/batch?view={args.view} of {n:,} profiles (server LOG_LEVEL "
+        f"{args.log_level}): {http * 1000:.0f} ms median of {args.rounds} "
         f"({n / http:,.0f} profiles/s); the same in-process {local * 1000:.0f} ms "
-        f"({n / local:,.0f} profiles/s); ratio {local / http:.2f}"
+        f"({n / local:,.0f} profiles/s); ratio {ratio:.2f} (median of the rounds' ratios). "
+        f"In-process with the decision log written as the server does: {logged * 1000:.0f} ms, "
+        f"ratio {ratio_logged:.2f}"
     )
 
 

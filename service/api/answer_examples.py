@@ -317,6 +317,9 @@ BY_SCHEMA: dict[str, Any] = {
         ],
     },
     "Profile": FULL_PROFILE,
+    # POST /v1/match and /batch answer either view (service/api/compact_schemas.py, whose
+    # schemas carry the compact view's examples): the full view's is the 200's example
+    "MatchAnswer": MATCH,
     "EnterpriseHistory": {
         "uscc": EXAMPLE_USCC,
         "items": [
@@ -431,3 +434,4 @@ BY_OPERATION: dict[str, Any] = {
     "getLiveness": {"status": "ok"},
     "getReadiness": {"status": "ready", "catalogue_version": VERSION, "schema_revision": "0007"},
 }
+BY_SCHEMA["BatchAnswer"] = BY_SCHEMA["BatchResponse"]

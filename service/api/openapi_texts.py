@@ -154,6 +154,11 @@ HEADERS: dict[str, dict[str, Any]] = {
 # and the English for those the code leaves undescribed.
 PARAMETERS: dict[str, tuple[str, str]] = {
     "as_of": ("判断或统计的日期（YYYY-MM-DD）", "the day asked about"),
+    "view": (
+        "答复的详略：full（默认）每项措施及其理由；compact 只有措施编号、须改变和缺少的字段、"
+        "指标状态，不含理由（用于大批量）",
+        "full or compact",
+    ),
     "accept-language": ("答复语言", "the language of the answer"),
     "limit": ("每页条数", "items per page"),
     "cursor": ("上一页的 `next_cursor`", "the previous page's `next_cursor`"),

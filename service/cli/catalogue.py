@@ -4,15 +4,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from service.cli.output import Commands, checked, loaded
+from service.cli.output import Commands, checked, database_refused, loaded, on_terminal
 from service.core.settings import get_settings
 from service.matching.cases import run_cases
+
+POLICIES_HELP = "policies folder (default: POLICY_MATCH_POLICIES_DIR, else policies/)"
 
 
 def add_check(commands: Commands) -> None:
     """Declare `policy-match check`."""
     command = commands.add_parser("check", help="validate policies/ and run its test cases")
-    command.add_argument("--policies", type=Path, default=None, help="policies folder")
+    command.add_argument("--policies", type=Path, default=None, help=POLICIES_HELP)
     command.set_defaults(run=check_command)
 
 
@@ -21,9 +23,11 @@ def add_publish(commands: Commands) -> None:
     command = commands.add_parser(
         "publish", help="put the policies folder in force and re-match every stored firm"
     )
-    command.add_argument("--policies", type=Path, default=None, help="policies folder")
+    command.add_argument("--policies", type=Path, default=None, help=POLICIES_HELP)
     command.add_argument("--by", default="policy-match publish", help="who publishes")
-    command.add_argument("--no-progress", action="store_true")
+    command.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (drawn on a terminal only)"
+    )
     command.set_defaults(run=publish_command)
 
 
@@ -32,8 +36,10 @@ def add_review(commands: Commands) -> None:
     command = commands.add_parser(
         "review", help="write docs/fidelity.md: every measure, its gates and their sources"
     )
-    command.add_argument("--policies", type=Path, default=None, help="policies folder")
-    command.add_argument("--output", type=Path, default=None, help="default docs/fidelity.md")
+    command.add_argument("--policies", type=Path, default=None, help=POLICIES_HELP)
+    command.add_argument(
+        "--output", type=Path, default=None, help="where to write (default: docs/fidelity.md)"
+    )
     command.add_argument(
         "--check", action="store_true", help="write nothing; fail if the file differs"
     )
@@ -103,6 +109,9 @@ def publish_command(args: argparse.Namespace) -> int:
     catalogue = checked(args.policies or settings.policies_dir)
     if catalogue is None:
         return 1
+    refused = database_refused(settings.database_url)
+    if refused is not None:
+        return refused
     engine = make_engine(settings.database_url)
     day = today()
 
@@ -118,7 +127,7 @@ def publish_command(args: argparse.Namespace) -> int:
             print(f"re-match run {run_id} is with a worker: GET /v1/catalogue/rematches/{run_id}")
             return 0
         total = await run_read(engine, lambda c: count_stale(c, catalogue.version, day))
-        with tqdm(total=total, unit="firm", disable=args.no_progress) as bar:
+        with tqdm(total=total, unit="firm", disable=args.no_progress or not on_terminal()) as bar:
             await execute_run(
                 engine,
                 catalogue,

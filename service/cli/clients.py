@@ -1,10 +1,12 @@
 """`policy-match demo-clients`, `hash-secret` and `new-secret-key`: clients and their secrets."""
 
 import argparse
+import getpass
 import json
+import sys
 
 from service.api.clients import hash_client_secret
-from service.cli.output import Commands
+from service.cli.output import USAGE, Commands
 
 DEMO_CLIENTS = (  # (client_id, secret, scopes, bank_id): published in the README, demo only
     (
@@ -38,8 +40,15 @@ def add_new_secret_key(commands: Commands) -> None:
 
 def add_hash_secret(commands: Commands) -> None:
     """Declare `policy-match hash-secret`."""
-    command = commands.add_parser("hash-secret", help="bcrypt a client secret for AUTH_CLIENTS")
-    command.add_argument("secret")
+    command = commands.add_parser(
+        "hash-secret",
+        help="bcrypt a client secret for AUTH_CLIENTS (typed at a prompt, or piped on stdin)",
+        description="Print the bcrypt hash of a client secret. The secret is typed at a prompt "
+        "(not echoed) or piped on stdin (its first line), never given as an argument: an "
+        "argument stays in the shell's history and shows in the process list.",
+    )
+    # taken only to refuse it with a clear message, rather than argparse's "unrecognized"
+    command.add_argument("secret", nargs="?", help=argparse.SUPPRESS)
     command.set_defaults(run=hash_secret_command)
 
 
@@ -62,9 +71,29 @@ def demo_clients_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_secret() -> str:
+    """The secret typed at a prompt (a terminal) or the first line piped on stdin."""
+    if sys.stdin.isatty():
+        return getpass.getpass("client secret: ")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 def hash_secret_command(args: argparse.Namespace) -> int:
-    """Print the bcrypt hash of a client secret."""
-    print(hash_client_secret(args.secret))
+    """Print the bcrypt hash of a client secret read from a prompt or stdin, never argv."""
+    if args.secret is not None:
+        print(
+            "policy-match: hash-secret does not take the secret as an argument (the shell's "
+            "history and the process list would keep it): type it at the prompt, or pipe it: "
+            '`printf %s "$SECRET" | policy-match hash-secret`',
+            file=sys.stderr,
+        )
+        return USAGE
+    try:
+        hashed = hash_client_secret(read_secret())
+    except ValueError as e:  # its length: 16 to 72 bytes
+        print(f"policy-match: {e}", file=sys.stderr)
+        return USAGE
+    print(hashed)
     return 0
 
 

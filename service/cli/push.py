@@ -3,7 +3,7 @@
 import argparse
 import asyncio
 
-from service.cli.output import Commands, checked
+from service.cli.output import USAGE, Commands, checked, database_refused
 from service.core.database import make_engine
 from service.core.i18n import LANGUAGES, Language
 from service.core.settings import get_settings
@@ -32,7 +32,11 @@ def add_worker(commands: Commands) -> None:
     command = commands.add_parser(
         "worker", help="deliver push events and keep stored matches current"
     )
-    command.add_argument("--name", default=None, help="recorded with each delivery attempt")
+    command.add_argument(
+        "--name",
+        default=None,
+        help="recorded with each delivery attempt (default: worker-<8 random hex digits>)",
+    )
     command.add_argument("--drain", action="store_true", help="deliver what is due now, then exit")
     command.set_defaults(run=worker_command)
 
@@ -43,10 +47,15 @@ def add_prune(commands: Commands) -> None:
         "prune", help="remove push events, deliveries and attempts older than the retention"
     )
     command.add_argument(
-        "--days", type=int, default=None, help="keep this many days (PUSH_RETENTION_DAYS)"
+        "--days",
+        type=int,
+        default=None,
+        help="keep this many days (default: POLICY_MATCH_PUSH_RETENTION_DAYS, 90)",
     )
     command.add_argument("--batch", type=int, default=PRUNE_BATCH_EVENTS, help="events a batch")
-    command.add_argument("--language", choices=LANGUAGES, default="zh-Hans")
+    command.add_argument(
+        "--language", choices=LANGUAGES, default="zh-Hans", help="the language of the report"
+    )
     command.set_defaults(run=prune_command)
 
 
@@ -71,6 +80,9 @@ def worker_command(args: argparse.Namespace) -> int:
     catalogue = checked(settings.policies_dir)
     if catalogue is None:
         return 1
+    refused = database_refused(settings.database_url)
+    if refused is not None:
+        return refused
     engine = make_engine(
         settings.database_url, statement_timeout_ms=settings.database_statement_timeout_ms
     )
@@ -120,7 +132,10 @@ def prune_command(args: argparse.Namespace) -> int:
     days = settings.push_retention_days if args.days is None else args.days
     if days < 1 or args.batch < 1:
         print("--days 与 --batch 须至少为 1 / --days and --batch must be at least 1")
-        return 2
+        return USAGE
+    refused = database_refused(settings.database_url)
+    if refused is not None:
+        return refused
     engine = make_engine(settings.database_url)
 
     async def work() -> PruneReport:

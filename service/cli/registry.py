@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from service.cli.output import Commands
+from service.cli.output import USAGE, Commands, database_refused, on_terminal
 from service.core.settings import get_settings
 from service.policy.catalogue import load_catalogue
 
@@ -15,9 +15,13 @@ def add_demo_data(commands: Commands) -> None:
     command = commands.add_parser(
         "demo-data", help="write synthetic demo enterprises as JSON Lines, for `import`"
     )
-    command.add_argument("--count", type=int, default=3000)
-    command.add_argument("--seed", type=int, default=20240130)
-    command.add_argument("--output", type=Path, default=Path("demo-enterprises.jsonl"))
+    command.add_argument("--count", type=int, default=3000, help="how many enterprises")
+    command.add_argument(
+        "--seed", type=int, default=20240130, help="the same seed writes the same firms"
+    )
+    command.add_argument(
+        "--output", type=Path, default=Path("demo-enterprises.jsonl"), help="the file to write"
+    )
     command.set_defaults(run=demo_data_command)
 
 
@@ -26,11 +30,17 @@ def add_import(commands: Commands) -> None:
     command = commands.add_parser(
         "import", help="store enterprise profiles from a .csv or .jsonl file"
     )
-    command.add_argument("file", type=Path)
+    command.add_argument("file", type=Path, help="a .csv or .jsonl file of profiles")
     command.add_argument("--synthetic", action="store_true", help="mark the rows as demo data")
-    command.add_argument("--changed-by", default=None, help="recorded in each firm's history")
+    command.add_argument(
+        "--changed-by",
+        default=None,
+        help="recorded in each firm's history (default: import:<file name>)",
+    )
     command.add_argument("--errors", type=Path, default=None, help="write bad rows as JSONL")
-    command.add_argument("--no-progress", action="store_true")
+    command.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (drawn on a terminal only)"
+    )
     command.set_defaults(run=import_command)
 
 
@@ -53,8 +63,11 @@ def import_command(args: argparse.Namespace) -> int:
 
     if not args.file.is_file():
         print(f"{args.file}: no such file", file=sys.stderr)
-        return 2
+        return USAGE
     settings = get_settings()
+    refused = database_refused(settings.database_url)
+    if refused is not None:
+        return refused
     engine = make_engine(settings.database_url)
     try:
         report = import_file(
@@ -64,7 +77,7 @@ def import_command(args: argparse.Namespace) -> int:
             changed_by=args.changed_by or f"import:{args.file.name}",
             day=today(),
             synthetic=args.synthetic,
-            progress=not args.no_progress,
+            progress=not args.no_progress and on_terminal(),
         )
     except ValueError as e:
         print(str(e), file=sys.stderr)

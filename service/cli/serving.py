@@ -6,7 +6,7 @@ import os
 import sys
 
 from service.cli.catalogue import check
-from service.cli.output import Commands
+from service.cli.output import Commands, database_refused
 from service.core.settings import get_settings
 
 
@@ -15,15 +15,28 @@ def add_serve(commands: Commands) -> None:
     command = commands.add_parser(
         "serve", help="check the policies, migrate the database, then serve (the image's command)"
     )
-    command.add_argument("--host", default="127.0.0.1")
-    command.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    command.add_argument("--no-migrate", action="store_true", help="the schema is kept apart")
+    command.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    command.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT", "8000")),
+        help="the port to listen on (the PORT variable, if set)",
+    )
+    command.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not migrate: the schema is kept apart (it must be the newest already)",
+    )
     command.set_defaults(run=serve_command)
 
 
 def serve_command(args: argparse.Namespace) -> int:
     """Refuse a broken catalogue, migrate, then serve with uvicorn in this process."""
     settings = get_settings()
+    # with --no-migrate the schema must be the newest; else the database must be reachable
+    refused = database_refused(settings.database_url, must_be_migrated=args.no_migrate)
+    if refused is not None:
+        return refused
     with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON log lines
         if check(settings.policies_dir) != 0:
             return 1

@@ -42,8 +42,17 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+def lean_records() -> None:
+    """Records without the thread, process and task names: no JSON line shows them, and looking
+    them up was a fifth of the cost of a decision line (one per profile matched)."""
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Send every logger's records, uvicorn's included, to stdout as JSON lines."""
+    lean_records()
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

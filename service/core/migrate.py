@@ -2,6 +2,9 @@
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 from service.core.database import make_engine
 from service.core.settings import PROJECT_ROOT
@@ -24,3 +27,13 @@ def upgrade_database(url: str, revision: str = "head") -> None:
             command.upgrade(config, revision)
     finally:
         engine.dispose()
+
+
+def head_revision() -> str | None:
+    """The newest revision of the project's migrations."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def schema_revision(connection: Connection) -> str | None:
+    """The database's alembic revision (None: not migrated)."""
+    return MigrationContext.configure(connection).get_current_revision()

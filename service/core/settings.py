@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     cursor_keys: SecretStr | None = None
     # CA certificates (PEM file) receivers' certificates are verified with; default certifi's
     push_ca_file: Path | None = None
+    # a host's name resolution waits this long at most, at subscription and at each delivery;
+    # a host not resolved in time is unresolved now (service/push/lookup.py)
+    push_resolve_timeout_seconds: float = Field(default=2.0, gt=0, le=10.0)
     # a subscription whose host has not resolved for this long is paused (not fed) until resumed
     push_unresolved_pause_seconds: float = Field(default=86_400.0, gt=0)
     # Capacity (service/push/capacity.py): subscriptions one caller (token `sub`) may hold,

@@ -9,11 +9,12 @@ and remembered; an answer is joined from those pieces, which keeps a 50-measure 
 from collections.abc import Callable
 from datetime import date
 from operator import itemgetter
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
 from service.core.i18n import LANGUAGES, Language
+from service.matching.compact_answer import compact_body
 from service.matching.decisions import MatchResult, missing_fields
 from service.matching.indicator_answer import IndicatorPieces
 from service.matching.match import match
@@ -217,6 +218,8 @@ def match_answer(result: MatchResult, county: str, language: Language) -> bytes:
 
 
 Recorder = Callable[[Profile, MatchResult], object]
+View = Literal["full", "compact"]
+VIEWS: tuple[View, ...] = ("full", "compact")
 
 
 def answer_profile(
@@ -227,13 +230,17 @@ def answer_profile(
     language: Language,
     record: Recorder,
     whole: bool = True,
+    view: View = "full",
 ) -> bytes:
     """Match a profile on `as_of`, record the decision, and answer it as POST /v1/match does.
 
-    With `whole=False`, the members of the answer without its braces, for a batch's item.
+    With `whole=False`, the members of the answer without its braces, for a batch's item;
+    with `view="compact"`, the compact answer (service/matching/compact_answer.py).
     """
     result = match(catalogue=catalogue, facts=profile.facts(), as_of=as_of)
     record(profile, result)
-    if whole:
-        return match_answer(result, profile.county, language)
-    return match_body(result, profile.county, language)
+    if view == "compact":
+        body = compact_body(result)
+    else:
+        body = match_body(result, profile.county, language)
+    return b"{" + body + b"}" if whole else body

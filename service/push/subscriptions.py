@@ -13,11 +13,9 @@ are stored sealed (Fernet: AES-128-CBC and HMAC-SHA256), so a copy of the databa
 not let anyone forge deliveries.
 """
 
-import asyncio
 import base64
 import ipaddress
 import secrets
-import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ from service.core.errors import NotFound
 from service.core.settings import Settings
 from service.core.tables import DELIVERY, SUBSCRIPTION, utcnow
 from service.push.local_addresses import local_addresses
+from service.push.lookup import getaddrinfo
 
 REFUSED_HOSTS = frozenset(
     {"metadata", "metadata.google.internal", "metadata.goog", "instance-data", "localhost"}
@@ -132,8 +131,9 @@ _resolved: dict[tuple[str, int], tuple[float, list[str]]] = {}
 RESOLVE_TTL_SECONDS = 60.0
 
 
-async def resolve(host: str, port: int) -> list[str]:
-    """The addresses a host resolves to (cached a minute); Unresolvable if it does not."""
+async def resolve(host: str, port: int, *, timeout: float) -> list[str]:
+    """The addresses a host resolves to (cached a minute); Unresolvable if it does not, or not
+    within `timeout` seconds (PUSH_RESOLVE_TIMEOUT_SECONDS: service/push/lookup.py)."""
     literal = literal_address(host)
     if literal:
         return [literal]
@@ -141,9 +141,8 @@ async def resolve(host: str, port: int) -> list[str]:
     hit = _resolved.get(key)
     if hit and hit[0] > time.monotonic():
         return hit[1]
-    loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = await getaddrinfo(host, port, timeout=timeout)
     except (OSError, UnicodeError) as e:
         why = getattr(e, "strerror", None) or e
         raise Unresolvable(f"{host} does not resolve ({why})") from None
@@ -152,17 +151,20 @@ async def resolve(host: str, port: int) -> list[str]:
     return addresses
 
 
-async def check_target(url: str, *, allow_internal: bool, must_resolve: bool = True) -> None:
+async def check_target(
+    url: str, *, allow_internal: bool, resolve_timeout: float, must_resolve: bool = True
+) -> None:
     """TargetRefused unless events may be POSTed to this URL.
 
-    A host that does not resolve is refused only if `must_resolve` (when delivering): a
-    subscription may name a host that internal DNS will know, and each delivery checks again.
+    A host that does not resolve (within `resolve_timeout` seconds) is refused only if
+    `must_resolve` (when delivering): a subscription may name a host that internal DNS will
+    know, and each delivery checks again.
     """
     host, port = split_target(url)
     if allow_internal:
         return
     try:
-        addresses = await resolve(host, port)
+        addresses = await resolve(host, port, timeout=resolve_timeout)
     except Unresolvable:
         if must_resolve:
             raise

@@ -1,5 +1,8 @@
 """The connections deliveries go out on: to the address that was checked, and no other.
 
+Resolution is bounded (PUSH_RESOLVE_TIMEOUT_SECONDS, service/push/lookup.py): a host not
+resolved in time fails the attempt as `dns`, and the pausing of unresolved hosts applies.
+
 A target's host is resolved once per connection, its addresses checked against the target
 rules (service/push/subscriptions.py), and the connection is made to a checked address itself. So a
 resolver that answers a public address to the check and 127.0.0.1 to the connection (DNS
@@ -29,8 +32,9 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
     but the connection is still made to the address resolved here.
     """
 
-    def __init__(self, *, allow_internal: bool) -> None:
+    def __init__(self, *, allow_internal: bool, resolve_timeout: float) -> None:
         self.allow_internal = allow_internal
+        self.resolve_timeout = resolve_timeout
         self.inner = httpcore.AnyIOBackend()
 
     async def connect_tcp(
@@ -43,7 +47,8 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         """Resolve `host` once, refuse it if any address is refused, connect to the first
         address that answers (TargetRefused, or httpcore's ConnectError if none does)."""
-        addresses = await resolve(host, port)  # an IP literal is itself, unresolved
+        # an IP literal is itself, unresolved; a name not resolved in time is unresolved now
+        addresses = await resolve(host, port, timeout=self.resolve_timeout)
         if not addresses:
             raise Unresolvable(f"{host} resolves to no address")
         if not self.allow_internal:
@@ -92,7 +97,14 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
             max_connections=settings.push_concurrency,
             max_keepalive_connections=settings.push_concurrency,
             keepalive_expiry=5.0,
-            network_backend=PinnedBackend(allow_internal=settings.push_allow_internal_targets),
+            network_backend=PinnedBackend(
+                allow_internal=settings.push_allow_internal_targets,
+                # within the attempt's own deadline, so that a resolver that does not answer
+                # fails the attempt as `dns` (unresolved: pausing applies), not as `timeout`
+                resolve_timeout=min(
+                    settings.push_resolve_timeout_seconds, settings.push_timeout_seconds / 2
+                ),
+            ),
         )
 
 

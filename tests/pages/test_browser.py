@@ -1,5 +1,8 @@
 """The Swagger UI in a real browser (Debian's chromium, driven by Selenium), with the
-network cut off but for the service: the intranet the service runs on reaches no CDN."""
+network cut off but for the service: the intranet the service runs on reaches no CDN.
+
+POLICY_MATCH_SCREENSHOTS=docs/screenshots saves what a developer sees after "Try it out" on
+POST /v1/match (docs/screenshots/swagger-ui.png; Chinese shows with fonts-noto-cjk)."""
 
 import json
 import os
@@ -24,6 +27,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from bench.common import free_port, start_server, stop_server
 from service.core.migrate import upgrade_database
+from service.core.settings import PROJECT_ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -173,16 +177,22 @@ def _authorize(
     dialog.find_element(By.CSS_SELECTOR, ".auth-btn-wrapper .btn-done").click()
 
 
-def _operation(browser: WebDriver, method: str, path: str) -> WebElement:
-    """The operation's block, opened."""
+def _operation_block(browser: WebDriver, method: str, path: str) -> WebElement:
+    """The operation's block, as it is."""
     for block in browser.find_elements(By.CSS_SELECTOR, f".opblock-{method}"):
         shown = block.find_element(By.CSS_SELECTOR, ".opblock-summary-path").get_attribute(
             "data-path"
         )
         if shown == path:
-            block.find_element(By.CSS_SELECTOR, ".opblock-summary").click()
             return block
     raise AssertionError(f"{method.upper()} {path} is not on the page")
+
+
+def _operation(browser: WebDriver, method: str, path: str) -> WebElement:
+    """The operation's block, opened."""
+    block = _operation_block(browser, method, path)
+    block.find_element(By.CSS_SELECTOR, ".opblock-summary").click()
+    return block
 
 
 def _try_match(browser: WebDriver) -> tuple[str, str]:
@@ -215,6 +225,21 @@ def test_a_developer_authorizes_and_matches_a_profile_in_swagger_ui(
     urls = requested_urls(browser)
     assert any(u.endswith("/v1/auth/token") for u in urls)
     assert foreign(urls, service_url) == []
+    # the curl line, the request URL and the 200 with its answer (Chinese words)
+    block = _operation_block(browser, "post", "/v1/match")
+    screenshot(browser, block.find_element(By.CSS_SELECTOR, ".responses-wrapper"), "swagger-ui.png")
+
+
+def screenshot(browser: WebDriver, shown: WebElement, name: str) -> None:
+    """With POLICY_MATCH_SCREENSHOTS=<folder> (docs/screenshots keeps one), the page as it is
+    now, `shown` at the top, saved there as `name`."""
+    folder = os.environ.get("POLICY_MATCH_SCREENSHOTS")
+    if not folder:
+        return
+    path = Path(folder) if Path(folder).is_absolute() else PROJECT_ROOT / folder
+    path.mkdir(parents=True, exist_ok=True)
+    browser.execute_script("arguments[0].scrollIntoView(true);", shown)
+    assert browser.save_screenshot(str(path / name)), path / name
 
 
 def test_redoc_renders_from_this_origin_only(browser: WebDriver, service_url: str) -> None:

@@ -2,22 +2,19 @@
 
 from typing import Any
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import Connection
 
 from service.api.deps import EngineDep
 from service.api.openapi import REF
 from service.api.openapi_texts import Tag
 from service.api.problems import problem
 from service.core.database import run_read
-from service.core.migrate import alembic_config
+from service.core.migrate import head_revision, schema_revision
 
 router = APIRouter(tags=[Tag.HEALTH])
 READY = {"x-enum-varnames": ["READY"], "x-enum-descriptions": ["已就绪"]}
-_HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+_HEAD = head_revision()
 
 
 @router.get(
@@ -29,11 +26,6 @@ _HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 async def healthz() -> dict[str, str]:
     """Liveness: answers while the process runs."""
     return {"status": "ok"}
-
-
-def schema_revision(connection: Connection) -> str | None:
-    """The database's alembic revision (None: not migrated)."""
-    return MigrationContext.configure(connection).get_current_revision()
 
 
 @router.get(

@@ -19,16 +19,16 @@ from pydantic import ValidationError
 from service.api.auth import Caller, authorize
 from service.api.body import json_object, profile_body, refused
 from service.api.clients import Scope
+from service.api.compact_schemas import BatchAnswer, MatchAnswer
 from service.api.deps import AS_OF_PARAMETER, LANGUAGE_PARAMETER, app_settings, as_of_param
 from service.api.openapi import json_body, problems
 from service.api.openapi_texts import Tag
 from service.api.ratelimit import Limited, spend
 from service.api.responses import catalogue_answer
-from service.api.schemas import BatchResponse, MatchResponse
 from service.api.security_docs import secured
 from service.core.errors import Unprocessable
 from service.core.i18n import Language, negotiate_language
-from service.matching.answer import answer_profile
+from service.matching.answer import VIEWS, View, answer_profile
 from service.matching.decision_log import record_decision
 from service.policy.catalogue import Catalogue
 from service.policy.examples import MATCH_EXAMPLES, batch_example
@@ -37,16 +37,56 @@ from service.policy.profile import Profile
 router = APIRouter(prefix="/v1/match", tags=[Tag.MATCHING])
 
 
+VIEW_PARAMETER = {
+    "name": "view",
+    "in": "query",
+    "required": False,
+    "schema": {
+        "type": "string",
+        "enum": list(VIEWS),
+        "default": "full",
+        "x-enum-varnames": ["FULL", "COMPACT"],
+        "x-enum-descriptions": ["完整：每项措施及其理由", "简要：措施编号和字段名，不含理由"],
+    },
+    "description": "full (default): every measure with its reasons and words; compact: the "
+    "measure ids of each outcome, near misses' unmet fields, missing fields and the "
+    "indicators' statuses, no reasons (for volume)",
+    "example": "full",
+}
+
+
 def _openapi(schema: str, examples: dict[str, Any]) -> dict[str, Any]:
+    # the 200's example is the full view's (service/api/answer_examples.py); the compact
+    # view's is its schema's (service/api/compact_schemas.py)
     return {
         **json_body(schema, examples),
         **secured(Scope.MATCH),
-        "parameters": [AS_OF_PARAMETER, LANGUAGE_PARAMETER],
+        "parameters": [AS_OF_PARAMETER, VIEW_PARAMETER, LANGUAGE_PARAMETER],
     }
 
 
-async def _matching_inputs(request: Request) -> tuple[Caller, Catalogue, Language, date]:
-    """Check the caller's token and scope; the catalogue, the language and the day asked."""
+def _view(request: Request) -> View:
+    """The `view` query parameter (default full); 422 naming it for anything else."""
+    raw = request.query_params.get("view", "full")
+    for view in VIEWS:
+        if raw == view:
+            return view
+    raise Unprocessable(
+        f"view: {raw!r} is not one of full, compact",
+        errors=[
+            {
+                "field": "view",
+                "in": "query",
+                "type": "enum",
+                "message": "Input should be 'full' or 'compact'",
+            }
+        ],
+    )
+
+
+async def _matching_inputs(request: Request) -> tuple[Caller, Catalogue, Language, date, View]:
+    """Check the caller's token and scope; the catalogue, the language, the day and the view
+    asked."""
     caller = await authorize(request, Scope.MATCH)
     catalogue: Catalogue = request.app.state.catalogue
     return (
@@ -54,6 +94,7 @@ async def _matching_inputs(request: Request) -> tuple[Caller, Catalogue, Languag
         catalogue,
         negotiate_language(request.headers.get("accept-language")),
         as_of_param(request),
+        _view(request),
     )
 
 
@@ -66,17 +107,19 @@ async def _matching_inputs(request: Request) -> tuple[Caller, Catalogue, Languag
         "还缺信息而无法判断的措施（`missing_fields`），以及方案为企业设定的指标。"
         "每项措施都引用方案原文，并说明找哪个部门。"
     ),
-    response_model=MatchResponse,
+    response_model=MatchAnswer,
     responses=problems(400, 401, 403, 413, 415, 422, 429),
     openapi_extra=_openapi("Profile", MATCH_EXAMPLES),
 )
 async def match_profile(request: Request) -> Response:
     """Which measures the firm qualifies for, nearly qualifies for, or cannot be decided yet."""
-    caller, catalogue, language, as_of = await _matching_inputs(request)
+    caller, catalogue, language, as_of, view = await _matching_inputs(request)
     spend(request, Limited.MATCH, caller)
     profile = await profile_body(request)
     record = partial(record_decision, request.app.state.decisions, caller.subject)
-    body = answer_profile(catalogue, profile, as_of=as_of, language=language, record=record)
+    body = answer_profile(
+        catalogue, profile, as_of=as_of, language=language, record=record, view=view
+    )
     return catalogue_answer(body, catalogue.version, language)
 
 
@@ -90,13 +133,13 @@ async def match_profile(request: Request) -> Response:
         "一次匹配多家企业，答复按请求的顺序排列；某一家的画像无效时只在它的位置报告错误（`ok: "
         "false`），其他企业照常匹配。"
     ),
-    response_model=BatchResponse,
+    response_model=BatchAnswer,
     responses=problems(400, 401, 403, 413, 415, 422, 429),
     openapi_extra=_openapi("BatchRequest", {"two firms": {"value": batch_example()}}),
 )
 async def match_batch(request: Request) -> Response:
     """Match many profiles in one call; answers come in the request's order."""
-    caller, catalogue, language, as_of = await _matching_inputs(request)
+    caller, catalogue, language, as_of, view = await _matching_inputs(request)
     body = await json_object(request)
     profiles = body.get("profiles") if isinstance(body, dict) else None
     limit = app_settings(request).max_batch_size
@@ -136,12 +179,20 @@ async def match_batch(request: Request) -> Response:
             continue
         head = orjson.dumps({"index": index, "ok": True, "uscc": profile.uscc})[:-1]
         answer = answer_profile(
-            catalogue, profile, as_of=as_of, language=language, record=record, whole=False
+            catalogue,
+            profile,
+            as_of=as_of,
+            language=language,
+            record=record,
+            whole=False,
+            view=view,
         )
         items.append(head + b"," + answer + b"}")
     body = b"".join(
         (
-            b'{"catalogue_version":',
+            b'{"view":"compact","catalogue_version":'
+            if view == "compact"
+            else b'{"catalogue_version":',
             orjson.dumps(catalogue.version),
             b',"as_of":',
             orjson.dumps(as_of),

@@ -133,6 +133,7 @@ async def subscribe(
         await check_target(
             body.url,
             allow_internal=app_settings(request).push_allow_internal_targets,
+            resolve_timeout=app_settings(request).push_resolve_timeout_seconds,
             must_resolve=False,
         )
     except TargetRefused as e:
@@ -257,10 +258,15 @@ async def resume_subscription(
     if found.state == "ended":
         raise Conflict(f"subscription {subscription_id} has ended: {found.ended_reason}")
     if found.state == "paused":
+        settings = app_settings(request)
+        timeout = settings.push_resolve_timeout_seconds
         try:
-            await resolve(*split_target(found.url))  # it must resolve now, whatever the rules
+            # it must resolve now, whatever the rules
+            await resolve(*split_target(found.url), timeout=timeout)
             await check_target(
-                found.url, allow_internal=app_settings(request).push_allow_internal_targets
+                found.url,
+                allow_internal=settings.push_allow_internal_targets,
+                resolve_timeout=timeout,
             )
         except TargetRefused as e:
             raise Conflict(f"subscription {subscription_id} stays paused: {e}") from None
