@@ -30,6 +30,7 @@ from service.api.routes import (
 from service.api.routes import (
     vocabularies as vocabulary_lists,
 )
+from service.core.cursors import cursor_keys
 from service.core.database import make_engine
 from service.core.logs import configure_logging
 from service.core.settings import Settings, get_settings
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     app.state.settings = settings
+    app.state.cursor_keys = cursor_keys(settings)
     app.state.rate_limits = RateLimits.from_settings(settings)
     app.state.decisions = DecisionTally()
     install_error_handlers(app)

@@ -166,7 +166,7 @@ def feed_ids(client: TestClient, auth: Token, **params: Any) -> list[str]:
     """Every event id in the feed (filtered)."""
     events = client.get(
         "/v1/push-events", params={"limit": 1000, **params}, headers=auth("push")
-    ).json()["events"]
+    ).json()["items"]
     return [e["event_id"] for e in events]
 
 

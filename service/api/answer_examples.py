@@ -324,7 +324,7 @@ BY_SCHEMA: dict[str, Any] = {
     "MatchAnswer": MATCH,
     "EnterpriseHistory": {
         "uscc": EXAMPLE_USCC,
-        "versions": [
+        "items": [
             {
                 "version": 1,
                 "action": "created",
@@ -333,19 +333,17 @@ BY_SCHEMA: dict[str, Any] = {
                 "profile": FULL_PROFILE,
             }
         ],
-        "next_after": None,
+        "next_cursor": None,
     },
     "EligibleEnterprises": {
         "measure_id": "loan-interest-subsidy",
         "as_of": "2025-06-01",
         "catalogue_version": VERSION,
-        "enterprises": [
-            {"uscc": EXAMPLE_USCC, "name": NAME, "county": "440781", "tier": "provincial"}
-        ],
+        "items": [{"uscc": EXAMPLE_USCC, "name": NAME, "county": "440781", "tier": "provincial"}],
         "next_cursor": None,
     },
     "DisclosureList": {
-        "disclosures": [
+        "items": [
             {
                 "disclosure_id": 42,
                 "disclosed_at": "2025-06-01T10:02:03Z",
@@ -360,14 +358,22 @@ BY_SCHEMA: dict[str, Any] = {
         "next_cursor": None,
     },
     "SubscriptionCreated": {**SUBSCRIPTION, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
-    "SubscriptionList": {"subscriptions": [SUBSCRIPTION]},
+    "SubscriptionList": {"items": [SUBSCRIPTION], "next_cursor": None},
     "SubscriptionOut": {
         **SUBSCRIPTION,
         "deliveries": {"pending": 0, "delivered": 37, "dead": 0, "cancelled": 0},
     },
-    "PushEventFeed": {"events": [EVENT], "next_cursor": "eyJlIjo0MjE3fQ"},
+    "PushEventFeed": {
+        "items": [EVENT],
+        "next_cursor": "eyJwIjp7ImUiOjQyMTd9fQ.Lq3W1dPp0u2tZr9mJc6x8vYb4kHn7sQe5aFg0iTo2Uw",
+    },
     "PushEventDetail": EVENT_DETAIL,
-    "MeasureList": {"catalogue_version": VERSION, "count": 1, "items": [MEASURE]},
+    "MeasureList": {
+        "catalogue_version": VERSION,
+        "count": 1,
+        "items": [MEASURE],
+        "next_cursor": None,
+    },
     "MeasureOut": MEASURE,
     "DepartmentList": {
         "catalogue_version": VERSION,
@@ -384,6 +390,7 @@ BY_SCHEMA: dict[str, Any] = {
                 "clauses": ["二(一)", "二(二)1", "二(二)2", "二(二)5"],
             }
         ],
+        "next_cursor": None,
     },
     "VocabularyList": {
         "catalogue_version": VERSION,
@@ -400,6 +407,7 @@ BY_SCHEMA: dict[str, Any] = {
                 ],
             }
         ],
+        "next_cursor": None,
     },
     "CatalogueReload": {
         "catalogue_version": "9c41d0e7a2b35f18",
@@ -413,6 +421,7 @@ BY_SCHEMA: dict[str, Any] = {
         | {"gained": {}, "lost": {}},
     },
     "RematchRunOut": REMATCH,
+    "RematchList": {"items": [REMATCH], "next_cursor": None},
     "PlanProgress": PROGRESS,
     "TokenResponse": {
         "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJkZW1vLXBsYXRmb3JtIn0.c2ln",

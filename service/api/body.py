@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from service.api.body_size import over_limit
 from service.api.deps import app_settings
 from service.core.errors import (
-    BadRequest,
+    MalformedJson,
     PayloadTooLarge,
     Unprocessable,
     UnsupportedMedia,
@@ -46,11 +46,11 @@ async def read_at_most(request: Request, limit: int) -> bytes:
 
 def refused(
     error: ValidationError, prefix: tuple[int | str, ...] = ()
-) -> Unprocessable | BadRequest:
+) -> Unprocessable | MalformedJson:
     """The 4xx for a body pydantic refused: 400 if it is not JSON, else 422 naming each field."""
     raw = error.errors()
     if any(e["type"] == "json_invalid" for e in raw):
-        return BadRequest(NOT_JSON)
+        return MalformedJson(NOT_JSON)
     errors = field_errors(raw, prefix)
     return Unprocessable(errors_detail(errors), errors=errors)
 
@@ -70,4 +70,4 @@ async def json_object(request: Request) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise BadRequest(NOT_JSON) from None
+        raise MalformedJson(NOT_JSON) from None

@@ -11,7 +11,8 @@
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.problems import problem_response, scope_language
+from service.api.problems import problem_response
+from service.api.request_ids import scope_language
 from service.core import i18n
 from service.core.errors import PayloadTooLarge
 from service.core.i18n import Language

@@ -7,6 +7,7 @@ from fastapi import Depends, Header, Query, Request
 from sqlalchemy.engine import Engine
 
 from service.core.clock import today
+from service.core.cursors import CursorKeys
 from service.core.errors import Unprocessable
 from service.core.i18n import Language, message, negotiate_language
 from service.core.settings import Settings
@@ -34,6 +35,12 @@ def app_engine(request: Request) -> Engine:
 async def current_engine(request: Request) -> Engine:
     """The application's database engine, as a dependency (async: no thread pool)."""
     return app_engine(request)
+
+
+async def current_cursor_keys(request: Request) -> CursorKeys:
+    """The keys page cursors are signed and verified with (made when the app is created)."""
+    keys: CursorKeys = request.app.state.cursor_keys
+    return keys
 
 
 async def current_catalogue(request: Request) -> Catalogue:
@@ -114,4 +121,5 @@ LANGUAGE_PARAMETER = {
 
 CatalogueDep = Annotated[Catalogue, Depends(current_catalogue)]
 EngineDep = Annotated[Engine, Depends(current_engine)]
+CursorKeysDep = Annotated[CursorKeys, Depends(current_cursor_keys)]
 LanguageDep = Annotated[Language, Depends(answer_language)]

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.api.problems import problem_response, scope_language
+from service.api.problems import problem_response
+from service.api.request_ids import scope_language
 from service.core.errors import Forbidden, Unauthorized
 from service.core.i18n import message
 from service.core.settings import Network

@@ -36,18 +36,23 @@ HEADER_REF = "#/components/headers/{name}"
 # sends the language and catalogue version, the registry its ETag, a creation its Location.
 CATALOGUE = ("Content-Language", "X-Catalogue-Version")
 STORED_PROFILE = ("ETag", "Last-Modified")
+# catalogue reads carry their ETag, and so does a 304 (with the headers a 200 would have)
+CATALOGUE_READ: dict[str, tuple[str, ...]] = {
+    "200": (*CATALOGUE, "ETag"),
+    "304": (*CATALOGUE, "ETag"),
+}
 SENT_HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
     "matchProfile": {"200": CATALOGUE},
     "matchBatch": {"200": CATALOGUE},
-    "listMeasures": {"200": CATALOGUE},
-    "getMeasure": {"200": CATALOGUE},
-    "listDepartments": {"200": CATALOGUE},
-    "getVocabularies": {"200": CATALOGUE},
+    "listMeasures": CATALOGUE_READ,
+    "getMeasure": CATALOGUE_READ,
+    "listDepartments": CATALOGUE_READ,
+    "getVocabularies": CATALOGUE_READ,
     "getEnterpriseMatches": {"200": CATALOGUE},
     "getPlanProgress": {"200": CATALOGUE},
     "listEligibleEnterprises": {"200": ("X-Catalogue-Version",)},
     "putEnterprise": {"200": STORED_PROFILE, "201": (*STORED_PROFILE, "Location")},
-    "getEnterprise": {"200": STORED_PROFILE},
+    "getEnterprise": {"200": STORED_PROFILE, "304": STORED_PROFILE},
     "deleteEnterprise": {"204": ("ETag",)},
     "createSubscription": {"201": ("Location",)},
     "reloadCatalogue": {"202": ("Location",)},

@@ -66,7 +66,9 @@ OPENAPI_TAGS = [
 ]
 
 PROBLEM_TITLES = {
-    400: "请求无法读取（如请求体不是 JSON）。Malformed request (for example, the body is not JSON)",
+    400: "请求无法读取（如请求体不是 JSON，或游标被改动、属于其他调用方或列表、已过期）。"
+    "Malformed request: the body is not JSON, or a cursor was edited, is another caller's or "
+    "list's, or has expired",
     401: "没有有效的令牌。No valid bearer token",
     403: "令牌缺少所需范围，或调用方无权查看。The token lacks the scope, or the caller is outside "
     "its remit",
@@ -175,7 +177,10 @@ PARAMETERS: dict[str, tuple[str, str]] = {
     "in_force_on": ("只看这一天有效的措施", "only measures in force that day"),
     "include_synthetic": ("是否计入合成（演示）企业", "count the synthetic (demo) firms too"),
     "if-match": ("只在这个版本上写入或删除（ETag）", "write only over this version"),
-    "if-none-match": ("只在尚未保存时创建（`*`）", "`*`: create only"),
+    "if-none-match": (
+        "写入时 `*` 表示只在尚未保存时创建；读取时给出手上的 ETag，未变则答 304",
+        "`*` on a write: create only; on a read, the ETag you hold: 304 while it is current",
+    ),
     "webhook-id": ("事件编号", "the event's id"),
     "webhook-timestamp": ("签名时间（Unix 秒）", "when it was signed"),
     "webhook-signature": ("签名", "the signature"),

@@ -12,10 +12,12 @@ from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from service.api.request_ids import problem_instance
 from service.api.route_table import route_table
 from service.core.database import QUERY_CANCELED, UNMIGRATED, schema_missing
 from service.core.errors import (
     PROBLEM_JSON,
+    MalformedJson,
     ServiceError,
     Unavailable,
     Unprocessable,
@@ -33,14 +35,6 @@ def request_language(request: Request) -> Language:
     return negotiate_language(request.headers.get("accept-language"))
 
 
-def scope_language(headers: Sequence[tuple[bytes, bytes]]) -> Language:
-    """The language Accept-Language picks, from raw ASGI headers (for pure ASGI middleware)."""
-    for name, value in headers:
-        if name == b"accept-language":
-            return negotiate_language(value.decode("latin-1"))
-    return DEFAULT_LANGUAGE
-
-
 def problem(
     status: int,
     title: Text,
@@ -50,9 +44,14 @@ def problem(
     errors: Sequence[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
     language: Language = DEFAULT_LANGUAGE,
+    request: Request | None = None,
 ) -> Response:
-    """A problem+json response, its texts in `language` (which Content-Language names)."""
-    body = problem_document(status, title, detail, slug, errors, language=language)
+    """A problem+json response, its texts in `language` (which Content-Language names);
+    `instance` is the request's id."""
+    instance = problem_instance(None if request is None else request.scope)
+    body = problem_document(
+        status, title, detail, slug, errors, language=language, instance=instance
+    )
     answer = Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_JSON)
     answer.headers["Content-Language"] = language
     answer.headers["Vary"] = "Accept-Language"
@@ -60,7 +59,7 @@ def problem(
 
 
 def problem_response(error: ServiceError, language: Language = DEFAULT_LANGUAGE) -> Response:
-    """A service error as its problem+json answer in `language`."""
+    """A service error as its problem+json answer in `language`; `instance` is the request's id."""
     return problem(
         error.status,
         error.title,
@@ -82,12 +81,8 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     language = request_language(request)
     raw = exc.errors()
     if any(e.get("type") == "json_invalid" for e in raw):
-        return problem(
-            400,
-            message("Malformed JSON"),
-            message("the request body is not valid JSON"),
-            "malformed-json",
-            language=language,
+        return problem_response(
+            MalformedJson(message("the request body is not valid JSON")), language
         )
     errors = field_errors(raw)
     return problem(
@@ -174,6 +169,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
         message("an unexpected error occurred; it has been logged"),
         "internal",
         language=request_language(request),
+        request=request,
     )
 
 

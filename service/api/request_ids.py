@@ -9,15 +9,36 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.problems import scope_language
+from service.core.i18n import DEFAULT_LANGUAGE, Language, negotiate_language
 from service.core.logs import masked_path, request_id
 
 access_log = logging.getLogger("policy_match.access")
 
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def scope_language(headers: Sequence[tuple[bytes, bytes]]) -> Language:
+    """The language Accept-Language picks, from raw ASGI headers (for pure ASGI middleware)."""
+    for name, value in headers:
+        if name == b"accept-language":
+            return negotiate_language(value.decode("latin-1"))
+    return DEFAULT_LANGUAGE
+
+
+def problem_instance(scope: Scope | None = None) -> str | None:
+    """The request's id as a problem's `instance`: urn:uuid:… for an id made here, else the
+    X-Request-ID as given (a URI reference); None outside a request."""
+    current = request_id.get() or ((scope or {}).get("state") or {}).get("request_id")
+    if current is None:
+        return None
+    try:
+        return uuid.UUID(hex=current).urn if len(current) == 32 else current
+    except ValueError:
+        return current
 
 
 class RequestContext:
@@ -36,6 +57,8 @@ class RequestContext:
         )
         current = given if _SANE_ID.fullmatch(given) else uuid.uuid4().hex
         token = request_id.set(current)
+        # kept in the scope too: a 500 is answered outside this middleware, after the reset
+        scope.setdefault("state", {})["request_id"] = current
         started = time.perf_counter()
         status = 500
 

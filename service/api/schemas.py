@@ -276,6 +276,7 @@ class MeasureList(BaseModel):
     catalogue_version: str
     count: int
     items: list[MeasureOut]
+    next_cursor: None = Field(description="every measure fits one page")
 
 
 class DepartmentOut(BaseModel):
@@ -293,6 +294,7 @@ class DepartmentList(BaseModel):
 
     catalogue_version: str
     items: list[DepartmentOut]
+    next_cursor: None = Field(description="every unit fits one page")
 
 
 class ProfileVersionOut(BaseModel):
@@ -314,8 +316,10 @@ class EnterpriseHistory(BaseModel):
     """A firm's profile versions, oldest first."""
 
     uscc: str
-    versions: list[ProfileVersionOut]
-    next_after: int | None = Field(description="pass as `after` for the next page; null: no more")
+    items: list[ProfileVersionOut]
+    next_cursor: str | None = Field(
+        description="opaque; pass as `cursor` for the next page; null: no more"
+    )
 
 
 class EligibleEnterprise(BaseModel):
@@ -333,8 +337,10 @@ class EligibleEnterprises(BaseModel):
     measure_id: str
     as_of: date
     catalogue_version: str
-    enterprises: list[EligibleEnterprise]
-    next_cursor: str | None = Field(description="opaque; pass as `cursor` for the next page")
+    items: list[EligibleEnterprise]
+    next_cursor: str | None = Field(
+        description="opaque; pass as `cursor` for the next page; null: no more"
+    )
 
 
 class DisclosureOut(BaseModel):
@@ -353,8 +359,10 @@ class DisclosureOut(BaseModel):
 class DisclosureList(BaseModel):
     """Disclosures, newest first."""
 
-    disclosures: list[DisclosureOut]
-    next_cursor: str | None
+    items: list[DisclosureOut]
+    next_cursor: str | None = Field(
+        description="opaque; pass as `cursor` for the next page; null: no more"
+    )
 
 
 # --- push -------------------------------------------------------------------------------------
@@ -471,7 +479,8 @@ class SubscriptionCreated(SubscriptionOut):
 class SubscriptionList(BaseModel):
     """Every subscription, newest first."""
 
-    subscriptions: list[SubscriptionOut]
+    items: list[SubscriptionOut]
+    next_cursor: None = Field(description="every subscription fits one page")
 
 
 class PushEventOut(BaseModel):
@@ -519,9 +528,9 @@ class PushEventOut(BaseModel):
 class PushEventFeed(BaseModel):
     """Events in the order they happened."""
 
-    events: list[PushEventOut]
+    items: list[PushEventOut]
     next_cursor: str = Field(
-        description="pass as `after` to continue; when `events` is empty, poll again with it"
+        description="pass as `after` to continue; when `items` is empty, poll again with it"
     )
 
 
@@ -625,6 +634,13 @@ class RematchRunOut(BaseModel):
     lost: dict[str, int] = Field(description="firms that no longer match each measure")
 
 
+class RematchList(BaseModel):
+    """The latest re-match runs, newest first."""
+
+    items: list[RematchRunOut]
+    next_cursor: None = Field(description="the 20 latest runs, on one page")
+
+
 class CatalogueReload(BaseModel):
     """What a reload found: the catalogue now in force and the re-match it queued."""
 
@@ -670,7 +686,8 @@ class Problem(BaseModel):
     detail: str = Field(description="这一次出了什么问题。What went wrong this time")
     instance: str | None = Field(
         None,
-        description="本次请求的标识。Identifies this occurrence of the problem",
+        description="本次请求的标识（X-Request-ID）。The request's id: urn:uuid:… for one made "
+        "here, else the X-Request-ID given",
         json_schema_extra={"format": "uri-reference"},
     )
     errors: list[FieldError] | None = Field(
@@ -704,3 +721,9 @@ class OAuthError(BaseModel):
     title: str
     status: int = Field(description="HTTP 状态码：400 或 401。The HTTP status code: 400 or 401")
     detail: str = Field(description="同 error_description。As error_description")
+    instance: str | None = Field(
+        None,
+        description="本次请求的标识（X-Request-ID）。The request's id: urn:uuid:… for one made "
+        "here, else the X-Request-ID given",
+        json_schema_extra={"format": "uri-reference"},
+    )

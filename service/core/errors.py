@@ -2,7 +2,9 @@
 (service/api/problems.py turns them into answers; nothing here knows about HTTP frameworks).
 
 ServiceError            the base: a status, a title and a detail
-├── BadRequest          400  malformed JSON, bad cursor, unusable query
+├── BadRequest          400  a request that cannot be read
+│   ├── MalformedJson   400  a body that is not JSON (the same type at every endpoint)
+│   └── BadCursor       400  a cursor tampered with, another caller's or list's, or expired
 ├── Unauthorized        401  no token, or one that does not verify
 ├── Forbidden           403  a token without the scope, or a caller outside its remit
 ├── NotFound            404  no such measure, enterprise or subscription
@@ -46,10 +48,16 @@ class ServiceError(Exception):
         self.errors = list(errors) if errors else None
         self.headers = headers
 
-    def document(self, language: Language = "en") -> dict[str, Any]:
-        """This error as its problem+json document, in `language`."""
+    def document(self, language: Language = "en", instance: str | None = None) -> dict[str, Any]:
+        """This error as its problem+json document, in `language` (`instance`: the request)."""
         return problem_document(
-            self.status, self.title, self.detail, self.slug, self.errors, language=language
+            self.status,
+            self.title,
+            self.detail,
+            self.slug,
+            self.errors,
+            language=language,
+            instance=instance,
         )
 
 
@@ -57,6 +65,18 @@ class BadRequest(ServiceError):
     """The request cannot be read."""
 
     status, title, slug = 400, message("Bad request"), "bad-request"
+
+
+class MalformedJson(BadRequest):
+    """The request body is not valid JSON."""
+
+    status, title, slug = 400, message("Malformed JSON"), "malformed-json"
+
+
+class BadCursor(BadRequest):
+    """A page cursor that was edited, given to another caller or list, or has expired."""
+
+    status, title, slug = 400, message("Bad cursor"), "bad-cursor"
 
 
 class Unauthorized(ServiceError):
@@ -142,15 +162,18 @@ def problem_document(
     errors: Sequence[dict[str, Any]] | None = None,
     *,
     language: Language = "en",
+    instance: str | None = None,
 ) -> dict[str, Any]:
-    """A problem+json document in `language`: type, title, status, detail and `errors` if given
-    (each item's `message` translated)."""
+    """A problem+json document in `language`: type, title, status, detail and, when given,
+    `instance` (the request's id) and `errors` (each item's `message` translated)."""
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug,
         "title": translate(title, language),
         "status": status,
         "detail": translate(detail, language),
     }
+    if instance is not None:
+        body["instance"] = instance
     if errors is not None:
         body["errors"] = translated_errors(errors, language)
     return body

@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     # Fernet keys, comma-separated: subscription secrets are stored sealed with the first and
     # opened with any (rotation). Required in production; without it they are stored as given.
     push_secret_keys: SecretStr | None = None
+    # HMAC keys for page cursors, comma-separated, 16 characters or more each: the first signs,
+    # every one verifies (rotation). Unset: derived from the JWT secret (service/core/cursors.py)
+    cursor_keys: SecretStr | None = None
     # CA certificates (PEM file) receivers' certificates are verified with; default certifi's
     push_ca_file: Path | None = None
     # a host's name resolution waits this long at most, at subscription and at each delivery;
@@ -156,6 +159,14 @@ class Settings(BaseSettings):
                 "PUSH_TIMEOUT_SECONDS (the whole attempt's deadline), with a margin for "
                 "settling and clocks: a delivery still being attempted would be claimed again"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _cursor_keys_are_long_enough(self) -> "Settings":
+        if self.cursor_keys is not None:
+            keys = [k.strip() for k in self.cursor_keys.get_secret_value().split(",")]
+            if not keys or any(len(k) < 16 for k in keys):
+                raise ValueError("POLICY_MATCH_CURSOR_KEYS: each key needs 16 characters or more")
         return self
 
     @model_validator(mode="after")

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, func, or_, select, text, update
 
 from service.core.clock import utc_text
-from service.core.cursors import encode_cursor
+from service.core.cursors import CursorKeys, cursor_owner
 from service.core.database import run_read, run_write
 from service.core.errors import TooManySubscriptions
 from service.core.i18n import message
@@ -222,7 +222,7 @@ async def recount_all(engine: Engine, max_pending: int) -> int:
     return corrected
 
 
-def capacity_json(row: Any) -> dict[str, Any]:
+def capacity_json(row: Any, keys: CursorKeys) -> dict[str, Any]:
     """What a subscription shows of its capacity: its cap, how many events were not queued,
     and where to read the latest run of them in the feed."""
     latest = None
@@ -231,7 +231,9 @@ def capacity_json(row: Any) -> dict[str, Any]:
             "since": utc_text(row.not_queued_since),
             "first_sequence": row.not_queued_first,
             "last_sequence": row.not_queued_last,
-            "catch_up_cursor": encode_cursor({"e": row.not_queued_first - 1}),
+            "catch_up_cursor": keys.feed_cursor(
+                row.not_queued_first - 1, cursor_owner(row.created_by)
+            ),
         }
     return {
         "max_pending": row.max_pending,
@@ -240,7 +242,9 @@ def capacity_json(row: Any) -> dict[str, Any]:
     }
 
 
-def capacities(connection: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+def capacities(
+    connection: Connection, ids: Sequence[str], keys: CursorKeys
+) -> dict[str, dict[str, Any]]:
     """The capacity of each of these subscriptions, by id."""
     if not ids:
         return {}
@@ -252,6 +256,7 @@ def capacities(connection: Connection, ids: Sequence[str]) -> dict[str, dict[str
             SUBSCRIPTION.c.not_queued_first,
             SUBSCRIPTION.c.not_queued_last,
             SUBSCRIPTION.c.not_queued_since,
+            SUBSCRIPTION.c.created_by,
         ).where(SUBSCRIPTION.c.id.in_(list(ids)))
     ).all()
-    return {row.id: capacity_json(row) for row in rows}
+    return {row.id: capacity_json(row, keys) for row in rows}

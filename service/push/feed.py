@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from service.core.clock import utc_text
-from service.core.cursors import INT64_MAX, cursor_number, decode_cursor, encode_cursor
+from service.core.cursors import CursorKeys
 from service.core.errors import Gone
 from service.core.i18n import message
 from service.core.tables import ATTEMPT, DELIVERY, EVENT
@@ -40,13 +40,13 @@ def event_feed(
     return [(int(r.id), as_sent(int(r.id), r.document)) for r in rows]
 
 
-def feed_position(after: str | None) -> int | None:
+def feed_position(keys: CursorKeys, after: str | None, caller: str) -> int | None:
     """The feed position a page's `after` cursor stands for (None: no cursor, from the start).
 
-    Decoded before the database is asked, so a malformed cursor is answered as such."""
+    Verified before the database is asked, so a tampered cursor is answered as such."""
     if after is None:
         return None
-    return cursor_number(decode_cursor(after, frozenset({"e"})), "e", INT64_MAX)
+    return keys.feed_position(after, caller)
 
 
 def feed_page(
@@ -55,12 +55,15 @@ def feed_page(
     after: int | None,
     limit: int,
     retention_days: int,
+    keys: CursorKeys,
+    caller: str,
     county: str | None = None,
     kind: str | None = None,
     uscc: str | None = None,
 ) -> dict[str, Any]:
     """One page of the feed after position `after` (None: from the first event kept) and the
-    cursor to ask for the next; Gone if events after `after` have been pruned."""
+    cursor to ask for the next, for `caller` (a cursor_owner); Gone if events after `after`
+    have been pruned."""
     if after is not None and after < (pruned := pruned_through(connection)):
         raise Gone(
             message(
@@ -73,7 +76,10 @@ def feed_page(
     position = after or 0
     page = event_feed(connection, after=position, limit=limit, county=county, kind=kind, uscc=uscc)
     last = page[-1][0] if page else position
-    return {"events": [document for _, document in page], "next_cursor": encode_cursor({"e": last})}
+    return {
+        "items": [document for _, document in page],
+        "next_cursor": keys.feed_cursor(last, caller),
+    }
 
 
 def event_row(connection: Connection, event_id: str) -> Mapping[str, Any] | None:

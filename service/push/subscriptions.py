@@ -28,7 +28,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Connection, func, insert, select, update
 
 from service.core.clock import utc_text
-from service.core.cursors import encode_cursor
+from service.core.cursors import CursorKeys, cursor_owner
 from service.core.errors import NotFound
 from service.core.i18n import Message, Text, message
 from service.core.settings import Settings
@@ -254,7 +254,9 @@ class Subscription:
     paused_reason: str | None = None
     catch_up_after: int | None = None
 
-    def as_json(self, deliveries: Mapping[str, int] | None = None) -> dict[str, Any]:
+    def as_json(
+        self, keys: CursorKeys, deliveries: Mapping[str, int] | None = None
+    ) -> dict[str, Any]:
         """The subscription as the API answers it, with delivery counts by state if given."""
         body: dict[str, Any] = {
             "id": self.id,
@@ -267,7 +269,7 @@ class Subscription:
             "ended_at": None if self.ended_at is None else utc_text(self.ended_at),
             "created_at": utc_text(self.created_at),
             "created_by": self.created_by,
-            **pause_json(self),
+            **pause_json(self, keys),
         }
         if deliveries is not None:
             body["deliveries"] = {
@@ -277,7 +279,7 @@ class Subscription:
         return body
 
 
-def pause_json(subscription: Subscription) -> dict[str, Any]:
+def pause_json(subscription: Subscription, keys: CursorKeys) -> dict[str, Any]:
     """What a subscription says of its host not resolving, its pause, and where to catch up."""
     return {
         name: None if moment is None else utc_text(moment)
@@ -289,7 +291,7 @@ def pause_json(subscription: Subscription) -> dict[str, Any]:
         "paused_reason": subscription.paused_reason,
         "catch_up_cursor": None
         if subscription.catch_up_after is None
-        else encode_cursor({"e": subscription.catch_up_after}),
+        else keys.feed_cursor(subscription.catch_up_after, cursor_owner(subscription.created_by)),
     }
 
 

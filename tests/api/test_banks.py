@@ -32,7 +32,7 @@ def pages(client: TestClient, path: str, headers: dict[str, str], limit: int) ->
         response = client.get(path, params=params, headers=headers)
         assert response.status_code == 200, response.text
         body = response.json()
-        seen += [e["uscc"] for e in body["enterprises"]]
+        seen += [e["uscc"] for e in body["items"]]
         cursor = body["next_cursor"]
         if cursor is None:
             return seen
@@ -59,8 +59,8 @@ def test_a_bank_sees_only_consenting_eligible_firms_and_four_fields(
     answer = registry.get(LOAN, headers=auth("eligibility:read", bank_id=mine))
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert [e["uscc"] for e in body["enterprises"]] == sorted(b["uscc"] for b in shown)
-    assert all(set(e) == {"uscc", "name", "county", "tier"} for e in body["enterprises"])
+    assert [e["uscc"] for e in body["items"]] == sorted(b["uscc"] for b in shown)
+    assert all(set(e) == {"uscc", "name", "county", "tier"} for e in body["items"])
     assert body["measure_id"] == "loan-interest-subsidy" and body["next_cursor"] is None
     assert answer.headers["x-catalogue-version"] == body["catalogue_version"]
 
@@ -110,7 +110,7 @@ def test_bad_page_parameters_are_named(registry: TestClient, auth: Token) -> Non
     assert too_many.json()["errors"][0]["field"] == "limit"
     for cursor in ("not-a-cursor", "eyJ4IjoxfQ"):
         answer = registry.get(LOAN, params={"cursor": cursor}, headers=headers)
-        assert answer.status_code == 422
+        assert answer.status_code == 400
         assert answer.json()["errors"][0]["field"] == "cursor"
 
 
@@ -125,7 +125,7 @@ def test_a_cursor_belongs_to_its_measure(registry: TestClient, auth: Token) -> N
         params={"cursor": first["next_cursor"]},
         headers=headers,
     )
-    assert other.status_code == 422
+    assert other.status_code == 400
     assert other.json()["errors"][0]["field"] == "cursor"
 
 
@@ -142,7 +142,7 @@ def test_every_disclosure_is_recorded_and_outlives_deletion(
     assert refused.status_code == 403
     listed = registry.get(
         "/v1/disclosures", params={"bank_id": mine}, headers=auth("audit:read")
-    ).json()["disclosures"]
+    ).json()["items"]
     assert len(listed) == 1
     record = listed[0]
     assert record["caller"] == "test-suite" and record["bank_id"] == mine
@@ -150,11 +150,11 @@ def test_every_disclosure_is_recorded_and_outlives_deletion(
     assert record["enterprises"] == [body["uscc"]]
     by_firm = registry.get(
         "/v1/disclosures", params={"uscc": body["uscc"]}, headers=auth("audit:read")
-    ).json()["disclosures"]
+    ).json()["items"]
     assert [r["disclosure_id"] for r in by_firm] == [record["disclosure_id"]]
     # after the deletion the firm is no longer disclosed
     again = registry.get(LOAN, headers=auth("eligibility:read", bank_id=mine)).json()
-    assert again["enterprises"] == []
+    assert again["items"] == []
 
 
 def test_disclosures_page_newest_first(registry: TestClient, auth: Token) -> None:
@@ -171,5 +171,5 @@ def test_disclosures_page_newest_first(registry: TestClient, auth: Token) -> Non
         params={"bank_id": mine, "limit": 2, "cursor": first["next_cursor"]},
         headers=headers,
     ).json()
-    ids = [r["disclosure_id"] for r in first["disclosures"] + rest["disclosures"]]
+    ids = [r["disclosure_id"] for r in first["items"] + rest["items"]]
     assert len(ids) == 3 and ids == sorted(ids, reverse=True)

@@ -33,7 +33,7 @@ def test_store_creates_then_updates_and_keeps_every_version(
 
     versions = registry.get(
         f"/v1/enterprises/{body['uscc']}/history", headers=auth("enterprises:read")
-    ).json()["versions"]
+    ).json()["items"]
     assert [(v["version"], v["action"]) for v in versions] == [(1, "created"), (2, "updated")]
     assert versions[0]["profile"] == body
     assert versions[1]["profile"]["employees"] == 321
@@ -122,7 +122,7 @@ def test_delete_removes_from_reads_but_keeps_the_history(registry: TestClient, a
     assert registry.delete(f"/v1/enterprises/{uscc}", headers=auth(*WRITE)).status_code == 404
     versions = registry.get(
         f"/v1/enterprises/{uscc}/history", headers=auth("enterprises:read")
-    ).json()["versions"]
+    ).json()["items"]
     assert [(v["action"], v["profile"] is None) for v in versions] == [
         ("created", False),
         ("deleted", True),
@@ -137,12 +137,12 @@ def test_history_pages_and_404s_for_a_firm_never_stored(registry: TestClient, au
         put(registry, auth, {**body, "employees": employees})
     path = f"/v1/enterprises/{body['uscc']}/history"
     first = registry.get(path, params={"limit": 2}, headers=auth("enterprises:read")).json()
-    assert [v["version"] for v in first["versions"]] == [1, 2]
+    assert [v["version"] for v in first["items"]] == [1, 2]
     rest = registry.get(
-        path, params={"after": first["next_after"]}, headers=auth("enterprises:read")
+        path, params={"cursor": first["next_cursor"]}, headers=auth("enterprises:read")
     ).json()
-    assert [v["version"] for v in rest["versions"]] == [3]
-    assert rest["next_after"] is None
+    assert [v["version"] for v in rest["items"]] == [3]
+    assert rest["next_cursor"] is None
     never = registry.get(f"/v1/enterprises/{new_uscc()}/history", headers=auth("enterprises:read"))
     assert never.status_code == 404
 

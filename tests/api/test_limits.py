@@ -159,7 +159,7 @@ def test_strings_in_the_query_and_path_are_capped(client: TestClient, url: str, 
         ("/v1/push-events", {"limit": 1001}),
         ("/v1/disclosures", {"limit": 501}),
         ("/v1/measures/loan-interest-subsidy/eligible-enterprises", {"limit": 501}),
-        ("/v1/enterprises/91440781MA4W6K2L1C/history", {"after": 2**31}),
+        ("/v1/enterprises/91440781MA4W6K2L1C/history", {"limit": 1001}),
     ],
 )
 def test_pages_and_positions_are_capped(
@@ -171,17 +171,23 @@ def test_pages_and_positions_are_capped(
     assert answer.json()["errors"][0]["field"] == next(iter(params))
 
 
-def test_a_cursor_past_what_a_table_holds_is_422_not_a_database_error(
+def test_a_cursor_past_what_a_table_holds_is_400_not_a_database_error(
     registry: TestClient, auth: Token
 ) -> None:
-    from service.core.cursors import encode_cursor
+    from service.core.cursors import cursor_owner
+    from tests.api.test_lists import seal
 
-    for url, cursor in (
-        ("/v1/push-events?after=", encode_cursor({"e": 2**63})),
-        ("/v1/disclosures?cursor=", encode_cursor({"b": 2**31})),
+    mine = cursor_owner("test-suite")
+    for url, parameter, cursor in (
+        ("/v1/push-events?after=", "after", seal(registry, {"e": 2**63}, "/v1/push-events", mine)),
+        (
+            "/v1/disclosures?cursor=",
+            "cursor",
+            seal(registry, {"b": 2**31}, "/v1/disclosures", mine),
+        ),
     ):
         answer = registry.get(url + cursor, headers=auth("push", "audit:read"))
-        assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "cursor"
+        assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == parameter
     run = registry.get(f"/v1/catalogue/rematches/{2**31}", headers=auth("catalogue:admin"))
     assert run.status_code == 422
 

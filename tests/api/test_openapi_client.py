@@ -153,8 +153,8 @@ def test_the_generated_client_speaks_the_domains_words(
     )
     page = eligible.sync("loan-interest-subsidy", client=bank, limit=10)
     assert isinstance(page, models.EligibleEnterprises)
-    assert [e.uscc for e in page.enterprises] == [EXAMPLE_USCC]
-    assert page.enterprises[0].county == "440781"
+    assert [e.uscc for e in page.items] == [EXAMPLE_USCC]
+    assert page.items[0].county == "440781"
 
     refused = eligible.sync("ladder-training-courses", client=bank)  # not a finance measure
     assert isinstance(refused, models.Problem) and refused.status == 403

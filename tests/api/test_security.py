@@ -582,9 +582,9 @@ def test_a_bank_with_every_scope_is_refused_enterprise_records_and_push(
     assert (stored.status_code, stored.headers["etag"]) == (200, '"1"')
     assert stored.json() == firm
     versions = registry.get(f"/v1/enterprises/{firm['uscc']}/history", headers=platform)
-    assert [v["changed_by"] for v in versions.json()["versions"]] == ["attacker"]
+    assert [v["changed_by"] for v in versions.json()["items"]] == ["attacker"]
     assert registry.get(f"/v1/enterprises/{fresh}", headers=platform).status_code == 404
-    subscriptions = registry.get("/v1/subscriptions", headers=platform).json()["subscriptions"]
+    subscriptions = registry.get("/v1/subscriptions", headers=platform).json()["items"]
     assert "https://bank.example/h" not in [s["url"] for s in subscriptions]
 
 
@@ -601,7 +601,7 @@ def bank_query(
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["next_cursor"] is None  # this test's banks see only this test's few firms
-    return response, body["enterprises"]
+    return response, body["items"]
 
 
 def test_a_bank_sees_only_firms_that_consented_to_it(registry: TestClient) -> None:
@@ -618,7 +618,7 @@ def test_a_bank_sees_only_firms_that_consented_to_it(registry: TestClient) -> No
         "measure_id",
         "as_of",
         "catalogue_version",
-        "enterprises",
+        "items",
         "next_cursor",
     }
     for enterprise in answer_b:
@@ -667,7 +667,7 @@ def test_a_bank_asking_about_a_non_finance_measure_is_403(
     records = registry.get(
         "/v1/disclosures", params={"bank_id": bank}, headers=token_headers("audit:read")
     )
-    assert records.status_code == 200 and records.json()["disclosures"] == []
+    assert records.status_code == 200 and records.json()["items"] == []
 
 
 # --- 9. push targets -----------------------------------------------------------------------------
@@ -711,9 +711,7 @@ CREDENTIAL_URLS = [
 
 
 def _subscriptions(client: TestClient) -> int:
-    return len(
-        client.get("/v1/subscriptions", headers=token_headers("push")).json()["subscriptions"]
-    )
+    return len(client.get("/v1/subscriptions", headers=token_headers("push")).json()["items"])
 
 
 def _refused_target(client: TestClient, url: str) -> None:

@@ -77,7 +77,7 @@ def test_a_caller_holds_at_most_its_quota_and_ended_ones_do_not_count(
     assert crowded.delete(f"/v1/subscriptions/{ended}", headers=auth("push")).status_code == 204
     assert make(crowded, auth, "platform-q", "https://q6.example.cn/h").status_code == 201
     assert make(crowded, auth, "platform-q", "https://q7.example.cn/h").status_code == 409
-    listed = crowded.get("/v1/subscriptions", headers=auth("push")).json()["subscriptions"]
+    listed = crowded.get("/v1/subscriptions", headers=auth("push")).json()["items"]
     assert sum(s["created_by"] == "platform-q" for s in listed) == PER_CALLER + 1  # one ended
     declared = crowded.get("/openapi.json").json()["paths"]["/v1/subscriptions"]["post"]
     assert "409" in declared["responses"]
@@ -103,16 +103,19 @@ def events_passing(engine: Engine, counties: list[str] | None) -> list[int]:
         return [int(i) for i in connection.execute(query).scalars()]
 
 
-def catch_up(client: TestClient, auth: Token, cursor: str) -> list[int]:
-    """Every feed position from this cursor on, page by page, as a subscriber catches up."""
+def catch_up(client: TestClient, auth: Token, cursor: str, caller: str) -> list[int]:
+    """Every feed position from this cursor on, page by page, as a subscriber catches up (the
+    cursor is bound to the caller who made the subscription)."""
     positions: list[int] = []
     while True:
         page = client.get(
-            "/v1/push-events", params={"after": cursor, "limit": 1000}, headers=auth("push")
+            "/v1/push-events",
+            params={"after": cursor, "limit": 1000},
+            headers=auth("push", subject=caller),
         ).json()
-        if not page["events"]:
+        if not page["items"]:
             return positions
-        positions += [e["sequence"] for e in page["events"]]
+        positions += [e["sequence"] for e in page["items"]]
         cursor = page["next_cursor"]
 
 
@@ -155,7 +158,7 @@ def test_an_import_fed_to_many_subscriptions_stays_within_both_caps(
         run = capacity["not_queued"]
         assert run["first_sequence"] == passing[MAX_PENDING]
         assert run["last_sequence"] == passing[-1]
-        caught_up = catch_up(crowded, auth, run["catch_up_cursor"])
+        caught_up = catch_up(crowded, auth, run["catch_up_cursor"], sub["created_by"])
         assert caught_up[0] == run["first_sequence"]
         assert set(caught_up) >= set(passing[MAX_PENDING:])
     with engine.connect() as connection:
@@ -236,7 +239,7 @@ def test_a_redelivery_keeps_the_count_an_upper_bound(crowded: TestClient, auth: 
     with engine.begin() as connection:  # every delivery sent, and the count recounted
         connection.execute(DELIVERY.update().values(state="delivered"))
     asyncio.run(run_write(engine, lambda c: recount_pending(c, MAX_PENDING)))
-    event = crowded.get("/v1/push-events?limit=1", headers=auth("push")).json()["events"][0]
+    event = crowded.get("/v1/push-events?limit=1", headers=auth("push")).json()["items"][0]
     again = crowded.post(f"/v1/push-events/{event['event_id']}/redeliver", headers=auth("push"))
     assert again.status_code == 202
     with engine.connect() as connection:

@@ -50,7 +50,7 @@ def test_every_event_is_delivered_once_signed_as_the_contract_says(
         e["event_id"]: e
         for e in service.get(
             "/v1/push-events", params={"limit": 1000}, headers=auth("push")
-        ).json()["events"]
+        ).json()["items"]
     }
     for received in receiver.received:
         assert received.verified, received.headers

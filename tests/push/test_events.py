@@ -34,7 +34,7 @@ def feed(client: TestClient, auth: Token, **params: Any) -> dict[str, Any]:
 
 def events_of(client: TestClient, auth: Token, uscc: str) -> list[dict[str, Any]]:
     """Every event of one firm, in order."""
-    return list(feed(client, auth, uscc=uscc, limit=1000)["events"])
+    return list(feed(client, auth, uscc=uscc, limit=1000)["items"])
 
 
 def matched_now(client: TestClient, auth: Token, uscc: str) -> list[str]:
@@ -133,12 +133,12 @@ def test_the_feed_resumes_where_it_stopped_without_gaps_or_repeats(
 ) -> None:
     for _ in range(2):
         put(registry, auth, firm())
-    everything = feed(registry, auth, limit=1000)["events"]
+    everything = feed(registry, auth, limit=1000)["items"]
     pages, cursor = [], None
     while True:
         page = feed(registry, auth, limit=7, **({"after": cursor} if cursor else {}))
-        pages.extend(page["events"])
-        if not page["events"]:
+        pages.extend(page["items"])
+        if not page["items"]:
             assert page["next_cursor"] == cursor  # polling again later starts at the same place
             break
         cursor = page["next_cursor"]
@@ -146,23 +146,23 @@ def test_the_feed_resumes_where_it_stopped_without_gaps_or_repeats(
 
     later = firm()
     put(registry, auth, later)
-    fresh = feed(registry, auth, after=cursor, limit=1000)["events"]
+    fresh = feed(registry, auth, after=cursor, limit=1000)["items"]
     assert fresh and {e["uscc"] for e in fresh} == {later["uscc"]}
 
 
 def test_the_feed_filters_by_county_and_kind(registry: TestClient, auth: Token) -> None:
     put(registry, auth, firm(county="440703"))
-    by_county = feed(registry, auth, county="440703", limit=1000)["events"]
+    by_county = feed(registry, auth, county="440703", limit=1000)["items"]
     assert by_county and {e["county"] for e in by_county} == {"440703"}
-    by_kind = feed(registry, auth, kind="loan_interest_subsidy", limit=1000)["events"]
+    by_kind = feed(registry, auth, kind="loan_interest_subsidy", limit=1000)["items"]
     assert by_kind and {e["kind"] for e in by_kind} == {"loan_interest_subsidy"}
 
 
 @pytest.mark.parametrize("cursor", ["not-a-cursor", "eyJlIjotMX0", "eyJiIjo0Mn0"])
-def test_a_bad_cursor_is_a_422_naming_it(registry: TestClient, auth: Token, cursor: str) -> None:
+def test_a_bad_cursor_is_a_400_naming_it(registry: TestClient, auth: Token, cursor: str) -> None:
     response = registry.get("/v1/push-events", params={"after": cursor}, headers=auth(PUSH))
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "cursor"
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "after"
 
 
 def test_the_feed_needs_the_push_scope_and_refuses_banks(registry: TestClient, auth: Token) -> None:
@@ -180,7 +180,7 @@ def test_a_feed_read_while_firms_are_stored_concurrently_misses_nothing(
     while True:  # to the end of the feed as it is now
         page = feed(registry, auth, limit=1000, **({"after": cursor} if cursor else {}))
         cursor = page["next_cursor"]
-        if not page["events"]:
+        if not page["items"]:
             break
     bodies = [firm(tier=tier) for tier in ("provincial", "municipal", "innovative") * 8]
     seen: list[str] = []
@@ -191,9 +191,9 @@ def test_a_feed_read_while_firms_are_stored_concurrently_misses_nothing(
         while True:
             finished = done.is_set()
             page = feed(registry, auth, after=position, limit=50)
-            seen.extend(e["event_id"] for e in page["events"])
+            seen.extend(e["event_id"] for e in page["items"])
             position = page["next_cursor"]
-            if finished and not page["events"]:
+            if finished and not page["items"]:
                 return
 
     reader = threading.Thread(target=follow)
@@ -243,7 +243,7 @@ def test_event_ids_commit_in_the_order_they_are_drawn_on_postgresql(
 
 def test_each_event_carries_its_place_in_the_feed(registry: TestClient, auth: Token) -> None:
     put(registry, auth, firm())
-    events = feed(registry, auth, limit=1000)["events"]
+    events = feed(registry, auth, limit=1000)["items"]
     sequences = [e["sequence"] for e in events]
     assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
     last = events[-1]

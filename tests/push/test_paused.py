@@ -126,7 +126,7 @@ def test_an_unresolved_host_is_paused_then_resumed_and_caught_up(
         "/v1/push-events",
         params={"after": body["catch_up_cursor"], "limit": 1000},
         headers=auth("push"),
-    ).json()["events"]
+    ).json()["items"]
     assert [e["event_id"] for e in caught_up] == feed_ids(service, auth)[len(first) :]
     assert service.post(resume, headers=auth("push")).status_code == 200  # idempotent
 

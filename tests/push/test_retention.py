@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, update
 
+from service.core.cursors import cursor_owner
 from service.core.migrate import upgrade_database
 from service.core.tables import ATTEMPT, DELIVERY, EVENT, utcnow
 from service.push.retention import claim_daily_prune, prune, retention_state
@@ -102,17 +103,15 @@ def test_the_feed_answers_410_to_a_cursor_before_the_window(aged: TestClient, au
     assert stale.headers["content-type"] == "application/problem+json"
     assert stale.json()["type"].endswith("/gone") and "after" in stale.json()["detail"]
     fresh = aged.get("/v1/push-events", headers=auth("push")).json()
-    kept = [e["sequence"] for e in fresh["events"]]
+    kept = [e["sequence"] for e in fresh["items"]]
     with engine_of(aged).connect() as connection:
         through = retention_state(connection)["pruned_through"]
     assert kept and min(kept) > through
-    from service.core.cursors import encode_cursor
-
-    at_mark = aged.get(
-        "/v1/push-events", params={"after": encode_cursor({"e": through})}, headers=auth("push")
-    )
-    assert at_mark.status_code == 200 and [e["sequence"] for e in at_mark.json()["events"]] == kept
-    pruned_id = first["events"][0]["event_id"]
+    keys = aged.app.state.cursor_keys  # type: ignore[attr-defined]
+    mark = keys.feed_cursor(through, cursor_owner("test-suite"))
+    at_mark = aged.get("/v1/push-events", params={"after": mark}, headers=auth("push"))
+    assert at_mark.status_code == 200 and [e["sequence"] for e in at_mark.json()["items"]] == kept
+    pruned_id = first["items"][0]["event_id"]
     assert aged.get(f"/v1/push-events/{pruned_id}", headers=auth("push")).status_code == 404
     declared = aged.get("/openapi.json").json()["paths"]["/v1/push-events"]["get"]["responses"]
     assert "410" in declared

@@ -47,7 +47,7 @@ def test_a_subscription_is_made_with_a_secret_shown_once(registry: TestClient, a
     read = registry.get(f"/v1/subscriptions/{created['id']}", headers=auth(PUSH)).json()
     assert "secret" not in read
     assert read["deliveries"] == {"pending": 0, "delivered": 0, "dead": 0, "cancelled": 0}
-    listed = registry.get("/v1/subscriptions", headers=auth(PUSH)).json()["subscriptions"]
+    listed = registry.get("/v1/subscriptions", headers=auth(PUSH)).json()["items"]
     assert created["id"] in [s["id"] for s in listed]
     assert all("secret" not in s for s in listed)
     other = subscribe(registry, auth, url="https://platform.example.cn/hook")
@@ -86,12 +86,12 @@ def test_deleting_ends_it_and_says_who(registry: TestClient, auth: Token) -> Non
 def test_bad_subscriptions_are_422_naming_the_field(
     registry: TestClient, auth: Token, body: dict[str, object], field: str
 ) -> None:
-    before = len(registry.get("/v1/subscriptions", headers=auth(PUSH)).json()["subscriptions"])
+    before = len(registry.get("/v1/subscriptions", headers=auth(PUSH)).json()["items"])
     response = registry.post("/v1/subscriptions", json=body, headers=auth(PUSH))
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert field in [e["field"] for e in response.json()["errors"]]
-    after = len(registry.get("/v1/subscriptions", headers=auth(PUSH)).json()["subscriptions"])
+    after = len(registry.get("/v1/subscriptions", headers=auth(PUSH)).json()["items"])
     assert after == before
 
 

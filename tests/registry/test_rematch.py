@@ -196,10 +196,10 @@ def test_reloading_an_edited_catalogue_re_matches_every_firm(
         assert run["lost"] == {DROPPED: 6}
         lost = client.get(
             "/v1/push-events", params={"kind": "brand_building"}, headers=auth("push")
-        ).json()["events"]
+        ).json()["items"]
         assert [e["type"] for e in lost] == ["measure.matched"] * 6 + ["measure.unmatched"] * 6
         listed = client.get("/v1/catalogue/rematches", headers=auth(ADMIN)).json()
-        assert listed[0]["id"] == run["id"]
+        assert listed["items"][0]["id"] == run["id"]
 
 
 @pytest.mark.slow
@@ -245,7 +245,7 @@ def test_the_in_process_worker_pushes_a_store_within_moments(
         expected = len(
             client.get(
                 "/v1/push-events", params={"uscc": body["uscc"]}, headers=auth("push")
-            ).json()["events"]
+            ).json()["items"]
         )
         assert receiver.wait_for(expected, timeout=4.0)  # woken by the store, not the 5 s poll
     assert all(r.verified for r in receiver.received)
@@ -301,7 +301,7 @@ def test_a_restarted_service_delivers_what_it_had_not(
         put(client, auth, body)
         events = client.get(
             "/v1/push-events", params={"uscc": body["uscc"]}, headers=auth("push")
-        ).json()["events"]
+        ).json()["items"]
         deadline = time.monotonic() + 10
         while len(receiver.received) < 2 * len(events) and time.monotonic() < deadline:
             time.sleep(0.05)  # every event tried, and tried again

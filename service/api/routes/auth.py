@@ -22,6 +22,7 @@ from service.api.deps import current_settings
 from service.api.openapi import REF, problems
 from service.api.openapi_texts import Tag
 from service.api.problems import request_language
+from service.api.request_ids import problem_instance
 from service.api.tokens import check_settings, issue_token
 from service.core.errors import PROBLEM_BASE, PROBLEM_JSON, NotFound
 from service.core.i18n import Language, Text, message, translate
@@ -75,6 +76,7 @@ class OAuthError(Exception):
             "title": _TITLES[self.error].translate(language),
             "status": self.status,
             "detail": description,
+            "instance": problem_instance(),
             "error": self.error,
             "error_description": description,
         }

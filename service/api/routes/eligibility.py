@@ -14,23 +14,17 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from service.api.auth import Auditor, Caller, EligibilityReader
-from service.api.deps import CatalogueDep, EngineDep
+from service.api.deps import CatalogueDep, CursorKeysDep, EngineDep
 from service.api.openapi import problems
 from service.api.openapi_texts import Tag
+from service.api.paging import owner, page
 from service.api.ratelimit import Limited, spend
 from service.api.responses import json_answer
 from service.api.schemas import DisclosureList, EligibleEnterprises
 from service.banks.disclosures import list_disclosures, record_disclosure
 from service.banks.eligibility_sql import eligible_page
 from service.core.clock import today
-from service.core.cursors import (
-    INT32_MAX,
-    NOT_OURS,
-    cursor_error,
-    cursor_number,
-    decode_cursor,
-    encode_cursor,
-)
+from service.core.cursors import INT32_MAX, NOT_OURS, CursorKeys, bad_cursor, cursor_number
 from service.core.database import run_read, run_write
 from service.core.errors import Forbidden, NotFound
 from service.core.i18n import message
@@ -41,7 +35,8 @@ from service.policy.uscc import USCC_PATTERN
 router = APIRouter(prefix="/v1", tags=[Tag.BANKS])
 
 MAX_PAGE = 500
-_POSITION = frozenset({"m", "d", "a"})
+DISCLOSURES = "/v1/disclosures"
+_POSITION = frozenset({"d", "a"})
 
 
 def _measure_for(catalogue: Catalogue, measure_id: str, caller: Caller) -> Measure:
@@ -63,21 +58,29 @@ def _measure_for(catalogue: Catalogue, measure_id: str, caller: Caller) -> Measu
     return measure
 
 
-def _page_start(cursor: str | None, measure_id: str) -> tuple[date, str | None]:
-    """The day and the last credit code of the previous page (a new query: today, none)."""
+def _scope(measure_id: str) -> str:
+    return f"/v1/measures/{measure_id}/eligible-enterprises"
+
+
+def _page_start(
+    keys: CursorKeys, cursor: str | None, measure_id: str, caller: Caller
+) -> tuple[date, str | None]:
+    """The day and the last credit code of the previous page (a new query: today, none).
+
+    The cursor is signed for this caller and this measure: the day inside cannot be edited."""
     if cursor is None:
         return today(), None
-    position = decode_cursor(cursor, _POSITION)
-    if position["m"] != measure_id:
-        raise cursor_error(
-            message(
-                "the cursor pages measure {paged}, not {id}", paged=position["m"], id=measure_id
-            )
-        )
+    position = keys.open(
+        cursor,
+        parameter="cursor",
+        scope=_scope(measure_id),
+        caller=owner(caller),
+        required=_POSITION,
+    )
     try:
         return date.fromisoformat(position["d"]), str(position["a"])
     except (TypeError, ValueError):
-        raise cursor_error(NOT_OURS) from None
+        raise bad_cursor("cursor", NOT_OURS) from None
 
 
 @router.get(
@@ -93,13 +96,14 @@ def _page_start(cursor: str | None, measure_id: str) -> tuple[date, str | None]:
         "和梯度层级。每一页在答复前都会记录（谁、何时、哪项措施、哪些企业）。"
     ),
     response_model=EligibleEnterprises,
-    responses=problems(401, 403, 404, 422, 429, 503),
+    responses=problems(400, 401, 403, 404, 422, 429, 503),
 )
 async def eligible_enterprises(
     request: Request,
     caller: EligibilityReader,
     engine: EngineDep,
     catalogue: CatalogueDep,
+    keys: CursorKeysDep,
     measure_id: Annotated[str, Path(max_length=100, examples=["loan-interest-subsidy"])],
     limit: Annotated[
         int, Query(ge=1, le=MAX_PAGE, description="firms per page", examples=[100])
@@ -108,10 +112,9 @@ async def eligible_enterprises(
         str | None,
         Query(
             max_length=200,
-            description="`next_cursor` of the previous page; a query keeps the day it began on",
-            examples=[
-                encode_cursor({"m": "loan-interest-subsidy", "d": "2025-06-01", "a": EXAMPLE_USCC})
-            ],
+            description="`next_cursor` of the previous page; a query keeps the day it began on. "
+            "Signed for the caller and the measure; good for 24 hours (no example: only the "
+            "service makes one)",
         ),
     ] = None,
 ) -> Response:
@@ -121,7 +124,7 @@ async def eligible_enterprises(
     """
     spend(request, Limited.BANK_QUERY, caller)
     measure = _measure_for(catalogue, measure_id, caller)
-    day, after = _page_start(cursor, measure_id)
+    day, after = _page_start(keys, cursor, measure_id, caller)
     rows = await run_read(
         engine,
         lambda connection: eligible_page(
@@ -149,17 +152,22 @@ async def eligible_enterprises(
             usccs=[f["uscc"] for f in firms],
         ),
     )
-    body = {
-        "measure_id": measure_id,
-        "as_of": day.isoformat(),
-        "catalogue_version": catalogue.version,
-        "enterprises": firms,
-        "next_cursor": (
-            encode_cursor({"m": measure_id, "d": day.isoformat(), "a": firms[-1]["uscc"]})
-            if len(rows) > limit
-            else None
-        ),
-    }
+    next_cursor = (
+        keys.seal(
+            {"d": day.isoformat(), "a": firms[-1]["uscc"]},
+            scope=_scope(measure_id),
+            caller=owner(caller),
+        )
+        if len(rows) > limit
+        else None
+    )
+    body = page(
+        firms,
+        next_cursor,
+        measure_id=measure_id,
+        as_of=day.isoformat(),
+        catalogue_version=catalogue.version,
+    )
     return Response(
         orjson.dumps(body),
         media_type="application/json",
@@ -175,11 +183,12 @@ async def eligible_enterprises(
     ),
     description="从新到旧；每条记录写明调用方、所属银行、措施、日期和每一家企业。",
     response_model=DisclosureList,
-    responses=problems(401, 403, 422),
+    responses=problems(400, 401, 403, 422),
 )
 async def disclosures(
     caller: Auditor,
     engine: EngineDep,
+    keys: CursorKeysDep,
     bank_id: Annotated[str | None, Query(max_length=64, examples=["bank-demo-1"])] = None,
     measure_id: Annotated[
         str | None, Query(max_length=100, examples=["loan-interest-subsidy"])
@@ -193,13 +202,26 @@ async def disclosures(
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, examples=[100])] = 100,
-    cursor: Annotated[str | None, Query(max_length=200, examples=["eyJiIjo0Mn0"])] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="`next_cursor` of the previous page; signed for the caller, good for "
+            "24 hours",
+        ),
+    ] = None,
 ) -> Response:
     """Newest first; each names the caller, its bank, the measure, the day and every firm."""
     before = None
     if cursor is not None:
-        position = decode_cursor(cursor, frozenset({"b"}))
-        before = cursor_number(position, "b", INT32_MAX)
+        position = keys.open(
+            cursor,
+            parameter="cursor",
+            scope=DISCLOSURES,
+            caller=owner(caller),
+            required=frozenset({"b"}),
+        )
+        before = cursor_number(position, "b", INT32_MAX, "cursor")
     records = await run_read(
         engine,
         lambda connection: list_disclosures(
@@ -211,6 +233,9 @@ async def disclosures(
             limit=limit,
         ),
     )
-    next_cursor = encode_cursor({"b": records[-1].disclosure_id}) if len(records) == limit else None
-    body = {"disclosures": [r.as_json() for r in records], "next_cursor": next_cursor}
-    return json_answer(body)
+    next_cursor = (
+        keys.seal({"b": records[-1].disclosure_id}, scope=DISCLOSURES, caller=owner(caller))
+        if len(records) == limit
+        else None
+    )
+    return json_answer(page([r.as_json() for r in records], next_cursor))

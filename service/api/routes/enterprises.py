@@ -23,6 +23,7 @@ from service.api.clients import Scope
 from service.api.deps import (
     AS_OF_PARAMETER,
     CatalogueDep,
+    CursorKeysDep,
     EngineDep,
     LanguageDep,
     app_engine,
@@ -31,11 +32,18 @@ from service.api.deps import (
 )
 from service.api.openapi import REF, json_body, problems
 from service.api.openapi_texts import Tag
-from service.api.responses import catalogue_answer, json_answer
+from service.api.paging import owner, page
+from service.api.responses import (
+    NOT_MODIFIED,
+    IfNoneMatch,
+    catalogue_answer,
+    conditional,
+    json_answer,
+)
 from service.api.schemas import EnterpriseHistory, MatchResponse
 from service.api.security_docs import secured
 from service.core.clock import today, utc_text
-from service.core.cursors import INT32_MAX
+from service.core.cursors import INT32_MAX, cursor_number
 from service.core.database import run_read, run_write
 from service.core.errors import Unprocessable
 from service.core.i18n import message
@@ -109,6 +117,10 @@ def _headers(stored: StoredEnterprise) -> dict[str, str]:
         "ETag": f'"{stored.version}"',
         "Last-Modified": format_datetime(stored.updated_at.astimezone(UTC), usegmt=True),
     }
+
+
+def _history_scope(uscc: str) -> str:
+    return f"/v1/enterprises/{uscc}/history"
 
 
 def _profile_answer(stored: StoredEnterprise, status: int = 200, **headers: str) -> Response:
@@ -241,12 +253,18 @@ def _with_uscc(profile: Profile, uscc: str) -> Profile:
     "/{uscc}",
     operation_id="getEnterprise",
     summary="读取企业画像 · Read a stored enterprise profile",
-    description="按最后一次保存的原样返回画像；`ETag` 是它的版本。",
-    responses={**PROFILE_ANSWER, **problems(401, 403, 404, 422)},
+    description="按最后一次保存的原样返回画像；`ETag` 是它的版本（强校验）；"
+    "If-None-Match 与之相同时答 304，无正文。",
+    responses={**PROFILE_ANSWER, **NOT_MODIFIED, **problems(401, 403, 404, 422)},
 )
-async def get_enterprise(caller: EnterprisesReader, engine: EngineDep, uscc: Uscc) -> Response:
-    """The profile exactly as last stored; `ETag` carries its version."""
-    return _profile_answer(await _stored(engine, uscc))
+async def get_enterprise(
+    caller: EnterprisesReader, engine: EngineDep, uscc: Uscc, if_none_match: IfNoneMatch = None
+) -> Response:
+    """The profile exactly as last stored; `ETag` carries its version (a strong tag: one version,
+    one body), and If-None-Match naming it gets 304 with no body."""
+    stored = await _stored(engine, uscc)
+    headers = _headers(stored)
+    return conditional(orjson.dumps(stored.profile), headers.pop("ETag"), if_none_match, headers)
 
 
 @router.delete(
@@ -292,26 +310,45 @@ async def delete_enterprise_route(
         "从旧到新，写明谁在何时修改；删除也是一个版本（`profile: null`）。用 `after` 翻页。"
     ),
     response_model=EnterpriseHistory,
-    responses=problems(401, 403, 404, 422),
+    responses=problems(400, 401, 403, 404, 422),
 )
 async def enterprise_history(
     caller: EnterprisesReader,
     engine: EngineDep,
+    keys: CursorKeysDep,
     uscc: Uscc,
-    after: Annotated[
-        int,
-        Query(ge=0, le=INT32_MAX, description="only versions after this one", examples=[0]),
-    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, examples=[100])] = 100,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="`next_cursor` of the previous page; signed for the caller and the firm, "
+            "good for 24 hours",
+        ),
+    ] = None,
 ) -> Response:
-    """Oldest first; a deletion is a version with `profile: null`. Page on with `after`."""
+    """Oldest first; a deletion is a version with `profile: null`. Page on with `next_cursor`."""
+    after = 0
+    if cursor is not None:
+        position = keys.open(
+            cursor,
+            parameter="cursor",
+            scope=_history_scope(uscc),
+            caller=owner(caller),
+            required=frozenset({"v"}),
+        )
+        after = cursor_number(position, "v", INT32_MAX, "cursor")
     versions = await run_read(
         engine,
         lambda connection: history(connection, uscc, after=after, limit=limit),
     )
-    body = {
-        "uscc": uscc,
-        "versions": [
+    next_cursor = (
+        keys.seal({"v": versions[-1].version}, scope=_history_scope(uscc), caller=owner(caller))
+        if len(versions) == limit
+        else None
+    )
+    body = page(
+        [
             {
                 "version": v.version,
                 "action": v.action,
@@ -321,8 +358,9 @@ async def enterprise_history(
             }
             for v in versions
         ],
-        "next_after": versions[-1].version if len(versions) == limit else None,
-    }
+        next_cursor,
+        uscc=uscc,
+    )
     return json_answer(body)
 
 

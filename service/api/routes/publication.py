@@ -18,8 +18,9 @@ from service.api.auth import CatalogueAdmin
 from service.api.deps import EngineDep, app_settings
 from service.api.openapi import REF, problems
 from service.api.openapi_texts import Tag
+from service.api.paging import page
 from service.api.responses import json_answer
-from service.api.schemas import CatalogueReload, RematchRunOut
+from service.api.schemas import CatalogueReload, RematchList, RematchRunOut
 from service.core.clock import today, utc_text
 from service.core.cursors import INT32_MAX
 from service.core.database import run_read, run_write
@@ -132,18 +133,20 @@ async def reload_catalogue(request: Request, caller: CatalogueAdmin, engine: Eng
     "/rematches",
     operation_id="listRematches",
     summary="最近的重新匹配 · The latest re-match runs, newest first",
-    description="最近 20 次：重新加载后的，以及每天换日时的定时运行。",
-    response_model=list[RematchRunOut],
+    description="最近 20 次：重新加载后的，以及每天换日时的定时运行"
+    "（一页，`next_cursor` 为 null）。",
+    response_model=RematchList,
     responses=problems(401, 403),
 )
 async def rematches(caller: CatalogueAdmin, engine: EngineDep) -> Response:
-    """The 20 latest runs: after reloads, and the scheduled ones of each new day."""
+    """The 20 latest runs: after reloads, and the scheduled ones of each new day (one page:
+    `next_cursor` is null)."""
 
     def latest(connection: Any) -> list[dict[str, Any]]:
         rows = connection.execute(select(RUN).order_by(RUN.c.id.desc()).limit(20)).all()
         return [runjson_answer(dict(r._mapping)) for r in rows]
 
-    return json_answer(await run_read(engine, latest))
+    return json_answer(page(await run_read(engine, latest)))
 
 
 @router.get(

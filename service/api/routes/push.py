@@ -13,9 +13,10 @@ from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 
 from service.api.auth import PushPlatform
-from service.api.deps import CatalogueDep, EngineDep, app_settings
+from service.api.deps import CatalogueDep, CursorKeysDep, EngineDep, app_settings
 from service.api.openapi import problems
 from service.api.openapi_texts import Tag
+from service.api.paging import owner, page
 from service.api.responses import json_answer
 from service.api.schemas import (
     PushEventDetail,
@@ -26,11 +27,13 @@ from service.api.schemas import (
     SubscriptionList,
     SubscriptionOut,
 )
+from service.core.cursors import CursorKeys
 from service.core.database import run_read, run_write
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.core.i18n import Message, message
 from service.policy.catalogue import Catalogue
 from service.policy.examples import EXAMPLE_USCC
+from service.policy.profile import CountyCode, KindCode
 from service.policy.uscc import USCC_PATTERN
 from service.push.capacity import capacities, check_caller_quota, set_max_pending
 from service.push.feed import event_detail, event_row, feed_page, feed_position
@@ -130,6 +133,7 @@ async def subscribe(
     caller: PushPlatform,
     engine: EngineDep,
     catalogue: CatalogueDep,
+    keys: CursorKeysDep,
     body: Annotated[SubscriptionIn, Body(openapi_examples=SUBSCRIPTION_EXAMPLES)],
 ) -> Response:
     """Every event passing the filters is POSTed to `url`, signed with the secret answered here.
@@ -166,11 +170,11 @@ async def subscribe(
             created_by=caller.subject,
         )
         set_max_pending(c, made.id, settings.push_max_pending_per_subscription)
-        return made, secret, capacities(c, [made.id])[made.id]
+        return made, secret, capacities(c, [made.id], keys)[made.id]
 
     subscription, secret, capacity = await run_write(engine, make)
     return json_answer(
-        {**subscription.as_json(), "capacity": capacity, "secret": secret},
+        {**subscription.as_json(keys), "capacity": capacity, "secret": secret},
         201,
         Location=f"/v1/subscriptions/{subscription.id}",
         **{"Cache-Control": "no-store"},
@@ -185,15 +189,15 @@ async def subscribe(
     response_model=SubscriptionList,
     responses=problems(401, 403),
 )
-async def subscriptions(caller: PushPlatform, engine: EngineDep) -> Response:
-    """Newest first; secrets are never shown again."""
+async def subscriptions(caller: PushPlatform, engine: EngineDep, keys: CursorKeysDep) -> Response:
+    """Newest first, all on one page (`next_cursor` is null); secrets are never shown again."""
 
     def read(connection: Any) -> list[dict[str, Any]]:
         found = list_subscriptions(connection)
-        capacity = capacities(connection, [s.id for s in found])
-        return [{**s.as_json(), "capacity": capacity.get(s.id)} for s in found]
+        capacity = capacities(connection, [s.id for s in found], keys)
+        return [{**s.as_json(keys), "capacity": capacity.get(s.id)} for s in found]
 
-    return json_answer({"subscriptions": await run_read(engine, read)})
+    return json_answer(page(await run_read(engine, read)))
 
 
 @router.get(
@@ -205,18 +209,19 @@ async def subscriptions(caller: PushPlatform, engine: EngineDep) -> Response:
     responses=problems(401, 403, 404, 422),
 )
 async def subscription(
-    caller: PushPlatform, engine: EngineDep, subscription_id: SubscriptionId
+    caller: PushPlatform, engine: EngineDep, keys: CursorKeysDep, subscription_id: SubscriptionId
 ) -> Response:
     """An ended subscription says why it ended: deleted, or its receiver answered 410."""
-    return json_answer(await run_read(engine, lambda c: _detail(c, subscription_id)))
+    return json_answer(await run_read(engine, lambda c: _detail(c, keys, subscription_id)))
 
 
-def _detail(connection: Any, subscription_id: str) -> dict[str, Any]:
+def _detail(connection: Any, keys: CursorKeys, subscription_id: str) -> dict[str, Any]:
     """A subscription as GET /v1/subscriptions/{id} answers it: its deliveries counted by
     state, and its capacity."""
     found = get_subscription(connection, subscription_id)
-    capacity = capacities(connection, [subscription_id]).get(subscription_id)
-    return {**found.as_json(delivery_counts(connection, subscription_id)), "capacity": capacity}
+    capacity = capacities(connection, [subscription_id], keys).get(subscription_id)
+    counts = delivery_counts(connection, subscription_id)
+    return {**found.as_json(keys, counts), "capacity": capacity}
 
 
 @router.delete(
@@ -253,7 +258,11 @@ async def unsubscribe(
     responses=problems(401, 403, 404, 409, 422, 503),
 )
 async def resume_subscription(
-    request: Request, caller: PushPlatform, engine: EngineDep, subscription_id: SubscriptionId
+    request: Request,
+    caller: PushPlatform,
+    engine: EngineDep,
+    keys: CursorKeysDep,
+    subscription_id: SubscriptionId,
 ) -> Response:
     """A subscription whose host did not resolve for a day was paused: fed nothing, its pending
     deliveries cancelled. Its target is checked again (it must resolve now, to an address
@@ -290,7 +299,7 @@ async def resume_subscription(
             ) from None
         await run_write(engine, lambda c: resume(c, subscription_id))
         wake_worker(request.app.state)
-    return json_answer(await run_read(engine, lambda c: _detail(c, subscription_id)))
+    return json_answer(await run_read(engine, lambda c: _detail(c, keys, subscription_id)))
 
 
 @router.get(
@@ -303,23 +312,27 @@ async def resume_subscription(
         "从保留的最早事件重新开始）。"
     ),
     response_model=PushEventFeed,
-    responses=problems(401, 403, 410, 422),
+    responses=problems(400, 401, 403, 410, 422),
 )
 async def push_events(
     request: Request,
     caller: PushPlatform,
     engine: EngineDep,
+    keys: CursorKeysDep,
     after: Annotated[
         str | None,
         Query(
             max_length=200,
-            description="`next_cursor` of the previous page; leave out to start at the first event",
-            examples=["eyJlIjo0Mn0"],
+            description="`next_cursor` of the previous page (or a subscription's "
+            "`catch_up_cursor`); leave out to start at the first event. Signed for the caller; "
+            "it does not expire",
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_FEED_PAGE, examples=[100])] = 100,
-    county: Annotated[str | None, Query(max_length=6, examples=["440781"])] = None,
-    kind: Annotated[str | None, Query(max_length=64, examples=["loan_interest_subsidy"])] = None,
+    county: Annotated[CountyCode | None, Query(max_length=6, examples=["440781"])] = None,
+    kind: Annotated[
+        KindCode | None, Query(max_length=64, examples=["loan_interest_subsidy"])
+    ] = None,
     uscc: Annotated[
         str | None,
         Query(pattern=USCC_PATTERN, description="only this firm's events", examples=[EXAMPLE_USCC]),
@@ -329,7 +342,7 @@ async def push_events(
 
     Events older than PUSH_RETENTION_DAYS are pruned: a cursor from before them is 410 Gone
     (start again without `after`, from the oldest event kept)."""
-    position = feed_position(after)
+    position = feed_position(keys, after, owner(caller))
     retention_days = app_settings(request).push_retention_days
 
     def read(connection: Any) -> dict[str, Any]:
@@ -338,6 +351,8 @@ async def push_events(
             after=position,
             limit=limit,
             retention_days=retention_days,
+            keys=keys,
+            caller=owner(caller),
             county=county,
             kind=kind,
             uscc=uscc,

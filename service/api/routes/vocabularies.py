@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 
 from service.api.deps import CatalogueDep, LanguageDep
 from service.api.openapi_texts import Tag
-from service.api.responses import catalogue_answer
+from service.api.paging import page
+from service.api.responses import NOT_MODIFIED, IfNoneMatch, catalogue_read
 from service.policy.vocabulary import County, Term, Vocabularies
 
 router = APIRouter(prefix="/v1", tags=[Tag.CATALOGUE])
@@ -40,6 +41,7 @@ class VocabularyList(BaseModel):
 
     catalogue_version: str
     items: list[VocabularyOut]
+    next_cursor: None = Field(description="every code list fits one page")
 
 
 def _term(term: Term, language: str) -> dict[str, Any]:
@@ -58,8 +60,11 @@ def _term(term: Term, language: str) -> dict[str, Any]:
         "附三种语言的名称。"
     ),
     response_model=VocabularyList,
+    responses=NOT_MODIFIED,
 )
-async def list_vocabularies(catalogue: CatalogueDep, language: LanguageDep) -> Response:
+async def list_vocabularies(
+    catalogue: CatalogueDep, language: LanguageDep, if_none_match: IfNoneMatch = None
+) -> Response:
     """Every code list with each code's name in the caller's language (Accept-Language)."""
     lists = [
         {
@@ -68,5 +73,5 @@ async def list_vocabularies(catalogue: CatalogueDep, language: LanguageDep) -> R
         }
         for name in Vocabularies.model_fields
     ]
-    payload = {"catalogue_version": catalogue.version, "items": lists}
-    return catalogue_answer(orjson.dumps(payload), catalogue.version, language, max_age=60)
+    payload = page(lists, catalogue_version=catalogue.version)
+    return catalogue_read(orjson.dumps(payload), catalogue.version, language, if_none_match)
