@@ -187,3 +187,14 @@ def test_the_vocabularies_are_listed_without_a_token_in_the_callers_language(
     tiers = next(v["terms"] for v in english["items"] if v["vocabulary"] == "tiers")
     assert [t["code"] for t in tiers][:2] == ["none", "innovative"]
     assert tiers[1]["name"] == "innovative SME" and tiers[1]["names"]["zh-Hans"] == "创新型中小企业"
+
+
+def test_the_vocabularies_hold_every_code_list_the_api_uses(client: TestClient) -> None:
+    """Every enum of the profile and the measures, and the units the plan names."""
+    answer = client.get("/v1/vocabularies", headers=NO_LANGUAGE).json()
+    lists = {v["vocabulary"]: v["terms"] for v in answer["items"]}
+    expected = {"departments", "listing_stages", "rd_institutions", "standards_roles", "kinds"}
+    assert expected <= lists.keys()
+    departments = {t["code"]: t for t in client.get("/v1/departments").json()["items"]}
+    assert {t["code"] for t in lists["departments"]} == departments.keys()
+    assert all(set(t["names"]) == {"zh-Hans", "zh-Hant", "en"} for t in lists["departments"])

@@ -73,5 +73,8 @@ async def list_vocabularies(
         }
         for name in Vocabularies.model_fields
     ]
+    # The units the plan names (departments.yaml): a measure's lead_department and departments.
+    units = [_term(d, language) for d in catalogue.departments.values()]
+    lists.append({"vocabulary": "departments", "terms": units})
     payload = page(lists, catalogue_version=catalogue.version)
     return catalogue_read(orjson.dumps(payload), catalogue.version, language, if_none_match)
