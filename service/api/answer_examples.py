@@ -110,6 +110,20 @@ INDICATOR: dict[str, Any] = {
     "status": "not_met",
     "status_text": "未达到",
 }
+# A batch item refused (its profile is not valid): the same in both views.
+REFUSED_ITEM: dict[str, Any] = {
+    "index": 1,
+    "ok": False,
+    "errors": [
+        {
+            "field": "$.profiles[1].uscc",
+            "in": "body",
+            "message": "Value error, not a valid unified social credit code: "
+            "check digit is '0', expected 'C'",
+            "type": "value_error",
+        }
+    ],
+}
 MATCH = {
     "catalogue_version": VERSION,
     "as_of": "2025-06-01",
@@ -303,19 +317,7 @@ BY_SCHEMA: dict[str, Any] = {
         "as_of": "2025-06-01",
         "results": [
             {"index": 0, "ok": True, "uscc": EXAMPLE_USCC, **{k: v for k, v in MATCH.items()}},
-            {
-                "index": 1,
-                "ok": False,
-                "errors": [
-                    {
-                        "field": "$.profiles[1].uscc",
-                        "in": "body",
-                        "message": "Value error, not a valid unified social credit code: "
-                        "check digit is '0', expected 'C'",
-                        "type": "value_error",
-                    }
-                ],
-            },
+            REFUSED_ITEM,
         ],
     },
     "Profile": FULL_PROFILE,

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from service.api.answer_examples import REFUSED_ITEM
 from service.api.schemas import BatchResponse, MatchResponse
 from service.policy.examples import EXAMPLE_USCC
 from service.policy.profile import enum_labels
@@ -35,19 +36,7 @@ COMPACT_BATCH_EXAMPLE: dict[str, Any] = {
     "as_of": COMPACT_EXAMPLE["as_of"],
     "results": [
         {"index": 0, "ok": True, "uscc": EXAMPLE_USCC, **COMPACT_EXAMPLE},
-        {
-            "index": 1,
-            "ok": False,
-            "errors": [
-                {
-                    "field": "$.profiles[1].uscc",
-                    "in": "body",
-                    "message": "Value error, not a valid unified social credit code: "
-                    "check digit is '0', expected 'C'",
-                    "type": "value_error",
-                }
-            ],
-        },
+        REFUSED_ITEM,
     ],
 }
 

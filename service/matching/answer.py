@@ -18,6 +18,7 @@ from service.matching.compact_answer import compact_body
 from service.matching.decisions import MatchResult, missing_fields
 from service.matching.indicator_answer import IndicatorPieces
 from service.matching.match import match
+from service.matching.memory import per_catalogue
 from service.matching.presentation import (
     condition_json,
     county_discretion_note,
@@ -151,12 +152,7 @@ _pieces: dict[str, _Pieces] = {}
 
 
 def _pieces_of(catalogue: Catalogue) -> _Pieces:
-    found = _pieces.get(catalogue.version)
-    if found is None or found.catalogue is not catalogue:
-        if len(_pieces) > 8:
-            _pieces.clear()
-        found = _pieces[catalogue.version] = _Pieces(catalogue)
-    return found
+    return per_catalogue(_pieces, catalogue, _Pieces)
 
 
 def match_body(result: MatchResult, county: str, language: Language) -> bytes:

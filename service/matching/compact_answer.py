@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from service.matching.decisions import MatchResult, missing_fields
+from service.matching.memory import per_catalogue
 from service.policy.catalogue import Catalogue, Measure
 from service.policy.evaluator import MISSING
 
@@ -82,12 +83,7 @@ _pieces: dict[str, _CompactPieces] = {}
 
 
 def _pieces_of(catalogue: Catalogue) -> _CompactPieces:
-    found = _pieces.get(catalogue.version)
-    if found is None or found.catalogue is not catalogue:
-        if len(_pieces) > 8:
-            _pieces.clear()
-        found = _pieces[catalogue.version] = _CompactPieces(catalogue)
-    return found
+    return per_catalogue(_pieces, catalogue, _CompactPieces)
 
 
 def compact_body(result: MatchResult) -> bytes:
