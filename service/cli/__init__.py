@@ -22,12 +22,15 @@ def _version() -> str:
 def language_of(argv: Sequence[str], environ: Mapping[str, str]) -> Language:
     """The language of a command line: its `--lang`, else LC_ALL/LC_MESSAGES/LANG, else zh-Hans.
 
-    Read before the parser is built, so that the help and argparse's refusals are in it too;
-    a `--lang` that is not one of ours is left to the parser to refuse."""
-    early = argparse.ArgumentParser(add_help=False)
+    Read before the parser is built, so that the help is in it too; a `--lang` that is not one
+    of ours (or has no value) is left to the parser to refuse."""
+    early = argparse.ArgumentParser(add_help=False, exit_on_error=False)
     early.add_argument("--lang", default=None)
-    given, _ = early.parse_known_args(list(argv))
-    return command_language(given.lang if given.lang in LANGUAGES else None, environ)
+    try:
+        given = early.parse_known_args(list(argv))[0].lang
+    except argparse.ArgumentError:
+        given = None
+    return command_language(given if given in LANGUAGES else None, environ)
 
 
 def build_parser(language: Language) -> argparse.ArgumentParser:

@@ -44,8 +44,9 @@ def exit_codes(language: Language) -> str:
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Each option's default shown after its help (not the empty ones: a flag's False, None
-    where the help says what is used instead); the epilog's lines kept as written."""
+    """Each option's default shown after its help, in the command's language (not the empty
+    ones: a flag's False, None where the help says what is used instead); the epilog's lines
+    kept as written."""
 
     language: Language = "en"
 

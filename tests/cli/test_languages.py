@@ -149,6 +149,7 @@ def test_the_locale_variables_are_read_in_posix_order() -> None:
     assert language_of(["--lang", "zh-Hant", "check"], {"LANG": "en_US"}) == "zh-Hant"
     assert language_of(["check", "--lang=en"], {}) == "en"
     assert language_of(["--lang", "fr"], {"LANG": "zh_TW"}) == "zh-Hant"  # argparse refuses fr
+    assert language_of(["check", "--lang"], {"LANG": "en_US"}) == "en"  # and a --lang alone
 
 
 def test_an_unknown_language_is_refused_by_the_parser(
