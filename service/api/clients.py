@@ -6,6 +6,7 @@ from functools import lru_cache
 import bcrypt
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from service.core.i18n import message
 from service.core.settings import Settings
 
 
@@ -58,7 +59,7 @@ def token_clients(settings: Settings) -> dict[str, TokenClient]:
 def hash_client_secret(secret: str, *, rounds: int = 12) -> str:
     """The bcrypt hash to put in POLICY_MATCH_AUTH_CLIENTS for a client secret."""
     if not 16 <= len(secret.encode()) <= 72:
-        raise ValueError("a client secret must be 16 to 72 bytes long")
+        raise ValueError(message("a client secret must be 16 to 72 bytes long"))
     return bcrypt.hashpw(secret.encode(), bcrypt.gensalt(rounds)).decode()
 
 

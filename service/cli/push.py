@@ -3,58 +3,56 @@
 import argparse
 import asyncio
 
-from service.cli.output import USAGE, Commands, checked, database_refused
+from service.cli.output import USAGE, Commands, checked, database_refused, say
 from service.core.database import make_engine
-from service.core.i18n import LANGUAGES, Language
+from service.core.i18n import Language, message
 from service.core.settings import get_settings
 from service.push.capacity import recount_all
 from service.push.retention import PRUNE_BATCH_EVENTS, PruneReport, prune
 
-MESSAGES: dict[Language, str] = {
-    "zh-Hans": (
-        "已清理 {events} 个推送事件、{deliveries} 个投递和 {attempts} 次投递尝试"
-        "（早于 {before}，保留 {days} 天），共 {batches} 批；事件流已清理至序号 {through}。"
-    ),
-    "zh-Hant": (
-        "已清理 {events} 個推送事件、{deliveries} 個投遞和 {attempts} 次投遞嘗試"
-        "（早於 {before}，保留 {days} 天），共 {batches} 批；事件流已清理至序號 {through}。"
-    ),
-    "en": (
-        "pruned {events} push events, {deliveries} deliveries and {attempts} attempts older "
-        "than {before} (kept {days} days) in {batches} batches; the feed is pruned through "
-        "sequence {through}"
-    ),
-}
 
-
-def add_worker(commands: Commands) -> None:
+def add_worker(commands: Commands, language: Language) -> None:
     """Declare `policy-match worker`."""
     command = commands.add_parser(
-        "worker", help="deliver push events and keep stored matches current"
+        "worker",
+        help=message("deliver push events and keep stored matches current").translate(language),
     )
     command.add_argument(
         "--name",
         default=None,
-        help="recorded with each delivery attempt (default: worker-<8 random hex digits>)",
+        help=message(
+            "recorded with each delivery attempt (default: worker-<8 random hex digits>)"
+        ).translate(language),
     )
-    command.add_argument("--drain", action="store_true", help="deliver what is due now, then exit")
+    command.add_argument(
+        "--drain",
+        action="store_true",
+        help=message("deliver what is due now, then exit").translate(language),
+    )
     command.set_defaults(run=worker_command)
 
 
-def add_prune(commands: Commands) -> None:
+def add_prune(commands: Commands, language: Language) -> None:
     """Declare `policy-match prune` and its options."""
     command = commands.add_parser(
-        "prune", help="remove push events, deliveries and attempts older than the retention"
+        "prune",
+        help=message(
+            "remove push events, deliveries and attempts older than the retention"
+        ).translate(language),
     )
     command.add_argument(
         "--days",
         type=int,
         default=None,
-        help="keep this many days (default: POLICY_MATCH_PUSH_RETENTION_DAYS, 90)",
+        help=message(
+            "keep this many days (default: POLICY_MATCH_PUSH_RETENTION_DAYS, 90)"
+        ).translate(language),
     )
-    command.add_argument("--batch", type=int, default=PRUNE_BATCH_EVENTS, help="events a batch")
     command.add_argument(
-        "--language", choices=LANGUAGES, default="zh-Hans", help="the language of the report"
+        "--batch",
+        type=int,
+        default=PRUNE_BATCH_EVENTS,
+        help=message("events a batch").translate(language),
     )
     command.set_defaults(run=prune_command)
 
@@ -72,15 +70,16 @@ def worker_command(args: argparse.Namespace) -> int:
     from service.registry.publication import publish, published_version
     from service.worker import Worker
 
+    language: Language = args.lang
     settings = get_settings()
     if settings.log_json:
         configure_logging(settings.log_level)
     else:
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
-    catalogue = checked(settings.policies_dir)
+    catalogue = checked(settings.policies_dir, language)
     if catalogue is None:
         return 1
-    refused = database_refused(settings.database_url)
+    refused = database_refused(settings.database_url, language)
     if refused is not None:
         return refused
     engine = make_engine(
@@ -97,13 +96,22 @@ def worker_command(args: argparse.Namespace) -> int:
         if args.drain:
             await worker.upkeep()
             attempts = await worker.delivery.drain()
-            print(f"{worker.name}: {attempts} deliveries claimed: {worker.delivery.totals}")
+            drained = message(
+                "{worker}: {attempts} deliveries claimed: {totals}",
+                worker=worker.name,
+                attempts=attempts,
+                totals=worker.delivery.totals,
+            )
+            say(drained, language)
             return
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        print(f"{worker.name}: delivering push events and keeping matches current", flush=True)
+        started = message(
+            "{worker}: delivering push events and keeping matches current", worker=worker.name
+        )
+        say(started, language, flush=True)
         await worker.run(stop)
 
     try:
@@ -115,7 +123,10 @@ def worker_command(args: argparse.Namespace) -> int:
 
 def report_text(report: PruneReport, days: int, language: Language) -> str:
     """What a prune removed, in one of our languages."""
-    return MESSAGES[language].format(
+    return message(
+        "pruned {events} push events, {deliveries} deliveries and {attempts} attempts older "
+        "than {before} (kept {days} days) in {batches} batches; the feed is pruned through "
+        "sequence {through}",
         events=report.events,
         deliveries=report.deliveries,
         attempts=report.attempts,
@@ -123,17 +134,18 @@ def report_text(report: PruneReport, days: int, language: Language) -> str:
         days=days,
         batches=report.batches,
         through=report.through,
-    )
+    ).translate(language)
 
 
 def prune_command(args: argparse.Namespace) -> int:
     """Prune in batches, correct the subscriptions' pending counts, say what went."""
+    language: Language = args.lang
     settings = get_settings()
     days = settings.push_retention_days if args.days is None else args.days
     if days < 1 or args.batch < 1:
-        print("--days 与 --batch 须至少为 1 / --days and --batch must be at least 1")
+        say(message("--days and --batch must be at least 1"), language)
         return USAGE
-    refused = database_refused(settings.database_url)
+    refused = database_refused(settings.database_url, language)
     if refused is not None:
         return refused
     engine = make_engine(settings.database_url)
@@ -148,5 +160,5 @@ def prune_command(args: argparse.Namespace) -> int:
         report = asyncio.run(work())
     finally:
         engine.dispose()
-    print(report_text(report, days, args.language))
+    say(report_text(report, days, language), language)
     return 0

@@ -2,44 +2,71 @@
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from service.cli.output import USAGE, Commands, database_refused, on_terminal
+from service.cli.output import USAGE, Commands, database_refused, on_terminal, say
+from service.core.i18n import Language, joined, message
 from service.core.settings import get_settings
 from service.policy.catalogue import load_catalogue
 
 
-def add_demo_data(commands: Commands) -> None:
+def add_demo_data(commands: Commands, language: Language) -> None:
     """Declare `policy-match demo-data`."""
     command = commands.add_parser(
-        "demo-data", help="write synthetic demo enterprises as JSON Lines, for `import`"
+        "demo-data",
+        help=message("write synthetic demo enterprises as JSON Lines, for `import`").translate(
+            language
+        ),
     )
-    command.add_argument("--count", type=int, default=3000, help="how many enterprises")
     command.add_argument(
-        "--seed", type=int, default=20240130, help="the same seed writes the same firms"
+        "--count", type=int, default=3000, help=message("how many enterprises").translate(language)
     )
     command.add_argument(
-        "--output", type=Path, default=Path("demo-enterprises.jsonl"), help="the file to write"
+        "--seed",
+        type=int,
+        default=20240130,
+        help=message("the same seed writes the same firms").translate(language),
+    )
+    command.add_argument(
+        "--output",
+        type=Path,
+        default=Path("demo-enterprises.jsonl"),
+        help=message("the file to write").translate(language),
     )
     command.set_defaults(run=demo_data_command)
 
 
-def add_import(commands: Commands) -> None:
+def add_import(commands: Commands, language: Language) -> None:
     """Declare `policy-match import`."""
     command = commands.add_parser(
-        "import", help="store enterprise profiles from a .csv or .jsonl file"
+        "import",
+        help=message("store enterprise profiles from a .csv or .jsonl file").translate(language),
     )
-    command.add_argument("file", type=Path, help="a .csv or .jsonl file of profiles")
-    command.add_argument("--synthetic", action="store_true", help="mark the rows as demo data")
+    command.add_argument(
+        "file", type=Path, help=message("a .csv or .jsonl file of profiles").translate(language)
+    )
+    command.add_argument(
+        "--synthetic",
+        action="store_true",
+        help=message("mark the rows as demo data").translate(language),
+    )
     command.add_argument(
         "--changed-by",
         default=None,
-        help="recorded in each firm's history (default: import:<file name>)",
+        help=message("recorded in each firm's history (default: import:<file name>)").translate(
+            language
+        ),
     )
-    command.add_argument("--errors", type=Path, default=None, help="write bad rows as JSONL")
     command.add_argument(
-        "--no-progress", action="store_true", help="no progress bar (drawn on a terminal only)"
+        "--errors",
+        type=Path,
+        default=None,
+        help=message("write bad rows as JSONL").translate(language),
+    )
+    command.add_argument(
+        "--no-progress",
+        action="store_true",
+        help=message("no progress bar (drawn on a terminal only)").translate(language),
     )
     command.set_defaults(run=import_command)
 
@@ -49,7 +76,10 @@ def demo_data_command(args: argparse.Namespace) -> int:
     from service.registry.demo import write_demo_file
 
     written = write_demo_file(args.output, count=args.count, seed=args.seed)
-    print(f"wrote {written} synthetic demo enterprises to {args.output}")
+    wrote = message(
+        "wrote {count} synthetic demo enterprises to {file}", count=written, file=args.output
+    )
+    say(wrote, args.lang)
     return 0
 
 
@@ -61,11 +91,12 @@ def import_command(args: argparse.Namespace) -> int:
     from service.core.database import make_engine
     from service.registry.importing import database_said, import_file
 
+    language: Language = args.lang
     if not args.file.is_file():
-        print(f"{args.file}: no such file", file=sys.stderr)
+        say(message("{file}: no such file", file=args.file), language, err=True)
         return USAGE
     settings = get_settings()
-    refused = database_refused(settings.database_url)
+    refused = database_refused(settings.database_url, language)
     if refused is not None:
         return refused
     engine = make_engine(settings.database_url)
@@ -80,27 +111,35 @@ def import_command(args: argparse.Namespace) -> int:
             progress=not args.no_progress and on_terminal(),
         )
     except ValueError as e:
-        print(str(e), file=sys.stderr)
+        say(e.args[0] if e.args else str(e), language, err=True)
         return 2
     except DBAPIError as e:  # the engine hides the parameters; only the first line is shown
         said = database_said(e)
-        print(
-            f"import stopped, the database failed ({said}); rows stored before stay",
-            file=sys.stderr,
+        stopped = message(
+            "import stopped, the database failed ({said}); rows stored before stay", said=said
         )
+        say(stopped, language, err=True)
         return 1
     finally:
         engine.dispose()
     for bad in report.bad[:50]:
-        print(f"  line {bad.line}: {'; '.join(bad.problems)}", file=sys.stderr)
+        line = message("line {line}: {problems}", line=bad.line, problems=joined(bad.problems))
+        say(f"  {line.translate(language)}", language, err=True)
     if len(report.bad) > 50:
-        print(f"  ... and {len(report.bad) - 50} more bad rows", file=sys.stderr)
+        more = message("... and {count} more bad rows", count=len(report.bad) - 50)
+        say(f"  {more.translate(language)}", language, err=True)
     if args.errors:
         with args.errors.open("wb") as out:
             for bad in report.bad:
                 out.write(json.dumps({"line": bad.line, "problems": bad.problems}).encode() + b"\n")
-    print(
-        f"stored {report.stored} enterprises ({report.created} created, {report.updated} "
-        f"updated, {report.unchanged} unchanged); {len(report.bad)} bad rows"
+    stored = message(
+        "stored {stored} enterprises ({created} created, {updated} updated, {unchanged} "
+        "unchanged); {bad} bad rows",
+        stored=report.stored,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        bad=len(report.bad),
     )
+    say(stored, language)
     return 1 if report.bad else 0

@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from service.core.database import write_transaction
 from service.core.errors import field_errors
+from service.core.i18n import message
 from service.policy.catalogue import Catalogue
 from service.policy.profile import NULLABLE_FIELDS, Profile, field_specs
 from service.policy.vocabulary import vocabularies
@@ -113,7 +114,7 @@ def read_rows(path: Path, text: TextIO) -> Iterator[tuple[int, dict[str, Any] | 
         return _csv_rows(text)
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return _jsonl_rows(text)
-    raise ValueError(f"{path}: import reads .csv or .jsonl (JSON Lines) files")
+    raise ValueError(message("{file}: import reads .csv or .jsonl (JSON Lines) files", file=path))
 
 
 def validate_row(line: int, raw: dict[str, Any]) -> Profile | BadRow:

@@ -17,6 +17,14 @@ from service.core.migrate import upgrade_database
 from service.core.settings import get_settings
 
 
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests read the English: the commands run in an English locale."""
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+
+
 @pytest.fixture
 def database_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """POLICY_MATCH_DATABASE_URL set per test (the settings read afresh)."""
@@ -33,7 +41,7 @@ def use_database(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
 
 def commands() -> dict[str, argparse.ArgumentParser]:
     """Each command's parser, by name."""
-    parser = build_parser()
+    parser = build_parser("en")
     found = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     choices: dict[str, argparse.ArgumentParser] = found[0].choices
     return choices
@@ -64,7 +72,7 @@ def test_every_option_has_help_and_shows_its_default() -> None:
 
 
 def test_the_main_help_lists_the_exit_codes() -> None:
-    text = build_parser().format_help()
+    text = build_parser("en").format_help()
     for code in (0, 1, 2, NO_DATABASE, UNMIGRATED):
         assert f"  {code}  " in text
 

@@ -138,7 +138,7 @@ def test_a_batch_the_database_refuses_is_stored_row_by_row_and_shows_no_values(
     get_settings.cache_clear()
     try:
         with refused(database, str(rows[6]["uscc"])):
-            status = main(["import", str(path), "--no-progress"])
+            status = main(["--lang", "en", "import", str(path), "--no-progress"])
     finally:
         get_settings.cache_clear()
     out, err = capsys.readouterr()

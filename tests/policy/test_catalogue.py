@@ -126,7 +126,7 @@ def test_unknown_department_in_a_clause_is_named(policies: Path) -> None:
 
 
 def test_check_command_passes_on_the_real_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli(["check", "--policies", str(POLICIES)]) == 0
+    assert cli(["--lang", "en", "check", "--policies", str(POLICIES)]) == 0
     assert "ok:" in capsys.readouterr().out
 
 

@@ -36,7 +36,7 @@ def test_a_simplified_quote_is_accepted_and_served_as_the_plans_words(
     assert catalogue.version == original.version  # the same words, however they were written
     source = measure_detail(catalogue, loan, "zh-Hans")["source"]
     assert source["quote"] == [TRADITIONAL] and source["quote_zh_hans"] == [SIMPLIFIED]
-    assert cli(["check", "--policies", str(policies)]) == 0
+    assert cli(["--lang", "en", "check", "--policies", str(policies)]) == 0
     out = capsys.readouterr().out
     assert f"note: {LOAN}: source.quote.0: written in Simplified script" in out
     assert "found in clause 二(二)5, line" in out and TRADITIONAL in out

@@ -172,6 +172,9 @@ def test_policy_match_prune_says_what_it_removed_in_chinese_first(
         "POLICY_MATCH_DATABASE_URL": str(engine.url.render_as_string(hide_password=False)),
         "POLICY_MATCH_ENVIRONMENT": "test",
         "POLICY_MATCH_PUSH_RETENTION_DAYS": "90",
+        "LANG": "C.UTF-8",  # no locale: Chinese first, whatever the machine's
+        "LC_ALL": "",
+        "LC_MESSAGES": "",
     }
     done = subprocess.run(
         [sys.executable, "-m", "service.cli", "prune", "--batch", "3"],
@@ -187,7 +190,7 @@ def test_policy_match_prune_says_what_it_removed_in_chinese_first(
     assert done.stdout.startswith(f"已清理 {pruned} 个推送事件"), done.stdout
     assert "保留 90 天" in done.stdout
     english = subprocess.run(
-        [sys.executable, "-m", "service.cli", "prune", "--language", "en", "--days", "1"],
+        [sys.executable, "-m", "service.cli", "--lang", "en", "prune", "--days", "1"],
         env=env,
         cwd=tmp_path,
         capture_output=True,

@@ -77,13 +77,15 @@ def test_jsonl_import_through_the_command(
     get_settings.cache_clear()
     try:
         errors = tmp_path / "bad.jsonl"
-        status = main(["import", str(path), "--no-progress", "--errors", str(errors)])
+        status = main(
+            ["--lang", "en", "import", str(path), "--no-progress", "--errors", str(errors)]
+        )
         out, err = capsys.readouterr()
         assert status == 1
         assert "stored 2 enterprises (2 created, 0 updated, 0 unchanged); 2 bad rows" in out
         assert "line 3: not valid JSON" in err and "line 5: not a JSON object" in err
         assert [json.loads(x)["line"] for x in errors.read_text().splitlines()] == [3, 5]
-        assert main(["import", str(path), "--no-progress"]) == 1
+        assert main(["--lang", "en", "import", str(path), "--no-progress"]) == 1
         assert "0 created, 0 updated, 2 unchanged" in capsys.readouterr().out
         assert (
             count_enterprises(database, ENTERPRISE.c.uscc.in_([first["uscc"], second["uscc"]])) == 2

@@ -267,6 +267,8 @@ def test_publish_command_puts_the_folder_in_force_and_re_matches(
             sys.executable,
             "-m",
             "service.cli",
+            "--lang",
+            "en",
             "publish",
             "--policies",
             str(edited_policies),
