@@ -1,15 +1,42 @@
 """The decision log (`policy_match.decisions`): one line for each answered match, saying who
 asked and the measures matched, nearly matched and undetermined, with the credit code and the
-name masked; and the match counted for /metrics."""
+name masked; and the match counted for /metrics.
+
+A batch's lines are written together when the batch is answered (`logged_decisions`): still a
+line per profile, each with the time of its own decision, but one write for all of them.
+"""
 
 import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from operator import attrgetter, itemgetter
+from typing import Any
 
-from service.core.logs import mask_credit_code, mask_name
+from service.core.logs import Entry, mask_credit_code, mask_name, write_json_lines
 from service.matching.decisions import MatchResult
 from service.matching.metrics import DecisionTally
 from service.policy.profile import Profile
 
 decision_log = logging.getLogger("policy_match.decisions")
+_measure_id = attrgetter("measure_id")
+_first = itemgetter(0)
+
+
+def decision_fields(caller: str, profile: Profile, result: MatchResult) -> dict[str, Any]:
+    """The decision line's own fields: who asked, the firm (masked), the day and the outcomes."""
+    return {
+        "caller": caller,
+        "uscc": mask_credit_code(profile.uscc) if profile.uscc else None,
+        "name": mask_name(profile.name) if profile.name else None,
+        "county": profile.county,
+        "tier": profile.tier,
+        "as_of": result.as_of.isoformat(),
+        "catalogue_version": result.catalogue.version,
+        "matched": list(map(_measure_id, result.matched_measures)),
+        "near_misses": list(map(_measure_id, map(_first, result.near_measures))),
+        "undetermined": list(map(_measure_id, map(_first, result.undetermined_measures))),
+    }
 
 
 def record_decision(
@@ -17,31 +44,28 @@ def record_decision(
 ) -> None:
     """Count an answered match for /metrics and write its decision log line (masked)."""
     decisions.add(result)
-    if not decision_log.isEnabledFor(logging.INFO):
-        return
-    # a record made and handled directly: the logger's search of the stack for the caller
-    # (its file and line, which the JSON lines do not show) took a quarter of the line's cost
-    record = decision_log.makeRecord(
-        decision_log.name,
-        logging.INFO,
-        __file__,
-        0,
-        "match",
-        (),
-        None,
-        extra={
-            "fields": {
-                "caller": caller,
-                "uscc": mask_credit_code(profile.uscc) if profile.uscc else None,
-                "name": mask_name(profile.name) if profile.name else None,
-                "county": profile.county,
-                "tier": profile.tier,
-                "as_of": result.as_of.isoformat(),
-                "catalogue_version": result.catalogue.version,
-                "matched": [m.measure_id for m in result.matched_measures],
-                "near_misses": [m.measure_id for m, _ in result.near_measures],
-                "undetermined": [m.measure_id for m, _ in result.undetermined_measures],
-            }
-        },
-    )
-    decision_log.handle(record)
+    if decision_log.isEnabledFor(logging.INFO):
+        # the line made directly, with no LogRecord or Formatter: the logger's search of the
+        # stack for the caller and the record's thread and process look-ups took half its cost
+        entry = (time.time(), decision_fields(caller, profile, result))
+        write_json_lines(decision_log, logging.INFO, "match", [entry])
+
+
+@contextmanager
+def logged_decisions(
+    decisions: DecisionTally, caller: str
+) -> Iterator[Callable[[Profile, MatchResult], None]]:
+    """A recorder for a batch's matches: each counted at once, and its decision line kept and
+    written with the others' in one write when the block ends (an error in it included)."""
+    entries: list[Entry] = []
+    logged = decision_log.isEnabledFor(logging.INFO)
+
+    def record(profile: Profile, result: MatchResult) -> None:
+        decisions.add(result)
+        if logged:
+            entries.append((time.time(), decision_fields(caller, profile, result)))
+
+    try:
+        yield record
+    finally:
+        write_json_lines(decision_log, logging.INFO, "match", entries)
