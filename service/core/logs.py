@@ -4,7 +4,7 @@
   request it belongs to, and the record's own fields.
 - The request id is set for each request by service/api/request_ids.py; the decision log of
   each match is written by service/matching/decision_log.py.
-- `write_json_lines` logs many records' lines at once, in one write, for the decision log of a
+- `JsonLines` writes many records' lines at once, in one write, for the decision log of a
   batch: the same lines as the formatter's, without a LogRecord per line.
 """
 
@@ -12,6 +12,7 @@ import logging
 import math
 import re
 import sys
+import time
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -91,61 +92,104 @@ class JsonFormatter(logging.Formatter):
         ).decode()
 
 
-Entry = tuple[float, Mapping[str, Any]]
+class JsonLines:
+    """Records of one logger and message, each made into its JSON line when added (as the
+    formatter would make it) and written together by `write`: to every plain stream handler
+    with the JSON formatter in one write and one flush under its lock; any other handler (a
+    test's capture, say) still gets a record per line.
 
-
-def write_json_lines(
-    logger: logging.Logger, level: int, message: str, entries: list[Entry]
-) -> None:
-    """Log one record per entry (its time and `fields`), as `logger.log` would but cheaply: to
-    every plain stream handler with the JSON formatter, the lines of all entries in one write
-    and one flush under the handler's lock; to any other handler, a record per entry.
-
-    For the decision log, a line per profile matched: a batch of 1,000 made a LogRecord, a
-    format and a flush (a system call) per profile, as long as the matching itself.
+    For the decision log of a batch: a LogRecord, a format and a flush (a system call) per
+    profile cost as much as matching it. The lines are kept as bytes, not as dicts and lists,
+    which would keep the garbage collector busy over a batch of 1,000.
     """
-    if not entries or not logger.isEnabledFor(level):
-        return
-    if logger.filters:  # a filter sees each record: no shortcut
-        for created, fields in entries:
-            logger.handle(_record(logger, level, message, created, fields))
-        return
-    text: str | None = None
-    found = False
-    current: logging.Logger | None = logger
-    while current is not None:
-        for handler in current.handlers:
-            found = True
-            if level < handler.level:
-                continue
-            if _plain_json_stream(handler):
-                if text is None:
-                    text = _lines(level, logger.name, message, entries)
-                _write(handler, text, lambda: _record(logger, level, message, *entries[0]))
-            else:
-                for created, fields in entries:
-                    handler.handle(_record(logger, level, message, created, fields))
-        current = current.parent if current.propagate else None
-    if not found and logging.lastResort and level >= logging.lastResort.level:
-        for created, fields in entries:
-            logging.lastResort.handle(_record(logger, level, message, created, fields))
+
+    def __init__(self, logger: logging.Logger, level: int, message: str) -> None:
+        self.logger, self.level, self.message = logger, level, message
+        self.streams: list[logging.StreamHandler[Any]] = []
+        self.others: list[logging.Handler] = []  # a record each
+        self.enabled = logger.isEnabledFor(level)
+        if self.enabled:
+            for handler in _handlers(logger, level):
+                if _plain_json_stream(handler):
+                    self.streams.append(handler)
+                else:
+                    self.others.append(handler)
+        self.shared = orjson.dumps(_shared(level, logger.name, message))[1:-1]  # "level":…
+        self.lines: list[bytes] = []
+        self.records: list[tuple[float, Mapping[str, Any]]] = []
+
+    def add(self, fields: Mapping[str, Any], created: float | None = None) -> None:
+        """One record with these fields, made now (or at `created`)."""
+        if not self.enabled:
+            return
+        created = time.time() if created is None else created
+        if self.streams:
+            if fields and _HEAD.isdisjoint(fields):
+                own = orjson.dumps(fields, default=str)[1:]  # "caller":…}
+                ts = timestamp(created).encode()
+                self.lines.append(b'{"ts":"' + ts + b'",' + self.shared + b"," + own)
+            else:  # none, or an own `message`, say: the formatter's way
+                line = json_line(created, self.level, self.logger.name, self.message, fields)
+                self.lines.append(line)
+        if self.others:
+            self.records.append((created, fields))
+
+    def write(self) -> None:
+        """Write the lines added since the last write; hand the other handlers their records."""
+        lines, self.lines = self.lines, []
+        records, self.records = self.records, []
+        if lines:
+            text = (b"\n".join(lines) + b"\n").decode()
+            for stream in self.streams:
+                _write(stream, text, lambda: self._record(time.time(), {}))
+        for created, fields in records:
+            record = self._record(created, fields)
+            for handler in self.others:
+                handler.handle(record)
+
+    def _record(self, created: float, fields: Mapping[str, Any]) -> logging.LogRecord:
+        """The record `logger.log(level, message, extra={"fields": fields})` makes, at
+        `created`."""
+        logger, extra = self.logger, {"fields": fields}
+        record = logger.makeRecord(
+            logger.name, self.level, __file__, 0, self.message, (), None, extra=extra
+        )
+        record.created = created
+        record.msecs = int((created - int(created)) * 1000) + 0.0
+        return record
 
 
 _HEAD = frozenset(("ts", "level", "logger", "message", "request_id"))
 
 
-def _lines(level: int, logger: str, message: str, entries: list[Entry]) -> str:
-    """The entries' JSON lines, each with its newline: json_line's, with the members that
-    every line shares (level, logger, message, request id) serialised once."""
-    shared = orjson.dumps(_shared(level, logger, message))[1:-1]  # "level":…,"logger":…
-    lines: list[bytes] = []
-    for created, fields in entries:
-        if not fields or not _HEAD.isdisjoint(fields):  # an own `message`, say: the long way
-            lines.append(json_line(created, level, logger, message, fields))
-            continue
-        own = orjson.dumps(fields, default=str)[1:]  # "caller":…}
-        lines.append(b'{"ts":"' + timestamp(created).encode() + b'",' + shared + b"," + own)
-    return (b"\n".join(lines) + b"\n").decode()
+def _handlers(logger: logging.Logger, level: int) -> list[logging.Handler]:
+    """The handlers a record of `logger` at `level` reaches, as Logger.callHandlers finds
+    them; a logger's own filters make it hand every record to `logger.handle` instead."""
+    if logger.filters:
+        return [_Handle(logger)]
+    found: list[logging.Handler] = []
+    reached = False
+    current: logging.Logger | None = logger
+    while current is not None:
+        reached = reached or bool(current.handlers)
+        found += [h for h in current.handlers if level >= h.level]
+        current = current.parent if current.propagate else None
+    if not reached and logging.lastResort and level >= logging.lastResort.level:
+        found.append(logging.lastResort)
+    return found
+
+
+class _Handle(logging.Handler):
+    """Hands each record to its logger, filters and all."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__()
+        self.logger = logger
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        """The logger's own handling."""
+        self.logger.handle(record)
+        return True
 
 
 def _plain_json_stream(handler: logging.Handler) -> TypeGuard["logging.StreamHandler[Any]"]:
@@ -176,18 +220,6 @@ def _write(
         raise
     except Exception:
         handler.handleError(record())
-
-
-def _record(
-    logger: logging.Logger, level: int, message: str, created: float, fields: Mapping[str, Any]
-) -> logging.LogRecord:
-    """The record `logger.info(message, extra={"fields": fields})` would make, at `created`."""
-    record = logger.makeRecord(
-        logger.name, level, __file__, 0, message, (), None, extra={"fields": fields}
-    )
-    record.created = created
-    record.msecs = int((created - int(created)) * 1000) + 0.0
-    return record
 
 
 def lean_records() -> None:

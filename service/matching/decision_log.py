@@ -7,13 +7,12 @@ line per profile, each with the time of its own decision, but one write for all 
 """
 
 import logging
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from service.core.logs import Entry, mask_credit_code, mask_name, write_json_lines
+from service.core.logs import JsonLines, mask_credit_code, mask_name
 from service.matching.decisions import MatchResult
 from service.matching.metrics import DecisionTally
 from service.policy.profile import Profile
@@ -47,25 +46,25 @@ def record_decision(
     if decision_log.isEnabledFor(logging.INFO):
         # the line made directly, with no LogRecord or Formatter: the logger's search of the
         # stack for the caller and the record's thread and process look-ups took half its cost
-        entry = (time.time(), decision_fields(caller, profile, result))
-        write_json_lines(decision_log, logging.INFO, "match", [entry])
+        line = JsonLines(decision_log, logging.INFO, "match")
+        line.add(decision_fields(caller, profile, result))
+        line.write()
 
 
 @contextmanager
 def logged_decisions(
     decisions: DecisionTally, caller: str
 ) -> Iterator[Callable[[Profile, MatchResult], None]]:
-    """A recorder for a batch's matches: each counted at once, and its decision line kept and
-    written with the others' in one write when the block ends (an error in it included)."""
-    entries: list[Entry] = []
-    logged = decision_log.isEnabledFor(logging.INFO)
+    """A recorder for a batch's matches: each counted and its decision line made at once, the
+    lines written together in one write when the block ends (an error in it included)."""
+    lines = JsonLines(decision_log, logging.INFO, "match")
 
     def record(profile: Profile, result: MatchResult) -> None:
         decisions.add(result)
-        if logged:
-            entries.append((time.time(), decision_fields(caller, profile, result)))
+        if lines.enabled:
+            lines.add(decision_fields(caller, profile, result))
 
     try:
         yield record
     finally:
-        write_json_lines(decision_log, logging.INFO, "match", entries)
+        lines.write()
