@@ -8,6 +8,7 @@
   batch: the same lines as the formatter's, without a LogRecord per line.
 """
 
+import codecs
 import logging
 import math
 import re
@@ -114,8 +115,9 @@ class JsonLines:
                     self.streams.append(handler)
                 else:
                     self.others.append(handler)
-        self.shared = orjson.dumps(_shared(level, logger.name, message))[1:-1]  # "level":…
-        self.lines: list[bytes] = []
+        shared = orjson.dumps(_shared(level, logger.name, message))[1:-1]  # "level":…
+        self.shared = b'",' + shared + b","
+        self.pieces: list[bytes] = []  # the lines so far, each in pieces
         self.records: list[tuple[float, Mapping[str, Any]]] = []
 
     def add(self, fields: Mapping[str, Any], created: float | None = None) -> None:
@@ -125,23 +127,23 @@ class JsonLines:
         created = time.time() if created is None else created
         if self.streams:
             if fields and _HEAD.isdisjoint(fields):
-                own = orjson.dumps(fields, default=str)[1:]  # "caller":…}
                 ts = timestamp(created).encode()
-                self.lines.append(b'{"ts":"' + ts + b'",' + self.shared + b"," + own)
+                own = orjson.dumps(fields, default=str)  # {"caller":…}
+                self.pieces += (b'{"ts":"', ts, self.shared, own[1:], b"\n")
             else:  # none, or an own `message`, say: the formatter's way
                 line = json_line(created, self.level, self.logger.name, self.message, fields)
-                self.lines.append(line)
+                self.pieces += (line, b"\n")
         if self.others:
             self.records.append((created, fields))
 
     def write(self) -> None:
         """Write the lines added since the last write; hand the other handlers their records."""
-        lines, self.lines = self.lines, []
+        pieces, self.pieces = self.pieces, []
         records, self.records = self.records, []
-        if lines:
-            text = (b"\n".join(lines) + b"\n").decode()
+        if pieces:
+            data = b"".join(pieces)
             for stream in self.streams:
-                _write(stream, text, lambda: self._record(time.time(), {}))
+                _write(stream, data, lambda: self._record(time.time(), {}))
         for created, fields in records:
             record = self._record(created, fields)
             for handler in self.others:
@@ -204,22 +206,35 @@ def _plain_json_stream(handler: logging.Handler) -> TypeGuard["logging.StreamHan
 
 
 def _write(
-    handler: "logging.StreamHandler[Any]", text: str, record: Callable[[], logging.LogRecord]
+    handler: "logging.StreamHandler[Any]", data: bytes, record: Callable[[], logging.LogRecord]
 ) -> None:
-    """The lines in one write and one flush, as StreamHandler.emit writes one line."""
+    """The lines in one write and one flush, as StreamHandler.emit writes one line: as bytes
+    to a UTF-8 stream's buffer (what was written as text before flushed first), so that 1.7 MB
+    of a batch is not decoded only to be encoded again."""
     stream = handler.stream
     try:
         handler.acquire()
         try:
-            stream.write(text)
-            if hasattr(stream, "flush"):
+            buffer = getattr(stream, "buffer", None)
+            if buffer is not None and _utf8(getattr(stream, "encoding", None)):
                 stream.flush()
+                buffer.write(data)
+                buffer.flush()
+            else:
+                stream.write(data.decode())
+                if hasattr(stream, "flush"):
+                    stream.flush()
         finally:
             handler.release()
     except RecursionError:
         raise
     except Exception:
         handler.handleError(record())
+
+
+def _utf8(encoding: str | None) -> bool:
+    """Whether a text stream's encoding writes our bytes unchanged."""
+    return encoding is not None and codecs.lookup(encoding).name == "utf-8"
 
 
 def lean_records() -> None:
