@@ -29,7 +29,7 @@ from service.api.security_docs import secured
 from service.core.errors import Unprocessable, translated_errors
 from service.core.i18n import Language, message, negotiate_language
 from service.matching.answer import VIEWS, View, answer_profile
-from service.matching.decision_log import record_decision
+from service.matching.decision_log import logged_decisions, record_decision
 from service.policy.catalogue import Catalogue
 from service.policy.examples import MATCH_EXAMPLES, batch_example
 from service.policy.profile import Profile
@@ -173,26 +173,28 @@ async def match_batch(request: Request) -> Response:
             ],
         )
     spend(request, Limited.MATCH, caller, cost=max(1, len(profiles)))
-    record = partial(record_decision, request.app.state.decisions, caller.subject)
     items: list[bytes] = []
-    for index, raw in enumerate(profiles):
-        try:
-            profile = Profile.model_validate(raw)
-        except ValidationError as e:
-            errors = translated_errors(refused(e, ("profiles", index)).errors or (), language)
-            items.append(orjson.dumps({"index": index, "ok": False, "errors": errors}))
-            continue
-        head = orjson.dumps({"index": index, "ok": True, "uscc": profile.uscc})[:-1]
-        answer = answer_profile(
-            catalogue,
-            profile,
-            as_of=as_of,
-            language=language,
-            record=record,
-            whole=False,
-            view=view,
-        )
-        items.append(head + b"," + answer + b"}")
+    # the decision lines of the batch are written together when it is answered: one write,
+    # not a record, a format and a flush per profile (as long as the matching itself)
+    with logged_decisions(request.app.state.decisions, caller.subject) as record:
+        for index, raw in enumerate(profiles):
+            try:
+                profile = Profile.model_validate(raw)
+            except ValidationError as e:
+                errors = translated_errors(refused(e, ("profiles", index)).errors or (), language)
+                items.append(orjson.dumps({"index": index, "ok": False, "errors": errors}))
+                continue
+            head = orjson.dumps({"index": index, "ok": True, "uscc": profile.uscc})[:-1]
+            answer = answer_profile(
+                catalogue,
+                profile,
+                as_of=as_of,
+                language=language,
+                record=record,
+                whole=False,
+                view=view,
+            )
+            items.append(head + b"," + answer + b"}")
     body = b"".join(
         (
             b'{"view":"compact","catalogue_version":'
