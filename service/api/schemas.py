@@ -18,6 +18,12 @@ LANGUAGES = Field(
 )
 
 
+# The next page of a list paged by `cursor` (signed: service/core/cursors.py).
+NextCursor = Annotated[
+    str | None, Field(description="opaque; pass as `cursor` for the next page; null: no more")
+]
+
+
 class FieldError(BaseModel):
     """One refused part of a request: where it is, what is wrong with it, and the error's type."""
 
@@ -317,9 +323,7 @@ class EnterpriseHistory(BaseModel):
 
     uscc: str
     items: list[ProfileVersionOut]
-    next_cursor: str | None = Field(
-        description="opaque; pass as `cursor` for the next page; null: no more"
-    )
+    next_cursor: NextCursor
 
 
 class EligibleEnterprise(BaseModel):
@@ -338,9 +342,7 @@ class EligibleEnterprises(BaseModel):
     as_of: date
     catalogue_version: str
     items: list[EligibleEnterprise]
-    next_cursor: str | None = Field(
-        description="opaque; pass as `cursor` for the next page; null: no more"
-    )
+    next_cursor: NextCursor
 
 
 class DisclosureOut(BaseModel):
@@ -360,9 +362,7 @@ class DisclosureList(BaseModel):
     """Disclosures, newest first."""
 
     items: list[DisclosureOut]
-    next_cursor: str | None = Field(
-        description="opaque; pass as `cursor` for the next page; null: no more"
-    )
+    next_cursor: NextCursor
 
 
 # --- push -------------------------------------------------------------------------------------

@@ -307,7 +307,7 @@ async def delete_enterprise_route(
         "it and when"
     ),
     description=(
-        "从旧到新，写明谁在何时修改；删除也是一个版本（`profile: null`）。用 `after` 翻页。"
+        "从旧到新，写明谁在何时修改；删除也是一个版本（`profile: null`）。用 `cursor` 翻页。"
     ),
     response_model=EnterpriseHistory,
     responses=problems(400, 401, 403, 404, 422),
