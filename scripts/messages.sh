@@ -13,7 +13,7 @@ LOCALE=service/core/locale
 POT=build/messages.pot
 extract() {
   mkdir -p build
-  "$PYBABEL" extract -F babel.cfg --no-default-keywords -k message \
+  "$PYBABEL" extract -F babel.cfg --no-default-keywords -k message -k _ \
     --no-location --sort-output --width 100 --project policy-match -o "$POT" service
 }
 case "${1:-}" in

@@ -30,6 +30,7 @@ from service.api.routes import (
 from service.api.routes import (
     vocabularies as vocabulary_lists,
 )
+from service.console.app import install_console
 from service.core.cursors import cursor_keys
 from service.core.database import make_engine
 from service.core.logs import configure_logging
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
     install_docs_pages(app)
     install_front_page(app)
+    install_console(app)
     # inside the metrics: they count the 413 it answers, not what the app made of a cut body
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.metrics_enabled:

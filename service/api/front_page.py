@@ -26,6 +26,14 @@ class Link(NamedTuple):
 
 LINKS = (
     Link(
+        "/console/",
+        {
+            "zh-Hans": "政策工作台:方案原文、政策措施、政策计算器、目标进度",
+            "zh-Hant": "政策工作台:方案原文、政策措施、政策計算器、目標進度",
+            "en": "The policy console: the plan, the measures, a policy calculator, progress",
+        },
+    ),
+    Link(
         DOCS_URL,
         {
             "zh-Hans": "接口文档(Swagger UI):在浏览器里试用接口;"
@@ -68,7 +76,6 @@ LINKS = (
             "en": "Liveness: the service is up",
         },
     ),
-    # The staff console, when it comes, is linked here first.
 )
 
 TITLE: dict[Language, str] = {

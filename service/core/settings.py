@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     # Where Swagger UI's Authorize asks for tokens: ours in development, the provider's otherwise
     oauth_token_url: str = "/v1/auth/token"
 
+    # The staff console (/console/): pages 1–4 (plan, measures, calculator, progress) are open
+    # unless this is false, when they too need a signed-in session
+    console_public: bool = True
+    # The key console session cookies are signed with; unset: derived from the JWT secret
+    console_session_secret: SecretStr | None = None
+    console_session_seconds: int = Field(default=8 * 3600, ge=60, le=86_400)
+
     uscc_allowlist: frozenset[str] = frozenset()
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # the request line and headers together (policy-match serve answers 431 past it)

@@ -19,11 +19,12 @@ TRANSLATED = ("zh-Hans", "zh-Hant")  # en is the msgid itself
 
 
 def code_msgids() -> set[str]:
-    """The msgids of the code, extracted as scripts/messages.sh extracts them (babel.cfg)."""
+    """The msgids of the code and the console's templates, extracted as scripts/messages.sh
+    extracts them (babel.cfg)."""
     found = extract_from_dir(
         ROOT / "service",
-        method_map=[("**.py", "python")],
-        keywords={"message": None},
+        method_map=[("**.py", "python"), ("console/templates/**.html", "jinja2")],
+        keywords={"message": None, "_": None},
     )
     return {msgid for _, _, msgid, _, _ in found if isinstance(msgid, str)}
 

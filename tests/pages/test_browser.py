@@ -5,125 +5,16 @@ POLICY_MATCH_SCREENSHOTS=docs/screenshots saves what a developer sees after "Try
 POST /v1/match (docs/screenshots/swagger-ui.png; Chinese shows with fonts-noto-cjk)."""
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
-import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
-from bench.common import free_port, start_server, stop_server
-from service.core.migrate import upgrade_database
-from service.core.settings import PROJECT_ROOT
+from tests.pages.harness import BROWSER_MARKS, foreign, requested_urls, screenshot, wait
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
-HAVE_BROWSER = Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()
-if not HAVE_BROWSER and os.environ.get("POLICY_MATCH_REQUIRE_BROWSER") == "1":
-    raise RuntimeError(f"the page tests need {CHROMIUM} and {CHROMEDRIVER}")
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not HAVE_BROWSER,
-        reason="Debian's chromium and chromium-driver are not installed "
-        "(apt-get install chromium chromium-driver; .ci/run installs them)",
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The service as deployed, on a migrated SQLite database, with the demo clients."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'policy_match.db'}"
-    upgrade_database(url)
-    clients = subprocess.run(
-        [sys.executable, "-m", "service.cli", "demo-clients"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    port = free_port()
-    server = start_server(
-        port,
-        database_url=url,
-        enable_token_endpoint="true",
-        auth_clients=clients,
-        push_worker_in_process="false",
-    )
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[WebDriver]:
-    """Headless chromium whose only reachable host is loopback (a proxy that is not there
-    takes every other request; chromium never proxies loopback)."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-extensions",
-        "--window-size=1400,1000",
-        f"--proxy-server=http://127.0.0.1:{free_port()}",
-        "--lang=zh-CN",
-    ):
-        options.add_argument(flag)
-    # --lang sets the interface; headless chromium still asks for en-US without this
-    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
-    profile = tempfile.mkdtemp(prefix="policy-match-chromium-")
-    options.add_argument(f"--user-data-dir={profile}")
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-def requested_urls(driver: WebDriver) -> list[str]:
-    """Every URL the page asked for since the last call (from the DevTools network log)."""
-    urls = []
-    for entry in driver.get_log("performance"):  # type: ignore[no-untyped-call]
-        message: dict[str, Any] = json.loads(entry["message"])["message"]
-        if message.get("method") == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
-    return urls
-
-
-def foreign(urls: list[str], service_url: str) -> list[str]:
-    """The URLs that go anywhere but the service (inline data and blobs are local)."""
-    origin = urlsplit(service_url).netloc
-    return [
-        u
-        for u in urls
-        if urlsplit(u).scheme in ("http", "https", "ws", "wss") and urlsplit(u).netloc != origin
-    ]
+pytestmark = BROWSER_MARKS
 
 
 def operations_count(service_url: str) -> int:
@@ -132,11 +23,6 @@ def operations_count(service_url: str) -> int:
     verbs = {"get", "put", "post", "delete", "patch", "head", "options"}
     items = [*document["paths"].values(), *document.get("webhooks", {}).values()]
     return sum(1 for item in items for verb in item if verb in verbs)
-
-
-def wait(driver: WebDriver, seconds: float = 20) -> WebDriverWait[WebDriver]:
-    """A wait on the page."""
-    return WebDriverWait(driver, seconds)
 
 
 def test_swagger_ui_renders_every_operation_from_this_origin_only(
@@ -228,18 +114,6 @@ def test_a_developer_authorizes_and_matches_a_profile_in_swagger_ui(
     # the curl line, the request URL and the 200 with its answer (Chinese words)
     block = _operation_block(browser, "post", "/v1/match")
     screenshot(browser, block.find_element(By.CSS_SELECTOR, ".responses-wrapper"), "swagger-ui.png")
-
-
-def screenshot(browser: WebDriver, shown: WebElement, name: str) -> None:
-    """With POLICY_MATCH_SCREENSHOTS=<folder> (docs/screenshots keeps one), the page as it is
-    now, `shown` at the top, saved there as `name`."""
-    folder = os.environ.get("POLICY_MATCH_SCREENSHOTS")
-    if not folder:
-        return
-    path = Path(folder) if Path(folder).is_absolute() else PROJECT_ROOT / folder
-    path.mkdir(parents=True, exist_ok=True)
-    browser.execute_script("arguments[0].scrollIntoView(true);", shown)
-    assert browser.save_screenshot(str(path / name)), path / name
 
 
 def test_redoc_renders_from_this_origin_only(browser: WebDriver, service_url: str) -> None:
