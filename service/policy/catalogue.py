@@ -107,6 +107,7 @@ class Catalogue:
     indicators: tuple[Indicator, ...]  # the plan's targets for a firm (indicators.yaml)
     targets: tuple[Target, ...]  # the plan's quantitative targets (targets.yaml)
     notes: tuple[str, ...] = ()  # e.g. a quote written in Simplified, and where it was found
+    plan_text: str = ""  # the plan as issued (errata applied): what the quotes were checked in
     by_id: Mapping[str, Measure] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -160,7 +161,7 @@ def load_catalogue(policies_dir: Path) -> Catalogue:
     if problems:
         raise CatalogueError(problems)
     catalogue = _compile(meta, vocab, departments, clauses, specs, *goals)
-    return replace(catalogue, notes=tuple(notes)) if notes else catalogue
+    return replace(catalogue, notes=tuple(notes), plan_text=plan_text)
 
 
 def _plan_goals(
