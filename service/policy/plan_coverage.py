@@ -104,9 +104,7 @@ def quoted_by(coverage: PlanCoverage, sentence: PlanSentence) -> tuple[str, ...]
     return coverage.measures_of.get(sentence.number, ())
 
 
-def _quote_span(
-    plan: str, quote: str, clause: tuple[PlanSentence, ...]
-) -> tuple[int, int] | None:
+def _quote_span(plan: str, quote: str, clause: tuple[PlanSentence, ...]) -> tuple[int, int] | None:
     """Where a quote stands: in its clause when it is there, else anywhere in the plan."""
     quote = quote.strip()
     if clause:
@@ -126,7 +124,9 @@ def _overlaps(plan: str, sentence: PlanSentence, start: int, end: int) -> bool:
     return any(char.isalnum() for char in shared)
 
 
-def _clause_coverage(block: PlanBlock, measures_of: Mapping[int, tuple[str, ...]]) -> ClauseCoverage:
+def _clause_coverage(
+    block: PlanBlock, measures_of: Mapping[int, tuple[str, ...]]
+) -> ClauseCoverage:
     """A clause's sentences and how many of them are encoded."""
     counted = [s for s in block.sentences if s.kind == "sentence"]
     encoded = sum(1 for s in counted if s.number in measures_of)

@@ -141,9 +141,7 @@ def _sentences(plan: str, start: int, end: int, place: str | None) -> list[PlanS
         i += 1
     cut.append((begin, end))
     return [
-        PlanSentence(0, place, "sentence", a, b, plan[a:b], "")
-        for a, b in cut
-        if plan[a:b].strip()
+        PlanSentence(0, place, "sentence", a, b, plan[a:b], "") for a, b in cut if plan[a:b].strip()
     ]
 
 
