@@ -5,13 +5,15 @@ coverage, and a search from a sentence's words to its measures."""
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from service.core.migrate import upgrade_database
 from service.policy.catalogue import Catalogue
 from service.policy.plan_text import simplified
-from tests.conftest import NO_LANGUAGE
+from tests.conftest import NO_LANGUAGE, serve
 
 LOAN = "優化對專精特新中小企業市級貸款貼息獎補政策。"
 LOAN_SIMPLIFIED = "优化对专精特新中小企业市级贷款贴息奖补政策。"
@@ -203,3 +205,28 @@ def test_the_page_loads_nothing_from_elsewhere_and_no_script(console: TestClient
     assert "http://" not in page.text and "https://" not in page.text
     assert "<script" not in page.text
     assert console.get("/console/static/plan.css").status_code == 200
+
+
+def test_a_search_in_the_original_script_shows_the_plans_own_words_found(
+    console: TestClient,
+) -> None:
+    page = console.get(
+        "/console/plan", params={"q": "贷款贴息奖补", "script": "original"}, headers=NO_LANGUAGE
+    )
+    assert '<b class="hit">貸款貼息獎補</b>' in page.text
+    assert 'href="?script=simplified&amp;q=' in page.text
+
+
+def test_a_search_of_the_longest_allowed_words_is_answered(console: TestClient) -> None:
+    page = console.get("/console/plan", params={"q": "贷\x00" * 50}, headers=NO_LANGUAGE)
+    assert page.status_code == 200 and "方案中没有含这些字词的句子。" in page.text
+
+
+@pytest.mark.slow  # starts a service of its own
+def test_when_the_console_is_not_public_the_plan_asks_for_a_sign_in(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'policy_match.db'}"
+    upgrade_database(url)
+    with serve(url, console_public=False) as closed:
+        answer = closed.get("/console/plan?q=x", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/console/sign-in?next=%2Fconsole%2Fplan%3Fq%3Dx"
