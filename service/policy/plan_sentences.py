@@ -10,6 +10,7 @@ title (`1.提升技術創新能力。`) is its heading and the units it closes w
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import count
 from typing import Literal
 
 from service.policy.plan_text import place_texts, simplified
@@ -77,7 +78,7 @@ def plan_blocks(plan: str, clauses: frozenset[str] = frozenset()) -> tuple[PlanB
         if place is not None:
             pieces.append((place, "place", _lines(plan, start, end)))
         cursor = end
-    numbers = iter(range(1, 1 << 30))
+    numbers = count(1)
     blocks = []
     for place, kind, lines in pieces:
         cut = [_sentences(plan, a, b, place) for a, b in lines]
