@@ -48,6 +48,10 @@ def condition_words(
 ) -> str:
     """A condition as a sentence: the field's label, the comparison, the value in words."""
     words = OPERATOR_WORDS.get(operator, message("{field} is {value}"))
+    if isinstance(expected, bool) and operator in (Operator.IS, Operator.IS_NOT):
+        # "has a bank loan: no" reads better than "has a bank loan is not yes"
+        expected = expected if operator == Operator.IS else not expected
+        words = message("{field}: {value}")
     return Message(
         words.msgid,
         {
