@@ -64,8 +64,14 @@ def demo_profiles(count: int) -> list[dict[str, Any]]:
 @pytest.mark.parametrize(
     ("language", "words"),
     [
-        ("zh-Hans", ("政策计算器", "所在县（市、区）", "台山市", "梯度认定", "不确定", "有银行贷款")),
-        ("zh-Hant", ("政策計算器", "所在縣（市、區）", "台山市", "梯度認定", "不確定", "有銀行貸款")),
+        (
+            "zh-Hans",
+            ("政策计算器", "所在县（市、区）", "台山市", "梯度认定", "不确定", "有银行贷款"),
+        ),
+        (
+            "zh-Hant",
+            ("政策計算器", "所在縣（市、區）", "台山市", "梯度認定", "不確定", "有銀行貸款"),
+        ),
         ("en", ("Policy calculator", "County-level division", "Taishan City", "Tier recognition")),
     ],
 )
