@@ -9,6 +9,7 @@ profile refuses brings the form back with that field named, in the page's langua
 from datetime import date
 from functools import partial
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Depends, Request
@@ -16,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from service.api.deps import iso_day
-from service.console.language import console_language
+from service.console.language import LANGUAGE_NAMES, console_language
 from service.console.pages import render
 from service.console.session import ConsoleSession, public_page
 from service.core.clock import today
@@ -65,7 +66,21 @@ async def calculator(
     record = partial(record_decision, request.app.state.decisions, CALLER)
     body = answer_profile(catalogue, profile, as_of=as_of, language=language, record=record)
     answer = readable_answer(orjson.loads(body), catalogue.vocabularies, language)
-    return render(request, "calculator.html", {**context, "answer": answer})
+    return render(
+        request,
+        "calculator.html",
+        {**context, "answer": answer, "in_other_languages": _in_other_languages(request, language)},
+    )
+
+
+def _in_other_languages(request: Request, language: Language) -> list[tuple[str, str, str]]:
+    """The same answer in the other languages: (language, its name, the page's query with it)."""
+    asked = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return [
+        (code, name, urlencode([*asked, ("lang", code)]))
+        for code, name in LANGUAGE_NAMES.items()
+        if code != language
+    ]
 
 
 def _as_of(raw: str, errors: list[dict[str, str]], language: Language) -> date | None:

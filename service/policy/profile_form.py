@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Literal
 
 from service.core.i18n import Language, Message, message
@@ -174,8 +174,9 @@ def choices(name: str, vocab: Vocabularies, language: Language) -> tuple[tuple[s
     return terms
 
 
+@lru_cache(maxsize=16)
 def profile_form(vocab: Vocabularies, language: Language) -> tuple[FormGroup, ...]:
-    """The whole form, in groups, in `language`."""
+    """The whole form, in groups, in `language` (made once per vocabularies and language)."""
     groups = []
     for title, names in GROUPS:
         fields = []

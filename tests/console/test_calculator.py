@@ -3,15 +3,17 @@ for the same profile, and a refused field named on the form again (422, never a 
 
 import random
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
 
+from service.core.migrate import upgrade_database
 from service.policy.profile_form import NONE_OF_THESE
 from service.registry.demo import synthetic_profile
-from tests.conftest import ENGLISH, NO_LANGUAGE
+from tests.conftest import ENGLISH, NO_LANGUAGE, serve
 
 PAGE = "/console/calculator"
 AS_OF = "2025-06-01"
@@ -121,6 +123,18 @@ def test_a_near_miss_says_in_words_what_would_have_to_change_and_who_to_contact(
     assert "台山市人民政府" in page and "市工业和信息化局" in page
 
 
+def test_the_answer_links_to_itself_in_the_other_languages(client: TestClient) -> None:
+    query = {"county": "440781", "needs_land": "yes", "as_of": AS_OF}
+    page = client.get(PAGE, params={**query, "lang": "zh-Hans"}).text
+    found = re.findall(r'<a href="([^"]+)" hreflang="([^"]+)"[^>]*class="calc-language"', page)
+    links = dict(found)
+    assert sorted(links.values()) == ["en", "zh-Hant"]
+    for address, language in links.items():
+        other = client.get(address.replace("&amp;", "&"))
+        assert other.headers["content-language"] == language
+        assert shown_ids(other.text, "matched") == shown_ids(page, "matched")
+
+
 def test_each_field_that_would_decide_a_measure_links_to_its_place_on_the_form(
     client: TestClient,
 ) -> None:
@@ -191,3 +205,12 @@ def test_the_calculator_stores_nothing_and_loads_only_its_own_files(client: Test
     assert "http://" not in page.text and "https://" not in page.text
     for asset in re.findall(r'(?:src|href)="(/console/static/[^"]+)"', page.text):
         assert client.get(asset).status_code == 200, asset
+
+
+def test_with_the_console_closed_the_calculator_asks_for_sign_in(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'closed.db'}"
+    upgrade_database(url)
+    with serve(url, console_public=False) as closed:
+        page = closed.get(PAGE, params={"county": "440781"}, follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"].startswith("/console/sign-in?next=")

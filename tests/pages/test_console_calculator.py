@@ -148,10 +148,12 @@ def test_a_refused_field_is_named_on_the_page(browser: WebDriver, service_url: s
 
 
 def screenshot_whole(browser: WebDriver) -> None:
-    """docs/console/calculator.png: the form and the top of the answer in one picture."""
+    """docs/console/calculator.png: the form and the top of the answer in one picture;
+    calculator-answer.png: the near misses (what would have to change) and what is undecided."""
     size = browser.get_window_size()
     browser.set_window_size(1400, 2600)
     try:
         screenshot(browser, browser.find_element(By.TAG_NAME, "h1"), "calculator.png")
     finally:
         browser.set_window_size(size["width"], size["height"])
+    screenshot(browser, browser.find_element(By.ID, "near-misses"), "calculator-answer.png")
