@@ -5,9 +5,9 @@ the vocabularies; and the form's texts read back into a profile's values.
 A form sends text only, and leaves a field empty when its answer is not known: an empty field
 is left out of the profile (unknown, as the contract has it), so that the match can say what
 it would need. Anything else is passed on as written for the profile to accept or refuse:
-"yes"/"no" become true/false, whole numbers become integers, `null` on a list that allows it
-means "none of these"; a text that is none of these reaches the profile as it came and is
-refused there, naming the field.
+"yes"/"no" become true/false, whole numbers become integers (60,000,000 as well), `null` on a
+list that allows it means "none of these"; a text that is none of these reaches the profile
+as it came and is refused there, naming the field.
 """
 
 import re
@@ -25,6 +25,7 @@ Kind = Literal["choice", "yes_no", "date", "number", "text"]
 YES, NO = "yes", "no"
 NONE_OF_THESE = "null"  # a nullable list's "none of these" (cluster, sub_industry)
 WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,19}")
+DIGIT_GROUPS = re.compile(r"(?<=[0-9])[,，_ ](?=[0-9]{3})")  # 60,000,000 as people write it
 MAX_TEXT = 256  # longer than any field takes: refused as it is, not read further
 
 # The profile's code lists, by field (the vocabularies' list names).
@@ -213,8 +214,8 @@ def profile_input(form: Mapping[str, str]) -> dict[str, Any]:
         kind = field_kind(name)
         if kind == "yes_no" and text in (YES, NO):
             values[name] = text == YES
-        elif kind == "number" and WHOLE_NUMBER.fullmatch(text):
-            values[name] = int(text)
+        elif kind == "number" and WHOLE_NUMBER.fullmatch(DIGIT_GROUPS.sub("", text)):
+            values[name] = int(DIGIT_GROUPS.sub("", text))
         elif kind == "choice" and text == NONE_OF_THESE and name in NULLABLE_FIELDS:
             values[name] = None
         else:

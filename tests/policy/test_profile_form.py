@@ -85,6 +85,14 @@ def test_the_forms_texts_are_read_as_the_profile_takes_them() -> None:
     assert Profile.model_validate({**values, "trademarks": 2}).facts()["cluster"] is None
 
 
+def test_a_number_may_be_written_in_groups_of_digits() -> None:
+    assert profile_input({"revenue_cny": "60,000,000", "employees": "1，200"}) == {
+        "revenue_cny": 60_000_000,
+        "employees": 1200,
+    }
+    assert profile_input({"employees": "1,2"}) == {"employees": "1,2"}
+
+
 def test_an_answer_that_is_neither_yes_nor_no_is_left_for_the_profile_to_refuse() -> None:
     assert profile_input({"has_bank_loan": "perhaps"}) == {"has_bank_loan": "perhaps"}
     assert len(profile_input({"name": "x" * 10_000})["name"]) == 256
