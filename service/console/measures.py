@@ -20,7 +20,7 @@ from service.core.database import run_read
 from service.core.i18n import Language, message
 from service.matching.cases import case_decision, run_case
 from service.policy.catalogue import Catalogue, Measure
-from service.policy.conditions_text import conditions_text
+from service.policy.conditions_text import conditions_text, profile_lines
 from service.policy.measure_filter import chosen_measures, read_filter
 from service.policy.plan_text import simplified
 from service.policy.rules import AllOf, comparisons_of
@@ -124,7 +124,7 @@ def _detail(catalogue: Catalogue, measure: Measure, language: Language) -> dict[
                 "name": case.name,
                 "why": case.why,
                 "as_of": case.as_of,
-                "profile": ", ".join(f"{k}: {v}" for k, v in case.profile.items()) or "{}",
+                "profile": profile_lines(case.profile, vocab, language),
                 "expected": STATUS_WORDS[case.expect],
                 "got": STATUS_WORDS[status],
                 "status": status,

@@ -7,6 +7,7 @@ tiers adds that the recognition must be in force, as the matcher reads it (an ex
 recognition counts as none). Every word goes through the gettext catalogues.
 """
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -85,6 +86,23 @@ YES_NO: dict[str, tuple[Message, Message]] = {
         message("must not seek high-level talent"),
     ),
 }
+# a yes/no field named as a fact of a profile ("有进出口业务：是")
+FACT_NAMES: dict[str, Message] = {
+    "key_little_giant": message("key little giant"),
+    "university_partner": message("cooperates with a university or research institute"),
+    "fills_tech_gap": message("fills a domestic technology gap or substitutes imports"),
+    "quality_award": message("holds a government quality award"),
+    "equity_board_listed": message("listed on a regional equity market board"),
+    "has_bank_loan": message("has a bank loan"),
+    "zyb_digital_loan": message("has a government-bank-insurance loan for digital transformation"),
+    "guaranteed_loan": message("has a loan backed by a financing guarantee institution"),
+    "tech_upgrade_project": message("has a technical transformation project"),
+    "needs_land": message("needs land or factory space"),
+    "imports_exports": message("imports or exports"),
+    "needs_talent": message("seeks high-level talent"),
+}
+FACT = message("{field}: {value}")
+YES, NO = message("yes"), message("no")
 # the vocabulary list a field's codes come from; the lists are ordered lowest first
 CODE_LISTS = {
     "tier": "tiers",
@@ -159,6 +177,25 @@ def conditions_text(
     if language == "en":
         return ". ".join(lines) + "."
     return "；".join(lines) + "。"
+
+
+def profile_lines(
+    profile: Mapping[str, Any], vocabularies: Vocabularies, language: Language
+) -> list[str]:
+    """A profile as written (a test case's), a fact a line: "梯度培育层级：创新型中小企业"."""
+    lines = []
+    for field, value in profile.items():
+        name = FIELD_NOUNS.get(field) or FACT_NAMES.get(field)
+        noun = name.translate(language) if name else field
+        if isinstance(value, bool):
+            shown = (YES if value else NO).translate(language)
+        elif isinstance(value, list | tuple):
+            shown = _choice([_value(field, v, vocabularies, language) for v in value], language)
+        else:
+            shown = _value(field, value, vocabularies, language)
+        line = _say(FACT, language, field=noun, value=shown)
+        lines.append(line[:1].upper() + line[1:] if language == "en" else line)
+    return lines
 
 
 def _say(template: Message, language: Language, **params: Any) -> str:

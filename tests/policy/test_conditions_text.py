@@ -11,6 +11,7 @@ from service.policy.conditions_text import (
     YES_NO,
     conditions_lines,
     conditions_text,
+    profile_lines,
 )
 from service.policy.profile import field_specs
 from service.policy.rules import AllOf, Comparison, Condition, Operator, comparisons_of
@@ -181,3 +182,27 @@ def test_the_text_is_the_lines_joined_one_line_per_member_of_the_top_all(
         text = conditions_text(measure.spec, VOCAB, language)
         assert all(line in text for line in lines)
         assert comparisons_of(tree)
+
+
+@pytest.mark.parametrize("language", CHINESE)
+def test_every_case_s_profile_reads_in_words_with_no_field_name_or_code(
+    language: Language,
+) -> None:
+    codes = {t.code for name in type(VOCAB).model_fields for t in VOCAB.terms(name)} - {"none"}
+    for measure in REAL.measures:
+        for case in measure.spec.cases:
+            lines = profile_lines(case.profile, VOCAB, language)
+            assert len(lines) == len(case.profile)
+            words = set(re.findall(r"[A-Za-z_]{2,}", "".join(lines)))
+            assert not words & (RAW_WORDS | codes), (measure.measure_id, case.name, lines)
+
+
+def test_a_profile_s_facts_are_named_with_their_values_in_words() -> None:
+    profile = {"tier": "innovative", "needs_land": True, "employees": 80, "county": "440705"}
+    assert profile_lines(profile, VOCAB, "zh-Hans") == [
+        "梯度培育层级：创新型中小企业",
+        "有用地或厂房需求：是",
+        "从业人员数：80人",
+        "所在县（市、区）：新会区",
+    ]
+    assert profile_lines({"has_bank_loan": False}, VOCAB, "en") == ["Has a bank loan: no"]
