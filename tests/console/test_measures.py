@@ -243,3 +243,14 @@ def test_a_kept_count_is_counted_again_when_the_registry_changes(
     assert _count(client.get(path).text) == before + 1
     MATCH_COUNTS._kept.clear()
     assert _count(client.get(path).text) == before + 1
+
+
+def test_every_measure_s_page_renders_with_its_cases_passing(console: TestClient) -> None:
+    for measure in CATALOGUE.measures:
+        page = console.get(f"/console/measures/{measure.measure_id}")
+        assert page.status_code == 200, measure.measure_id
+        assert page.text.count("✓") == len(measure.spec.cases) and "✗" not in page.text
+        conditions = page.text.split('id="conditions"')[1].split("</ol>")[0]
+        assert not re.search(r"\b(tier|one_of|is_not|less_than|starts_with)\b", conditions)
+        if measure.spec.county_discretion:
+            assert CATALOGUE.county_discretion.listing.zh_hans in page.text
