@@ -197,6 +197,9 @@ def test_a_measure_s_page_has_its_sentence_conditions_units_validity_and_cases(
 
 def test_a_measure_s_page_in_traditional_chinese_and_english(console: TestClient) -> None:
     hant = console.get("/console/measures/little-giant-funding?lang=zh-Hant").text
+    original = CATALOGUE.by_id["little-giant-funding"].spec.source.quote[0]
+    # a zh-Hant page shows the plan's sentence as issued first, the Simplified one folded
+    assert hant.index(original) < hant.index("簡體文本") < hant.index(simplified(original))
     assert "須為國家級專精特新“小巨人”企業，且認定在有效期內" in hant and "測試用例" in hant
     english = console.get("/console/measures/little-giant-funding?lang=en").text
     assert 'Must be recognised as national "little giant"' in english.replace("&#34;", '"')
