@@ -109,6 +109,8 @@ class Enterprise(EnterpriseFacts, table=True):
     __table_args__ = (
         Index("ix_enterprise_county", "county"),
         Index("ix_enterprise_tier", "tier"),
+        # the registry's change marker: the latest updated_at (registry/measure_count.py)
+        Index("ix_enterprise_updated_at", "updated_at"),
         # GET /v1/plan/progress reads only this (registry/progress.py): ranges of tier, and on
         # PostgreSQL every column its targets read included, so the table itself is not read
         Index(

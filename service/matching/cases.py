@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from service.matching.match import match
 from service.policy.catalogue import Catalogue, CatalogueError, load_catalogue
@@ -21,8 +22,9 @@ class CaseFailure:
         return f"{self.file}: case {self.case!r}: {self.message}"
 
 
-def run_case(catalogue: Catalogue, measure_id: str, case: Case) -> str | None:
-    """Run one case; a message saying what differs, or None when it passes."""
+def case_decision(catalogue: Catalogue, measure_id: str, case: Case) -> tuple[str, Any]:
+    """What matching the case's profile on its day decides for the measure: the status
+    (matched, near_miss, undetermined or not_matched) and the decision (None: not matched)."""
     profile = Profile.model_validate({"county": DEFAULT_CASE_COUNTY, **case.profile})
     result = match(catalogue=catalogue, facts=profile.facts(), as_of=case.as_of)
     found = {
@@ -30,7 +32,12 @@ def run_case(catalogue: Catalogue, measure_id: str, case: Case) -> str | None:
         for d in (*result.matched, *result.near_misses, *result.undetermined)
     }
     decision = found.get(measure_id)
-    status = decision.status if decision else "not_matched"
+    return (decision.status if decision else "not_matched"), decision
+
+
+def run_case(catalogue: Catalogue, measure_id: str, case: Case) -> str | None:
+    """Run one case; a message saying what differs, or None when it passes."""
+    status, decision = case_decision(catalogue, measure_id, case)
     if status != case.expect:
         detail = ""
         if decision and decision.unmet:
