@@ -15,7 +15,7 @@ range of the index `ix_enterprise_progress` (migration 0007), which holds every 
 targets read: on 1,000,000 firms a third of one narrow index, never the table.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -202,9 +202,14 @@ def plan_progress(
     query, laid = progress_query(
         catalogue.targets, day, county=county, include_synthetic=include_synthetic
     )
+    return fold_progress(connection.execute(query), laid)
+
+
+def fold_progress(rows: Iterable[Sequence[Any]], laid: Counting) -> Progress:
+    """The rows of a progress_query() folded into each counted target's tally by county."""
     tallies: dict[str, dict[str, Tally]] = {target_id: {} for target_id, *_ in laid.targets}
     width = len(laid.keys)
-    for row in connection.execute(query):
+    for row in rows:
         place, n, met_unknown = row[0], row[1 + width], row[2 + width :]
         outcomes = [None if k is None else bool(k) for k in row[1 : 1 + width]]
         for target_id, among, (key, test) in laid.targets:

@@ -1,0 +1,197 @@
+"""The plan's targets over time: at the end of each quarter, the stored firms as their history had
+them then, counted in SQL with the same statement as GET /v1/plan/progress.
+
+The history is the enterprise version table: each stored change of a profile is a row with the
+profile as given and when it was written. A quarter's firms are each firm's last version written
+before the quarter ended (Jiangmen time), unless that version is its deletion. Their profiles'
+fields become the columns progress_query() reads (a derived table standing in for `enterprise`),
+and the targets are counted on the quarter's last day, so a recognition counts in the quarters it
+was valid in. The quarter still running is today's count, plan_progress() itself.
+
+A past quarter cannot change (versions are written at the moment of the change), so its tally is
+remembered per database, catalogue and choice of firms, and read again only when the versions
+written before the current quarter are not those it was counted from (their number and latest
+time). The registry is what the stored profiles say, not the official recognition list.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from threading import Lock
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    Date,
+    String,
+    and_,
+    cast,
+    func,
+    null,
+    select,
+    type_coerce,
+)
+from sqlalchemy.sql import Subquery
+from sqlalchemy.sql.elements import ClauseElement, ColumnClause
+from sqlalchemy.sql.visitors import replacement_traverse
+
+from service.core.clock import CHINA_STANDARD_TIME
+from service.core.tables import ENTERPRISE, PROGRESS_COLUMNS, VERSION
+from service.policy.catalogue import Catalogue
+from service.registry.progress import Progress, fold_progress, plan_progress, progress_query
+
+MAX_QUARTERS = 16  # the plan runs 2024-2026: twelve quarters, with room
+_STRING = ("county", "tier", "listing_stage", "rd_institution")
+_INTEGER = ("invention_patents", "trademarks", "digital_level")
+_BOOLEAN = ("university_partner", "fills_tech_gap")
+_GIVEN = ("tier_valid_until",)  # the fields whose `_given` column the targets read
+
+
+@dataclass(frozen=True, slots=True)
+class Quarter:
+    """One quarter of the plan: its label (2025Q2), its last day, and whether it is running."""
+
+    label: str
+    last_day: date
+    running: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodProgress:
+    """The targets' tallies at the end of one quarter (or today, for the running one)."""
+
+    quarter: Quarter
+    day: date  # the day counted on: the quarter's last day, or today
+    progress: Progress
+
+
+def quarters(start: date, today: date) -> list[Quarter]:
+    """The quarters from the one holding `start` to the one holding `today` (the latest 16)."""
+    found = []
+    year, q = start.year, (start.month - 1) // 3 + 1
+    while (year, q) <= (today.year, (today.month - 1) // 3 + 1):
+        end_month = 3 * q
+        after = date(year + end_month // 12, end_month % 12 + 1, 1)
+        last = after - timedelta(days=1)
+        found.append(Quarter(f"{year}Q{q}", last, running=last >= today))
+        year, q = (year + 1, 1) if q == 4 else (year, q + 1)
+    return found[-MAX_QUARTERS:]
+
+
+def plan_start(catalogue: Catalogue) -> date:
+    """The plan's first day as its targets give it: the earliest baseline date (else 2024-01-01)."""
+    days = [t.baseline_on for t in catalogue.targets if t.baseline_on is not None]
+    return min(days, default=date(2024, 1, 1))
+
+
+def _moment(day: date) -> datetime:
+    """Midnight in Jiangmen after `day`, in UTC: versions written before it count for `day`."""
+    after = datetime.combine(day + timedelta(days=1), time(), tzinfo=CHINA_STANDARD_TIME)
+    return after.astimezone(UTC)
+
+
+def _profile_columns(dialect: str) -> list[ColumnElement[Any]]:
+    """The columns progress_query() reads, taken from the version's profile as given."""
+    profile = VERSION.c.profile
+    columns: list[ColumnElement[Any]] = [profile[name].as_string().label(name) for name in _STRING]
+    columns += [profile[name].as_integer().label(name) for name in _INTEGER]
+    columns += [profile[name].as_boolean().label(name) for name in _BOOLEAN]
+    until = profile["tier_valid_until"].as_string()
+    # SQLite keeps dates as ISO text and compares them so; PostgreSQL casts to a date
+    typed = type_coerce(until, Date) if dialect == "sqlite" else cast(until, Date)
+    columns.append(typed.label("tier_valid_until"))
+    for name in _GIVEN:  # given: the key is present, even as null
+        if dialect == "sqlite":
+            present = func.json_type(profile, f"$.{name}").is_not(None)
+        else:
+            present = profile[name].is_not(None)  # `->` is SQL NULL only for an absent key
+        columns.append(type_coerce(present, Boolean).label(f"{name}_given"))
+    columns.append(ENTERPRISE.c.synthetic.label("synthetic"))
+    columns.append(type_coerce(null(), String).label("deleted_at"))
+    return columns
+
+
+def state_on(moment: datetime, dialect: str) -> Subquery:
+    """Every firm as its last version before `moment` had it (deleted ones left out)."""
+    last = (
+        select(VERSION.c.uscc, func.max(VERSION.c.version).label("version"))
+        .where(VERSION.c.changed_at < moment)
+        .group_by(VERSION.c.uscc)
+        .subquery("last_version")
+    )
+    joined = VERSION.join(
+        last, and_(VERSION.c.uscc == last.c.uscc, VERSION.c.version == last.c.version)
+    ).join(ENTERPRISE, ENTERPRISE.c.uscc == VERSION.c.uscc)
+    return (
+        select(*_profile_columns(dialect))
+        .select_from(joined)
+        .where(VERSION.c.action != "deleted")
+        .subquery("firm_state")
+    )
+
+
+def history_query(catalogue: Catalogue, day: date, *, include_synthetic: bool, dialect: str) -> Any:
+    """progress_query() on the firms as they stood at the end of `day`, not as they stand now."""
+    query, laid = progress_query(
+        catalogue.targets, day, county=None, include_synthetic=include_synthetic
+    )
+    state = state_on(_moment(day), dialect)
+    read = {"county", "tier", "deleted_at", *PROGRESS_COLUMNS}
+
+    def replace(element: ClauseElement) -> ClauseElement | None:
+        if isinstance(element, ColumnClause) and getattr(element, "table", None) is ENTERPRISE:
+            assert element.name in read, element.name
+            return state.c[element.name]
+        return None
+
+    return replacement_traverse(query, {}, replace), laid
+
+
+def _counted_from(connection: Connection, before: datetime) -> tuple[int, Any]:
+    """What the past quarters were counted from: the versions written before `before`."""
+    row = connection.execute(
+        select(func.count(), func.max(VERSION.c.changed_at)).where(VERSION.c.changed_at < before)
+    ).one()
+    return int(row[0]), row[1]
+
+
+_REMEMBERED: dict[tuple[Any, ...], tuple[tuple[int, Any], Progress]] = {}
+_REMEMBERED_LOCK = Lock()
+
+
+def progress_history(
+    connection: Connection, catalogue: Catalogue, today: date, *, include_synthetic: bool
+) -> list[PeriodProgress]:
+    """The counted targets at the end of every quarter of the plan so far, today's last."""
+    dialect = connection.dialect.name
+    periods = quarters(plan_start(catalogue), today)
+    past = [q for q in periods if not q.running]
+    fingerprint = _counted_from(connection, _moment(past[-1].last_day)) if past else (0, None)
+    base = (str(connection.engine.url), catalogue.version, include_synthetic)
+    found = []
+    for quarter in periods:
+        if quarter.running:
+            progress = plan_progress(
+                connection, catalogue, today, county=None, include_synthetic=include_synthetic
+            )
+            found.append(PeriodProgress(quarter, today, progress))
+            continue
+        key = (*base, quarter.last_day)
+        with _REMEMBERED_LOCK:
+            remembered = _REMEMBERED.get(key)
+        if remembered is None or remembered[0] != fingerprint:
+            query, laid = history_query(
+                catalogue, quarter.last_day, include_synthetic=include_synthetic, dialect=dialect
+            )
+            remembered = (fingerprint, fold_progress(connection.execute(query), laid))
+            with _REMEMBERED_LOCK:
+                _REMEMBERED[key] = remembered
+        found.append(PeriodProgress(quarter, quarter.last_day, remembered[1]))
+    return found
+
+
+def forget_history() -> None:
+    """Drop every remembered quarter (for tests that rewrite a database's history)."""
+    with _REMEMBERED_LOCK:
+        _REMEMBERED.clear()
