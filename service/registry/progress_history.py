@@ -9,9 +9,9 @@ and the targets are counted on the quarter's last day, so a recognition counts i
 was valid in. The quarter still running is today's count, plan_progress() itself.
 
 A past quarter cannot change (versions are written at the moment of the change), so its tally is
-remembered per database, catalogue and choice of firms, and read again only when the versions
-written before the current quarter are not those it was counted from (their number and latest
-time). The registry is what the stored profiles say, not the official recognition list.
+remembered per database, catalogue and choice of firms; today's is remembered until a firm is
+stored or deleted (a new version) or the day changes. The registry is what the stored profiles
+say, not the official recognition list.
 """
 
 from dataclasses import dataclass
@@ -28,13 +28,14 @@ from sqlalchemy import (
     and_,
     cast,
     func,
+    literal_column,
     null,
     select,
     type_coerce,
 )
 from sqlalchemy.sql import Subquery
-from sqlalchemy.sql.elements import ClauseElement, ColumnClause
-from sqlalchemy.sql.visitors import replacement_traverse
+from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.visitors import ExternallyTraversible, replacement_traverse
 
 from service.core.clock import CHINA_STANDARD_TIME
 from service.core.tables import ENTERPRISE, PROGRESS_COLUMNS, VERSION
@@ -134,64 +135,82 @@ def state_on(moment: datetime, dialect: str) -> Subquery:
 def history_query(catalogue: Catalogue, day: date, *, include_synthetic: bool, dialect: str) -> Any:
     """progress_query() on the firms as they stood at the end of `day`, not as they stand now."""
     query, laid = progress_query(
-        catalogue.targets, day, county=None, include_synthetic=include_synthetic
+        catalogue.targets, day, county=None, include_synthetic=include_synthetic, ranges=False
     )
     state = state_on(_moment(day), dialect)
     read = {"county", "tier", "deleted_at", *PROGRESS_COLUMNS}
 
-    def replace(element: ClauseElement) -> ClauseElement | None:
+    def replace(element: ExternallyTraversible, **kw: Any) -> ExternallyTraversible | None:
         if isinstance(element, ColumnClause) and getattr(element, "table", None) is ENTERPRISE:
             assert element.name in read, element.name
             return state.c[element.name]
         return None
 
-    return replacement_traverse(query, {}, replace), laid
+    traversed: ExternallyTraversible = query
+    return replacement_traverse(traversed, {}, replace), laid
 
 
-def _counted_from(connection: Connection, before: datetime) -> tuple[int, Any]:
-    """What the past quarters were counted from: the versions written before `before`."""
-    row = connection.execute(
-        select(func.count(), func.max(VERSION.c.changed_at)).where(VERSION.c.changed_at < before)
-    ).one()
-    return int(row[0]), row[1]
+def registry_mark(connection: Connection) -> tuple[Any, ...]:
+    """What changes whenever a stored firm does: every store and deletion writes a version.
+
+    SQLite: the newest version row's rowid (one step down the table's b-tree); PostgreSQL: how
+    many versions there are and the latest time one was written.
+    """
+    if connection.dialect.name == "sqlite":
+        return tuple(
+            connection.execute(select(func.max(literal_column("rowid"))).select_from(VERSION)).one()
+        )
+    return tuple(connection.execute(select(func.count(), func.max(VERSION.c.changed_at))).one())
 
 
-_REMEMBERED: dict[tuple[Any, ...], tuple[tuple[int, Any], Progress]] = {}
+_REMEMBERED: dict[tuple[Any, ...], Progress] = {}
+_REMEMBERED_MAX = 256
 _REMEMBERED_LOCK = Lock()
+
+
+def _remember(key: tuple[Any, ...], progress: Progress) -> None:
+    with _REMEMBERED_LOCK:
+        if len(_REMEMBERED) >= _REMEMBERED_MAX:
+            _REMEMBERED.clear()
+        _REMEMBERED[key] = progress
 
 
 def progress_history(
     connection: Connection, catalogue: Catalogue, today: date, *, include_synthetic: bool
 ) -> list[PeriodProgress]:
-    """The counted targets at the end of every quarter of the plan so far, today's last."""
+    """The counted targets at the end of every quarter of the plan so far, today's last.
+
+    Remembered per database, catalogue and choice of firms: a past quarter once counted (the
+    versions of a closed quarter are never written again), today's count until the registry
+    changes (registry_mark) or the day does.
+    """
     dialect = connection.dialect.name
-    periods = quarters(plan_start(catalogue), today)
-    past = [q for q in periods if not q.running]
-    fingerprint = _counted_from(connection, _moment(past[-1].last_day)) if past else (0, None)
     base = (str(connection.engine.url), catalogue.version, include_synthetic)
     found = []
-    for quarter in periods:
+    for quarter in quarters(plan_start(catalogue), today):
         if quarter.running:
-            progress = plan_progress(
-                connection, catalogue, today, county=None, include_synthetic=include_synthetic
-            )
+            key: tuple[Any, ...] = (*base, today, registry_mark(connection))
+            progress = _REMEMBERED.get(key)
+            if progress is None:
+                progress = plan_progress(
+                    connection, catalogue, today, county=None, include_synthetic=include_synthetic
+                )
+                _remember(key, progress)
             found.append(PeriodProgress(quarter, today, progress))
             continue
         key = (*base, quarter.last_day)
-        with _REMEMBERED_LOCK:
-            remembered = _REMEMBERED.get(key)
-        if remembered is None or remembered[0] != fingerprint:
+        progress = _REMEMBERED.get(key)
+        if progress is None:
             query, laid = history_query(
                 catalogue, quarter.last_day, include_synthetic=include_synthetic, dialect=dialect
             )
-            remembered = (fingerprint, fold_progress(connection.execute(query), laid))
-            with _REMEMBERED_LOCK:
-                _REMEMBERED[key] = remembered
-        found.append(PeriodProgress(quarter, quarter.last_day, remembered[1]))
+            progress = fold_progress(connection.execute(query), laid)
+            _remember(key, progress)
+        found.append(PeriodProgress(quarter, quarter.last_day, progress))
     return found
 
 
 def forget_history() -> None:
-    """Drop every remembered quarter (for tests that rewrite a database's history)."""
+    """Drop every remembered count (for a database whose history was rewritten, as tests do)."""
     with _REMEMBERED_LOCK:
         _REMEMBERED.clear()

@@ -14,25 +14,32 @@
       return;
     }
     var instance = echarts.init(box, null, { renderer: "canvas" });
-    var wrap = chart.kind === "bar" && chart.categories.length > 3;
+    // many categories: bars laid sideways, so that their names can be read
+    var sideways = chart.kind === "bar" && chart.categories.length > 3;
+    var categories = {
+      type: "category",
+      data: chart.categories,
+      inverse: sideways,
+      axisLabel: sideways ? { width: 150, overflow: "break" } : { interval: 0, width: 90, overflow: "break" },
+    };
+    var values = { type: "value", name: chart.unit };
     instance.setOption({
       animation: false,
       tooltip: { trigger: "axis" },
       legend: { type: "scroll", top: 0 },
-      grid: { left: 48, right: 16, top: 48, bottom: wrap ? 72 : 40, containLabel: true },
-      xAxis: {
-        type: "category",
-        data: chart.categories,
-        axisLabel: { interval: 0, width: 90, overflow: "break", rotate: wrap ? 20 : 0 },
-      },
-      yAxis: { type: "value", name: chart.unit },
+      grid: { left: 16, right: 32, top: 56, bottom: 16, containLabel: true },
+      xAxis: sideways ? values : categories,
+      yAxis: sideways ? categories : values,
       series: chart.series.map(function (series) {
         return {
           name: series.name,
           type: chart.kind,
           data: series.data,
           connectNulls: false,
-          label: { show: chart.kind === "bar" && chart.series.length <= 3, position: "top" },
+          label: {
+            show: chart.kind === "bar" && chart.series.length <= 3,
+            position: sideways ? "right" : "top",
+          },
         };
       }),
     });
