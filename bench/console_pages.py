@@ -129,7 +129,8 @@ async def measure(url: str, catalogue: Catalogue, runs: int) -> dict[str, Any]:
     app = create_app(SETTINGS.model_copy(update={"database_url": url}))
     measure_id = catalogue.measures[0].measure_id
     pages = ["/console/", *(item.path for item in NAV), f"/console/measures/{measure_id}"]
-    pages.append("/console/progress.csv")
+    # every firm here is synthetic: counting them too is the worst case
+    pages += ["/console/progress?include_synthetic=true", "/console/progress.csv"]
     cookies = {SESSION_COOKIE: session_cookie(SETTINGS)}
     figures: dict[str, list[float]] = {}
     skipped: list[str] = []
@@ -146,7 +147,7 @@ async def measure(url: str, catalogue: Catalogue, runs: int) -> dict[str, Any]:
                 await answer.aread()
                 return (time.perf_counter() - start) * 1000, answer.status_code
 
-            first_progress, _ = await timed("/console/progress")
+            first_progress, _ = await timed("/console/progress?include_synthetic=true")
             for path in pages:
                 _, status = await timed(path)  # warm: templates compiled, queries planned
                 statuses[path] = status
@@ -184,12 +185,12 @@ def main() -> None:
     medians, statuses = result["medians"], result["statuses"]
     base = medians["/healthz"]
     print(f"{args.count:,} stored firms on SQLite, median of {args.runs} in-process GETs each")
-    print(f"{'page':40s} {'status':>6s} {'median':>10s} {'× healthz':>10s}  bound {BOUND_MS} ms")
+    print(f"{'page':48s} {'status':>6s} {'median':>10s} {'× healthz':>10s}  bound {BOUND_MS} ms")
     for path, median in medians.items():
         verdict = "" if path == "/healthz" else ("PASS" if median <= BOUND_MS else "FAIL")
-        print(f"{path:40s} {statuses[path]:6d} {median:8.1f} ms {median / base:10.1f}  {verdict}")
+        print(f"{path:48s} {statuses[path]:6d} {median:8.1f} ms {median / base:10.1f}  {verdict}")
     for path in result["skipped"]:
-        print(f"{path:40s}    404  skipped: not merged yet")
+        print(f"{path:48s}    404  skipped: not merged yet")
     print(
         f"/console/progress, first render (past quarters counted, then remembered): "
         f"{result['first_progress']:.0f} ms"

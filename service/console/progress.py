@@ -20,6 +20,7 @@ from service.console.progress_figures import (
     csv_rows,
     figures_of,
     is_share,
+    shown,
 )
 from service.console.session import ConsoleSession, public_page
 from service.core.clock import today
@@ -73,6 +74,7 @@ async def progress_page(
         {
             "figures": figures,
             "is_share": is_share,
+            "num": shown,
             "chart_data": charts,
             "include_synthetic": include_synthetic,
         },

@@ -40,6 +40,7 @@ class Figures:
     answer: dict[str, Any]
     quarters: tuple[str, ...]
     history: tuple[QuarterFigure, ...]
+    by_target: dict[str, list[QuarterFigure]]  # the history, each target's quarters in order
 
     def counted(self) -> list[dict[str, Any]]:
         """The targets the registry counts, as the answer gives them."""
@@ -74,7 +75,19 @@ def figures_of(answer: dict[str, Any], history: list[PeriodProgress]) -> Figures
                     tally["share_percent"],
                 )
             )
-    return Figures(answer, tuple(p.quarter.label for p in history), tuple(rows))
+    by_target: dict[str, list[QuarterFigure]] = {target_id: [] for target_id in titles}
+    for row in rows:
+        by_target[row.target_id].append(row)
+    return Figures(answer, tuple(p.quarter.label for p in history), tuple(rows), by_target)
+
+
+def shown(value: Any) -> str:
+    """A figure as the page shows it: a dash for none, a whole float without its `.0`."""
+    if value is None:
+        return "—"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _bar(name: str, data: list[Any]) -> dict[str, Any]:
@@ -87,9 +100,6 @@ def chart_data(figures: Figures, _: Gettext) -> dict[str, Any]:
     counts = [item for item in counted if not is_share(item)]
     shares = [item for item in counted if is_share(item)]
     counties = [c["county_name"] for c in counted[0]["by_county"]] if counted else []
-    by_quarter: dict[str, dict[str, QuarterFigure]] = {}
-    for row in figures.history:
-        by_quarter.setdefault(row.target_id, {})[row.quarter] = row
     charts = [
         {
             "id": "overall-counts",
@@ -140,7 +150,7 @@ def chart_data(figures: Figures, _: Gettext) -> dict[str, Any]:
             "unit": _("firms"),
             "categories": list(figures.quarters),
             "series": [
-                _bar(item["title"], [by_quarter[item["id"]][q].count for q in figures.quarters])
+                _bar(item["title"], [row.count for row in figures.by_target[item["id"]]])
                 for item in counts
             ],
         },
@@ -152,7 +162,7 @@ def chart_data(figures: Figures, _: Gettext) -> dict[str, Any]:
             "series": [
                 _bar(
                     item["title"],
-                    [by_quarter[item["id"]][q].share_percent for q in figures.quarters],
+                    [row.share_percent for row in figures.by_target[item["id"]]],
                 )
                 for item in shares
             ],
