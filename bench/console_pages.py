@@ -10,7 +10,8 @@ and the progress CSV, alternating with GET /healthz as the baseline, and prints 
 `runs` calls of each against the issue's bound (100 ms) and as a ratio to /healthz.
 The admin pages are asked for with a signed session holding every scope. A page that answers 404
 is not merged yet: it is skipped, and the output says so. The progress page's first render (its
-past quarters counted, then remembered) is timed on its own.
+past quarters counted, then remembered) is timed on its own, and so is today's count, which a
+render adds once after any store or deletion.
 """
 
 import argparse
@@ -35,10 +36,13 @@ from bench.bank_query import COPY_COLUMNS, FACT_NAMES, columns_of, document_of, 
 from service.api.clients import Scope
 from service.console.pages import NAV
 from service.console.session import SESSION_COOKIE, session_key
+from service.core.clock import today
+from service.core.database import make_engine
 from service.core.migrate import upgrade_database
 from service.core.settings import PROJECT_ROOT, Settings
 from service.main import create_app
 from service.policy.catalogue import Catalogue, load_catalogue
+from service.registry.progress import plan_progress
 
 BOUND_MS = 100
 HISTORY_START = datetime(2024, 3, 1, tzinfo=UTC)
@@ -161,7 +165,17 @@ async def measure(url: str, catalogue: Catalogue, runs: int) -> dict[str, Any]:
                     statuses[path] = status
                     figures[path].append(elapsed)
     medians = {path: statistics.median(times) for path, times in figures.items()}
+    # what a render costs on top after any store or deletion: today's count again
+    engine = make_engine(url)
+    recount = []
+    with engine.connect() as connection:
+        for _ in range(3):
+            start = time.perf_counter()
+            plan_progress(connection, catalogue, today(), county=None, include_synthetic=True)
+            recount.append((time.perf_counter() - start) * 1000)
+    engine.dispose()
     return {
+        "recount": statistics.median(recount),
         "medians": medians,
         "skipped": skipped,
         "statuses": statuses,
@@ -191,6 +205,10 @@ def main() -> None:
         print(f"{path:48s} {statuses[path]:6d} {median:8.1f} ms {median / base:10.1f}  {verdict}")
     for path in result["skipped"]:
         print(f"{path:48s}    404  skipped: not merged yet")
+    print(
+        f"today's count again (plan_progress, all synthetic firms), what a render adds after a "
+        f"firm is stored or deleted: {result['recount']:.0f} ms"
+    )
     print(
         f"/console/progress, first render (past quarters counted, then remembered): "
         f"{result['first_progress']:.0f} ms"
