@@ -20,18 +20,23 @@ from threading import Lock
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Boolean,
     ColumnElement,
     Connection,
     Date,
+    DateTime,
     String,
     and_,
     cast,
     func,
+    literal,
     literal_column,
     null,
+    or_,
     select,
     type_coerce,
+    union_all,
 )
 from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import ColumnClause
@@ -150,6 +155,78 @@ def history_query(catalogue: Catalogue, day: date, *, include_synthetic: bool, d
     return replacement_traverse(traversed, {}, replace), laid
 
 
+_SOME_DAY = date(1900, 1, 1)  # stands for each quarter's last day in the statement, then replaced
+
+
+def _spans(dialect: str) -> Subquery:
+    """Every version as columns, with when it was written and when the next one replaced it."""
+    replaced = func.lead(VERSION.c.changed_at).over(
+        partition_by=VERSION.c.uscc, order_by=VERSION.c.version
+    )
+    return (
+        select(
+            *_profile_columns(dialect),
+            VERSION.c.action.label("action"),
+            VERSION.c.changed_at.label("since"),
+            replaced.label("replaced"),
+        )
+        .select_from(VERSION.join(ENTERPRISE, ENTERPRISE.c.uscc == VERSION.c.uscc))
+        .subquery("version_span")
+    )
+
+
+def quarters_query(
+    catalogue: Catalogue, days: list[date], *, include_synthetic: bool, dialect: str
+) -> Any:
+    """progress_query() at the end of each of `days` in one statement, each version's profile
+    read once: its rows are progress_query()'s with the day last."""
+    query, laid = progress_query(
+        catalogue.targets, _SOME_DAY, county=None, include_synthetic=include_synthetic, ranges=False
+    )
+    ends = union_all(
+        *(
+            select(literal(day, Date).label("day"), literal(_moment(day), DateTime).label("moment"))
+            for day in days
+        )
+    ).subquery("quarter_end")
+    spans = _spans(dialect)
+    read = {"county", "tier", "deleted_at", *PROGRESS_COLUMNS}
+
+    def replace(element: ExternallyTraversible, **kw: Any) -> ExternallyTraversible | None:
+        if isinstance(element, ColumnClause) and getattr(element, "table", None) is ENTERPRISE:
+            assert element.name in read, element.name
+            return spans.c[element.name]
+        if isinstance(element, BindParameter) and element.value == _SOME_DAY:
+            return ends.c.day
+        return None
+
+    traversed: ExternallyTraversible = query
+    each_day: Any = replacement_traverse(traversed, {}, replace)
+    current = and_(
+        spans.c.since < ends.c.moment,
+        or_(spans.c.replaced.is_(None), spans.c.replaced >= ends.c.moment),
+        spans.c.action != "deleted",
+    )
+    return each_day.add_columns(ends.c.day).where(current).group_by(ends.c.day), laid
+
+
+def _day_of(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def past_quarters(
+    connection: Connection, catalogue: Catalogue, days: list[date], *, include_synthetic: bool
+) -> dict[date, Progress]:
+    """The counted targets at the end of each of `days`, from the history, in one statement."""
+    query, laid = quarters_query(
+        catalogue, days, include_synthetic=include_synthetic, dialect=connection.dialect.name
+    )
+    rows: dict[date, list[Any]] = {day: [] for day in days}
+    for row in connection.execute(query):
+        rows[_day_of(row[-1])].append(row[:-1])
+    return {day: fold_progress(found, laid) for day, found in rows.items()}
+
+
 def registry_mark(connection: Connection) -> tuple[Any, ...]:
     """What changes whenever a stored firm does: every store and deletion writes a version.
 
@@ -184,29 +261,31 @@ def progress_history(
     versions of a closed quarter are never written again), today's count until the registry
     changes (registry_mark) or the day does.
     """
-    dialect = connection.dialect.name
     base = (str(connection.engine.url), catalogue.version, include_synthetic)
+    periods = quarters(plan_start(catalogue), today)
+    with _REMEMBERED_LOCK:
+        remembered = {q.last_day: _REMEMBERED.get((*base, q.last_day)) for q in periods}
+    missing = [q.last_day for q in periods if not q.running and remembered[q.last_day] is None]
+    if missing:
+        counted = past_quarters(connection, catalogue, missing, include_synthetic=include_synthetic)
+        for day, progress in counted.items():
+            _remember((*base, day), progress)
+            remembered[day] = progress
     found = []
-    for quarter in quarters(plan_start(catalogue), today):
-        if quarter.running:
-            key: tuple[Any, ...] = (*base, today, registry_mark(connection))
-            progress = _REMEMBERED.get(key)
-            if progress is None:
-                progress = plan_progress(
-                    connection, catalogue, today, county=None, include_synthetic=include_synthetic
-                )
-                _remember(key, progress)
-            found.append(PeriodProgress(quarter, today, progress))
+    for quarter in periods:
+        if not quarter.running:
+            past = remembered[quarter.last_day]
+            assert past is not None
+            found.append(PeriodProgress(quarter, quarter.last_day, past))
             continue
-        key = (*base, quarter.last_day)
+        key: tuple[Any, ...] = (*base, today, registry_mark(connection))
         progress = _REMEMBERED.get(key)
         if progress is None:
-            query, laid = history_query(
-                catalogue, quarter.last_day, include_synthetic=include_synthetic, dialect=dialect
+            progress = plan_progress(
+                connection, catalogue, today, county=None, include_synthetic=include_synthetic
             )
-            progress = fold_progress(connection.execute(query), laid)
             _remember(key, progress)
-        found.append(PeriodProgress(quarter, quarter.last_day, progress))
+        found.append(PeriodProgress(quarter, today, progress))
     return found
 
 

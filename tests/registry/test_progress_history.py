@@ -20,6 +20,7 @@ from service.registry.progress_history import (
     Quarter,
     forget_history,
     history_query,
+    past_quarters,
     progress_history,
     quarters,
 )
@@ -102,6 +103,20 @@ def test_each_quarter_counts_the_firms_as_they_stood(empty_database: str, auth: 
             history = progress_history(connection, CATALOGUE, TODAY, include_synthetic=False)
             now = plan_progress(connection, CATALOGUE, TODAY, county=None, include_synthetic=False)
             again = progress_history(connection, CATALOGUE, TODAY, include_synthetic=False)
+            # the one statement for every quarter counts as one statement per quarter does
+            days = [p.day for p in history[:-1]]
+            for include_synthetic in (False, True):
+                together = past_quarters(
+                    connection, CATALOGUE, days, include_synthetic=include_synthetic
+                )
+                for day in days:
+                    query, laid = history_query(
+                        CATALOGUE,
+                        day,
+                        include_synthetic=include_synthetic,
+                        dialect=connection.dialect.name,
+                    )
+                    assert together[day] == fold_progress(connection.execute(query), laid), day
     finally:
         engine.dispose()
     giants = {
