@@ -8,6 +8,11 @@ fields become the columns progress_query() reads (a derived table standing in fo
 and the targets are counted on the quarter's last day, so a recognition counts in the quarters it
 was valid in. The quarter still running is today's count, plan_progress() itself.
 
+Every past quarter is counted in one statement (quarters_query): each version is read once with
+the time the next one replaced it (a window function), its profile's fields extracted once, and
+joined to the quarters' ends it was current at; history_query() is the same for one day, kept as
+the plainer statement the tests check it against.
+
 A past quarter cannot change (versions are written at the moment of the change), so its tally is
 remembered per database, catalogue and choice of firms; today's is remembered until a firm is
 stored or deleted (a new version) or the day changes. The registry is what the stored profiles
@@ -279,13 +284,13 @@ def progress_history(
             found.append(PeriodProgress(quarter, quarter.last_day, past))
             continue
         key: tuple[Any, ...] = (*base, today, registry_mark(connection))
-        progress = _REMEMBERED.get(key)
-        if progress is None:
-            progress = plan_progress(
+        now = _REMEMBERED.get(key)
+        if now is None:
+            now = plan_progress(
                 connection, catalogue, today, county=None, include_synthetic=include_synthetic
             )
-            _remember(key, progress)
-        found.append(PeriodProgress(quarter, today, progress))
+            _remember(key, now)
+        found.append(PeriodProgress(quarter, today, now))
     return found
 
 
