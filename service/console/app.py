@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from service.console import calculator, home, measures, plan
+from service.console import calculator, home, measures, plan, progress
 from service.console.pages import SECURITY_HEADERS, render
 from service.console.session import CsrfRefused, ScopeMissing, SignInRequired
 
@@ -21,6 +21,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     plan.router,
     measures.router,
     calculator.router,
+    progress.router,
 )
 
 

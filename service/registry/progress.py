@@ -15,7 +15,7 @@ range of the index `ix_enterprise_progress` (migration 0007), which holds every 
 targets read: on 1,000,000 firms a third of one narrow index, never the table.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -167,9 +167,15 @@ def counting(targets: Sequence[Target]) -> Counting:
 
 
 def progress_query(
-    targets: Sequence[Target], day: date, *, county: str | None, include_synthetic: bool
+    targets: Sequence[Target],
+    day: date,
+    *,
+    county: str | None,
+    include_synthetic: bool,
+    ranges: bool = True,
 ) -> tuple[Any, Counting]:
-    """The query (see Counting for its rows) and the layout of its columns."""
+    """The query (see Counting for its rows) and the layout of its columns; `ranges` False:
+    the firms with a counted tier or none in one read, not two (for a table with no index)."""
     e = ENTERPRISE.c
     laid = counting(targets)
     keys = [condition_filter(c, day).label(f"k{i}") for i, c in enumerate(laid.keys)]
@@ -185,6 +191,8 @@ def progress_query(
     tiers = _read_tiers(targets)
     if tiers is None:
         return query, laid
+    if not ranges:
+        return query.where(or_(e.tier.in_(sorted(tiers)), e.tier.is_(None))), laid
     # two ranges of the index, not an OR of them: an OR would make PostgreSQL read all of it
     read = [query.where(e.tier.in_(sorted(tiers))), query.where(e.tier.is_(None))]
     return union_all(*read), laid
@@ -199,12 +207,29 @@ def plan_progress(
     include_synthetic: bool,
 ) -> Progress:
     """Count the stored firms against every counted target of the plan, by county."""
-    query, laid = progress_query(
-        catalogue.targets, day, county=county, include_synthetic=include_synthetic
-    )
+    key = (catalogue.version, day, county, include_synthetic)
+    built = _BUILT.get(key)
+    if built is None:  # building the statement costs as much as running it on SQLite
+        built = progress_query(
+            catalogue.targets, day, county=county, include_synthetic=include_synthetic
+        )
+        if len(_BUILT) >= _BUILT_MAX:
+            _BUILT.clear()
+        _BUILT[key] = built
+    query, laid = built
+    return fold_progress(connection.execute(query), laid)
+
+
+# the statements of plan_progress() built per catalogue, day, county and choice of firms
+_BUILT: dict[tuple[str, date, str | None, bool], tuple[Any, Counting]] = {}
+_BUILT_MAX = 64
+
+
+def fold_progress(rows: Iterable[Sequence[Any]], laid: Counting) -> Progress:
+    """The rows of a progress_query() folded into each counted target's tally by county."""
     tallies: dict[str, dict[str, Tally]] = {target_id: {} for target_id, *_ in laid.targets}
     width = len(laid.keys)
-    for row in connection.execute(query):
+    for row in rows:
         place, n, met_unknown = row[0], row[1 + width], row[2 + width :]
         outcomes = [None if k is None else bool(k) for k in row[1 : 1 + width]]
         for target_id, among, (key, test) in laid.targets:

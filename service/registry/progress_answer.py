@@ -30,7 +30,8 @@ SYNTHETIC_NOTE: dict[Language, str] = {
 }
 
 
-def _tally_json(tally: Tally) -> dict[str, Any]:
+def tally_json(tally: Tally) -> dict[str, Any]:
+    """A tally as the answer gives it: firms, count, unknown and the share in percent."""
     share = round(100 * tally.count / tally.firms, 2) if tally.firms else None
     return {
         "firms": tally.firms,
@@ -77,12 +78,12 @@ def target_json(
     body.update(
         what=target.counted.what.get(language),
         not_counted=None,
-        total=_tally_json(progress.total(target.id)),
+        total=tally_json(progress.total(target.id)),
         by_county=[
             {
                 "county": code,
                 "county_name": catalogue.vocabularies.county(code).name(language),
-                **_tally_json(tally),
+                **tally_json(tally),
             }
             for code, tally in ((c, by_county.get(c, empty)) for c in counties)
         ],
