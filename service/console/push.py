@@ -1,0 +1,106 @@
+"""GET /console/push: the outbox for the platform's operators (scope `push`): how many
+deliveries wait, which failed and which were given up; POST /console/push/redeliver queues a
+dead delivery's event again, exactly as POST /v1/push-events/{id}/redeliver does."""
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Connection
+
+from service.api.deps import EngineDep
+from service.console.operators import platform_scope
+from service.console.pages import SECURITY_HEADERS, render
+from service.console.session import ConsoleSession, check_csrf
+from service.core.clock import utc_text
+from service.core.database import run_read, run_write
+from service.core.errors import Conflict
+from service.core.i18n import Message, Text, message
+from service.push.failing import count_troubled, troubled_deliveries
+from service.push.feed import event_row
+from service.push.gauges import read_gauges
+from service.push.redelivery import queue_redelivery
+from service.push.wake import wake_worker
+
+router = APIRouter()
+
+PAGE_SIZE = 50
+Operator = Annotated[ConsoleSession, Depends(platform_scope("push"))]
+Before = Annotated[int | None, Query(ge=1, le=2**62)]
+
+
+def _outbox(
+    connection: Connection, dead_before: int | None, failing_before: int | None
+) -> dict[str, Any]:
+    reading = read_gauges(connection)
+    return {
+        "depth": reading.deliveries.get("pending", 0),
+        "oldest_due": None if reading.oldest_due is None else utc_text(reading.oldest_due),
+        "subscriptions": reading.subscriptions,
+        "troubled": count_troubled(connection),
+        "dead": troubled_deliveries(connection, "dead", limit=PAGE_SIZE, before=dead_before),
+        "failing": troubled_deliveries(
+            connection, "failing", limit=PAGE_SIZE, before=failing_before
+        ),
+    }
+
+
+async def _page(
+    request: Request,
+    engine: Any,
+    *,
+    dead_before: int | None = None,
+    failing_before: int | None = None,
+    notice: Message | None = None,
+    problem: Text | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    outbox = await run_read(engine, lambda c: _outbox(c, dead_before, failing_before))
+    context = {**outbox, "page_size": PAGE_SIZE, "notice": notice, "problem": problem}
+    return render(request, "push.html", context, status=status)
+
+
+@router.get("/console/push")
+async def push_page(
+    request: Request,
+    session: Operator,
+    engine: EngineDep,
+    dead_before: Before = None,
+    failing_before: Before = None,
+    redelivered: Annotated[str | None, Query(max_length=40)] = None,
+) -> HTMLResponse:
+    """The outbox's depth, its failing and dead deliveries, and redelivery."""
+    notice = None
+    if redelivered is not None:
+        notice = message("Event {event_id} is queued again.", event_id=redelivered)
+    return await _page(
+        request, engine, dead_before=dead_before, failing_before=failing_before, notice=notice
+    )
+
+
+@router.post("/console/push/redeliver", dependencies=[Depends(check_csrf)])
+async def redeliver(
+    request: Request,
+    session: Operator,
+    engine: EngineDep,
+    event_id: Annotated[str, Form(min_length=1, max_length=40)],
+    subscription_id: Annotated[str | None, Form(max_length=40)] = None,
+) -> Response:
+    """Queue an event again, now, to its subscription (the API's redelivery)."""
+    event = await run_read(engine, lambda c: event_row(c, event_id))
+    if event is None:
+        problem = message("no push event {id}", id=event_id)
+        return await _page(request, engine, problem=problem, status=404)
+    try:
+        await run_write(
+            engine, lambda c: queue_redelivery(c, event, subscription_id=subscription_id or None)
+        )
+    except Conflict as refused:
+        return await _page(request, engine, problem=refused.detail, status=409)
+    wake_worker(request.app.state)
+    response = RedirectResponse(
+        f"/console/push?redelivered={quote(event_id, safe='')}", status_code=303
+    )
+    response.headers.update(SECURITY_HEADERS)
+    return response
