@@ -25,7 +25,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from service.api.clients import Scope
 from service.api.jwks import KeySet
-from service.api.tokens import Caller, verify_id_token, verify_token
+from service.api.tokens import Caller, verified_expiry, verify_id_token, verify_token
 from service.core.settings import Settings
 
 TIMEOUT_SECONDS = 2.0
@@ -195,8 +195,9 @@ def signed_in_caller(
     *,
     api_keys: KeySet | None,
     transport: httpx.BaseTransport | None = None,
-) -> Caller:
-    """Who signed in, with the scopes their access token grants that this service knows.
+) -> tuple[Caller, float]:
+    """Who signed in, with the scopes their access token grants that this service knows, and
+    when that token expires (a session does not outlive it).
 
     Reads the provider (bounded): call from a thread. Raises SignInFailed, Unauthorized
     (a token that does not verify) or Unavailable (the provider's keys cannot be read).
@@ -214,4 +215,7 @@ def signed_in_caller(
     if caller.subject != subject:
         raise SignInFailed("the access token's subject is not the ID token's")
     known = caller.scopes & frozenset(Scope)
-    return Caller(subject, known, caller.bank_id, caller.token_id)
+    expires = verified_expiry(access_token)
+    if expires is None:
+        raise SignInFailed("the access token has no expiry")
+    return Caller(subject, known, caller.bank_id, caller.token_id), expires

@@ -358,3 +358,13 @@ def verify_id_token(
     if claims.nonce is None or not hmac.compare_digest(claims.nonce, nonce):
         raise invalid(message("the ID token's nonce is not the one this sign-in sent"))
     return claims.sub
+
+
+def verified_expiry(token: str) -> float | None:
+    """The `exp` of a token verify_token() has just accepted (read, not verified, here)."""
+    try:
+        claims = json.loads(jws.get_unverified_claims(token))
+    except (JOSEError, ValueError):
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return float(exp) if isinstance(exp, int | float) else None

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection
 
 from service.api.deps import EngineDep
+from service.console.language import console_language
 from service.console.operators import platform_scope
 from service.console.pages import SECURITY_HEADERS, render
 from service.console.session import ConsoleSession, check_csrf
@@ -17,6 +18,7 @@ from service.core.clock import utc_text
 from service.core.database import run_read, run_write
 from service.core.errors import Conflict
 from service.core.i18n import Message, Text, message
+from service.policy.catalogue import Catalogue
 from service.push.failing import count_troubled, troubled_deliveries
 from service.push.feed import event_row
 from service.push.gauges import read_gauges
@@ -26,6 +28,10 @@ from service.push.wake import wake_worker
 router = APIRouter()
 
 PAGE_SIZE = 50
+EVENT_TYPES = {
+    "measure.matched": message("newly matched"),
+    "measure.unmatched": message("no longer matched"),
+}
 Operator = Annotated[ConsoleSession, Depends(platform_scope("push"))]
 Before = Annotated[int | None, Query(ge=1, le=2**62)]
 
@@ -57,7 +63,16 @@ async def _page(
     status: int = 200,
 ) -> HTMLResponse:
     outbox = await run_read(engine, lambda c: _outbox(c, dead_before, failing_before))
-    context = {**outbox, "page_size": PAGE_SIZE, "notice": notice, "problem": problem}
+    language = console_language(request)
+    catalogue: Catalogue = request.app.state.catalogue
+    context = {
+        **outbox,
+        "page_size": PAGE_SIZE,
+        "notice": notice,
+        "problem": problem,
+        "event_types": EVENT_TYPES,
+        "titles": {m.measure_id: m.spec.title.get(language) for m in catalogue.measures},
+    }
     return render(request, "push.html", context, status=status)
 
 

@@ -10,6 +10,7 @@ Anything that goes wrong ends the sign-in without a session, on a page in the re
 
 import hmac
 import logging
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -175,7 +176,7 @@ async def provider_callback(
         return _refused(request, PROVIDER_REFUSED, 403)
     settings = app_settings(request)
     try:
-        caller = await run_in_threadpool(
+        caller, expires = await run_in_threadpool(
             signed_in_caller, settings, attempt, code, api_keys=key_set(request, settings)
         )
     except Unavailable as e:
@@ -184,9 +185,8 @@ async def provider_callback(
     except Exception as e:  # fail closed on anything else
         log.warning("sign-in refused: %s: %s", type(e).__name__, e)
         return _refused(request, NOT_VERIFIED, 403)
-    session = new_session(
-        caller.subject, caller.scopes, settings.console_session_seconds, caller.bank_id
-    )
+    lifetime = min(settings.console_session_seconds, expires - time.time())
+    session = new_session(caller.subject, caller.scopes, lifetime, caller.bank_id)
     response = _redirect(local_next(under_way.get("next") if under_way else None))
     end_sign_in(response)
     write_session(response, request, session)

@@ -52,7 +52,9 @@ class Idp:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         ).decode()
-        return str(jws.sign(claims, jwk.construct(pem, "RS256"), algorithm="RS256", headers={"kid": KID}))
+        return str(
+            jws.sign(claims, jwk.construct(pem, "RS256"), algorithm="RS256", headers={"kid": KID})
+        )
 
     def public_jwk(self) -> dict[str, Any]:
         """The provider's key as its JWK set lists it."""

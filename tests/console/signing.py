@@ -38,7 +38,7 @@ def sign_in(
     """Open the sign-in page and send its form (the answer is not followed)."""
     page = client.get("/console/sign-in", params={"next": next} if next else None)
     assert page.status_code == 200, page.text
-    return client.post(
+    answer: Response = client.post(
         "/console/sign-in",
         data={
             "client_id": client_id,
@@ -48,6 +48,7 @@ def sign_in(
         },
         follow_redirects=False,
     )
+    return answer
 
 
 def page_csrf(client: TestClient, path: str = "/console/") -> str:

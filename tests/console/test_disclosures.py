@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient
 
 from service.banks.disclosures import record_disclosure
 from service.core.database import write_transaction
-from service.core.migrate import upgrade_database
 from tests.conftest import NO_LANGUAGE, serve
 from tests.console.signing import DEMO_AUTH_CLIENTS, sign_in
 from tests.factories import engine_of, new_uscc
@@ -100,7 +99,8 @@ def test_the_record_filters_by_bank_measure_and_firm(
 
 
 @pytest.mark.parametrize(
-    "query", ["uscc=91440781MA4UL", "uscc=" + "I" * 18, "before=0", "before=x", "bank_id=" + "b" * 65]
+    "query",
+    ["uscc=91440781MA4UL", "uscc=" + "I" * 18, "before=0", "before=x", "bank_id=" + "b" * 65],
 )
 def test_a_bad_filter_is_a_4xx_never_a_500(
     service: TestClient, firms: dict[str, list[str]], query: str

@@ -76,9 +76,7 @@ def test_redelivery_needs_the_csrf_token_and_then_queues_the_event_again(
     assert states(service) == {"dead": len(events)}  # nothing changed
     wrong = service.post("/console/push/redeliver", data={**form, "csrf_token": "guess"})
     assert wrong.status_code == 403 and states(service) == {"dead": len(events)}
-    done = service.post(
-        "/console/push/redeliver", data={**form, "csrf_token": form_token(page)}
-    )
+    done = service.post("/console/push/redeliver", data={**form, "csrf_token": form_token(page)})
     assert done.status_code == 303
     assert done.headers["location"] == f"/console/push?redelivered={events[0]}"
     assert states(service) == {"dead": len(events) - 1, "pending": 1}

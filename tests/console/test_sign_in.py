@@ -1,6 +1,7 @@
 """Signing in to the console: a demo client's form in development, OpenID Connect with PKCE
 against a real (small) identity provider on loopback, the return path, and signing out."""
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,11 @@ def test_the_sign_in_page_speaks_the_readers_language(console: TestClient) -> No
 
 @pytest.mark.parametrize(
     ("lang", "words"),
-    [("zh-Hans", "客户端未知或密钥错误"), ("zh-Hant", "客戶端未知或密鑰錯誤"), ("en", "wrong client secret")],
+    [
+        ("zh-Hans", "客户端未知或密钥错误"),
+        ("zh-Hant", "客戶端未知或密鑰錯誤"),
+        ("en", "wrong client secret"),
+    ],
 )
 def test_a_wrong_secret_is_refused_in_the_page_language(
     console: TestClient, lang: str, words: str
@@ -204,6 +209,7 @@ def test_a_provider_sign_in_round_trip_checks_pkce_and_grants_the_tokens_known_s
     session = session_of(production)
     assert session is not None and session["sub"] == idp.subject
     assert set(session["scopes"]) == {"push", "audit:read"}  # the unknown scope is dropped
+    assert session["exp"] <= time.time() + 600  # not past the access token's expiry
     assert production.get("/console/push").status_code == 200
     # the same answer again: the sign-in was used, and the code with it
     assert production.get(f"{path}?{query}").status_code == 400
