@@ -38,13 +38,14 @@ def sign_in(
     """Open the sign-in page and send its form (the answer is not followed)."""
     page = client.get("/console/sign-in", params={"next": next} if next else None)
     assert page.status_code == 200, page.text
+    form = page.text.partition('id="sign-in-form"')[2]  # not the sign-out form of a session
     answer: Response = client.post(
         "/console/sign-in",
         data={
             "client_id": client_id,
             "client_secret": SECRETS[client_id] if secret is None else secret,
-            "csrf_token": form_token(page.text),
-            "next": form_token(page.text, "next"),
+            "csrf_token": form_token(form),
+            "next": form_token(form, "next"),
         },
         follow_redirects=False,
     )
