@@ -139,6 +139,10 @@ def discover(settings: Settings, transport: httpx.BaseTransport | None = None) -
         raise SignInFailed("the discovery document lacks an endpoint")
     if document["issuer"].rstrip("/") != issuer:
         raise SignInFailed(f"the discovery document's issuer is {document['issuer']!r}")
+    if settings.environment == "production" and not all(
+        document[f].startswith("https://") for f in fields[1:]
+    ):
+        raise SignInFailed("the provider's endpoints must be https in production")
     if "S256" not in document.get("code_challenge_methods_supported", ["S256"]):
         raise SignInFailed("the provider does not support PKCE with S256")
     provider = Provider(**{f: document[f] for f in fields})
