@@ -59,6 +59,7 @@ def service_url(
         push_allow_internal_targets="true",
         push_max_attempts="1",
         push_poll_seconds="0.2",
+        metrics_refresh_seconds="0.3",  # the push page's counts come from this reading
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -112,7 +113,7 @@ def _history(base: str, receiver: Receiver) -> None:
     while time.monotonic() < deadline and len(receiver.received) < 2:
         time.sleep(0.2)
     assert receiver.received, "the worker delivered nothing"
-    time.sleep(0.5)  # the last attempts settle as dead
+    time.sleep(1.0)  # the last attempts settle as dead, and the outbox is counted again
 
 
 def sign_in(browser: WebDriver, service_url: str, client_id: str, secret: str) -> None:
