@@ -57,25 +57,21 @@ def _shared(level: int, logger: str, message: str) -> dict[str, Any]:
     return entry
 
 
-_last_timestamp: tuple[int, str] = (-1, "")
+_last_second: tuple[int, str] = (-1, "")
 
 
 def timestamp(created: float) -> str:
-    """A record's time as a line shows it: UTC, to the millisecond (the last one remembered,
-    as the lines of a batch fall many to a millisecond)."""
-    global _last_timestamp
+    """A record's time as a line shows it: UTC, to the millisecond (the second's text made once
+    and remembered, as the lines of a batch fall many to a second)."""
+    global _last_second
     # rounded to the microsecond as datetime.fromtimestamp rounds it, then cut to milliseconds
     fraction, seconds = math.modf(created)
     microseconds = round(fraction * 1e6)
-    milliseconds = int(seconds) * 1000 + microseconds // 1000
-    last = _last_timestamp
-    if last[0] == milliseconds:
-        return last[1]
-    whole, millisecond = divmod(milliseconds, 1000)
-    moment = datetime.fromtimestamp(whole, UTC).replace(microsecond=millisecond * 1000)
-    text = moment.isoformat(timespec="milliseconds")
-    _last_timestamp = (milliseconds, text)
-    return text
+    whole, millisecond = divmod(int(seconds) * 1000 + microseconds // 1000, 1000)
+    last = _last_second
+    if last[0] != whole:
+        last = _last_second = (whole, datetime.fromtimestamp(whole, UTC).isoformat()[:19])
+    return f"{last[1]}.{millisecond:03d}+00:00"
 
 
 class JsonFormatter(logging.Formatter):
@@ -135,6 +131,21 @@ class JsonLines:
                 self.pieces += (line, b"\n")
         if self.others:
             self.records.append((created, fields))
+
+    def add_encoded(
+        self, own: bytes, fields: Callable[[], Mapping[str, Any]], created: float | None = None
+    ) -> None:
+        """One record whose own fields are already the JSON object `own` (no `ts`, `level`,
+        `logger`, `message` or `request_id` in it); `fields` makes them as a mapping for the
+        handlers that want a record."""
+        if not self.enabled:
+            return
+        created = time.time() if created is None else created
+        if self.streams:
+            ts = timestamp(created).encode()
+            self.pieces += (b'{"ts":"', ts, self.shared, own[1:], b"\n")
+        if self.others:
+            self.records.append((created, fields()))
 
     def write(self) -> None:
         """Write the lines added since the last write; hand the other handlers their records."""

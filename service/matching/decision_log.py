@@ -3,27 +3,28 @@ asked and the measures matched, nearly matched and undetermined, with the credit
 name masked; and the match counted for /metrics.
 
 A batch's lines are written together when the batch is answered (`logged_decisions`): still a
-line per profile, each with the time of its own decision, but one write for all of them.
+line per profile, each with the time of its own decision, but one write for all of them. The
+outcomes' ids and their JSON are made once per distinct outcome (decided_ids.py).
 """
 
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from operator import attrgetter, itemgetter
 from typing import Any
 
+import orjson
+
 from service.core.logs import JsonLines, mask_credit_code, mask_name
+from service.matching.decided_ids import decided_ids
 from service.matching.decisions import MatchResult
 from service.matching.metrics import DecisionTally
 from service.policy.profile import Profile
 
 decision_log = logging.getLogger("policy_match.decisions")
-_measure_id = attrgetter("measure_id")
-_first = itemgetter(0)
 
 
-def decision_fields(caller: str, profile: Profile, result: MatchResult) -> dict[str, Any]:
-    """The decision line's own fields: who asked, the firm (masked), the day and the outcomes."""
+def firm_fields(caller: str, profile: Profile, result: MatchResult) -> dict[str, Any]:
+    """The decision line's fields but the outcomes: who asked, the firm (masked), the day."""
     return {
         "caller": caller,
         "uscc": mask_credit_code(profile.uscc) if profile.uscc else None,
@@ -32,23 +33,44 @@ def decision_fields(caller: str, profile: Profile, result: MatchResult) -> dict[
         "tier": profile.tier,
         "as_of": result.as_of.isoformat(),
         "catalogue_version": result.catalogue.version,
-        "matched": list(map(_measure_id, result.matched_measures)),
-        "near_misses": list(map(_measure_id, map(_first, result.near_measures))),
-        "undetermined": list(map(_measure_id, map(_first, result.undetermined_measures))),
     }
+
+
+def decision_fields(caller: str, profile: Profile, result: MatchResult) -> dict[str, Any]:
+    """The decision line's own fields: who asked, the firm (masked), the day and the outcomes."""
+    ids = decided_ids(result)
+    return {
+        **firm_fields(caller, profile, result),
+        "matched": list(ids.matched),
+        "near_misses": list(ids.near_misses),
+        "undetermined": list(ids.undetermined),
+    }
+
+
+def _add_decision(
+    lines: JsonLines, decisions: DecisionTally, caller: str, profile: Profile, result: MatchResult
+) -> None:
+    """Count a match and add its decision line: the firm's fields encoded, the outcomes' JSON
+    taken as it was made for the first match that came out the same."""
+    ids = decided_ids(result)
+    decisions.add_decided(ids)
+    if lines.enabled:
+        own = orjson.dumps(firm_fields(caller, profile, result))
+        lines.add_encoded(
+            own[:-1] + b"," + ids.members + b"}",
+            lambda: decision_fields(caller, profile, result),
+        )
 
 
 def record_decision(
     decisions: DecisionTally, caller: str, profile: Profile, result: MatchResult
 ) -> None:
     """Count an answered match for /metrics and write its decision log line (masked)."""
-    decisions.add(result)
-    if decision_log.isEnabledFor(logging.INFO):
-        # the line made directly, with no LogRecord or Formatter: the logger's search of the
-        # stack for the caller and the record's thread and process look-ups took half its cost
-        line = JsonLines(decision_log, logging.INFO, "match")
-        line.add(decision_fields(caller, profile, result))
-        line.write()
+    # the line made directly, with no LogRecord or Formatter: the logger's search of the
+    # stack for the caller and the record's thread and process look-ups took half its cost
+    lines = JsonLines(decision_log, logging.INFO, "match")
+    _add_decision(lines, decisions, caller, profile, result)
+    lines.write()
 
 
 @contextmanager
@@ -60,16 +82,7 @@ def logged_decisions(
     lines = JsonLines(decision_log, logging.INFO, "match")
 
     def record(profile: Profile, result: MatchResult) -> None:
-        if lines.enabled:
-            fields = decision_fields(caller, profile, result)
-            # counted from the line's own lists of ids: taking them from the result again
-            # was a third of the cost of the tally
-            decisions.matched.update(fields["matched"])
-            decisions.near_miss.update(fields["near_misses"])
-            decisions.undetermined.update(fields["undetermined"])
-            lines.add(fields)
-        else:
-            decisions.add(result)
+        _add_decision(lines, decisions, caller, profile, result)
 
     try:
         yield record

@@ -69,9 +69,12 @@ class CompiledComparison:
         return 1 << self.index
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Measure:
-    """A measure as served: its file, its units and its compiled eligibility."""
+    """A measure as served: its file, its units and its compiled eligibility.
+
+    One object per measure of a loaded catalogue, equal and hashed by identity (a match's
+    tuples of measures are looked up by service/matching/decided_ids.py)."""
 
     spec: MeasureFile
     departments: tuple[Department, ...]

@@ -153,7 +153,10 @@ def test_the_sql_filter_reads_the_award_level_as_matching_does(database: str) ->
     expected = {
         p.uscc
         for p in profiles
-        if measure in match(catalogue=REAL, facts=p.facts(), as_of=DAY).matched_measures
+        if AWARD
+        in {
+            m.measure_id for m in match(catalogue=REAL, facts=p.facts(), as_of=DAY).matched_measures
+        }
     }
     with engine.connect() as connection:
         rows = eligible_page(connection, REAL, measure, DAY, bank_id=None, after=None, limit=500)
