@@ -11,6 +11,7 @@ Development clients of POST /v1/auth/token come from POLICY_MATCH_AUTH_CLIENTS o
 empty there are no clients, in every environment, and the endpoint answers 401 invalid_client.
 """
 
+import hmac
 import json
 import time
 import uuid
@@ -309,3 +310,61 @@ def check_settings(settings: Settings) -> None:
         algorithm, material = _signing(settings)
         _key(material, algorithm)
         token_clients(settings)
+
+
+class _IdClaims(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True)
+
+    sub: str = Field(min_length=1)
+    iss: str
+    aud: str | list[str]
+    exp: float
+    iat: float
+    nonce: str | None = None
+    azp: str | None = None
+
+
+def verify_id_token(
+    token: str, *, keys: KeySet, issuer: str, client_id: str, nonce: str, now: float | None = None
+) -> str:
+    """The subject of an OpenID Connect ID token (Core §3.1.3.7): signed with one of the
+    provider's keys, issued by `issuer` to `client_id`, in force, carrying our `nonce`.
+
+    Unauthorized otherwise; the keys may be read from the provider (call from a thread).
+    """
+    now = time.time() if now is None else now
+    algorithm, material = _from_key_set(token, keys)
+    raw = _verify_signature(token, algorithm, material)
+    try:
+        claims = _IdClaims.model_validate(raw)
+    except ValidationError as e:
+        error = e.errors()[0]
+        raise invalid(
+            message(
+                "token claim {claim}: {problem}",
+                claim=error["loc"][0],
+                problem=error["msg"].lower(),
+            )
+        ) from None
+    audiences = [claims.aud] if isinstance(claims.aud, str) else claims.aud
+    if claims.iss != issuer:
+        raise invalid(message("token issuer is not {issuer}", issuer=issuer))
+    if client_id not in audiences or (len(audiences) > 1 and claims.azp != client_id):
+        raise invalid(message("token audience is not {audience}", audience=client_id))
+    if now >= claims.exp:
+        raise invalid(EXPIRED)
+    if claims.iat > now + LEEWAY_SECONDS:
+        raise invalid(message("token is not valid yet (nbf or iat is in the future)"))
+    if claims.nonce is None or not hmac.compare_digest(claims.nonce, nonce):
+        raise invalid(message("the ID token's nonce is not the one this sign-in sent"))
+    return claims.sub
+
+
+def verified_expiry(token: str) -> float | None:
+    """The `exp` of a token verify_token() has just accepted (read, not verified, here)."""
+    try:
+        claims = json.loads(jws.get_unverified_claims(token))
+    except (JOSEError, ValueError):
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return float(exp) if isinstance(exp, int | float) else None

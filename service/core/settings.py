@@ -64,6 +64,17 @@ class Settings(BaseSettings):
     # The key console session cookies are signed with; unset: derived from the JWT secret
     console_session_secret: SecretStr | None = None
     console_session_seconds: int = Field(default=8 * 3600, ge=60, le=86_400)
+    # Console sign-in with the government identity provider (OpenID Connect, authorization code
+    # with PKCE; service/api/oidc.py). Set the issuer (its discovery document is read from
+    # <issuer>/.well-known/openid-configuration unless the discovery URL is given), this
+    # service's client id and its callback URL (…/console/sign-in/callback). The access token
+    # it issues is verified as a bearer token of the API is (POLICY_MATCH_JWT_JWKS_URL …).
+    oidc_issuer: str | None = None
+    oidc_discovery_url: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None  # none: a public client (PKCE alone)
+    oidc_redirect_url: str | None = None
+    oidc_scopes: str = "openid"
 
     uscc_allowlist: frozenset[str] = frozenset()
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
@@ -156,6 +167,30 @@ class Settings(BaseSettings):
             raise ValueError(
                 "POLICY_MATCH_OAUTH_TOKEN_URL must be a path on this service or an http(s) URL"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _oidc_is_complete(self) -> "Settings":
+        if self.oidc_client_id is None:
+            return self
+        if not (self.oidc_issuer and self.oidc_redirect_url):
+            raise ValueError(
+                "POLICY_MATCH_OIDC_CLIENT_ID is set: POLICY_MATCH_OIDC_ISSUER and "
+                "POLICY_MATCH_OIDC_REDIRECT_URL must be set too"
+            )
+        for name in ("oidc_issuer", "oidc_discovery_url", "oidc_redirect_url"):
+            url = getattr(self, name)
+            if url is None:
+                continue
+            scheme = url.partition("://")[0].lower()
+            if scheme not in ("http", "https") or (
+                self.environment == "production" and scheme != "https"
+            ):
+                raise ValueError(
+                    f"POLICY_MATCH_{name.upper()} must be an https URL (http outside production)"
+                )
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("POLICY_MATCH_OIDC_SCOPES must include openid")
         return self
 
     @model_validator(mode="after")
