@@ -29,23 +29,13 @@ from service.core.i18n import message
 from service.core.tables import RUN
 from service.matching.cases import load_checked_catalogue
 from service.policy.catalogue import Catalogue, CatalogueError
+from service.policy.changes import measure_changes
 from service.policy.vocabulary import profile_accepts
 from service.push.wake import wake_worker
 from service.registry.publication import put_in_force
 from service.registry.rematch import run_record
 
 router = APIRouter(prefix="/v1/catalogue", tags=[Tag.CATALOGUE_ADMIN])
-
-
-def measure_changes(old: Catalogue, new: Catalogue) -> dict[str, list[str]]:
-    """Measures added, removed, and changed in any way between two catalogues."""
-    before = {m.measure_id: m.spec for m in old.measures}
-    after = {m.measure_id: m.spec for m in new.measures}
-    return {
-        "measures_added": [m for m in after if m not in before],
-        "measures_removed": [m for m in before if m not in after],
-        "measures_changed": [m for m in after if m in before and after[m] != before[m]],
-    }
 
 
 RUN_TIMES = ("requested_at", "started_at", "finished_at")
