@@ -15,6 +15,7 @@ matches are not current (an older catalogue or day) may also gain or lose unchan
 when re-matched: they are counted as `stale`, not decided.
 """
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -236,3 +237,21 @@ def _count_events(
                 preview.events_by_county[county] += firms
                 passing = sum(s.passes(county, kind) for s in subscriptions)
                 preview.deliveries += firms * passing
+
+
+class PreviewAbandoned(Exception):
+    """A preview stopped at its deadline: nothing was written, nothing is answered."""
+
+
+def within(seconds: float, progress: Progress | None = None) -> Progress:
+    """A progress callback that abandons the preview once `seconds` have passed (checked
+    between batches), passing each batch on to `progress`."""
+    deadline = time.monotonic() + seconds
+
+    def told(firms: int) -> None:
+        if progress is not None:
+            progress(firms)
+        if time.monotonic() > deadline:
+            raise PreviewAbandoned(seconds)
+
+    return told

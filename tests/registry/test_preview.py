@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 
 from service.core.database import write_transaction
 from service.core.tables import SUBSCRIPTION, utcnow
+from service.matching.cases import load_checked_catalogue
 from service.policy.catalogue import Catalogue, load_catalogue
 from service.policy.profile import Profile
 from service.registry.preview import preview_impact
@@ -18,22 +19,18 @@ from service.registry.publication import publish
 from service.registry.store import matched_ids, store_profile
 from tests.factories import firm, real_catalogue
 from tests.policy_copies import copy_policies, edit_yaml
+from tests.preview_edit import CHANGED, change_one_measure
 
 REAL = real_catalogue()
 DAY = date(2025, 6, 1)
-CHANGED = "brand-cultivation-services"  # tier one_of [municipal, provincial, little_giant]
 TIERS = ["provincial", "municipal", "innovative", "none", "little_giant"]
 
 
 def changed_catalogue(folder: Path) -> Catalogue:
     """The real catalogue with CHANGED open to innovative SMEs and closed to municipal ones."""
     policies = copy_policies(folder)
-
-    def change(data: dict[str, Any]) -> None:
-        data["eligibility"]["all"][0]["one_of"] = ["innovative", "provincial", "little_giant"]
-
-    edit_yaml(policies / "measures" / f"{CHANGED}.yaml", change)
-    return load_catalogue(policies)
+    change_one_measure(policies)
+    return load_checked_catalogue(policies)
 
 
 def row_counts(connection: Connection) -> dict[str, int]:

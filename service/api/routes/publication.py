@@ -38,6 +38,20 @@ from service.registry.rematch import run_record
 router = APIRouter(prefix="/v1/catalogue", tags=[Tag.CATALOGUE_ADMIN])
 
 
+def folder_refused(error: CatalogueError) -> Unprocessable:
+    """The 422 of a policies folder that fails its checks or cases, naming every problem."""
+    return Unprocessable(
+        message(
+            "the policies folder fails {count} check(s); the catalogue in force stays",
+            count=len(error.problems),
+        ),
+        errors=[
+            {"field": "policies", "in": "catalogue", "message": p, "type": "catalogue"}
+            for p in error.problems
+        ],
+    )
+
+
 RUN_TIMES = ("requested_at", "started_at", "finished_at")
 
 
@@ -80,16 +94,7 @@ async def reload_catalogue(request: Request, caller: CatalogueAdmin, engine: Eng
     try:
         loaded = await run_in_threadpool(load_checked_catalogue, settings.policies_dir)
     except CatalogueError as e:
-        raise Unprocessable(
-            message(
-                "the policies folder fails {count} check(s); the catalogue in force stays",
-                count=len(e.problems),
-            ),
-            errors=[
-                {"field": "policies", "in": "catalogue", "message": p, "type": "catalogue"}
-                for p in e.problems
-            ],
-        ) from None
+        raise folder_refused(e) from None
     if not profile_accepts(loaded.vocabularies):
         raise Conflict(
             message(
