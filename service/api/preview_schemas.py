@@ -64,7 +64,9 @@ class PreviewEvents(BaseModel):
     matched: int = Field(alias="measure.matched")
     unmatched: int = Field(alias="measure.unmatched")
     by_county: list[CountyEvents]
-    deliveries: int = Field(description="to the active subscriptions whose filters pass, before caps")
+    deliveries: int = Field(
+        description="to the active subscriptions whose filters pass, before caps"
+    )
     subscriptions: int = Field(description="active subscriptions")
 
 

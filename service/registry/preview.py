@@ -148,6 +148,12 @@ def _outcome(catalogue: Catalogue, facts: dict[str, Any], day: date) -> tuple[in
     return outcome.holds, outcome.fails
 
 
+def stored_firms(connection: Connection) -> int:
+    """How many firms a preview decides: the stored ones, not deleted."""
+    query = select(func.count()).where(ENTERPRISE.c.deleted_at.is_(None))
+    return int(connection.execute(query).scalar_one())
+
+
 def preview_impact(
     connection: Connection,
     current: Catalogue,
@@ -173,7 +179,7 @@ def preview_impact(
     ]
     subscriptions = active_subscriptions(connection)
     live = ENTERPRISE.c.deleted_at.is_(None)
-    firms = int(connection.execute(select(func.count()).where(live)).scalar_one())
+    firms = stored_firms(connection)
     stale_query = select(func.count()).where(
         live,
         (ENTERPRISE.c.matched_catalogue_version != current.version)

@@ -53,9 +53,7 @@ def measure_json(
         "change": impact.change,
         "gained": _side(impact.gained, impact.gained_firms, candidate, language),
         "lost": _side(impact.lost, impact.lost_firms, candidate, language),
-        "moved": [
-            {"from": was, "to": now, "firms": n} for (was, now), n in impact.moved.items()
-        ],
+        "moved": [{"from": was, "to": now, "firms": n} for (was, now), n in impact.moved.items()],
     }
 
 

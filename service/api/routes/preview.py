@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.auth import CatalogueAdmin
 from service.api.deps import EngineDep, LanguageDep, app_settings, as_of_param
-from service.api.openapi import REF, problems
+from service.api.openapi import problems
 from service.api.openapi_texts import Tag
 from service.api.preview_schemas import CataloguePreview
 from service.api.responses import json_answer
