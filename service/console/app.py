@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from service.console import home
+from service.console import home, preview
 from service.console.pages import SECURITY_HEADERS, render
 from service.console.session import CsrfRefused, ScopeMissing, SignInRequired
 
@@ -16,7 +16,7 @@ STATIC_DIR = Path(__file__).with_name("static")
 SIGN_IN_PATH = "/console/sign-in"
 
 # Each page's router; a page module adds itself here.
-ROUTERS: tuple[APIRouter, ...] = (home.router,)
+ROUTERS: tuple[APIRouter, ...] = (home.router, preview.router)
 
 
 def install_console(app: FastAPI) -> None:

@@ -16,7 +16,7 @@ from service.core.migrate import upgrade_database
 from service.core.settings import get_settings
 from service.policy.profile import Profile
 from service.registry.publication import publish
-from service.registry.store import matched_ids, store_profile
+from service.registry.store import store_profile
 from tests.factories import firm, real_catalogue
 from tests.policy_copies import POLICIES, copy_policies
 from tests.preview_edit import CHANGED, change_one_measure
