@@ -76,7 +76,7 @@ async def preview_page(request: Request, session: Admin, fresh: bool = False) ->
     context: dict[str, Any] = {"job": job, "problems": None}
     if job.state == "done":
         context["result"] = _result(job, console_language(request))
-        context["computed"] = time.strftime("%H:%M:%S", time.localtime(job.finished))
+        context["computed"] = time.strftime("%H:%M:%S UTC", time.gmtime(job.finished))
     return render(request, "preview.html", context)
 
 

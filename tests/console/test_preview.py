@@ -15,18 +15,24 @@ from service.core.logs import mask_credit_code
 from service.core.migrate import upgrade_database
 from service.registry.publication import published_version
 from tests.conftest import NO_LANGUAGE, TEST_SETTINGS, Token, serve
-from tests.factories import firm, put
+from tests.factories import put
 from tests.policy_copies import copy_policies
-from tests.preview_edit import change_one_measure
+from tests.preview_edit import change_one_measure, firm_of
 
 ADMIN = "catalogue:admin"
 
 
+def signed_session(key: bytes, scopes: list[str], csrf: str) -> str:
+    """A session cookie's value, signed with `key` as the console signs them (until the
+    sign-in page exists, the tests sign in this way)."""
+    data = {"sub": "staff-1", "scopes": scopes, "exp": time.time() + 600, "csrf": csrf}
+    return URLSafeTimedSerializer(key, salt="console-session").dumps(data)
+
+
 def sign_in(client: TestClient, *scopes: str, csrf: str = "csrf-of-the-test") -> str:
-    """A session cookie for `scopes`, signed as the console signs them; its CSRF token."""
-    data = {"sub": "staff-1", "scopes": list(scopes), "exp": time.time() + 600, "csrf": csrf}
-    signer = URLSafeTimedSerializer(session_key(TEST_SETTINGS), salt="console-session")
-    client.cookies.set(SESSION_COOKIE, signer.dumps(data), path="/console")
+    """A session cookie for `scopes` set on the client; its CSRF token."""
+    value = signed_session(session_key(TEST_SETTINGS), list(scopes), csrf)
+    client.cookies.set(SESSION_COOKIE, value, path="/console")
     return csrf
 
 
@@ -56,7 +62,7 @@ def test_the_preview_lists_the_moved_firms_in_chinese_and_publishes_only_with_th
     served: tuple[TestClient, Path], auth: Token
 ) -> None:
     client, policies = served
-    firms = [firm(tier=t) for t in ("municipal", "innovative", "provincial", "none")]
+    firms = [firm_of(t, i) for i, t in enumerate(("municipal", "innovative", "provincial", "none"))]
     for profile in firms:
         assert put(client, auth, profile).status_code == 201
     csrf = sign_in(client, ADMIN)
