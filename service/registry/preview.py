@@ -10,7 +10,8 @@ subscription whose filters the event passes.
 
 Only the changed measures are decided, from the typed columns of the fields they test (not the
 stored profile's JSON), firms read in batches from one read-only connection; the catalogues'
-compiled comparisons and a decider built for the one measure do the work. Firms whose stored
+compiled comparisons and a decider built for the one measure do the work, once per distinct
+combination of the tested fields' values (firms share them: a tier and a date, say). Firms whose stored
 matches are not current (an older catalogue or day) may also gain or lose unchanged measures
 when re-matched: they are counted as `stale`, not decided.
 """
@@ -43,6 +44,7 @@ MATCHED_STATE, NEAR, UNDETERMINED, UNMATCHED_STATE, ABSENT = (
 STATES = (MATCHED_STATE, NEAR, UNDETERMINED, UNMATCHED_STATE, ABSENT)
 SAMPLE_FIRMS = 20  # firm ids listed per measure and direction
 BATCH_SIZE = 5_000
+MEMORY = 100_000  # distinct combinations of the tested fields remembered
 _ALWAYS = ("tier", "tier_valid_until")  # how a tier is read on the day (matching.facts_on)
 
 
@@ -202,13 +204,21 @@ def preview_impact(
     rows = connection.execution_options(yield_per=batch_size).execute(
         select(*_columns(fields)).where(live).order_by(ENTERPRISE.c.uscc)
     )
+    decided: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
     for batch in rows.partitions():
         for row in batch:
-            facts = _facts(row, fields)
-            before = _outcome(current, facts, day)
-            after = _outcome(candidate, facts, day)
-            for impact, old, new in judges:
-                was, now = old.state(facts, before), new.state(facts, after)
+            # a firm's states depend only on the fields the measures test: decided once each
+            key = (row.county, *row[3:])
+            states = decided.get(key)
+            if states is None:
+                facts = _facts(row, fields)
+                before = _outcome(current, facts, day)
+                after = _outcome(candidate, facts, day)
+                states = [(b.state(facts, before), a.state(facts, after)) for _, b, a in judges]
+                if len(decided) >= MEMORY:
+                    decided.clear()
+                decided[key] = states
+            for (impact, _, _), (was, now) in zip(judges, states, strict=True):
                 impact.transitions[(was, now)] += 1
                 if (was == MATCHED_STATE) != (now == MATCHED_STATE):
                     _moved(impact, row, gained=now == MATCHED_STATE, sample=sample)
