@@ -2,6 +2,7 @@
 target: 100,000 firms in at most 10 s).
 
 Run: .venv/bin/python -m bench.preview [--firms 100000] [--database URL]
+(with --database, a database already holding firms is reused as it is: reruns skip the load)
 Loads synthetic firms straight into a fresh SQLite file (bench.rematch.load: their matches
 and one subscription), then previews a copy of the policies folder in which
 `brand-cultivation-services` is opened to innovative SMEs and closed to municipal ones,
@@ -23,7 +24,7 @@ from service.core.database import make_engine
 from service.core.migrate import upgrade_database
 from service.core.settings import PROJECT_ROOT
 from service.policy.catalogue import load_catalogue
-from service.registry.preview import preview_impact
+from service.registry.preview import preview_impact, stored_firms
 
 CHANGED = "brand-cultivation-services"
 
@@ -43,7 +44,11 @@ def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--firms", type=int, default=100_000)
-    parser.add_argument("--database", default=None, help="an empty, migrated database URL")
+    parser.add_argument(
+        "--database",
+        default=None,
+        help="a migrated database URL: loaded when empty, reused as it is when it holds firms",
+    )
     args = parser.parse_args()
     real = load_catalogue(PROJECT_ROOT / "policies")
     with tempfile.TemporaryDirectory() as folder:
@@ -52,9 +57,12 @@ def main() -> None:
         if args.database is None:
             upgrade_database(database)
         engine = make_engine(database)
-        started = time.perf_counter()
-        load(engine, real, args.firms, max_pending=10_000)
-        print(f"loaded {args.firms:,} firms in {time.perf_counter() - started:.1f} s")
+        with engine.connect() as connection:
+            stored = stored_firms(connection)
+        if stored == 0:
+            started = time.perf_counter()
+            load(engine, real, args.firms, max_pending=10_000)
+            print(f"loaded {args.firms:,} firms in {time.perf_counter() - started:.1f} s")
         batches: list[int] = []
         started = time.perf_counter()
         with engine.connect() as connection:
@@ -70,7 +78,7 @@ def main() -> None:
         print(f"read and match every profile (whole catalogue): {bare:.2f} s")
         print(f"ratio preview / read-and-match: {seconds / bare:.2f}")
         print(
-            f"{engine.dialect.name}: one changed measure over {args.firms:,} firms {seconds:.1f} s;"
+            f"{engine.dialect.name}: one changed measure over {preview.firms:,} firms {seconds:.1f} s;"
             f" target <= 10 s: {'PASS' if seconds <= 10 else 'FAIL'}"
         )
         engine.dispose()

@@ -145,6 +145,26 @@ def _columns(fields: set[str]) -> list[Any]:
     return columns
 
 
+def _key(columns: list[Any], tested: set[str], day: date) -> Callable[[Any], tuple[Any, ...]]:
+    """What a firm's decisions depend on: the values of the tested fields, and of the tier's
+    validity only whether it ran out before `day` (unless a measure tests the day itself)."""
+    kept = [i for i, c in enumerate(columns) if c.name not in ("uscc", "name", "tier_valid_until")]
+    until = next(i for i, c in enumerate(columns) if c.name == "tier_valid_until")
+    if "tier_valid_until" in tested:
+        kept.append(until)
+
+        def exact(row: Any) -> tuple[Any, ...]:
+            return tuple(row[i] for i in kept)
+
+        return exact
+
+    def expired(row: Any) -> tuple[Any, ...]:
+        valid_until = row[until]
+        return (*(row[i] for i in kept), valid_until is not None and valid_until < day)
+
+    return expired
+
+
 def _outcome(catalogue: Catalogue, facts: dict[str, Any], day: date) -> tuple[int, int]:
     _, _, outcome = outcome_of(catalogue, facts, day)
     return outcome.holds, outcome.fails
@@ -201,14 +221,16 @@ def preview_impact(
         if progress is not None:
             progress(firms)
         return preview
+    columns = _columns(fields)
     rows = connection.execution_options(yield_per=batch_size).execute(
-        select(*_columns(fields)).where(live).order_by(ENTERPRISE.c.uscc)
+        select(*columns).where(live).order_by(ENTERPRISE.c.uscc)
     )
+    key_of = _key(columns, set().union(*(b.fields | a.fields for _, b, a in judges)), day)
     decided: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
     for batch in rows.partitions():
         for row in batch:
             # a firm's states depend only on the fields the measures test: decided once each
-            key = (row.county, *row[3:])
+            key = key_of(row)
             states = decided.get(key)
             if states is None:
                 facts = _facts(row, fields)

@@ -43,13 +43,15 @@ def row_counts(connection: Connection) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def stored(engine: Engine) -> list[Profile]:
-    """Firms of every tier, some without a tier validity, stored with their matches on DAY, and
+    """Firms of every tier, some without a tier validity or with one run out, stored with their matches on DAY, and
     one active subscription for the county 440703 only."""
     firms = []
     for i in range(40):
         fields = firm(tier=TIERS[i % 5], trademarks=i % 4, county="440703" if i % 3 else "440781")
         if i % 7 == 0:
-            fields.pop("tier_valid_until", None)
+            fields.pop("tier_valid_until", None)  # read both ways
+        elif i % 4 == 1:
+            fields["tier_valid_until"] = "2025-05-31"  # ran out the day before DAY
         firms.append(Profile.model_validate(fields))
     with write_transaction(engine) as connection:
         publish(connection, REAL, by="test")
