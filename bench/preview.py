@@ -13,6 +13,7 @@ a re-match run cannot go below), and the ratio of the two.
 
 import argparse
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -29,15 +30,67 @@ from service.registry.preview import preview_impact, stored_firms
 CHANGED = "brand-cultivation-services"
 
 
-def changed_folder(folder: Path) -> Path:
-    """A copy of policies/ with CHANGED's tiers changed."""
-    target = folder / "policies"
-    shutil.copytree(PROJECT_ROOT / "policies", target)
-    path = target / "measures" / f"{CHANGED}.yaml"
+def change_measure(policies: Path) -> None:
+    """CHANGED opened to innovative SMEs and closed to municipal ones, its cases brought along."""
+    path = policies / "measures" / f"{CHANGED}.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["eligibility"]["all"][0]["one_of"] = ["innovative", "provincial", "little_giant"]
+    cases = [c for c in data["cases"] if c["profile"]["tier"] != "innovative"]
+    for case in cases:
+        if case["profile"]["tier"] == "municipal":
+            case.update(expect="near_miss", unmet=["tier"])
+    data["cases"] = cases
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def changed_folder(folder: Path) -> Path:
+    """A copy of policies/ with CHANGED changed."""
+    target = folder / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", target)
+    change_measure(target)
     return target
+
+
+def page_milliseconds(database: str, folder: Path, rounds: int = 20) -> tuple[float, float]:
+    """The console's /console/preview served in-process over the stored firms: seconds until
+    its job is done (the page polled as preview.js does), then the median milliseconds of the
+    finished page. The service starts on a copy of the real folder (in force already, though it
+    queues a re-match run for today, as any start would), and the copy is then changed."""
+    from fastapi.testclient import TestClient
+    from itsdangerous import URLSafeTimedSerializer
+    from pydantic import SecretStr
+
+    from bench.common import SECRET
+    from service.console.session import SESSION_COOKIE, new_session, session_key
+    from service.core.settings import Settings
+    from service.main import create_app
+
+    policies = folder / "served"
+    shutil.copytree(PROJECT_ROOT / "policies", policies)
+    settings = Settings(
+        environment="test",
+        jwt_secret=SecretStr(SECRET),
+        database_url=database,
+        policies_dir=policies,
+        push_worker_in_process=False,
+    )
+    with TestClient(create_app(settings)) as client:
+        change_measure(policies)
+        session = new_session("bench", frozenset({"catalogue:admin"}), 3600)
+        signer = URLSafeTimedSerializer(session_key(settings), salt="console-session")
+        cookie = {"sub": session.subject, "scopes": ["catalogue:admin"], "exp": session.expires}
+        cookie["csrf"] = session.csrf
+        client.cookies.set(SESSION_COOKIE, signer.dumps(cookie), path="/console")
+        started = time.perf_counter()
+        while 'id="preview-result"' not in client.get("/console/preview").text:
+            time.sleep(0.3)
+        computed = time.perf_counter() - started
+        times = []
+        for _ in range(rounds):
+            began = time.perf_counter()
+            assert client.get("/console/preview").status_code == 200
+            times.append(time.perf_counter() - began)
+    return computed, statistics.median(times) * 1000
 
 
 def main() -> None:
@@ -48,6 +101,9 @@ def main() -> None:
         "--database",
         default=None,
         help="a migrated database URL: loaded when empty, reused as it is when it holds firms",
+    )
+    parser.add_argument(
+        "--page", action="store_true", help="also time the console page (starts the service)"
     )
     args = parser.parse_args()
     real = load_catalogue(PROJECT_ROOT / "policies")
@@ -78,9 +134,15 @@ def main() -> None:
         print(f"read and match every profile (whole catalogue): {bare:.2f} s")
         print(f"ratio preview / read-and-match: {seconds / bare:.2f}")
         print(
-            f"{engine.dialect.name}: one changed measure over {preview.firms:,} firms {seconds:.1f} s;"
-            f" target <= 10 s: {'PASS' if seconds <= 10 else 'FAIL'}"
+            f"{engine.dialect.name}: one changed measure over {preview.firms:,} firms "
+            f"{seconds:.1f} s; target <= 10 s: {'PASS' if seconds <= 10 else 'FAIL'}"
         )
+        if args.page:
+            computed, median = page_milliseconds(database, Path(folder))
+            print(
+                f"/console/preview: computed in {computed:.1f} s (polled), then the finished "
+                f"page {median:.1f} ms median of 20 (target <= 100 ms)"
+            )
         engine.dispose()
 
 
