@@ -55,7 +55,7 @@ def _conditions(catalogue: Catalogue, measure_id: str, language: Language) -> li
 def _result(job: PreviewJob, language: Language) -> dict[str, Any]:
     """The finished preview as the template reads it: the answer, with each measure's
     conditions before and after."""
-    assert job.preview is not None
+    assert job.preview is not None and job.candidate is not None
     body = preview_json(job.preview, job.current, job.candidate, language)
     for measure in body["measures"]:
         measure["before"] = _conditions(job.current, measure["measure_id"], language)
@@ -66,13 +66,11 @@ def _result(job: PreviewJob, language: Language) -> dict[str, Any]:
 @router.get("/console/preview")
 async def preview_page(request: Request, session: Admin, fresh: bool = False) -> HTMLResponse:
     """The impact of the policies folder: its progress while it computes, then the result."""
-    jobs = _jobs(request)
-    try:
-        candidate = await run_in_threadpool(jobs.candidate, app_settings(request).policies_dir)
-    except CatalogueError as e:
-        return render(request, "preview.html", {"problems": e.problems}, status=422)
     current: Catalogue = request.app.state.catalogue
-    job = jobs.start(app_engine(request), current, candidate, today(), fresh)
+    policies_dir = app_settings(request).policies_dir
+    job = _jobs(request).start(app_engine(request), current, policies_dir, today(), fresh=fresh)
+    if job.state == "refused":
+        return render(request, "preview.html", {"problems": job.problems}, status=422)
     context: dict[str, Any] = {"job": job, "problems": None}
     if job.state == "done":
         context["result"] = _result(job, console_language(request))

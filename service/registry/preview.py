@@ -11,9 +11,9 @@ subscription whose filters the event passes.
 Only the changed measures are decided, from the typed columns of the fields they test (not the
 stored profile's JSON), firms read in batches from one read-only connection; the catalogues'
 compiled comparisons and a decider built for the one measure do the work, once per distinct
-combination of the tested fields' values (firms share them: a tier and a date, say). Firms whose stored
-matches are not current (an older catalogue or day) may also gain or lose unchanged measures
-when re-matched: they are counted as `stale`, not decided.
+combination of the tested values (firms share them: a tier, and whether it is still valid).
+Firms whose stored matches are not current (an older catalogue or day) may also gain or lose
+unchanged measures when re-matched: they are counted as `stale`, not decided.
 """
 
 import time

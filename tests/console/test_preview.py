@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from itsdangerous import URLSafeTimedSerializer
 
 from service.console.session import SESSION_COOKIE, session_key
@@ -47,15 +48,22 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClien
         yield client, policies
 
 
-def computed(client: TestClient, **params: Any) -> str:
-    """The preview page once its job is done."""
+def finished(client: TestClient, **params: Any) -> Response:
+    """The preview page once its job is done (or refused)."""
     page = client.get("/console/preview", params=params)
-    for _ in range(200):
+    for _ in range(400):
         if 'id="preview-job"' not in page.text:
-            return str(page.text)
+            return page
         time.sleep(0.05)
         page = client.get("/console/preview")
     raise AssertionError("the preview did not finish")
+
+
+def computed(client: TestClient, **params: Any) -> str:
+    """The finished preview page's text."""
+    page = finished(client, **params)
+    assert page.status_code == 200, page.text
+    return str(page.text)
 
 
 def test_the_preview_lists_the_moved_firms_in_chinese_and_publishes_only_with_the_token(
@@ -151,7 +159,7 @@ def test_a_folder_failing_its_checks_is_shown_with_its_problems(
     original = path.read_text()
     path.write_text(original.replace("clause: 二(二)5", "clause: 九(九)9"))
     try:
-        page = client.get("/console/preview", headers=NO_LANGUAGE)
+        page = finished(client)
         assert page.status_code == 422 and "loan-interest-subsidy" in page.text
         assert 'id="publish"' not in page.text
     finally:

@@ -21,7 +21,7 @@ from service.core.logs import mask_credit_code
 from service.core.migrate import upgrade_database
 from service.core.settings import Settings
 from service.policy.profile import Profile
-from service.registry.publication import published_version, publish
+from service.registry.publication import publish, published_version
 from service.registry.store import store_profile
 from tests.console.test_preview import signed_session
 from tests.factories import real_catalogue

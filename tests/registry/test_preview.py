@@ -43,8 +43,8 @@ def row_counts(connection: Connection) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def stored(engine: Engine) -> list[Profile]:
-    """Firms of every tier, some without a tier validity or with one run out, stored with their matches on DAY, and
-    one active subscription for the county 440703 only."""
+    """Firms of every tier, some without a tier validity or with one run out, stored with their
+    matches on DAY, and one active subscription for the county 440703 only."""
     firms = []
     for i in range(40):
         fields = firm(tier=TIERS[i % 5], trademarks=i % 4, county="440703" if i % 3 else "440781")

@@ -18,7 +18,7 @@
       var bar = document.getElementById("preview-bar");
       if (body.total) { bar.max = body.total; bar.value = body.done; }
       document.getElementById("preview-count").textContent = body.done + " / " + (body.total || "…");
-      if (body.state === "done") { window.location.replace(job.page); return false; }
+      if (body.state === "done" || body.state === "refused") { window.location.replace(job.page); return false; }
       if (body.state !== "running") { document.getElementById("preview-failed").hidden = false; return false; }
       return true;
     }, 300);
