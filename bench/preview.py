@@ -51,11 +51,12 @@ def changed_folder(folder: Path) -> Path:
     return target
 
 
-def page_milliseconds(database: str, folder: Path, rounds: int = 20) -> tuple[float, float]:
-    """The console's /console/preview served in-process over the stored firms: seconds until
-    its job is done (the page polled as preview.js does), then the median milliseconds of the
-    finished page. The service starts on a copy of the real folder (in force already, though it
-    queues a re-match run for today, as any start would), and the copy is then changed."""
+def page_milliseconds(database: str, folder: Path, rounds: int = 20) -> tuple[float, float, float]:
+    """The console's /console/preview served in-process over the stored firms: milliseconds of
+    the first page (which starts the job), seconds until the job is done (the page polled as
+    preview.js does), then the median milliseconds of the finished page. The service starts on
+    a copy of the real folder (in force already, though it queues a re-match run for today, as
+    any start would), and the copy is then changed."""
     from fastapi.testclient import TestClient
     from itsdangerous import URLSafeTimedSerializer
     from pydantic import SecretStr
@@ -73,6 +74,7 @@ def page_milliseconds(database: str, folder: Path, rounds: int = 20) -> tuple[fl
         database_url=database,
         policies_dir=policies,
         push_worker_in_process=False,
+        log_level="WARNING",
     )
     with TestClient(create_app(settings)) as client:
         change_measure(policies)
@@ -81,16 +83,20 @@ def page_milliseconds(database: str, folder: Path, rounds: int = 20) -> tuple[fl
         cookie = {"sub": session.subject, "scopes": ["catalogue:admin"], "exp": session.expires}
         cookie["csrf"] = session.csrf
         client.cookies.set(SESSION_COOKIE, signer.dumps(cookie), path="/console")
+        client.get("/console/")  # the templates and the language catalogues read once
         started = time.perf_counter()
-        while 'id="preview-result"' not in client.get("/console/preview").text:
+        first = client.get("/console/preview")  # starts the job: the folder loaded, then firms
+        answered = time.perf_counter() - started
+        while 'id="preview-result"' not in first.text:
             time.sleep(0.3)
+            first = client.get("/console/preview")
         computed = time.perf_counter() - started
         times = []
         for _ in range(rounds):
             began = time.perf_counter()
             assert client.get("/console/preview").status_code == 200
             times.append(time.perf_counter() - began)
-    return computed, statistics.median(times) * 1000
+    return answered * 1000, computed, statistics.median(times) * 1000
 
 
 def main() -> None:
@@ -138,10 +144,10 @@ def main() -> None:
             f"{seconds:.1f} s; target <= 10 s: {'PASS' if seconds <= 10 else 'FAIL'}"
         )
         if args.page:
-            computed, median = page_milliseconds(database, Path(folder))
+            first, computed, median = page_milliseconds(database, Path(folder))
             print(
-                f"/console/preview: computed in {computed:.1f} s (polled), then the finished "
-                f"page {median:.1f} ms median of 20 (target <= 100 ms)"
+                f"/console/preview: first page {first:.0f} ms, computed in {computed:.1f} s "
+                f"(polled), then the finished page {median:.1f} ms median of 20 (target <= 100 ms)"
             )
         engine.dispose()
 
