@@ -50,7 +50,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClien
 
 def finished(client: TestClient, **params: Any) -> Response:
     """The preview page once its job is done (or refused)."""
-    page = client.get("/console/preview", params=params)
+    page: Response = client.get("/console/preview", params=params)
     for _ in range(400):
         if 'id="preview-job"' not in page.text:
             return page

@@ -59,7 +59,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
         push_worker_in_process="true",
     )
     try:
-        yield f"http://127.0.0.1:{port}", url, policies, [p.uscc for p in firms]
+        yield f"http://127.0.0.1:{port}", url, policies, [str(p.uscc) for p in firms]
     finally:
         stop_server(server)
 
