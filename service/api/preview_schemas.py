@@ -1,10 +1,30 @@
 """Response shape of POST /v1/catalogue/preview, declared for the OpenAPI document."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-STATE = Literal["matched", "near_miss", "undetermined", "unmatched", "absent"]
+from service.policy.profile import enum_labels
+
+STATE_LABELS = {
+    "matched": "符合",
+    "near_miss": "差一点符合",
+    "undetermined": "无法判断",
+    "unmatched": "不符合",
+    "absent": "未生效（不在该目录中或当日不在有效期内）",
+}
+State = Annotated[
+    Literal["matched", "near_miss", "undetermined", "unmatched", "absent"],
+    Field(json_schema_extra=enum_labels(STATE_LABELS, title="MeasureState")),
+]
+Change = Annotated[
+    Literal["added", "removed", "changed"],
+    Field(
+        json_schema_extra=enum_labels(
+            {"added": "新增", "removed": "删除", "changed": "修改"}, title="MeasureChange"
+        )
+    ),
+]
 
 
 class MovedFirm(BaseModel):
@@ -34,8 +54,8 @@ class MovedSide(BaseModel):
 class Transition(BaseModel):
     """Firms whose decision on the measure would go from one state to another."""
 
-    from_: STATE = Field(alias="from")
-    to: STATE
+    from_: State = Field(alias="from")
+    to: State
     firms: int
 
 
@@ -44,7 +64,7 @@ class MeasureImpactOut(BaseModel):
 
     measure_id: str = Field(examples=["brand-cultivation-services"])
     title: str = Field(examples=["品牌培育和运营专业服务"])
-    change: Literal["added", "removed", "changed"]
+    change: Change
     gained: MovedSide
     lost: MovedSide
     moved: list[Transition] = Field(description="every change of state, most firms first")
