@@ -24,6 +24,7 @@ from service.api.routes import (
     health,
     match,
     plan,
+    preview,
     publication,
     push,
 )
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalogue.router,
         vocabulary_lists.router,
         publication.router,
+        preview.router,
         plan.router,
         auth.router,
         health.router,

@@ -41,6 +41,23 @@ def add_publish(commands: Commands, language: Language) -> None:
         action="store_true",
         help=message("no progress bar (drawn on a terminal only)").translate(language),
     )
+    command.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=message(
+            "write nothing: print which firms each added, removed or changed measure would move, "
+            "by county, and the push events"
+        ).translate(language),
+    )
+    command.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        help=message(
+            "with --dry-run: the policies folder of the catalogue in force (needed once the "
+            "folder differs from it)"
+        ).translate(language),
+    )
     command.set_defaults(run=publish_command)
 
 
@@ -147,6 +164,10 @@ def publish_command(args: argparse.Namespace) -> int:
     from service.registry.publication import put_in_force
     from service.registry.rematch import claim_run, count_stale, execute_run, run_record
 
+    if args.dry_run:
+        from service.cli.preview import dry_run
+
+        return dry_run(args)
     language: Language = args.lang
     settings = get_settings()
     catalogue = checked(args.policies or settings.policies_dir, language)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from service.console import calculator, disclosures, home, measures, plan, progress, push, sign_in
+from service.console import calculator, disclosures, home, measures, plan, preview, progress, push, sign_in
 from service.console.pages import SECURITY_HEADERS, render
 from service.console.session import CsrfRefused, ScopeMissing, SignInRequired
 
@@ -22,6 +22,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     measures.router,
     calculator.router,
     progress.router,
+    preview.router,
     sign_in.router,
     push.router,
     disclosures.router,

@@ -38,6 +38,7 @@ OPERATION_IDS = {
     "listDepartments",
     "getVocabularies",
     "reloadCatalogue",
+    "previewCatalogue",
     "listRematches",
     "getRematch",
     "getPlanProgress",

@@ -29,6 +29,7 @@ from service.core.i18n import message
 from service.core.tables import RUN
 from service.matching.cases import load_checked_catalogue
 from service.policy.catalogue import Catalogue, CatalogueError
+from service.policy.changes import measure_changes
 from service.policy.vocabulary import profile_accepts
 from service.push.wake import wake_worker
 from service.registry.publication import put_in_force
@@ -37,15 +38,18 @@ from service.registry.rematch import run_record
 router = APIRouter(prefix="/v1/catalogue", tags=[Tag.CATALOGUE_ADMIN])
 
 
-def measure_changes(old: Catalogue, new: Catalogue) -> dict[str, list[str]]:
-    """Measures added, removed, and changed in any way between two catalogues."""
-    before = {m.measure_id: m.spec for m in old.measures}
-    after = {m.measure_id: m.spec for m in new.measures}
-    return {
-        "measures_added": [m for m in after if m not in before],
-        "measures_removed": [m for m in before if m not in after],
-        "measures_changed": [m for m in after if m in before and after[m] != before[m]],
-    }
+def folder_refused(error: CatalogueError) -> Unprocessable:
+    """The 422 of a policies folder that fails its checks or cases, naming every problem."""
+    return Unprocessable(
+        message(
+            "the policies folder fails {count} check(s); the catalogue in force stays",
+            count=len(error.problems),
+        ),
+        errors=[
+            {"field": "policies", "in": "catalogue", "message": p, "type": "catalogue"}
+            for p in error.problems
+        ],
+    )
 
 
 RUN_TIMES = ("requested_at", "started_at", "finished_at")
@@ -90,16 +94,7 @@ async def reload_catalogue(request: Request, caller: CatalogueAdmin, engine: Eng
     try:
         loaded = await run_in_threadpool(load_checked_catalogue, settings.policies_dir)
     except CatalogueError as e:
-        raise Unprocessable(
-            message(
-                "the policies folder fails {count} check(s); the catalogue in force stays",
-                count=len(e.problems),
-            ),
-            errors=[
-                {"field": "policies", "in": "catalogue", "message": p, "type": "catalogue"}
-                for p in e.problems
-            ],
-        ) from None
+        raise folder_refused(e) from None
     if not profile_accepts(loaded.vocabularies):
         raise Conflict(
             message(
