@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, literal, select, update
+from sqlalchemy import Connection, Engine, func, insert, literal, select, update
 
 from service.banks.eligibility_sql import eligible_query
 from service.core.i18n import Language, message
@@ -58,11 +58,15 @@ def record_export(
     eligible = eligible_query(
         catalogue, measure, day, bank_id=bank_id, after=None, limit=None
     ).subquery()
-    named = connection.execute(
+    connection.execute(
         insert(DISCLOSED).from_select(
             ["disclosure_id", "uscc"], select(literal(disclosure_id), eligible.c.uscc)
         )
-    ).rowcount
+    )
+    # counted, not taken from rowcount: psycopg reports -1 for an INSERT … SELECT here
+    named = connection.execute(
+        select(func.count()).where(DISCLOSED.c.disclosure_id == disclosure_id)
+    ).scalar_one()
     connection.execute(
         update(DISCLOSURE).where(DISCLOSURE.c.id == disclosure_id).values(firm_count=named)
     )
