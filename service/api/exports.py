@@ -8,11 +8,12 @@ read, an .xlsx into a temporary file first (in the thread pool) and then read ou
 """
 
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from anyio.to_thread import run_sync
 from fastapi import Query
 from fastapi.responses import StreamingResponse
+from pydantic import WithJsonSchema
 
 from service.core.errors import NotAcceptable
 from service.core.i18n import Language, Message, message
@@ -20,7 +21,15 @@ from service.core.spreadsheets import Cell, SheetFormat, csv_chunks, file_chunks
 
 JSON = "application/json"
 FormatParam = Annotated[
-    SheetFormat | None,
+    Literal["csv", "xlsx"] | None,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": [f.value for f in SheetFormat],
+            "x-enum-varnames": [f.name for f in SheetFormat],
+            "x-enum-descriptions": ["CSV（UTF-8，带 BOM）", "Excel 工作簿（.xlsx）"],
+        }
+    ),
     Query(
         alias="format",
         description="answer as a spreadsheet: `csv` (UTF-8 with a BOM) or `xlsx`; overrides "
@@ -31,12 +40,12 @@ FormatParam = Annotated[
 
 
 def answer_format(
-    accept: str | None, given: SheetFormat | None, *, json: bool = True
+    accept: str | None, given: str | None, *, json: bool = True
 ) -> SheetFormat | None:
     """The format to answer in (None: JSON): `format=` when given, else the best `Accept`
     allows, else JSON where the operation has it and CSV where it has not."""
     if given is not None:
-        return given
+        return SheetFormat(given)
     offered: list[tuple[str, SheetFormat | None]] = [(JSON, None)] if json else []
     offered += [(f.media_type, f) for f in SheetFormat]
     if not accept or not accept.strip():
