@@ -73,8 +73,8 @@ PROBLEM_TITLES = {
     403: "令牌缺少所需范围，或调用方无权查看。The token lacks the scope, or the caller is outside "
     "its remit",
     404: "不存在。Not found",
-    406: "无法提供所要求的格式：Accept 中没有本操作能给出的格式（JSON、CSV 或 .xlsx）。Accept names no format this "
-    "operation answers in (JSON, CSV or .xlsx)",
+    406: "无法提供所要求的格式：Accept 中没有本操作能给出的格式（JSON、CSV 或 .xlsx）。"
+    "Accept names no format this operation answers in (JSON, CSV or .xlsx)",
     409: "与已保存的内容冲突。Conflicts with what is stored",
     410: "已清理：游标早于保留的事件。Gone: the cursor points before what is retained (older "
     "events were pruned)",
