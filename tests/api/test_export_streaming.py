@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from service.api.auth import issue_token
 from service.api.routes import eligibility
+from service.banks import eligible_export
 from service.core import spreadsheets
 from service.core.clock import today
 from service.core.database import make_engine
@@ -37,7 +38,7 @@ def test_the_disclosure_is_committed_before_the_first_byte(
 
     # the server writes a chunk per row and, after the first row, waits for the test to look
     looked = threading.Event()
-    rows_of = eligibility.eligible_rows
+    rows_of = eligible_export.eligible_rows
 
     def held_rows(*args: Any) -> Iterator[list[Any]]:
         rows = rows_of(*args)

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from service.core import spreadsheets
-from service.core.spreadsheets import csv_chunks, file_chunks, neutralised, write_xlsx
+from service.core.spreadsheets import Cell, csv_chunks, file_chunks, neutralised, write_xlsx
 
 COLUMNS = ["企业名称", "数量"]
 
@@ -36,7 +36,7 @@ def test_a_cell_read_as_a_formula_is_prefixed(value: object, written: object) ->
 
 def test_csv_comes_in_chunks_and_opens_with_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(spreadsheets, "CHUNK_BYTES", 100)
-    rows = ([f"江门企业{n}", n] for n in range(50))
+    rows: list[list[Cell]] = [[f"江门企业{n}", n] for n in range(50)]
     chunks = list(csv_chunks(COLUMNS, rows))
     assert len(chunks) >= 5 and all(chunks) and chunks[0].startswith(b"\xef\xbb\xbf")
     read = list(csv.reader(io.StringIO(b"".join(chunks).decode("utf-8-sig"))))
