@@ -40,7 +40,7 @@ from service.banks.eligible_export import (
 )
 from service.core.clock import today
 from service.core.cursors import INT32_MAX, NOT_OURS, CursorKeys, bad_cursor, cursor_number
-from service.core.database import run_read, run_write
+from service.core.database import run_long_write, run_read, run_write
 from service.core.errors import Forbidden, NotFound
 from service.core.i18n import Language, message
 from service.core.spreadsheets import SheetFormat
@@ -232,7 +232,7 @@ async def _export(
 ) -> Response:
     """Every eligible firm as a spreadsheet, recorded (and committed) before it is written."""
     day = today()
-    disclosure_id, _ = await run_write(
+    disclosure_id, _ = await run_long_write(
         engine,
         lambda connection: record_export(
             connection, catalogue, measure, day, caller=caller.subject, bank_id=caller.bank_id
