@@ -175,6 +175,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--database", help="an empty PostgreSQL database (default: SQLite)")
+    parser.add_argument("--no-pages", action="store_true", help="skip the JSON pages (slow)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="policy-match-export-"))
     url = args.database or f"sqlite:///{folder / 'export.db'}"
@@ -195,6 +196,8 @@ def main() -> None:
             (f"JSON pages of 500, {args.count:,}", lambda: json_pages(base, LARGE)),
             (f".xlsx, {args.count:,} firms", lambda: export(base, LARGE, "xlsx")),
         ]
+        if args.no_pages:
+            del runs[2]
         print(f"{'':34} {'first byte':>10} {'total':>8} {'rows/bytes':>11} {'RSS rise':>9}")
         results = []
         for name, run in runs:

@@ -76,17 +76,25 @@ def record_export(
 def disclosed_firms(engine: Engine, disclosure_id: int) -> Iterator[Any]:
     """The firms a disclosure names (uscc, name, county, tier), in credit-code order, read BATCH
     at a time, each batch on a connection of its own."""
-    query = (
-        select(ENTERPRISE.c.uscc, ENTERPRISE.c.name, ENTERPRISE.c.county, ENTERPRISE.c.tier)
-        .join(DISCLOSED, DISCLOSED.c.uscc == ENTERPRISE.c.uscc)
-        .where(DISCLOSED.c.disclosure_id == disclosure_id)
-        .order_by(DISCLOSED.c.uscc)
-        .limit(BATCH)
-    )
     after = ""
     while True:
+        # the batch's codes first (the key's index, in order, LIMIT), then their rows: a join
+        # with the LIMIT outside lets PostgreSQL, its statistics not yet counting a fresh
+        # record, fetch every remaining firm and sort them, batch after batch
+        codes = (
+            select(DISCLOSED.c.uscc)
+            .where(DISCLOSED.c.disclosure_id == disclosure_id, DISCLOSED.c.uscc > after)
+            .order_by(DISCLOSED.c.uscc)
+            .limit(BATCH)
+            .subquery()
+        )
+        query = (
+            select(codes.c.uscc, ENTERPRISE.c.name, ENTERPRISE.c.county, ENTERPRISE.c.tier)
+            .select_from(codes.outerjoin(ENTERPRISE, ENTERPRISE.c.uscc == codes.c.uscc))
+            .order_by(codes.c.uscc)
+        )
         with engine.connect() as connection:
-            rows = connection.execute(query.where(DISCLOSED.c.uscc > after)).all()
+            rows = connection.execute(query).all()
         yield from rows
         if len(rows) < BATCH:
             return
