@@ -1,10 +1,11 @@
 """Exports over HTTP: which format a request asks for, the file streamed out, and its OpenAPI.
 
 A list operation that can answer as a spreadsheet takes `format=csv|xlsx`, or reads `Accept`
-(`text/csv`, or the .xlsx media type); `format` wins when both are given. Without either the
-answer is the operation's JSON (an export-only operation: CSV). `Accept` that allows nothing the
-operation makes gets 406. The rows are written by service/core/spreadsheets.py: CSV as they are
-read, an .xlsx into a temporary file first (in the thread pool) and then read out.
+(`text/csv`, or the .xlsx media type); `format` wins when both are given. `Accept` is not
+declared as a parameter (OpenAPI ignores one): the answer's media types document it. Without
+either the answer is the operation's JSON (an export-only operation: CSV). `Accept` that allows
+nothing the operation makes gets 406. The rows are written by service/core/spreadsheets.py: CSV
+as they are read, an .xlsx into a temporary file first (in the thread pool), then read out.
 """
 
 from collections.abc import Iterable, Sequence

@@ -166,10 +166,6 @@ PARAMETERS: dict[str, tuple[str, str]] = {
         "以表格导出：csv（UTF-8，带 BOM）或 xlsx；优先于 Accept",
         "csv or xlsx, for a spreadsheet",
     ),
-    "accept": (
-        "答复格式：text/csv 或 .xlsx 的媒体类型为表格导出",
-        "text/csv or the .xlsx media type for a spreadsheet",
-    ),
     "limit": ("每页条数", "items per page"),
     "cursor": ("上一页的 `next_cursor`", "the previous page's `next_cursor`"),
     "after": ("上一页的 `next_cursor`", "the previous page's `next_cursor`"),

@@ -55,9 +55,8 @@ def record_export(
         )
         .returning(DISCLOSURE.c.id)
     ).scalar_one()
-    eligible = eligible_query(
-        catalogue, measure, day, bank_id=bank_id, after=None, limit=None
-    ).subquery()
+    every = eligible_query(catalogue, measure, day, bank_id=bank_id, after=None, limit=None)
+    eligible = every.order_by(None).subquery()  # rows of a table need no order (nor a sort)
     connection.execute(
         insert(DISCLOSED).from_select(
             ["disclosure_id", "uscc"], select(literal(disclosure_id), eligible.c.uscc)

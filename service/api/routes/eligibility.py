@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 
@@ -53,14 +53,6 @@ router = APIRouter(prefix="/v1", tags=[Tag.BANKS])
 MAX_PAGE = 500
 DISCLOSURES = "/v1/disclosures"
 _POSITION = frozenset({"d", "a"})
-Accept = Annotated[
-    str | None,
-    Header(
-        description="`text/csv` or the .xlsx media type for the whole list as a spreadsheet; "
-        "`application/json` (or none) for JSON pages",
-        examples=["text/csv"],
-    ),
-]
 ELIGIBLE_CSV = (
     "\ufeff统一社会信用代码,企业名称,所在县(市、区),梯度层级\r\n"
     f"{EXAMPLE_USCC},{FULL_PROFILE['name']},台山市,省级专精特新中小企业\r\n"
@@ -145,7 +137,6 @@ async def eligible_enterprises(
     language: LanguageDep,
     measure_id: Annotated[str, Path(max_length=100, examples=["loan-interest-subsidy"])],
     export: FormatParam = None,
-    accept: Accept = None,
     limit: Annotated[
         int, Query(ge=1, le=MAX_PAGE, description="firms per page", examples=[100])
     ] = 100,
@@ -166,7 +157,7 @@ async def eligible_enterprises(
     under Chinese headers, recorded as one disclosure before the first byte is sent; `limit` and
     `cursor` are for JSON pages only.
     """
-    fmt = answer_format(accept, export)
+    fmt = answer_format(request.headers.get("accept"), export)
     spend(request, Limited.BANK_QUERY, caller)
     measure = _measure_for(catalogue, measure_id, caller)
     if fmt is not None:
@@ -267,12 +258,12 @@ async def _export(
     },
 )
 async def disclosures(
+    request: Request,
     caller: Auditor,
     engine: EngineDep,
     keys: CursorKeysDep,
     language: LanguageDep,
     export: FormatParam = None,
-    accept: Accept = None,
     bank_id: Annotated[str | None, Query(max_length=64, examples=["bank-demo-1"])] = None,
     measure_id: Annotated[
         str | None, Query(max_length=100, examples=["loan-interest-subsidy"])
@@ -301,7 +292,7 @@ async def disclosures(
     disclosure (one with no credit code for a disclosure that named none; with `uscc`, that
     firm's row of each disclosure naming it). `limit` and `cursor` are for JSON pages only.
     """
-    fmt = answer_format(accept, export)
+    fmt = answer_format(request.headers.get("accept"), export)
     if fmt is not None:
         rows = disclosure_rows(engine, bank_id=bank_id, measure_id=measure_id, uscc=uscc)
         return await spreadsheet_answer(

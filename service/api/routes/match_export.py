@@ -9,7 +9,7 @@ path would otherwise take `matches`.
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from service.api.auth import EnterprisesReader
@@ -56,6 +56,7 @@ SHEET_ONLY = (
     openapi_extra={"parameters": [AS_OF_PARAMETER]},
 )
 async def export_enterprise_matches(
+    request: Request,
     caller: EnterprisesReader,
     engine: EngineDep,
     catalogue: CatalogueDep,
@@ -66,15 +67,11 @@ async def export_enterprise_matches(
         KindCode | None, Query(max_length=64, examples=["loan_interest_subsidy"])
     ] = None,
     export: FormatParam = None,
-    accept: Annotated[
-        str | None,
-        Header(description="`text/csv` or the .xlsx media type", examples=["text/csv"]),
-    ] = None,
 ) -> Response:
     """A row per stored firm and measure it matches or nearly matches on `as_of` (today), with
     the measure's clause, kind, title and lead department; filter by county and kind. CSV
     unless `format` or `Accept` asks for .xlsx."""
-    fmt = answer_format(accept, export, json=False) or SheetFormat.CSV
+    fmt = answer_format(request.headers.get("accept"), export, json=False) or SheetFormat.CSV
     rows = match_rows(engine, catalogue, as_of, language, county=county, kind=kind)
     return await spreadsheet_answer(
         fmt,
