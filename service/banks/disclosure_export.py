@@ -3,8 +3,8 @@
 The same records and filters as GET /v1/disclosures, newest first, written long so that a sheet
 filters and counts them: a disclosure that named no firm is one row with the credit code empty;
 with a `uscc` filter, each disclosure naming that firm is one row (that firm's). The records
-are read DISCLOSURES at a time and each one's firms FIRMS at a time (keyset reads), so a record
-naming 100,000 firms is never held whole.
+are read DISCLOSURES at a time (keyset on the id) and each one's firms FIRMS at a time from one
+statement, so a record naming 100,000 firms is never held whole.
 """
 
 from collections.abc import Iterator
@@ -80,17 +80,11 @@ def _head(record: Any) -> list[Cell]:
 
 
 def _firms(engine: Engine, disclosure_id: int) -> Iterator[str]:
+    # one statement fetched FIRMS at a time (as eligible_export.disclosed_firms, and why)
     query = (
         select(DISCLOSED.c.uscc)
         .where(DISCLOSED.c.disclosure_id == disclosure_id)
         .order_by(DISCLOSED.c.uscc)
-        .limit(FIRMS)
     )
-    after = ""
-    while True:
-        with engine.connect() as connection:
-            firms = connection.execute(query.where(DISCLOSED.c.uscc > after)).scalars().all()
-        yield from firms
-        if len(firms) < FIRMS:
-            return
-        after = firms[-1]
+    with engine.connect() as connection:
+        yield from connection.execution_options(yield_per=FIRMS).execute(query).scalars()

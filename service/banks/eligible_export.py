@@ -3,9 +3,9 @@
 record_export() writes the disclosure and its firms in one transaction, the firms chosen inside
 the database by the very query that answers the pages (INSERT … SELECT: nothing is held in
 Python however many firms there are); the caller commits it before a byte of the file is sent.
-disclosed_firms() then reads those firms back in credit-code order, BATCH at a time (keyset on
-the disclosure's primary key), so the file shows exactly what the record says was shown. An
-export that finds no firm is recorded too: the bank learned that none is eligible.
+disclosed_firms() then reads those firms back in credit-code order, BATCH at a time from one
+statement, so the file shows exactly what the record says was shown. An export that finds no
+firm is recorded too: the bank learned that none is eligible.
 """
 
 from collections.abc import Iterator
@@ -73,31 +73,18 @@ def record_export(
 
 
 def disclosed_firms(engine: Engine, disclosure_id: int) -> Iterator[Any]:
-    """The firms a disclosure names (uscc, name, county, tier), in credit-code order, read BATCH
-    at a time, each batch on a connection of its own."""
-    after = ""
-    while True:
-        # the batch's codes first (the key's index, in order, LIMIT), then their rows: a join
-        # with the LIMIT outside lets PostgreSQL, its statistics not yet counting a fresh
-        # record, fetch every remaining firm and sort them, batch after batch
-        codes = (
-            select(DISCLOSED.c.uscc)
-            .where(DISCLOSED.c.disclosure_id == disclosure_id, DISCLOSED.c.uscc > after)
-            .order_by(DISCLOSED.c.uscc)
-            .limit(BATCH)
-            .subquery()
-        )
-        query = (
-            select(codes.c.uscc, ENTERPRISE.c.name, ENTERPRISE.c.county, ENTERPRISE.c.tier)
-            .select_from(codes.outerjoin(ENTERPRISE, ENTERPRISE.c.uscc == codes.c.uscc))
-            .order_by(codes.c.uscc)
-        )
-        with engine.connect() as connection:
-            rows = connection.execute(query).all()
-        yield from rows
-        if len(rows) < BATCH:
-            return
-        after = rows[-1].uscc
+    """The firms a disclosure names (uscc, name, county, tier), in credit-code order, fetched
+    BATCH at a time from one statement (a server-side cursor on PostgreSQL)."""
+    # one statement, not keyset batches: a fresh record is in no planner statistics yet, so
+    # PostgreSQL reads each batch by scanning and sorting every remaining code (quadratic)
+    query = (
+        select(DISCLOSED.c.uscc, ENTERPRISE.c.name, ENTERPRISE.c.county, ENTERPRISE.c.tier)
+        .select_from(DISCLOSED.outerjoin(ENTERPRISE, ENTERPRISE.c.uscc == DISCLOSED.c.uscc))
+        .where(DISCLOSED.c.disclosure_id == disclosure_id)
+        .order_by(DISCLOSED.c.uscc)
+    )
+    with engine.connect() as connection:
+        yield from connection.execution_options(yield_per=BATCH).execute(query)
 
 
 def eligible_rows(
