@@ -23,6 +23,7 @@ from service.api.routes import (
     enterprises,
     health,
     match,
+    match_export,
     plan,
     preview,
     publication,
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         match.router,
         enterprises.direct,
+        match_export.router,  # before enterprises.router: /matches is not a credit code
         enterprises.router,
         eligibility.router,
         push.router,

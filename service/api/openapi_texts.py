@@ -73,6 +73,8 @@ PROBLEM_TITLES = {
     403: "令牌缺少所需范围，或调用方无权查看。The token lacks the scope, or the caller is outside "
     "its remit",
     404: "不存在。Not found",
+    406: "无法提供所要求的格式：Accept 中没有本操作能给出的格式（JSON、CSV 或 .xlsx）。"
+    "Accept names no format this operation answers in (JSON, CSV or .xlsx)",
     409: "与已保存的内容冲突。Conflicts with what is stored",
     410: "已清理：游标早于保留的事件。Gone: the cursor points before what is retained (older "
     "events were pruned)",
@@ -160,6 +162,10 @@ PARAMETERS: dict[str, tuple[str, str]] = {
         "full or compact",
     ),
     "accept-language": ("答复语言", "the language of the answer"),
+    "format": (
+        "以表格导出：csv（UTF-8，带 BOM）或 xlsx；优先于 Accept",
+        "csv or xlsx, for a spreadsheet",
+    ),
     "limit": ("每页条数", "items per page"),
     "cursor": ("上一页的 `next_cursor`", "the previous page's `next_cursor`"),
     "after": ("上一页的 `next_cursor`", "the previous page's `next_cursor`"),

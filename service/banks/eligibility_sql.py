@@ -192,9 +192,10 @@ def eligible_query(
     *,
     bank_id: str | None,
     after: str | None,
-    limit: int,
+    limit: int | None,
 ) -> Select[Any]:
-    """The query of eligible_page(): keyset order on the primary key, consent inside."""
+    """The query of eligible_page(): keyset order on the primary key, consent inside (every
+    firm when `limit` is None: what an export records)."""
     e = ENTERPRISE.c
     query = select(e.uscc, e.name, e.county, e.tier).where(
         e.deleted_at.is_(None), eligibility_filter(catalogue, measure, day)
@@ -208,7 +209,8 @@ def eligible_query(
         if after is not None:
             consented = consented.where(CONSENT.c.uscc > after)
         query = query.where(consented)
-    return query.order_by(e.uscc).limit(limit)
+    query = query.order_by(e.uscc)
+    return query if limit is None else query.limit(limit)
 
 
 def eligible_page(

@@ -126,10 +126,28 @@ async def run_write(engine: Engine, work: Callable[[Connection], T]) -> T:
     """
     if engine.dialect.name != "sqlite":
         return await run_sync(_in_transaction, engine, work)
+    return await _waiting_for_lock(engine, work, in_thread=False)
+
+
+async def run_long_write(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """run_write() for a write that takes long (an export's record of 100,000 firms): in the
+    thread pool on SQLite too, so that the loop serves other requests meanwhile (a writer of
+    this process that comes along waits for this one's lock, as it would have anyway)."""
+    if engine.dialect.name != "sqlite":
+        return await run_sync(_in_transaction, engine, work)
+    return await _waiting_for_lock(engine, work, in_thread=True)
+
+
+async def _waiting_for_lock(
+    engine: Engine, work: Callable[[Connection], T], *, in_thread: bool
+) -> T:
+    """The SQLite write, retried while another process holds the lock, LOCK_WAIT_SECONDS."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + LOCK_WAIT_SECONDS
     while True:
         try:
+            if in_thread:
+                return await run_sync(_in_transaction, engine, work)
             return _in_transaction(engine, work)
         except OperationalError as e:
             if "locked" not in str(e.orig):

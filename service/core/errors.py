@@ -8,6 +8,7 @@ ServiceError            the base: a status, a title and a detail
 ├── Unauthorized        401  no token, or one that does not verify
 ├── Forbidden           403  a token without the scope, or a caller outside its remit
 ├── NotFound            404  no such measure, enterprise or subscription
+├── NotAcceptable       406  Accept names no format the operation answers in
 ├── Conflict            409  the request contradicts what is stored
 │   └── TooManySubscriptions 409  the caller holds as many subscriptions as it may
 ├── Gone                410  a feed cursor before what is retained (pruned)
@@ -98,6 +99,12 @@ class NotFound(ServiceError):
     """No such resource."""
 
     status, title, slug = 404, message("Not found"), "not-found"
+
+
+class NotAcceptable(ServiceError):
+    """406: `Accept` names nothing the operation answers in (JSON, CSV or .xlsx)."""
+
+    status, title, slug = 406, message("Not acceptable"), "not-acceptable"
 
 
 class Conflict(ServiceError):

@@ -15,6 +15,7 @@ from tests.conftest import TEST_SETTINGS, Token
 
 DOCUMENT = create_app(TEST_SETTINGS).openapi()
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
+SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OPERATION_IDS = {
     "matchProfile",
     "matchBatch",
@@ -23,6 +24,7 @@ OPERATION_IDS = {
     "deleteEnterprise",
     "getEnterpriseHistory",
     "getEnterpriseMatches",
+    "exportEnterpriseMatches",
     "listEligibleEnterprises",
     "listDisclosures",
     "createSubscription",
@@ -167,7 +169,15 @@ def test_every_2xx_answer_has_an_example_that_fits_its_schema() -> None:
         for status, response in operation["responses"].items():
             if not status.startswith("2") or "content" not in response:
                 continue
-            media = response["content"]["application/json"]
+            content = response["content"]
+            if "text/csv" in content:  # a spreadsheet export: a CSV example, read as CSV
+                example = content["text/csv"]["example"]
+                assert example.startswith("\ufeff") and "\r\n" in example, path
+                assert SHEET in content, path
+            if "application/json" not in content:
+                assert "text/csv" in content, (method, path, status)
+                continue
+            media = content["application/json"]
             assert "example" in media, (method, path, status)
             assert _json_example_fits(media["schema"], media["example"]) == [], (path, status)
             checked += 1
