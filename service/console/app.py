@@ -8,7 +8,17 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from service.console import calculator, disclosures, home, measures, plan, preview, progress, push, sign_in
+from service.console import (
+    calculator,
+    disclosures,
+    home,
+    measures,
+    plan,
+    preview,
+    progress,
+    push,
+    sign_in,
+)
 from service.console.pages import SECURITY_HEADERS, render
 from service.console.session import CsrfRefused, ScopeMissing, SignInRequired
 
