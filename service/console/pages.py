@@ -2,13 +2,14 @@
 
 Every page template extends `base.html` and is given: `_` (gettext in the page's language),
 `tr` (a Message, or any text, in that language),
-`language`, `languages` (for the switch), `session` (or None), `csrf` (the session's token for
+`language`, `languages` (code, name and this page's address in it, for the switch), `session` (or None), `csrf` (the session's token for
 forms), `nav` (the pages this session may open) and `root` (the path the service is mounted at).
 Data a page's script needs goes in a `<script type="application/json">` block: the Content
 Security Policy runs no inline script, only files under /console/static.
 """
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,12 @@ def visible_nav(session: ConsoleSession | None) -> list[NavItem]:
     ]
 
 
+def switched_query(request: Request, language: str) -> str:
+    """This page's query with `lang` set to `language` (the calculator's profile is kept)."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return "?" + urlencode([*kept, ("lang", language)])
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
@@ -75,7 +82,9 @@ def render(
         "_": gettext_for(language),
         "tr": lambda text: translate(text, language),
         "language": language,
-        "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        "languages": [
+            (code, LANGUAGE_NAMES[code], switched_query(request, code)) for code in LANGUAGES
+        ],
         "session": session,
         "csrf": session.csrf if session else "",
         "nav": visible_nav(session),

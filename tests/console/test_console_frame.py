@@ -140,3 +140,9 @@ def test_a_post_without_the_sessions_csrf_token_is_refused_and_does_nothing() ->
     assert client.post("/console/act", data={}).status_code == 403
     assert client.post("/console/act", data={"csrf_token": token}).text == "done"
     assert client.post("/console/act", headers={"X-CSRF-Token": token}).text == "done"
+
+
+def test_the_language_switch_keeps_the_pages_query() -> None:
+    page = TestClient(console_app()).get("/console/?county=440781&x=a%26b", headers=NO_LANGUAGE)
+    assert 'href="?county=440781&amp;x=a%26b&amp;lang=en"' in page.text
+    assert 'href="?county=440781&amp;x=a%26b&amp;lang=zh-Hant"' in page.text
