@@ -3,7 +3,8 @@
 Every page template extends `base.html` and is given: `_` (gettext in the page's language),
 `tr` (a Message, or any text, in that language),
 `language`, `languages` (code, name and this page's address in it, for the switch),
-`session` (or None), `csrf` (the session's token for forms), `nav` (the pages this session may open) and `root` (the path the service is mounted at).
+`session` (or None), `csrf` (the session's token for forms), `nav` (the pages this session
+may open) and `root` (the path the service is mounted at).
 Data a page's script needs goes in a `<script type="application/json">` block: the Content
 Security Policy runs no inline script, only files under /console/static.
 """
