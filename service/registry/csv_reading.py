@@ -22,6 +22,14 @@ ENCODINGS = ("utf-8", "gb18030")  # tried in turn, strictly, on the whole file
 csv.field_size_limit(1 << 20)
 
 
+def json_encoding(path: Path, limits: SheetLimits) -> str:
+    """JSON Lines are UTF-8 (RFC 8259): checked whole, as a CSV file is."""
+    encoding = csv_encoding(path, limits)
+    if encoding == "gb18030":
+        raise UnknownEncoding(message("{file} is not UTF-8 text, as JSON must be", file=path.name))
+    return encoding
+
+
 def csv_encoding(path: Path, limits: SheetLimits) -> str:
     """The file's encoding (utf-8-sig, utf-8 or gb18030), the whole file checked; refused when
     it is none of them, or has more lines than an import reads."""

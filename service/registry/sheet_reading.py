@@ -19,7 +19,7 @@ import orjson
 
 from service.core.errors import BadHeader, UnsupportedSheet
 from service.core.i18n import Message, Text, message
-from service.registry.csv_reading import csv_rows
+from service.registry.csv_reading import csv_rows, json_encoding
 from service.registry.import_rows import BadRow, SheetRow
 from service.registry.sheet_cells import cell_text, is_empty, profile_value
 from service.registry.sheet_columns import column_label, header_field, header_key, result_columns
@@ -58,6 +58,7 @@ def open_sheet(path: Path, limits: SheetLimits | None = None) -> Iterator[Sheet]
         with csv_rows(path, limits) as records:
             yield _table(records)
     elif suffix in (".jsonl", ".ndjson"):
+        json_encoding(path, limits)
         with path.open(encoding="utf-8-sig") as text:
             yield Sheet(("JSON",), _json_lines(text))
     else:
