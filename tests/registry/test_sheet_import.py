@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from service.cli import main
 from service.core.database import make_engine
+from service.core.i18n import LANGUAGES, Language
 from service.core.settings import get_settings
 from service.core.tables import CONSENT, ENTERPRISE
 from service.registry.import_result import write_bad_rows
@@ -134,7 +135,11 @@ def test_bad_rows_come_back_as_a_workbook_in_the_callers_language(
     )
     report = import_quietly(path, database)
     assert report.created == 1 and stored(database, good)["county"] == "440783"
-    for language, error, row in (("zh-Hans", "错误", "行号"), ("zh-Hant", "錯誤", "行號")):
+    languages: list[tuple[Language, str, str]] = [
+        ("zh-Hans", "错误", "行号"),
+        ("zh-Hant", "錯誤", "行號"),
+    ]
+    for language, error, row in languages:
         result = tmp_path / f"bad-{language}.xlsx"
         assert write_bad_rows(report, result, language) == 1
         sheet = openpyxl.load_workbook(result, read_only=True).worksheets[0]
@@ -197,8 +202,8 @@ def test_csv_saved_by_excel_on_chinese_windows(
 
 
 def test_every_column_title_reads_back_as_its_field() -> None:
-    for language in ("zh-Hans", "zh-Hant", "en"):
-        titles = column_titles(language)  # type: ignore[arg-type]
+    for language in LANGUAGES:
+        titles = column_titles(language)
         assert len({header_field(t) for t in titles}) == len(titles)
     assert header_field("所在县(市、区)") == "county" and header_field(" 梯度層級 ") == "tier"
     assert header_field("认定有效期至") == "tier_valid_until" and header_field("营收") is None
