@@ -61,6 +61,16 @@ def test_a_zip_bomb_is_refused_before_it_is_opened(tmp_path: Path) -> None:
     with pytest.raises(WorkbookTooLarge, match="zip bomb") as refused:
         rows_of(bomb)
     assert refused.value.status == 413
+    strings = tmp_path / "strings.xlsx"
+    with zipfile.ZipFile(strings, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/sharedStrings.xml", bytes(range(256)) * 300_000)  # 77 MB, held
+    with pytest.raises(
+        WorkbookTooLarge,
+        match=r"sharedStrings\.xml in the workbook would be 76,800,000 bytes, read whole",
+    ):
+        rows_of(strings)
     small = workbook(tmp_path / "small.xlsx", {0: ["uscc"], 1: [new_uscc()]})
     with pytest.raises(WorkbookTooLarge, match="uncompressed"):
         rows_of(small, SheetLimits(max_uncompressed_bytes=2_000))
@@ -106,6 +116,23 @@ def test_a_million_empty_rows_are_refused_without_reading_them(
     with pytest.raises(TooManyRows, match="1,000,003 lines"):
         import_quietly(lines, database)
     assert count_enterprises(database, ENTERPRISE.c.uscc == first) == 0
+
+
+def test_a_huge_declared_dimension_allocates_nothing(tmp_path: Path) -> None:
+    whole = workbook(tmp_path / "small.xlsx", {0: ["uscc", "county"], 1: ["a", "440781"]})
+    claimed = io.BytesIO()
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(claimed, "w") as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename.startswith("xl/worksheets/"):
+                data = data.replace(
+                    b'<dimension ref="A1:B2"/>', b'<dimension ref="A1:XFD1048576"/>'
+                )
+                assert b"XFD1048576" in data
+            target.writestr(member, data)
+    (tmp_path / "claimed.xlsx").write_bytes(claimed.getvalue())
+    with open_sheet(tmp_path / "claimed.xlsx") as sheet:
+        assert [row.cells for row in sheet.rows] == [("a", "440781")]
 
 
 def test_a_run_of_empty_rows_ends_the_data(tmp_path: Path) -> None:
