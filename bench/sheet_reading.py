@@ -65,9 +65,8 @@ def read(path: Path, validate: bool) -> tuple[int, int, float]:
     with open_sheet(path) as sheet:
         for line, raw, cells in sheet.rows:
             rows += 1
-            if isinstance(raw, dict) and validate:
-                raw = validate_row(line, raw, cells)
-            bad += not isinstance(raw, dict | Profile)
+            row = validate_row(line, raw, cells) if isinstance(raw, dict) and validate else raw
+            bad += not isinstance(row, dict | Profile)
     return rows, bad, time.perf_counter() - started
 
 
