@@ -68,10 +68,10 @@ def open_sheet(path: Path, limits: SheetLimits | None = None) -> Iterator[Sheet]
 
 
 def _table(rows: Iterator[tuple[int, Sequence[Any]]]) -> Sheet:
-    for _, values in rows:
+    for number, values in rows:
         if not all(is_empty(v) for v in values):
             header = read_header(values)
-            return Sheet(header.written, _profiles(header, rows))
+            return Sheet(header.written, _profiles(header, number, rows))
     return Sheet((), iter(()))
 
 
@@ -117,8 +117,9 @@ def _header_error(column: int, text: str, what: Message) -> dict[str, Any]:
     }
 
 
-def _profiles(header: Header, rows: Iterator[tuple[int, Sequence[Any]]]) -> Iterator[SheetRow]:
-    last = 1
+def _profiles(
+    header: Header, last: int, rows: Iterator[tuple[int, Sequence[Any]]]
+) -> Iterator[SheetRow]:
     for number, values in rows:
         if number - last > EMPTY_RUN:  # rows missing from the sheet are empty
             return
@@ -134,14 +135,14 @@ def profile_row(header: Header, number: int, values: Sequence[Any]) -> SheetRow:
     raw: dict[str, Any] = {}
     problems: list[Text] = []
     for column, value in enumerate(values):
-        if is_empty(value) and value is not UNCALCULATED:
-            continue
-        field = header.fields[column] if column < len(header.fields) else None
-        if value is BEYOND or column >= len(header.fields):
+        if value is BEYOND or (column >= len(header.fields) and not is_empty(value)):
             problems.append(message("more cells than the header has columns"))
             break
+        if is_empty(value) and not isinstance(value, Marker):
+            continue
+        field = header.fields[column] if column < len(header.fields) else None
         if field is None:
-            if header.written[column]:
+            if column < len(header.written) and header.written[column]:
                 continue  # the result workbook's row number and error columns
             problems.append(message("column {column} has a value but no header", column=column + 1))
         elif isinstance(value, Marker):

@@ -35,7 +35,7 @@ class Marker(str):
 
 
 UNCALCULATED = Marker("")  # a formula saved without the value it gives
-BEYOND = Marker(" ")  # a value past the columns an import reads
+BEYOND = Marker("…")  # a value past the columns an import reads
 MAX_COLUMNS = 1024
 TEXT_TAG = f"{{{SHEET_MAIN_NS}}}t"
 RUN_TAG = f"{{{SHEET_MAIN_NS}}}r"

@@ -185,3 +185,24 @@ def test_the_sheet_must_be_a_zip_read_through_its_directory(tmp_path: Path) -> N
     (tmp_path / "broken.xlsx").write_bytes(broken.getvalue())
     with pytest.raises(NotAWorkbook):
         rows_of(tmp_path / "broken.xlsx")
+
+
+def test_cells_past_the_header_or_under_no_header_make_a_bad_row(tmp_path: Path) -> None:
+    path = tmp_path / "wide.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["uscc", "", "county"])
+    sheet.write_row(1, 0, ["a", "", "440781"])
+    sheet.write_row(2, 0, ["b", "x", "440781"])
+    sheet.write_row(3, 0, ["c", "", "440781", "more"])
+    sheet.write_string(4, 0, "d")
+    sheet.write_string(4, 5000, "far")  # past the columns an import reads
+    sheet.write_formula(5, 3, "=1+1", None, "")  # a formula whose value is empty: no row
+    book.close()
+    with open_sheet(path) as read:
+        rows = {row.line: row.raw for row in read.rows}
+    assert rows[2] == {"uscc": "a", "county": "440781"}
+    said = {n: getattr(raw, "said", lambda _: ())("en") for n, raw in rows.items()}
+    assert said[3] == ("column 2 has a value but no header",)
+    assert said[4] == said[5] == ("more cells than the header has columns",)
+    assert set(rows) == {2, 3, 4, 5}
