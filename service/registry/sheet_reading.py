@@ -61,6 +61,12 @@ def open_sheet(path: Path, limits: SheetLimits | None = None) -> Iterator[Sheet]
         json_encoding(path, limits)
         with path.open(encoding="utf-8-sig") as text:
             yield Sheet(("JSON",), _json_lines(text))
+    elif suffix == ".xls":
+        raise UnsupportedSheet(
+            message(
+                "{file}: an Excel 97-2003 workbook is not read; save it as .xlsx", file=path.name
+            )
+        )
     else:
         raise UnsupportedSheet(
             message("{file}: import reads .xlsx, .csv or .jsonl (JSON Lines) files", file=path.name)

@@ -25,6 +25,7 @@ from service.core.settings import get_settings
 MAX_RATIO = 200  # deflate reaches ~1,000 on a bomb; real sheets compress 5 to 30 times
 RATIO_FROM_BYTES = 1_000_000  # small members (styles, a tiny sheet) may compress as they like
 MAX_MEMBERS = 10_000
+COMPOUND_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and .xlsx with a password
 # The parts openpyxl reads whole (shared strings, styles, the workbook): a sheet is streamed, but
 # 100,000 distinct firm names take some 10 MB of shared strings
 MAX_HELD_BYTES = 64_000_000
@@ -51,6 +52,15 @@ class SheetLimits:
 
 def open_zip(path: Path, limits: SheetLimits) -> zipfile.ZipFile:
     """The workbook's zip, its declared sizes checked; refused when it is no zip or a bomb."""
+    with path.open("rb") as file:
+        if file.read(len(COMPOUND_FILE)) == COMPOUND_FILE:
+            raise NotAWorkbook(
+                message(
+                    "{file} is an Excel 97-2003 (.xls) or password-protected workbook: save it "
+                    "as .xlsx, without a password",
+                    file=path.name,
+                )
+            )
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:

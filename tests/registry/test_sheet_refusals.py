@@ -14,6 +14,7 @@ from service.core.errors import (
     SheetRefused,
     TooManyRows,
     UnknownEncoding,
+    UnsupportedSheet,
     WorkbookTooLarge,
 )
 from service.core.tables import ENTERPRISE
@@ -49,6 +50,12 @@ def test_a_file_that_is_not_a_workbook(tmp_path: Path) -> None:
         archive.writestr("photo.jpg", b"\xff\xd8")
     with pytest.raises(NotAWorkbook, match=r"not an \.xlsx workbook"):
         rows_of(other_zip)
+    locked = tmp_path / "locked.xlsx"  # what Excel saves with a password: an OLE compound file
+    locked.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    with pytest.raises(NotAWorkbook, match="password-protected"):
+        rows_of(locked)
+    with pytest.raises(UnsupportedSheet, match=r"save it as \.xlsx"):
+        rows_of(tmp_path / "old.xls")
 
 
 def test_a_zip_bomb_is_refused_before_it_is_opened(tmp_path: Path) -> None:
