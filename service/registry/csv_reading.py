@@ -19,7 +19,6 @@ CHUNK = 1 << 20
 BOMS = {codecs.BOM_UTF8: "utf-8-sig"}
 OTHER_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 ENCODINGS = ("utf-8", "gb18030")  # tried in turn, strictly, on the whole file
-csv.field_size_limit(1 << 20)
 
 
 def json_encoding(path: Path, limits: SheetLimits) -> str:
