@@ -101,8 +101,9 @@ def test_unknown_and_duplicated_columns_are_named(tmp_path: Path) -> None:
     )
     with pytest.raises(BadHeader) as refused:
         rows_of(path)
-    named = [(e["column"], e["header"]) for e in refused.value.errors or ()]
-    assert named == [(2, "营收"), (3, "name")]
+    named = [(e["column"], e["field"], e["type"]) for e in refused.value.errors or ()]
+    assert named == [(2, "营收", "unknown_column"), (3, "name", "duplicated_column")]
+    assert {e["in"] for e in refused.value.document("en")["errors"]} == {"file"}
     document = refused.value.document("zh-Hans")
     assert "营收" in document["detail"] and document["title"] == "表头有误"
 
