@@ -123,6 +123,9 @@ def test_a_million_empty_rows_are_refused_without_reading_them(
     lines.write_bytes(b"uscc,county\n" + f"{first},440781\n".encode() + b",\n" * 1_000_000)
     with pytest.raises(TooManyRows, match="1,000,003 lines"):
         import_quietly(lines, database)
+    lines.write_bytes(b"uscc,county\r" + f"{first},440781\r".encode() + b",\r" * 1_000_000)
+    with pytest.raises(TooManyRows, match="1,000,003 lines"):
+        import_quietly(lines, database)
     assert count_enterprises(database, ENTERPRISE.c.uscc == first) == 0
 
 
