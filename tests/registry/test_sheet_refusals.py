@@ -217,3 +217,21 @@ def test_cells_past_the_header_or_under_no_header_make_a_bad_row(tmp_path: Path)
     assert said[3] == ("column 2 has a value but no header",)
     assert said[4] == said[5] == ("more cells than the header has columns",)
     assert set(rows) == {2, 3, 4, 5}
+
+
+def test_entities_that_expand_a_billion_times_are_refused(tmp_path: Path) -> None:
+    entities = '<!ENTITY a0 "xxxxxxxxxx">' + "".join(
+        f'<!ENTITY a{n} "{f"&a{n - 1};" * 10}">' for n in range(1, 10)
+    )
+    laughs = f'<?xml version="1.0"?><!DOCTYPE sst [{entities}]>'.encode()
+    whole = workbook(tmp_path / "small.xlsx", {0: ["uscc"], 1: ["a"]}, constant_memory=False)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(bomb, "w") as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/sharedStrings.xml":
+                data = laughs + data[data.index(b"<sst") :].replace(b">a<", b">&a9;<")
+            target.writestr(member, data)
+    (tmp_path / "laughs.xlsx").write_bytes(bomb.getvalue())
+    with pytest.raises(NotAWorkbook, match="amplification"):
+        rows_of(tmp_path / "laughs.xlsx")
