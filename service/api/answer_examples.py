@@ -436,6 +436,6 @@ BY_SCHEMA: dict[str, Any] = {
 # By operation, for answers without a component schema.
 BY_OPERATION: dict[str, Any] = {
     "getLiveness": {"status": "ok"},
-    "getReadiness": {"status": "ready", "catalogue_version": VERSION, "schema_revision": "0008"},
+    "getReadiness": {"status": "ready", "catalogue_version": VERSION, "schema_revision": "0009"},
 }
 BY_SCHEMA["BatchAnswer"] = BY_SCHEMA["BatchResponse"]
