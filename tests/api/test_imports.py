@@ -200,7 +200,7 @@ def small_cap(tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
 def test_an_upload_over_the_cap_is_refused_and_nothing_is_stored(
     small_cap: tuple[TestClient, str], auth: Token, tmp_path: Path
 ) -> None:
-    client, url = small_cap
+    client, _ = small_cap
     writer = auth(*WRITER)
     uscc = new_uscc()
     big = (HEADER + f"{uscc},,440781,,,,\n" + "#" * 5000 + "\n").encode()
