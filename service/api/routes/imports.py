@@ -152,7 +152,8 @@ async def _job(engine: Any, job_id: str, client: str) -> dict[str, Any]:
     summary="导入任务的进度和结果 · An import job: its progress, then its tally",
     description=(
         "任务的状态 `status` 为 queued、running、succeeded、failed 或 interrupted；"
-        "`rows_read` 随每批增加，结束后给出新建、更新、未变和有问题的行数，有问题的行在 `result` 工作簿中。"
+        "`rows_read` 随每批增加，结束后给出新建、更新、未变和有问题的行数，"
+        "有问题的行在 `result` 工作簿中。"
         "只有创建任务的客户端能看到它。"
     ),
     responses={200: {"description": "导入任务。The job", "content": JOB_ANSWER}},
