@@ -20,8 +20,9 @@ from typing import Any
 import xlsxwriter
 
 from service.policy.profile import Profile
-from service.policy.profile_form import choices, field_kind, form_fields
+from service.policy.profile_form import choices, field_kind
 from service.policy.vocabulary import vocabularies
+from service.registry.sheet_columns import columns
 
 DATA_ROWS = 5000  # the rows the validations cover (a longer list: copy the row down)
 EXCEL_LIST_CHARS = 255
@@ -58,12 +59,12 @@ def template_columns(headers: Mapping[str, str]) -> list[TemplateColumn]:
     header); a choice's labels are its Simplified Chinese names, as the form shows them."""
     properties = Profile.model_json_schema()["properties"]
     vocab = vocabularies()
-    columns = []
-    for field in (*form_fields(), "bank_consents"):
+    template: list[TemplateColumn] = []
+    for field in columns():
         kind = "list" if field == "bank_consents" else field_kind(field)
         bounds = _bounds(properties[field])
         labels = choices(field, vocab, "zh-Hans") if kind == "choice" else ()
-        columns.append(
+        template.append(
             TemplateColumn(
                 field=field,
                 header=headers.get(field, field),
@@ -74,7 +75,7 @@ def template_columns(headers: Mapping[str, str]) -> list[TemplateColumn]:
                 maximum=bounds.get("maximum"),
             )
         )
-    return columns
+    return template
 
 
 def allowed_text(column: TemplateColumn) -> str:

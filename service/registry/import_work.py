@@ -7,7 +7,6 @@ command). The bad rows are written to a workbook (its header alone when there ar
 language the job was asked in.
 """
 
-import inspect
 import threading
 from datetime import date
 from pathlib import Path
@@ -20,27 +19,18 @@ from service.core.errors import ServiceError
 from service.core.i18n import LANGUAGES, Language, Text, message, translate
 from service.policy.catalogue import Catalogue
 from service.registry import import_jobs as jobs
+from service.registry.import_result import write_bad_rows
 from service.registry.importing import ImportReport, import_file
-
-try:  # TEMPORARY until the sheets-read branch is merged
-    from service.registry.import_result import write_bad_rows  # type: ignore[import-not-found]
-except ImportError:
-    import xlsxwriter
-
-    def write_bad_rows(report: ImportReport, target: Path, language: Language) -> int:
-        """Stand-in: line and problems of each bad row."""
-        book = xlsxwriter.Workbook(str(target))
-        sheet = book.add_worksheet()
-        sheet.write_row(0, 0, ["line", "error"])
-        for row, bad in enumerate(report.bad, start=1):
-            sheet.write_row(row, 0, [bad.line, "; ".join(bad.problems)])
-        book.close()
-        return len(report.bad)
+from service.registry.sheet_reading import open_sheet
 
 INTERNAL = message("the import stopped on an unexpected error; the rows stored before it stay")
 
 
-_PARAMETERS = inspect.signature(import_file).parameters  # TEMPORARY until sheets-read
+def check_whole_file(upload: Path) -> None:
+    """Refuse now (SheetRefused) a file its import would refuse whole: the checks of the whole
+    file (a workbook, its sizes, merged cells, rows) and its header; nothing read beyond it."""
+    with open_sheet(upload):
+        pass
 
 
 class JobStopped(Exception):
@@ -91,13 +81,15 @@ def import_job_file(
         if not jobs.start_job(connection, job_id):
             return
 
-    def on_progress(report: ImportReport) -> None:
+    read = [0]
+
+    def on_progress(rows_read: int) -> None:
+        read[0] = rows_read
         with write_transaction(engine) as connection:
-            jobs.record_progress(connection, job_id, counts_of(report))
+            jobs.record_progress(connection, job_id, rows_read)
         if stopping.is_set():
             raise JobStopped
 
-    extra: dict[str, Any] = {"on_progress": on_progress} if "on_progress" in _PARAMETERS else {}
     try:
         report = import_file(
             upload,
@@ -106,7 +98,7 @@ def import_job_file(
             changed_by=changed_by,
             day=day,
             progress=False,
-            **extra,
+            on_progress=on_progress,
         )
     except ServiceError as refused:
         _finish(engine, job_id, jobs.FAILED, problem=refusal_record(refused))
@@ -119,7 +111,8 @@ def import_job_file(
         )
         raise
     write_bad_rows(report, result, language)  # with no bad rows: the header alone
-    _finish(engine, job_id, jobs.SUCCEEDED, counts=counts_of(report), result_path=str(result))
+    counts = counts_of(report, read[0])
+    _finish(engine, job_id, jobs.SUCCEEDED, counts=counts, result_path=str(result))
 
 
 def _finish(engine: Engine, job_id: str, status: str, **end: Any) -> None:

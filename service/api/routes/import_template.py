@@ -12,8 +12,8 @@ from fastapi.responses import Response
 
 from service.api.openapi_texts import Tag
 from service.core.spreadsheets import SheetFormat
-from service.policy.profile_form import field_label, form_fields
 from service.registry.import_template import template_workbook
+from service.registry.sheet_columns import column_title, columns
 
 router = APIRouter(prefix="/v1/enterprises", tags=[Tag.REGISTRY])
 XLSX = SheetFormat.XLSX.media_type
@@ -23,8 +23,7 @@ CHINESE_NAME = "%E4%BC%81%E4%B8%9A%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"  # 
 
 @cache
 def _template() -> bytes:
-    fields = (*form_fields(), "bank_consents")
-    return template_workbook({f: field_label(f, "zh-Hans") for f in fields})
+    return template_workbook({field: column_title(field) for field in columns()})
 
 
 @router.get(

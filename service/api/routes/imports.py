@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Annotated, Any
 
+from anyio.to_thread import run_sync
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 
@@ -30,6 +31,7 @@ from service.core.i18n import message
 from service.core.spreadsheets import SheetFormat
 from service.registry import import_jobs as jobs
 from service.registry.import_runner import ImportRunner, TooBusy
+from service.registry.import_work import check_whole_file
 
 IMPORTS_PATH = "/v1/enterprises/imports"  # BodySizeLimit gives it its own, larger, bound
 router = APIRouter(prefix=IMPORTS_PATH, tags=[Tag.REGISTRY])
@@ -116,6 +118,7 @@ async def create_import(
         file_name = _file_name(part.filename or "")
         job_id, upload = runner.upload_path(upload_suffix(file_name))
         await save_upload(part, upload)
+        await run_sync(check_whole_file, upload)  # a file refused whole: 4xx now, no job
 
         def record(connection: Any) -> dict[str, Any] | None:
             jobs.create_job(
