@@ -18,10 +18,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from service.core.database import make_engine
+from service.core.errors import BadHeader
+from service.core.i18n import message
+from service.core.migrate import upgrade_database
 from service.core.tables import IMPORT_JOB
 from service.registry import import_jobs as jobs
+from service.registry.import_work import refusal_record
 from tests.conftest import Token, serve
-from tests.factories import PROBLEM, new_uscc
+from tests.factories import PROBLEM, engine_of, new_uscc
 
 WRITER = ("enterprises:write", "enterprises:read")
 HEADER = "uscc,name,county,tier,tier_valid_until,employees,has_bank_loan\n"
@@ -189,8 +193,6 @@ def test_a_bad_upload_is_refused_with_its_cause(registry: TestClient, auth: Toke
 @pytest.fixture
 def small_cap(tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
     """A service whose imports may be 4 KiB at most, on a migrated SQLite database."""
-    from service.core.migrate import upgrade_database
-
     url = f"sqlite:///{tmp_path / 'cap.db'}"
     upgrade_database(url)
     with serve(url, import_max_bytes=4096, import_dir=tmp_path / "imports") as client:
@@ -281,3 +283,47 @@ def test_a_job_left_running_is_marked_interrupted_when_the_service_starts(
     engine.dispose()
     assert [(r.status, r.upload_path) for r in rows] == [("interrupted", None)] * 2
     assert not upload_file.exists()
+
+
+def test_a_file_refused_whole_is_answered_at_once_and_no_job_is_made(
+    registry: TestClient, auth: Token
+) -> None:
+    writer = auth(*WRITER, subject="refused-files")
+    uscc = new_uscc()
+    unknown = upload(registry, writer, "x.csv", f"uscc,county,颜色\n{uscc},440781,红\n".encode())
+    assert unknown.status_code == 422 and unknown.headers["content-type"] == PROBLEM
+    assert "颜色" in unknown.text
+    twice = upload(registry, writer, "x.csv", f"uscc,统一社会信用代码\n{uscc},{uscc}\n".encode())
+    assert twice.status_code == 422
+    not_a_workbook = upload(registry, writer, "x.xlsx", b"this is no zip file")
+    assert not_a_workbook.status_code == 422
+    assert not_a_workbook.json()["type"].endswith("/not-a-workbook")
+    assert registry.get("/v1/enterprises/imports", headers=writer).json()["items"] == []
+    assert registry.get(f"/v1/enterprises/{uscc}", headers=writer).status_code == 404
+
+
+def test_a_failed_job_shows_its_problem_in_the_callers_language(
+    registry: TestClient, auth: Token
+) -> None:
+    writer = auth(*WRITER, subject="failed-job")
+    refused = BadHeader(
+        message("column {column} ({text}) names no profile field", column=3, text="颜色")
+    )
+    with engine_of(registry).begin() as connection:
+        jobs.create_job(
+            connection,
+            job_id="c" * 32,
+            client="failed-job",
+            file_name="x.csv",
+            language="en",
+            upload_path="/nonexistent",
+        )
+        jobs.finish_job(connection, "c" * 32, status=jobs.FAILED, problem=refusal_record(refused))
+    location = "/v1/enterprises/imports/" + "c" * 32
+    job = registry.get(location, headers=writer).json()
+    assert job["status"] == "failed" and job["result"] is None
+    assert job["problem"]["status"] == 422 and job["problem"]["type"].endswith("/bad-header")
+    chinese = registry.get(location, headers={**writer, "Accept-Language": "zh-Hans"}).json()
+    assert chinese["problem"]["title"] != job["problem"]["title"]
+    result = registry.get(f"{location}/result.xlsx", headers=writer)
+    assert result.status_code == 409 and result.headers["content-type"] == PROBLEM
