@@ -25,8 +25,7 @@ ServiceError            the base: a status, a title and a detail
     ├── WorkbookTooLarge      413  a zip bomb: uncompressed size or ratio over the bound
     ├── MergedCells           422  a sheet with merged cells
     ├── BadHeader             422  unknown or duplicated columns (each named in `errors`)
-    ├── TooManyRows           413  more rows than an import reads
-    └── UncalculatedFormulas  422  too many formulas saved without a value to read
+    └── TooManyRows           413  more rows than an import reads
 """
 
 from collections.abc import Sequence
@@ -216,12 +215,6 @@ class TooManyRows(SheetRefused):
     """A sheet or file with more rows than an import reads."""
 
     status, title, slug = 413, message("Too many rows"), "too-many-rows"
-
-
-class UncalculatedFormulas(SheetRefused):
-    """A workbook with too many formulas saved without a calculated value."""
-
-    status, title, slug = 422, message("Formulas without values"), "uncalculated-formulas"
 
 
 def problem_document(

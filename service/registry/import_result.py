@@ -26,8 +26,8 @@ def bad_row_columns(header: Sequence[str], language: Language) -> list[str]:
 
 def _rows(report: ImportReport, width: int, language: Language) -> Iterator[list[Cell]]:
     for bad in report.bad:
-        cells: list[Cell] = [neutralised(c) for c in bad.cells[:width]]
-        cells += [""] * (width - len(cells))
+        cells: list[Cell] = [neutralised(c) if c else None for c in bad.cells[:width]]
+        cells += [None] * (width - len(cells))
         error = PROBLEM_SEPARATOR[language].join(bad.said(language))
         yield [bad.line, *cells, neutralised(error)]
 
