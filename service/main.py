@@ -94,7 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if gauges is not None:  # the database's gauges, read in the background
             tasks.append(asyncio.create_task(gauges.run(stop)))
         app.state.imports = import_runner(engine, app.state, settings)
-        await asyncio.to_thread(app.state.imports.start)
+        # jobs left by a process gone marked interrupted, in the background like the catalogue
+        tasks.append(asyncio.create_task(asyncio.to_thread(app.state.imports.start)))
         if settings.push_worker_in_process:
             app.state.worker = Worker(engine, settings, app.state, name=f"service-{os.getpid()}")
             tasks.append(asyncio.create_task(app.state.worker.run(stop)))

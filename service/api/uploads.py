@@ -22,11 +22,26 @@ from service.core.i18n import message
 SUFFIXES = (".xlsx", ".csv", ".jsonl", ".ndjson")
 FIELD = "file"
 COPY_CHUNK = 1024 * 1024
+ZIP_MAGIC = b"PK\x03\x04"
+MEDIA_SUFFIXES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "text/csv": ".csv",
+    "application/x-ndjson": ".jsonl",
+    "application/jsonl": ".jsonl",
+}
 
 
-def upload_suffix(file_name: str) -> str:
-    """The file's suffix, if it is one import reads; 422 naming `file` otherwise."""
+def upload_suffix(part: UploadFile, file_name: str) -> str:
+    """The format of the upload, as a suffix import reads: the file name's; for a name without
+    one (a browser's `blob`), the part's Content-Type, else its first bytes (a zip: .xlsx, else
+    CSV); 422 naming `file` for any other suffix."""
     suffix = PurePath(file_name).suffix.lower()
+    if not suffix:
+        media = (part.content_type or "").partition(";")[0].strip().lower()
+        part.file.seek(0)
+        zipped = part.file.read(4) == ZIP_MAGIC
+        part.file.seek(0)
+        suffix = MEDIA_SUFFIXES.get(media) or (".xlsx" if zipped else ".csv")
     if suffix not in SUFFIXES:
         raise Unprocessable(
             message(

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from service.core.clock import today
 from service.core.database import write_transaction
@@ -61,9 +62,16 @@ class ImportRunner:
         self.stopping = threading.Event()
 
     def start(self) -> None:
-        """Make the folders; mark interrupted the jobs left by a process gone; sweep old files."""
-        self.uploads.mkdir(parents=True, exist_ok=True)
-        self.results.mkdir(parents=True, exist_ok=True)
+        """Make the folders; mark interrupted the jobs left by a process gone; sweep old files.
+
+        A database that cannot be read yet (not migrated, unreachable) does not stop the start:
+        it is logged, and the jobs left are marked by the next process that starts."""
+        try:
+            self._recover()
+        except DBAPIError as e:
+            log.warning("import jobs left by a stopped process not checked: %s", type(e).__name__)
+
+    def _recover(self) -> None:
         with write_transaction(self.engine) as connection:
             orphans = jobs.interrupt_orphans(connection)
         for orphan in orphans:
@@ -87,6 +95,7 @@ class ImportRunner:
     def upload_path(self, suffix: str) -> tuple[str, Path]:
         """A new job's id and where its upload is written."""
         job_id = uuid.uuid4().hex
+        self.uploads.mkdir(parents=True, exist_ok=True)
         return job_id, self.uploads / f"{job_id}{suffix}"
 
     def submit(self, job_id: str, upload: Path, language: Language, client: str) -> None:
@@ -97,6 +106,7 @@ class ImportRunner:
 
     def _run(self, job_id: str, upload: Path, language: Language, client: str) -> None:
         try:
+            self.results.mkdir(parents=True, exist_ok=True)
             import_job_file(
                 self.engine,
                 self.catalogue(),
@@ -136,7 +146,7 @@ class ImportRunner:
         if left:
             with write_transaction(self.engine) as connection:
                 jobs.interrupt(connection, left)
-            for path in self.uploads.glob("*"):
+            for path in self.uploads.glob("*") if self.uploads.exists() else ():
                 if path.stem in left:
                     _delete(str(path))
 

@@ -24,9 +24,9 @@ from service.api.openapi import REF, problems
 from service.api.openapi_texts import Tag
 from service.api.paging import owner, page
 from service.api.responses import json_answer
-from service.api.uploads import save_upload, upload_suffix, uploaded_file
+from service.api.uploads import FIELD, save_upload, upload_suffix, uploaded_file
 from service.core.database import run_read, run_write
-from service.core.errors import Conflict, Gone, NotFound, Unavailable
+from service.core.errors import Conflict, Gone, NotFound, SheetRefused, Unavailable
 from service.core.i18n import message
 from service.core.spreadsheets import SheetFormat
 from service.registry import import_jobs as jobs
@@ -116,9 +116,12 @@ async def create_import(
     try:
         part = await uploaded_file(request)
         file_name = _file_name(part.filename or "")
-        job_id, upload = runner.upload_path(upload_suffix(file_name))
+        job_id, upload = runner.upload_path(upload_suffix(part, file_name))
         await save_upload(part, upload)
-        await run_sync(check_whole_file, upload)  # a file refused whole: 4xx now, no job
+        try:
+            await run_sync(check_whole_file, upload)  # a file refused whole: 4xx now, no job
+        except SheetRefused as refused:
+            raise in_the_file(refused) from None
 
         def record(connection: Any) -> dict[str, Any] | None:
             jobs.create_job(
@@ -140,6 +143,14 @@ async def create_import(
     runner.submit(job_id, upload, language, caller.subject)
     assert row is not None
     return json_answer(job_answer(row, language), 202, Location=job_location(job_id))
+
+
+def in_the_file(refused: SheetRefused) -> SheetRefused:
+    """The refusal with each of its `errors` placed in the upload's `file` part (a header's
+    column, a sheet's cell), as every problem's errors name where they are."""
+    if refused.errors:
+        refused.errors = [{"field": FIELD, "in": "body", **item} for item in refused.errors]
+    return refused
 
 
 async def _job(engine: Any, job_id: str, client: str) -> dict[str, Any]:
