@@ -19,7 +19,14 @@ CHUNK = 1 << 20
 BOMS = {codecs.BOM_UTF8: "utf-8-sig"}
 OTHER_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 ENCODINGS = ("utf-8", "gb18030")  # tried in turn, strictly, on the whole file
-csv.field_size_limit(1 << 20)
+
+
+def json_encoding(path: Path, limits: SheetLimits) -> str:
+    """JSON Lines are UTF-8 (RFC 8259): checked whole, as a CSV file is."""
+    encoding = csv_encoding(path, limits)
+    if encoding == "gb18030":
+        raise UnknownEncoding(message("{file} is not UTF-8 text, as JSON must be", file=path.name))
+    return encoding
 
 
 def csv_encoding(path: Path, limits: SheetLimits) -> str:

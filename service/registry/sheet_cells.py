@@ -11,7 +11,6 @@ that is none of these is passed on as written, for the profile to refuse, naming
 import re
 import unicodedata
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any
 
 from service.core.i18n import LANGUAGES, message
@@ -51,9 +50,18 @@ def name_key(text: str) -> str:
     return _IGNORED.sub("", unicodedata.normalize("NFKC", text)).lower()
 
 
-@lru_cache(maxsize=4)
 def code_names(vocab: Vocabularies) -> dict[str, dict[str, str]]:
     """For each coded field: every code and every name of a code (compared) to the code."""
+    known = _TABLES.get(id(vocab))
+    if known is None or known[0] is not vocab:  # by identity: hashing the model is slow
+        known = _TABLES[id(vocab)] = (vocab, _code_names(vocab))
+    return known[1]
+
+
+_TABLES: dict[int, tuple[Vocabularies, dict[str, dict[str, str]]]] = {}
+
+
+def _code_names(vocab: Vocabularies) -> dict[str, dict[str, str]]:
     none_of_these = {name_key(message("None of these").translate(x)) for x in LANGUAGES}
     tables: dict[str, dict[str, str]] = {}
     for field, list_name in CODE_LISTS.items():

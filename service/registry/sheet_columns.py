@@ -2,7 +2,8 @@
 
 A header cell may be the field's own name (`uscc`), its label in any of the three languages
 (统一社会信用代码, 統一社會信用代碼, Unified social credit code: the form's labels,
-service/policy/profile_form.py), or one of the short names offices write (梯度层级, 认定有效期至).
+service/policy/profile_form.py), with or without the unit or note in brackets at its end
+(从业人员数 for 从业人员数（人）), or one of the short names offices write (梯度层级, 认定有效期至).
 Headers are compared after NFKC (full-width brackets and letters as half-width), without spaces,
 quotes or a trailing `*`, and without regard to case: 所在县(市、区) is 所在县（市、区）.
 
@@ -41,6 +42,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 ROW_COLUMN = message("Row")  # the result workbook's first column: the row's number in the file
 ERROR_COLUMN = message("Error")  # its last: what was wrong, naming the field
+_UNIT = re.compile(r"\([^()]*\)$")  # a label's unit or note at its end, once compared
 _IGNORED = re.compile(r"[\s\"'“”‘’「」『』*]+")
 
 
@@ -79,6 +81,7 @@ def header_table() -> dict[str, str]:
         names += [column_title(field, language) for language in LANGUAGES]
         for name in names:
             table.setdefault(header_key(name), field)
+            table.setdefault(_UNIT.sub("", header_key(name)), field)  # 营业收入 for 营业收入（元）
     return table
 
 

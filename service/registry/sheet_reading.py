@@ -19,7 +19,7 @@ import orjson
 
 from service.core.errors import BadHeader, UnsupportedSheet
 from service.core.i18n import Message, Text, message
-from service.registry.csv_reading import csv_rows
+from service.registry.csv_reading import csv_rows, json_encoding
 from service.registry.import_rows import BadRow, SheetRow
 from service.registry.sheet_cells import cell_text, is_empty, profile_value
 from service.registry.sheet_columns import column_label, header_field, header_key, result_columns
@@ -58,8 +58,15 @@ def open_sheet(path: Path, limits: SheetLimits | None = None) -> Iterator[Sheet]
         with csv_rows(path, limits) as records:
             yield _table(records)
     elif suffix in (".jsonl", ".ndjson"):
+        json_encoding(path, limits)
         with path.open(encoding="utf-8-sig") as text:
             yield Sheet(("JSON",), _json_lines(text))
+    elif suffix == ".xls":
+        raise UnsupportedSheet(
+            message(
+                "{file}: an Excel 97-2003 workbook is not read; save it as .xlsx", file=path.name
+            )
+        )
     else:
         raise UnsupportedSheet(
             message("{file}: import reads .xlsx, .csv or .jsonl (JSON Lines) files", file=path.name)
@@ -67,10 +74,10 @@ def open_sheet(path: Path, limits: SheetLimits | None = None) -> Iterator[Sheet]
 
 
 def _table(rows: Iterator[tuple[int, Sequence[Any]]]) -> Sheet:
-    for _, values in rows:
+    for number, values in rows:
         if not all(is_empty(v) for v in values):
             header = read_header(values)
-            return Sheet(header.written, _profiles(header, rows))
+            return Sheet(header.written, _profiles(header, number, rows))
     return Sheet((), iter(()))
 
 
@@ -116,8 +123,9 @@ def _header_error(column: int, text: str, what: Message) -> dict[str, Any]:
     }
 
 
-def _profiles(header: Header, rows: Iterator[tuple[int, Sequence[Any]]]) -> Iterator[SheetRow]:
-    last = 1
+def _profiles(
+    header: Header, last: int, rows: Iterator[tuple[int, Sequence[Any]]]
+) -> Iterator[SheetRow]:
     for number, values in rows:
         if number - last > EMPTY_RUN:  # rows missing from the sheet are empty
             return
@@ -133,14 +141,14 @@ def profile_row(header: Header, number: int, values: Sequence[Any]) -> SheetRow:
     raw: dict[str, Any] = {}
     problems: list[Text] = []
     for column, value in enumerate(values):
-        if is_empty(value) and value is not UNCALCULATED:
-            continue
-        field = header.fields[column] if column < len(header.fields) else None
-        if value is BEYOND or column >= len(header.fields):
+        if value is BEYOND or (column >= len(header.fields) and not is_empty(value)):
             problems.append(message("more cells than the header has columns"))
             break
+        if is_empty(value) and not isinstance(value, Marker):
+            continue
+        field = header.fields[column] if column < len(header.fields) else None
         if field is None:
-            if header.written[column]:
+            if column < len(header.written) and header.written[column]:
                 continue  # the result workbook's row number and error columns
             problems.append(message("column {column} has a value but no header", column=column + 1))
         elif isinstance(value, Marker):

@@ -4,7 +4,8 @@ merged cells and with no more rows than an import reads.
 - The zip: its central directory declares each member's uncompressed size, which Python's
   zipfile holds each member to when it is read. The total may not pass the bound
   (`POLICY_MATCH_IMPORT_MAX_UNCOMPRESSED_BYTES`, 200 MB), nor a large member compress more than
-  MAX_RATIO times (a zip bomb): both are checked before anything is decompressed.
+  MAX_RATIO times (a zip bomb), nor a part read whole (shared strings, styles) pass
+  MAX_HELD_BYTES: all checked before anything is decompressed.
 - The sheet's XML is then scanned as bytes, decompressed a chunk at a time: a `<mergeCell`
   refuses the file (openpyxl's read-only mode does not expose merged cells, and a merged value
   belongs to no one row), and so does a row numbered past the row bound. The `<dimension>` a
@@ -24,6 +25,10 @@ from service.core.settings import get_settings
 MAX_RATIO = 200  # deflate reaches ~1,000 on a bomb; real sheets compress 5 to 30 times
 RATIO_FROM_BYTES = 1_000_000  # small members (styles, a tiny sheet) may compress as they like
 MAX_MEMBERS = 10_000
+COMPOUND_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and .xlsx with a password
+# The parts openpyxl reads whole (shared strings, styles, the workbook): a sheet is streamed, but
+# 100,000 distinct firm names take some 10 MB of shared strings
+MAX_HELD_BYTES = 64_000_000
 CHUNK = 1 << 20
 _MERGE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell[\s/>]")
 _ROW_NUMBER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr=\"([0-9]{1,9})\"")
@@ -47,6 +52,15 @@ class SheetLimits:
 
 def open_zip(path: Path, limits: SheetLimits) -> zipfile.ZipFile:
     """The workbook's zip, its declared sizes checked; refused when it is no zip or a bomb."""
+    with path.open("rb") as file:
+        if file.read(len(COMPOUND_FILE)) == COMPOUND_FILE:
+            raise NotAWorkbook(
+                message(
+                    "{file} is an Excel 97-2003 (.xls) or password-protected workbook: save it "
+                    "as .xlsx, without a password",
+                    file=path.name,
+                )
+            )
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
@@ -87,6 +101,17 @@ def check_sizes(archive: zipfile.ZipFile, limits: SheetLimits) -> None:
             )
         )
     for member in members:
+        held = not member.filename.startswith("xl/worksheets/")
+        if held and member.file_size > MAX_HELD_BYTES:
+            raise WorkbookTooLarge(
+                message(
+                    "{member} in the workbook would be {size:,} bytes, read whole; at most "
+                    "{limit:,}",
+                    member=member.filename,
+                    size=member.file_size,
+                    limit=MAX_HELD_BYTES,
+                )
+            )
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size > RATIO_FROM_BYTES and ratio > MAX_RATIO:
             raise WorkbookTooLarge(

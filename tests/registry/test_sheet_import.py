@@ -10,11 +10,15 @@ import pytest
 import xlsxwriter
 from sqlalchemy import select
 
+from service.cli import main
 from service.core.database import make_engine
+from service.core.i18n import LANGUAGES, Language
+from service.core.settings import get_settings
 from service.core.tables import CONSENT, ENTERPRISE
 from service.registry.import_result import write_bad_rows
+from service.registry.importing import import_file
 from service.registry.sheet_columns import column_titles, header_field
-from tests.factories import import_quietly, new_uscc
+from tests.factories import DAY, import_quietly, new_uscc, real_catalogue
 
 HEADER = [
     "统一社会信用代码",
@@ -131,7 +135,11 @@ def test_bad_rows_come_back_as_a_workbook_in_the_callers_language(
     )
     report = import_quietly(path, database)
     assert report.created == 1 and stored(database, good)["county"] == "440783"
-    for language, error, row in (("zh-Hans", "错误", "行号"), ("zh-Hant", "錯誤", "行號")):
+    languages: list[tuple[Language, str, str]] = [
+        ("zh-Hans", "错误", "行号"),
+        ("zh-Hant", "錯誤", "行號"),
+    ]
+    for language, error, row in languages:
         result = tmp_path / f"bad-{language}.xlsx"
         assert write_bad_rows(report, result, language) == 1
         sheet = openpyxl.load_workbook(result, read_only=True).worksheets[0]
@@ -142,6 +150,9 @@ def test_bad_rows_come_back_as_a_workbook_in_the_callers_language(
         problems = str(bad[-1])
         assert "统一社会信用代码（uscc）" in problems or "統一社會信用代碼（uscc）" in problems
         assert "（has_bank_loan）" in problems
+    again = import_quietly(tmp_path / "bad-zh-Hans.xlsx", database)  # its own columns read past
+    assert (again.stored, [b.line for b in again.bad]) == (0, [2])
+    assert again.bad[0].said("en") == report.bad[0].said("en")
 
 
 def test_formulas_are_read_as_saved_never_evaluated(database: str, tmp_path: Path) -> None:
@@ -191,8 +202,61 @@ def test_csv_saved_by_excel_on_chinese_windows(
 
 
 def test_every_column_title_reads_back_as_its_field() -> None:
-    for language in ("zh-Hans", "zh-Hant", "en"):
-        titles = column_titles(language)  # type: ignore[arg-type]
+    for language in LANGUAGES:
+        titles = column_titles(language)
         assert len({header_field(t) for t in titles}) == len(titles)
     assert header_field("所在县(市、区)") == "county" and header_field(" 梯度層級 ") == "tier"
     assert header_field("认定有效期至") == "tier_valid_until" and header_field("营收") is None
+
+
+@pytest.mark.slow
+def test_the_command_writes_bad_rows_and_refuses_a_file_in_the_callers_language(
+    database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    good = new_uscc()
+    path = tmp_path / "firms.xlsx"
+    write_workbook(path, [[good, "甲", "恩平市"], ["bad", "乙", "恩平市"]])
+    monkeypatch.setenv("POLICY_MATCH_DATABASE_URL", database)
+    get_settings.cache_clear()
+    try:
+        result = tmp_path / "bad.xlsx"
+        command = ["--lang", "zh-Hant", "import", str(path), "--no-progress"]
+        status = main([*command, "--bad-rows", str(result)])
+        out, err = capsys.readouterr()
+        assert status == 1 and "統一社會信用代碼（uscc）" in err and "1 bad rows" not in out
+        sheet = openpyxl.load_workbook(result, read_only=True).worksheets[0]
+        assert list(sheet.values)[1][:4] == (3, "bad", "乙", "恩平市")
+        assert stored(database, good)["county"] == "440785"
+
+        merged = tmp_path / "merged.xlsx"
+        book = xlsxwriter.Workbook(merged)
+        book.add_worksheet("名單").merge_range(0, 0, 0, 1, "统一社会信用代码")
+        book.close()
+        assert main(["--lang", "zh-Hans", "import", str(merged), "--no-progress"]) == 1
+        assert "merged.xlsx 被拒绝，未存储任何数据：含合并单元格：" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
+
+
+def test_progress_is_told_the_rows_read(database: str, tmp_path: Path) -> None:
+    path = tmp_path / "firms.csv"
+    lines = [f"{new_uscc()},440781" for _ in range(1_200)]
+    path.write_text("uscc,county\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    told: list[int] = []
+    engine = make_engine(database)
+    try:
+        report = import_file(
+            path,
+            engine,
+            real_catalogue(),
+            changed_by="test",
+            day=DAY,
+            progress=False,
+            on_progress=told.append,
+        )
+    finally:
+        engine.dispose()
+    assert report.created == 1_200 and told == [500, 1_000, 1_200]

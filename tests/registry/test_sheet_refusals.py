@@ -14,6 +14,7 @@ from service.core.errors import (
     SheetRefused,
     TooManyRows,
     UnknownEncoding,
+    UnsupportedSheet,
     WorkbookTooLarge,
 )
 from service.core.tables import ENTERPRISE
@@ -49,6 +50,12 @@ def test_a_file_that_is_not_a_workbook(tmp_path: Path) -> None:
         archive.writestr("photo.jpg", b"\xff\xd8")
     with pytest.raises(NotAWorkbook, match=r"not an \.xlsx workbook"):
         rows_of(other_zip)
+    locked = tmp_path / "locked.xlsx"  # what Excel saves with a password: an OLE compound file
+    locked.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    with pytest.raises(NotAWorkbook, match="password-protected"):
+        rows_of(locked)
+    with pytest.raises(UnsupportedSheet, match=r"save it as \.xlsx"):
+        rows_of(tmp_path / "old.xls")
 
 
 def test_a_zip_bomb_is_refused_before_it_is_opened(tmp_path: Path) -> None:
@@ -61,6 +68,16 @@ def test_a_zip_bomb_is_refused_before_it_is_opened(tmp_path: Path) -> None:
     with pytest.raises(WorkbookTooLarge, match="zip bomb") as refused:
         rows_of(bomb)
     assert refused.value.status == 413
+    strings = tmp_path / "strings.xlsx"
+    with zipfile.ZipFile(strings, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/sharedStrings.xml", bytes(range(256)) * 300_000)  # 77 MB, held
+    with pytest.raises(
+        WorkbookTooLarge,
+        match=r"sharedStrings\.xml in the workbook would be 76,800,000 bytes, read whole",
+    ):
+        rows_of(strings)
     small = workbook(tmp_path / "small.xlsx", {0: ["uscc"], 1: [new_uscc()]})
     with pytest.raises(WorkbookTooLarge, match="uncompressed"):
         rows_of(small, SheetLimits(max_uncompressed_bytes=2_000))
@@ -106,6 +123,23 @@ def test_a_million_empty_rows_are_refused_without_reading_them(
     with pytest.raises(TooManyRows, match="1,000,003 lines"):
         import_quietly(lines, database)
     assert count_enterprises(database, ENTERPRISE.c.uscc == first) == 0
+
+
+def test_a_huge_declared_dimension_allocates_nothing(tmp_path: Path) -> None:
+    whole = workbook(tmp_path / "small.xlsx", {0: ["uscc", "county"], 1: ["a", "440781"]})
+    claimed = io.BytesIO()
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(claimed, "w") as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename.startswith("xl/worksheets/"):
+                data = data.replace(
+                    b'<dimension ref="A1:B2"/>', b'<dimension ref="A1:XFD1048576"/>'
+                )
+                assert b"XFD1048576" in data
+            target.writestr(member, data)
+    (tmp_path / "claimed.xlsx").write_bytes(claimed.getvalue())
+    with open_sheet(tmp_path / "claimed.xlsx") as sheet:
+        assert [row.cells for row in sheet.rows] == [("a", "440781")]
 
 
 def test_a_run_of_empty_rows_ends_the_data(tmp_path: Path) -> None:
@@ -158,3 +192,24 @@ def test_the_sheet_must_be_a_zip_read_through_its_directory(tmp_path: Path) -> N
     (tmp_path / "broken.xlsx").write_bytes(broken.getvalue())
     with pytest.raises(NotAWorkbook):
         rows_of(tmp_path / "broken.xlsx")
+
+
+def test_cells_past_the_header_or_under_no_header_make_a_bad_row(tmp_path: Path) -> None:
+    path = tmp_path / "wide.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["uscc", "", "county"])
+    sheet.write_row(1, 0, ["a", "", "440781"])
+    sheet.write_row(2, 0, ["b", "x", "440781"])
+    sheet.write_row(3, 0, ["c", "", "440781", "more"])
+    sheet.write_string(4, 0, "d")
+    sheet.write_string(4, 5000, "far")  # past the columns an import reads
+    sheet.write_formula(5, 3, "=1+1", None, "")  # a formula whose value is empty: no row
+    book.close()
+    with open_sheet(path) as read:
+        rows = {row.line: row.raw for row in read.rows}
+    assert rows[2] == {"uscc": "a", "county": "440781"}
+    said = {n: getattr(raw, "said", lambda _: ())("en") for n, raw in rows.items()}
+    assert said[3] == ("column 2 has a value but no header",)
+    assert said[4] == said[5] == ("more cells than the header has columns",)
+    assert set(rows) == {2, 3, 4, 5}
