@@ -9,6 +9,7 @@ import io
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from service.core.database import make_engine
 from service.core.errors import BadHeader
 from service.core.i18n import message
 from service.core.migrate import upgrade_database
-from service.core.tables import IMPORT_JOB
+from service.core.tables import IMPORT_JOB, utcnow
 from service.registry import import_jobs as jobs
 from service.registry.import_work import refusal_record
 from tests.conftest import Token, serve
@@ -327,3 +328,72 @@ def test_a_failed_job_shows_its_problem_in_the_callers_language(
     assert chinese["problem"]["title"] != job["problem"]["title"]
     result = registry.get(f"{location}/result.xlsx", headers=writer)
     assert result.status_code == 409 and result.headers["content-type"] == PROBLEM
+
+
+def test_an_upload_without_a_suffix_is_known_by_its_type_or_first_bytes(
+    registry: TestClient, auth: Token
+) -> None:
+    writer = auth(*WRITER)
+    csv = (HEADER + f"{new_uscc()},,440781,,,,\n").encode()
+    blob = registry.post(
+        "/v1/enterprises/imports", files={"file": ("blob", csv, "text/csv")}, headers=writer
+    )
+    assert blob.status_code == 202, blob.text
+    assert finished(registry, blob.headers["location"], writer)["created"] == 1
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["统一社会信用代码", "所在县(市、区)"])
+    sheet.append([new_uscc(), "恩平市"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    sniffed = registry.post(
+        "/v1/enterprises/imports",
+        files={"file": ("upload", buffer.getvalue(), "application/octet-stream")},
+        headers=writer,
+    )
+    assert sniffed.status_code == 202, sniffed.text
+    assert finished(registry, sniffed.headers["location"], writer)["created"] == 1
+
+
+def test_result_files_are_deleted_after_the_retention(
+    small_cap: tuple[TestClient, str], auth: Token
+) -> None:
+    client, url = small_cap
+    writer = auth(*WRITER)
+    answer = upload(client, writer, "r.csv", (HEADER + f"{new_uscc()},,火星,,,,\n").encode())
+    job = finished(client, answer.headers["location"], writer)
+    assert job["bad"] == 1 and client.get(job["result"], headers=writer).status_code == 200
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        path = jobs.job_row(connection, job["id"])["result_path"]  # type: ignore[index]
+        connection.execute(
+            IMPORT_JOB.update()
+            .where(IMPORT_JOB.c.id == job["id"])
+            .values(finished_at=utcnow() - timedelta(hours=73))
+        )
+    engine.dispose()
+    client.app.state.imports.sweep()  # type: ignore[attr-defined]
+    assert not Path(path).exists()
+    gone = client.get(job["result"], headers=writer)
+    assert gone.status_code == 410 and gone.headers["content-type"] == PROBLEM
+
+
+def test_jobs_unfinished_when_the_service_stops_are_marked_interrupted(
+    tmp_path: Path, auth: Token
+) -> None:
+    url = f"sqlite:///{tmp_path / 'stop.db'}"
+    upgrade_database(url)
+    writer = auth(*WRITER)
+    rows = "".join(f"{new_uscc()},,440781,,,,\n" for _ in range(3000))
+    with serve(url, import_dir=tmp_path / "imports", import_max_queued=4) as client:
+        first = upload(client, writer, "a.csv", (HEADER + rows).encode())
+        second = upload(client, writer, "b.csv", (HEADER + rows).encode())
+        assert first.status_code == second.status_code == 202
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        ended = dict(connection.execute(select(IMPORT_JOB.c.id, IMPORT_JOB.c.status)).all())
+    engine.dispose()
+    assert ended[second.json()["id"]] == "interrupted"  # queued behind the first: never run
+    assert ended[first.json()["id"]] in ("interrupted", "succeeded")  # stopped after a batch
+    assert list((tmp_path / "imports").rglob("*.csv")) == []
