@@ -10,6 +10,7 @@ whatever goes wrong. Jobs are the client's own: another client gets 404.
 """
 
 from datetime import datetime
+from pathlib import Path as FilePath
 from pathlib import PurePath
 from typing import Annotated, Any
 
@@ -211,7 +212,7 @@ async def get_import_result(
                 status=row["status"],
             )
         )
-    if row["result_path"] is None:
+    if row["result_path"] is None or not FilePath(row["result_path"]).is_file():
         raise Gone(message("the result of import job {id} is no longer kept", id=job_id))
     return FileResponse(
         row["result_path"],
