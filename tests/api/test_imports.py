@@ -397,3 +397,19 @@ def test_jobs_unfinished_when_the_service_stops_are_marked_interrupted(
     assert ended[second.json()["id"]] == "interrupted"  # queued behind the first: never run
     assert ended[first.json()["id"]] in ("interrupted", "succeeded")  # stopped after a batch
     assert list((tmp_path / "imports").rglob("*.csv")) == []
+
+
+def test_a_gb18030_csv_with_chinese_headers_imports(registry: TestClient, auth: Token) -> None:
+    writer = auth(*WRITER)
+    uscc = new_uscc()
+    text = (
+        "统一社会信用代码,企业名称,所在县(市、区),梯度层级,认定有效期至\r\n"
+        f"{uscc},庚公司,鹤山市,市级专精特新中小企业,2026/12/31\r\n"
+    )
+    answer = upload(registry, writer, "名单.csv", text.encode("gb18030"))
+    assert answer.status_code == 202, answer.text
+    job = finished(registry, answer.headers["location"], writer)
+    assert (job["status"], job["created"], job["bad"]) == ("succeeded", 1, 0), job
+    stored = registry.get(f"/v1/enterprises/{uscc}", headers=writer).json()
+    assert (stored["name"], stored["county"], stored["tier"]) == ("庚公司", "440784", "municipal")
+    assert stored["tier_valid_until"] == "2026-12-31"
