@@ -30,6 +30,7 @@ from service.core.tables import utcnow
 from service.policy.catalogue import Catalogue
 from service.registry import import_jobs as jobs
 from service.registry.import_work import JobStopped, import_job_file
+from service.registry.workbook_guard import SheetLimits
 
 log = logging.getLogger("policy_match.imports")
 
@@ -50,8 +51,10 @@ class ImportRunner:
         concurrency: int,
         max_queued: int,
         retention: timedelta,
+        limits: SheetLimits,
     ) -> None:
         self.engine, self.catalogue, self.folder = engine, catalogue, folder
+        self.limits = limits
         self.uploads, self.results = folder / "uploads", folder / "results"
         self.places = concurrency + max_queued
         self.retention = retention
@@ -117,6 +120,7 @@ class ImportRunner:
                 changed_by=client,
                 day=today(),
                 stopping=self.stopping,
+                limits=self.limits,
             )
         except JobStopped:
             with write_transaction(self.engine) as connection:
@@ -161,6 +165,7 @@ def import_runner(engine: Engine, state: Any, settings: Settings) -> ImportRunne
         concurrency=settings.import_concurrency,
         max_queued=settings.import_max_queued,
         retention=timedelta(hours=settings.import_retention_hours),
+        limits=SheetLimits(settings.import_max_rows, settings.import_max_uncompressed_bytes),
     )
 
 

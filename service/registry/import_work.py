@@ -22,14 +22,15 @@ from service.registry import import_jobs as jobs
 from service.registry.import_result import write_bad_rows
 from service.registry.importing import ImportReport, import_file
 from service.registry.sheet_reading import open_sheet
+from service.registry.workbook_guard import SheetLimits
 
 INTERNAL = message("the import stopped on an unexpected error; the rows stored before it stay")
 
 
-def check_whole_file(upload: Path) -> None:
+def check_whole_file(upload: Path, limits: SheetLimits) -> None:
     """Refuse now (SheetRefused) a file its import would refuse whole: the checks of the whole
     file (a workbook, its sizes, merged cells, rows) and its header; nothing read beyond it."""
-    with open_sheet(upload):
+    with open_sheet(upload, limits):
         pass
 
 
@@ -75,6 +76,7 @@ def import_job_file(
     changed_by: str,
     day: date,
     stopping: threading.Event,
+    limits: SheetLimits,
 ) -> None:
     """Run the job: mark it running, import the file, record its progress and its end."""
     with write_transaction(engine) as connection:
@@ -99,6 +101,7 @@ def import_job_file(
             day=day,
             progress=False,
             on_progress=on_progress,
+            limits=limits,
         )
     except ServiceError as refused:
         _finish(engine, job_id, jobs.FAILED, problem=refusal_record(refused))

@@ -413,3 +413,14 @@ def test_a_gb18030_csv_with_chinese_headers_imports(registry: TestClient, auth: 
     stored = registry.get(f"/v1/enterprises/{uscc}", headers=writer).json()
     assert (stored["name"], stored["county"], stored["tier"]) == ("庚公司", "440784", "municipal")
     assert stored["tier_valid_until"] == "2026-12-31"
+
+
+def test_the_services_row_bound_refuses_a_longer_file_at_once(tmp_path: Path, auth: Token) -> None:
+    url = f"sqlite:///{tmp_path / 'rows.db'}"
+    upgrade_database(url)
+    writer = auth(*WRITER)
+    rows = "".join(f"{new_uscc()},,440781,,,,\n" for _ in range(20))
+    with serve(url, import_dir=tmp_path / "imports", import_max_rows=10) as client:
+        refused = upload(client, writer, "long.csv", (HEADER + rows).encode())
+        assert refused.status_code == 413 and refused.json()["type"].endswith("/too-many-rows")
+        assert client.get("/v1/enterprises/imports", headers=writer).json()["items"] == []

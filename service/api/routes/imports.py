@@ -120,7 +120,7 @@ async def create_import(
         job_id, upload = runner.upload_path(upload_suffix(part, file_name))
         await save_upload(part, upload)
         try:
-            await run_sync(check_whole_file, upload)  # a file refused whole: 4xx now, no job
+            await run_sync(check_whole_file, upload, runner.limits)  # refused whole: 4xx, no job
         except SheetRefused as refused:
             raise in_the_file(refused) from None
 
