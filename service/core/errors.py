@@ -206,7 +206,9 @@ class MergedCells(SheetRefused):
 
 
 class BadHeader(SheetRefused):
-    """A header row with unknown or duplicated columns, each named in `errors`."""
+    """A header row with unknown or duplicated columns, each an `errors` item: `field` the
+    header as written, `in` "file", `column` its number from 1, `type` unknown_column or
+    duplicated_column."""
 
     status, title, slug = 422, message("Bad header row"), "bad-header"
 

@@ -67,7 +67,7 @@ def csv_encoding(path: Path, limits: SheetLimits) -> str:
 def _decodes(path: Path, encoding: str) -> int | None:
     """The file's line count if it decodes strictly and holds no NUL, else None."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
-    lines = 0
+    lines = returns = 0  # lines end in \n, \r\n or (old Macs) \r alone
     with path.open("rb") as file:
         try:
             while chunk := file.read(CHUNK):
@@ -75,10 +75,11 @@ def _decodes(path: Path, encoding: str) -> int | None:
                     return None
                 decoder.decode(chunk)
                 lines += chunk.count(b"\n")
+                returns += chunk.count(b"\r")
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return None
-    return lines + 1
+    return max(lines, returns) + 1
 
 
 @contextmanager

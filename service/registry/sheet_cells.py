@@ -1,11 +1,12 @@
 """A sheet's cells as a profile's values: codes or their names, yes/no, days, numbers, lists.
 
-A cell may hold what the API takes (440781, provincial, true, 2026-01-31) or what people write
-in an office's sheet: the vocabularies' names in any of the three languages (台山市, 省级专精特新
-中小企业, or a name's unique beginning such as 省级专精特新), 是/否, a day as an Excel date or as
-2026/1/31 or 2026年1月31日, 60,000,000 or 6.0E7, bank ids separated by `;`, `；` or `、`. The
-names come from the vocabularies (policies/vocabularies.yaml), never from a copy here. A cell
-that is none of these is passed on as written, for the profile to refuse, naming the field.
+A cell may hold what the API takes (440781, provincial, true, 2026-01-31) or what people
+write in an office's sheet: the vocabularies' names in any of the three languages (台山市,
+省级专精特新中小企业), or a part of one name and of no other (省级专精特新, 小巨人, 台山);
+是/否; a day as an Excel date or as 2026/1/31 or 2026年1月31日; 60,000,000 or 6.0E7; bank ids
+separated by `;`, `；` or `、`. The names come from the vocabularies (policies/vocabularies.yaml),
+never from a copy here. A cell that is none of these is passed on as written, for the profile to
+refuse, naming the field.
 """
 
 import re
@@ -27,7 +28,7 @@ _LIST_SEPARATORS = re.compile(r"[;；、,，\s]+")
 _IGNORED = re.compile(r"[\s\"'“”‘’「」『』]+")
 EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's 1900 leap day not counted)
 SERIAL_DAYS = range(1, 2_958_466)  # up to 9999-12-31
-MIN_PREFIX = 2  # a name's beginning names it when this long and no other name begins so
+MIN_PART = 2  # part of a name names it when this long and in no other name of the list
 
 
 def cell_text(value: object) -> str:
@@ -84,9 +85,9 @@ def _code(field: str, value: object) -> Any:
     table = code_names(vocabularies())[field]
     key = name_key(value)
     code = table.get(key)
-    if code is None and len(key) >= MIN_PREFIX:
-        begun = {c for name, c in table.items() if name.startswith(key)}
-        code = begun.pop() if len(begun) == 1 else None
+    if code is None and len(key) >= MIN_PART:
+        within = {c for name, c in table.items() if key in name}
+        code = within.pop() if len(within) == 1 else None
     if code == NONE_OF_THESE:
         return None
     return code if code is not None else value.strip()

@@ -92,19 +92,20 @@ def read_header(values: Sequence[Any]) -> Header:
     for column, text in enumerate(written, start=1):
         field = header_field(text) if text else None
         if text and field is None and header_key(text) not in result_columns():
-            errors.append(_header_error(column, text, message("names no profile field")))
+            unknown = message("names no profile field")
+            errors.append(_header_error(column, text, unknown, "unknown_column"))
         if field is not None and field in seen:
             same = message(
                 "names the same field ({field}) as column {other}", field=field, other=seen[field]
             )
-            errors.append(_header_error(column, text, same))
+            errors.append(_header_error(column, text, same, "duplicated_column"))
         if field is not None:
             seen.setdefault(field, column)
         fields.append(field)
     if errors:
         detail = message(
             "the header row has unknown or duplicated columns: {columns}",
-            columns=", ".join(repr(e["header"]) for e in errors),
+            columns=", ".join(repr(e["field"]) for e in errors),
         )
         raise BadHeader(detail, errors=errors)
     if not seen:
@@ -112,14 +113,16 @@ def read_header(values: Sequence[Any]) -> Header:
     return Header(written, tuple(fields))
 
 
-def _header_error(column: int, text: str, what: Message) -> dict[str, Any]:
+def _header_error(column: int, text: str, what: Message, kind: str) -> dict[str, Any]:
+    """A problem+json `errors` item: the header as written, in the file, its column (from 1)."""
     return {
+        "field": text,
+        "in": "file",
         "column": column,
-        "header": text,
         "message": message(
             "column {column} {header!r} {what}", column=column, header=text, what=what
         ),
-        "type": "header",
+        "type": kind,
     }
 
 

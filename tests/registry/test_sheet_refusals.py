@@ -101,8 +101,9 @@ def test_unknown_and_duplicated_columns_are_named(tmp_path: Path) -> None:
     )
     with pytest.raises(BadHeader) as refused:
         rows_of(path)
-    named = [(e["column"], e["header"]) for e in refused.value.errors or ()]
-    assert named == [(2, "营收"), (3, "name")]
+    named = [(e["column"], e["field"], e["type"]) for e in refused.value.errors or ()]
+    assert named == [(2, "营收", "unknown_column"), (3, "name", "duplicated_column")]
+    assert {e["in"] for e in refused.value.document("en")["errors"]} == {"file"}
     document = refused.value.document("zh-Hans")
     assert "营收" in document["detail"] and document["title"] == "表头有误"
 
@@ -120,6 +121,9 @@ def test_a_million_empty_rows_are_refused_without_reading_them(
     assert count_enterprises(database, ENTERPRISE.c.uscc == first) == 0
     lines = tmp_path / "empty.csv"
     lines.write_bytes(b"uscc,county\n" + f"{first},440781\n".encode() + b",\n" * 1_000_000)
+    with pytest.raises(TooManyRows, match="1,000,003 lines"):
+        import_quietly(lines, database)
+    lines.write_bytes(b"uscc,county\r" + f"{first},440781\r".encode() + b",\r" * 1_000_000)
     with pytest.raises(TooManyRows, match="1,000,003 lines"):
         import_quietly(lines, database)
     assert count_enterprises(database, ENTERPRISE.c.uscc == first) == 0
@@ -213,3 +217,21 @@ def test_cells_past_the_header_or_under_no_header_make_a_bad_row(tmp_path: Path)
     assert said[3] == ("column 2 has a value but no header",)
     assert said[4] == said[5] == ("more cells than the header has columns",)
     assert set(rows) == {2, 3, 4, 5}
+
+
+def test_entities_that_expand_a_billion_times_are_refused(tmp_path: Path) -> None:
+    entities = '<!ENTITY a0 "xxxxxxxxxx">' + "".join(
+        f'<!ENTITY a{n} "{f"&a{n - 1};" * 10}">' for n in range(1, 10)
+    )
+    laughs = f'<?xml version="1.0"?><!DOCTYPE sst [{entities}]>'.encode()
+    whole = workbook(tmp_path / "small.xlsx", {0: ["uscc"], 1: ["a"]}, constant_memory=False)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(bomb, "w") as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/sharedStrings.xml":
+                data = laughs + data[data.index(b"<sst") :].replace(b">a<", b">&a9;<")
+            target.writestr(member, data)
+    (tmp_path / "laughs.xlsx").write_bytes(bomb.getvalue())
+    with pytest.raises(NotAWorkbook, match="amplification"):
+        rows_of(tmp_path / "laughs.xlsx")
