@@ -9,7 +9,8 @@ own process) on a fresh SQLite file (or the PostgreSQL database given, which mus
 firms); uploads the file as multipart/form-data and polls the job until it ends. Prints the
 time to the 202 (upload streamed to disk and the file's whole-file checks), the job's time and
 rows a second, and how far the server's resident memory rose above what it was before the
-upload (VmRSS sampled every 10 ms from /proc). Issue 16: at least 1,000 rows a second on SQLite,
+upload (VmRSS sampled every 10 ms from /proc), and the latency of another client's stores (a
+PUT every 50 ms) and of /healthz meanwhile. Issue 16: at least 1,000 rows a second on SQLite,
 RSS growing by at most 100 MB.
 """
 
@@ -57,6 +58,44 @@ def write_workbook(path: Path, count: int) -> int:
     return bad
 
 
+class Prober(threading.Thread):
+    """Another client, every 50 ms while the import runs, storing one firm (PUT) or asking
+    /healthz (which reads nothing: it waits only if the event loop is held): its latencies."""
+
+    def __init__(self, base: str, what: str) -> None:
+        super().__init__(daemon=True)
+        self.base, self.what, self.running, self.seconds = base, what, True, list[float]()
+
+    def run(self) -> None:
+        headers = {"Authorization": f"Bearer {bench_token('enterprises:write')}"}
+        with httpx.Client(base_url=self.base, timeout=60) as client:
+            n = 0
+            while self.running:
+                uscc = synthetic_uscc(f"91440703MA{n:07d}")
+                t0 = time.perf_counter()
+                if self.what == "PUT":
+                    body = {"uscc": uscc, "county": "440703", "employees": n}
+                    answer = client.put(f"/v1/enterprises/{uscc}", json=body, headers=headers)
+                else:
+                    answer = client.get("/healthz")
+                assert answer.status_code in (200, 201), answer.text
+                self.seconds.append(time.perf_counter() - t0)
+                n += 1
+                time.sleep(0.05)
+
+    def summary(self) -> str:
+        """Median, 99th percentile and worst, in milliseconds."""
+        ordered = sorted(self.seconds) or [0.0]
+
+        def at(q: float) -> float:
+            return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+        return (
+            f"{len(ordered)} {self.what} meanwhile: median {at(0.5):.0f} ms, "
+            f"p99 {at(0.99):.0f} ms, max {ordered[-1] * 1000:.0f} ms"
+        )
+
+
 class Sampler(threading.Thread):
     """The highest VmRSS of a process, sampled every 10 ms until stopped."""
 
@@ -100,6 +139,9 @@ def main() -> None:
         before = memory_kib(server.pid)["VmRSS"]
         sampler = Sampler(server.pid)
         sampler.start()
+        probers = [Prober(base, "PUT"), Prober(base, "GET /healthz")]
+        for prober in probers:
+            prober.start()
         with httpx.Client(base_url=base, timeout=600) as client, workbook.open("rb") as file:
             t0 = time.perf_counter()
             answer = client.post(
@@ -116,6 +158,9 @@ def main() -> None:
             total = time.perf_counter() - t0
         sampler.running = False
         sampler.join()
+        for prober in probers:
+            prober.running = False
+            prober.join()
     finally:
         stop_server(server)
     started_at, finished_at = job["started_at"], job["finished_at"]
@@ -128,6 +173,7 @@ def main() -> None:
         f"job {started_at} -> {finished_at}; upload to done {total:.1f} s: "
         f"{args.count / total:,.0f} rows/s"
     )
+    print("; ".join(prober.summary() for prober in probers))
     print(
         f"server RSS {before / 1024:.0f} MB before, peak {sampler.peak / 1024:.0f} MB: "
         f"+{(sampler.peak - before) / 1024:.0f} MB"
