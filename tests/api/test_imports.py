@@ -424,3 +424,12 @@ def test_the_services_row_bound_refuses_a_longer_file_at_once(tmp_path: Path, au
         refused = upload(client, writer, "long.csv", (HEADER + rows).encode())
         assert refused.status_code == 413 and refused.json()["type"].endswith("/too-many-rows")
         assert client.get("/v1/enterprises/imports", headers=writer).json()["items"] == []
+
+
+def test_the_uploads_name_is_kept_as_a_name_only(registry: TestClient, auth: Token) -> None:
+    writer = auth(*WRITER)
+    body = (HEADER + f"{new_uscc()},,440781,,,,\n").encode()
+    answer = upload(registry, writer, "..\\..\\../etc/名单.csv", body)
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["file_name"] == "名单.csv"  # never a path: the file is stored by job id
+    finished(registry, answer.headers["location"], writer)
