@@ -51,7 +51,7 @@ def write_workbook(path: Path, count: int) -> int:
         sheet.write_string(row, 1, f"（合成基准数据）江门导入企业{n:07d}有限公司")
         sheet.write_string(row, 2, COUNTIES[n % len(COUNTIES)])
         sheet.write_string(row, 3, tier)
-        sheet.write_datetime(row, 4, valid, day)  # type: ignore[arg-type]
+        sheet.write_datetime(row, 4, valid, day)
         sheet.write_number(row, 5, 10 + n % 500)
         sheet.write_string(row, 6, "是" if n % 2 else "否")
     book.close()

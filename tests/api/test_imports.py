@@ -116,8 +116,8 @@ def test_the_filled_in_template_imports(registry: TestClient, auth: Token) -> No
     sheet = book["企业名单"]
     headers = [cell.value for cell in sheet[1]]
     uscc = new_uscc()
-    values = {"统一社会信用代码": uscc, "企业名称": "己公司", "所在县（市、区）": "开平市"}
-    values |= {"从业人员数（人）": 35}
+    values: dict[str, str | int] = {"统一社会信用代码": uscc, "企业名称": "己公司"}
+    values |= {"所在县（市、区）": "开平市", "从业人员数（人）": 35}
     row = [values.get(str(h)) for h in headers]
     sheet.append(row)
     buffer = io.BytesIO()
