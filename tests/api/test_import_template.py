@@ -3,9 +3,9 @@
 import io
 
 import openpyxl
-from openpyxl.utils import get_column_letter
 import xlsxwriter
 from fastapi.testclient import TestClient
+from openpyxl.utils import get_column_letter
 
 from service.registry.import_template import LISTS, TemplateColumn, _validation
 
