@@ -114,7 +114,7 @@ def template_workbook(headers: Mapping[str, str]) -> bytes:
         width = max(12, 2 * len(column.header) + 2)
         cell_format = None if column.kind == "choice" else formats.get(column.kind, formats["text"])
         sheet.set_column(index, index, width, cell_format)
-        validation = _validation(column, lists, list_column)
+        validation = column_validation(column, lists, list_column)
         if column.kind == "choice" and len(",".join(column.labels)) > EXCEL_LIST_CHARS:
             list_column += 1
         if validation is not None:
@@ -125,7 +125,10 @@ def template_workbook(headers: Mapping[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-def _validation(column: TemplateColumn, lists: Any, list_column: int) -> dict[str, Any] | None:
+def column_validation(
+    column: TemplateColumn, lists: Any, list_column: int
+) -> dict[str, Any] | None:
+    """The data validation of a column (XlsxWriter's options), a long list written to `lists`."""
     if column.kind == "choice":
         if len(",".join(column.labels)) <= EXCEL_LIST_CHARS:
             return {"validate": "list", "source": list(column.labels)}

@@ -7,7 +7,7 @@ import xlsxwriter
 from fastapi.testclient import TestClient
 from openpyxl.utils import get_column_letter
 
-from service.registry.import_template import LISTS, TemplateColumn, _validation
+from service.registry.import_template import LISTS, TemplateColumn, column_validation
 
 SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -78,7 +78,7 @@ def test_a_list_longer_than_excel_allows_goes_to_the_hidden_sheet() -> None:
     sheet, lists = book.add_worksheet("企业名单"), book.add_worksheet(LISTS)
     labels = tuple(f"很长很长的选项名称第{i}项" for i in range(40))
     column = TemplateColumn("cluster", "集群", "choice", "", labels)
-    validation = _validation(column, lists, 0)
+    validation = column_validation(column, lists, 0)
     assert validation is not None
     assert validation["source"] == f"='{LISTS}'!$A$1:$A$40"
     sheet.data_validation(1, 0, 10, 0, validation)
