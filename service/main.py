@@ -22,6 +22,8 @@ from service.api.routes import (
     eligibility,
     enterprises,
     health,
+    import_template,
+    imports,
     match,
     match_export,
     plan,
@@ -32,6 +34,7 @@ from service.api.routes import (
 from service.api.routes import (
     vocabularies as vocabulary_lists,
 )
+from service.api.routes.imports import IMPORTS_PATH
 from service.console.app import install_console
 from service.core.cursors import cursor_keys
 from service.core.database import make_engine
@@ -41,6 +44,7 @@ from service.matching.cases import load_checked_catalogue
 from service.matching.metrics import DecisionTally
 from service.policy.catalogue import CatalogueError
 from service.policy.vocabulary import profile_accepts
+from service.registry.import_runner import import_runner
 from service.worker import Worker, announce_catalogue
 
 DESCRIPTION = """
@@ -89,6 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gauges = watch_outbox(app, engine) if settings.metrics_enabled else None
         if gauges is not None:  # the database's gauges, read in the background
             tasks.append(asyncio.create_task(gauges.run(stop)))
+        app.state.imports = import_runner(engine, app.state, settings)
+        # jobs left by a process gone marked interrupted, in the background like the catalogue
+        tasks.append(asyncio.create_task(asyncio.to_thread(app.state.imports.start)))
         if settings.push_worker_in_process:
             app.state.worker = Worker(engine, settings, app.state, name=f"service-{os.getpid()}")
             tasks.append(asyncio.create_task(app.state.worker.run(stop)))
@@ -102,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     asyncio.gather(*tasks), timeout=settings.push_timeout_seconds + 5
                 )
             forget_outbox(app)
+            await asyncio.to_thread(app.state.imports.stop)
             engine.dispose()
 
     app = FastAPI(
@@ -127,6 +135,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         match.router,
         enterprises.direct,
         match_export.router,  # before enterprises.router: /matches is not a credit code
+        imports.router,  # and neither are /imports nor /import-template.xlsx
+        import_template.router,
         enterprises.router,
         eligibility.router,
         push.router,
@@ -147,7 +157,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_front_page(app)
     install_console(app)
     # inside the metrics: they count the 413 it answers, not what the app made of a cut body
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        paths={IMPORTS_PATH: settings.import_max_bytes},
+    )
     if settings.metrics_enabled:
         install_metrics(app)
     app.add_middleware(RequestContext)  # outermost: every answer, a 413 too, has its id

@@ -433,9 +433,27 @@ BY_SCHEMA: dict[str, Any] = {
     },
 }
 
+IMPORT_JOB = {
+    "id": "3f0c2a9b0d3e4f6a8b8c9d0e1f2a3b4c",
+    "file_name": "企业名单.xlsx",
+    "status": "succeeded",
+    "rows_read": 1200,
+    "created": 1150,
+    "updated": 30,
+    "unchanged": 12,
+    "bad": 8,
+    "problem": None,
+    "result": "/v1/enterprises/imports/3f0c2a9b0d3e4f6a8b8c9d0e1f2a3b4c/result.xlsx",
+    "created_at": "2026-12-01T02:30:00.120000Z",
+    "started_at": "2026-12-01T02:30:00.180000Z",
+    "finished_at": "2026-12-01T02:30:02.950000Z",
+}
+BY_SCHEMA["ImportJobOut"] = IMPORT_JOB
+BY_SCHEMA["ImportJobList"] = {"items": [IMPORT_JOB], "next_cursor": None}
+
 # By operation, for answers without a component schema.
 BY_OPERATION: dict[str, Any] = {
     "getLiveness": {"status": "ok"},
-    "getReadiness": {"status": "ready", "catalogue_version": VERSION, "schema_revision": "0008"},
+    "getReadiness": {"status": "ready", "catalogue_version": VERSION, "schema_revision": "0009"},
 }
 BY_SCHEMA["BatchAnswer"] = BY_SCHEMA["BatchResponse"]

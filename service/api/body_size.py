@@ -4,6 +4,8 @@
 - Otherwise the bytes of the `http.request` messages are counted as the application receives
   them; past the limit nothing more is handed on, and the answer is 413 whatever the
   application then tries to send (FastAPI turns an error while reading a body into a 400).
+- A path may have its own limit (`paths`: the spreadsheet upload of POST
+  /v1/enterprises/imports takes up to POLICY_MATCH_IMPORT_MAX_BYTES, far more than a JSON body).
 - Every 413, and every answer sent before the whole body was read (a 401 that never looked at
   it), closes the connection: the rest of the body is never read, so it costs nothing.
 """
@@ -57,27 +59,32 @@ def too_large(max_bytes: int, language: Language) -> Response:
 class BodySizeLimit:
     """Answer 413 problem+json once a request body passes `max_bytes`, and read no further."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, paths: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.paths = paths or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on with its body counted; refuse it once over the limit."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.paths.get(scope["path"], self.max_bytes)
         declared = _declared_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await too_large(self.max_bytes, scope_language(scope["headers"]))(scope, receive, send)
+        if declared is not None and declared > limit:
+            await too_large(limit, scope_language(scope["headers"]))(scope, receive, send)
             return
-        await _Guarded(self, scope, receive, send).run()
+        await _Guarded(self, limit, scope, receive, send).run()
 
 
 class _Guarded:
     """One request: its body counted, its answer replaced by a 413 once over the limit."""
 
-    def __init__(self, limit: BodySizeLimit, scope: Scope, receive: Receive, send: Send) -> None:
-        self.limit, self.scope, self._receive, self._send = limit, scope, receive, send
+    def __init__(
+        self, guard: BodySizeLimit, max_bytes: int, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        self.app, self.max_bytes = guard.app, max_bytes
+        self.scope, self._receive, self._send = scope, receive, send
         self.received = 0
         self.over = False
         self.started = False
@@ -86,12 +93,12 @@ class _Guarded:
     async def run(self) -> None:
         """Run the application; a 413 if it stopped on the limit before answering."""
         try:
-            await self.limit.app(self.scope, self.receive, self.send)
+            await self.app(self.scope, self.receive, self.send)
         except Exception:
             if not self.over or self.started:
                 raise
         if self.over and not self.started:
-            refusal = too_large(self.limit.max_bytes, scope_language(self.scope["headers"]))
+            refusal = too_large(self.max_bytes, scope_language(self.scope["headers"]))
             await refusal(self.scope, self._receive, self._send)
 
     async def receive(self) -> Message:
@@ -101,9 +108,9 @@ class _Guarded:
         event = await self._receive()
         if event["type"] == "http.request":
             self.received += len(event.get("body", b""))
-            if self.received > self.limit.max_bytes:
+            if self.received > self.max_bytes:
                 self.over = True
-                raise PayloadTooLarge(over_limit(self.limit.max_bytes))
+                raise PayloadTooLarge(over_limit(self.max_bytes))
             if not event.get("more_body", False):
                 self.whole = True
         return event

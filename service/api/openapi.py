@@ -56,6 +56,7 @@ SENT_HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
     "deleteEnterprise": {"204": ("ETag",)},
     "createSubscription": {"201": ("Location",)},
     "reloadCatalogue": {"202": ("Location",)},
+    "createEnterpriseImport": {"202": ("Location",)},
 }
 # request_ids.RequestContext gives every answer its id and, unless it names one, its language
 ALWAYS_SENT = ("X-Request-ID", "Content-Language")

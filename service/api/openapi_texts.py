@@ -167,6 +167,7 @@ PARAMETERS: dict[str, tuple[str, str]] = {
         "csv or xlsx, for a spreadsheet",
     ),
     "limit": ("每页条数", "items per page"),
+    "job_id": ("导入任务编号", "the import job's id"),
     "cursor": ("上一页的 `next_cursor`", "the previous page's `next_cursor`"),
     "after": ("上一页的 `next_cursor`", "the previous page's `next_cursor`"),
     "measure_id": ("措施编号", "the measure's id"),

@@ -87,6 +87,14 @@ def writing(engine: Engine) -> AbstractContextManager[Any]:
     return _sqlite_writers.setdefault(id(engine), Lock())
 
 
+def _writer_busy(engine: Engine) -> bool:
+    """Whether a thread of this process holds the SQLite write lock now (an import job storing a
+    batch): a write on the loop would block every request until it is released, so it waits for
+    it in the thread pool instead."""
+    lock = _sqlite_writers.get(id(engine))
+    return lock is not None and lock.locked()
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A connection in a write transaction, committed on success."""
@@ -122,7 +130,9 @@ async def run_write(engine: Engine, work: Callable[[Connection], T]) -> T:
     it to a thread costs more than it does (measured: 520 against 900 stores per second).
     On SQLite the work therefore runs right here; when another process holds the write lock
     (the engine's busy timeout is short, see make_engine) it is retried after a pause that
-    lets the loop serve other requests, for at most LOCK_WAIT_SECONDS.
+    lets the loop serve other requests, for at most LOCK_WAIT_SECONDS. When a thread of this
+    process holds it (an import job storing a batch), the work waits for it in the thread pool,
+    not on the loop.
     """
     if engine.dialect.name != "sqlite":
         return await run_sync(_in_transaction, engine, work)
@@ -146,7 +156,7 @@ async def _waiting_for_lock(
     deadline = loop.time() + LOCK_WAIT_SECONDS
     while True:
         try:
-            if in_thread:
+            if in_thread or _writer_busy(engine):
                 return await run_sync(_in_transaction, engine, work)
             return _in_transaction(engine, work)
         except OperationalError as e:

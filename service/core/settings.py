@@ -149,6 +149,16 @@ class Settings(BaseSettings):
     push_max_subscriptions_per_caller: int = Field(default=20, ge=1, le=10_000)
     push_max_pending_per_subscription: int = Field(default=10_000, ge=1, le=10_000_000)
     push_retention_days: int = Field(default=90, ge=1, le=3650)
+    # Spreadsheet imports over HTTP (POST /v1/enterprises/imports, service/registry/import_jobs.py):
+    # an upload may be this large (its own bound, beside max_body_bytes); it is streamed into
+    # `import_dir` (unset: a folder in the system's temporary directory), run by at most
+    # `import_concurrency` threads of the service process with at most `import_max_queued`
+    # waiting (past it: 503 with Retry-After); the bad-rows workbook is kept this many hours.
+    import_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    import_dir: Path | None = None
+    import_concurrency: int = Field(default=1, ge=1, le=4)
+    import_max_queued: int = Field(default=8, ge=0, le=1000)
+    import_retention_hours: float = Field(default=72.0, gt=0, le=24 * 365)
     rematch_batch_size: int = Field(default=500, ge=1, le=10_000)
     catalogue_check_seconds: float = Field(default=5.0, gt=0)
 

@@ -358,6 +358,48 @@ class RematchRun(SQLModel, table=True):
     lost: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+# --- spreadsheet imports over HTTP -----------------------------------------------------------
+
+
+class ImportJob(SQLModel, table=True):
+    """One uploaded file being imported (POST /v1/enterprises/imports): its progress and tally.
+
+    `runner` names the process running it (host and pid) and `heartbeat_at` moves with every
+    batch, so that a job whose process has gone is marked interrupted (service/registry/
+    import_jobs.py). `problem` is the refusal of a failed job, its texts in every language.
+    """
+
+    __tablename__ = "import_job"
+
+    id: str = Field(primary_key=True, max_length=40)
+    client: str = Field(max_length=200, description="the token's sub: only it sees the job")
+    file_name: str = Field(max_length=255)
+    status: str = Field(
+        default="queued",
+        max_length=16,
+        description="queued, running, succeeded, failed or interrupted",
+    )
+    language: str = Field(max_length=8, description="of the bad-rows workbook")
+    rows_read: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    created: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    updated: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    unchanged: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    bad: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    problem: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    heartbeat_at: datetime = Field(default_factory=utcnow)
+    runner: str = Field(max_length=200)
+    upload_path: str | None = Field(default=None, max_length=1000)
+    result_path: str | None = Field(default=None, max_length=1000)
+
+    __table_args__ = (
+        Index("ix_import_job_client", "client", "created_at"),
+        Index("ix_import_job_status", "status"),
+    )
+
+
 # The tables as SQLAlchemy Core handles, for the statements the service writes itself: defined
 # here once, next to their models (a model's __table__ is not in its type).
 ENTERPRISE: Table = Enterprise.__table__  # type: ignore[attr-defined]
@@ -372,3 +414,4 @@ DELIVERY: Table = PushDelivery.__table__  # type: ignore[attr-defined]
 ATTEMPT: Table = PushAttempt.__table__  # type: ignore[attr-defined]
 PUBLICATION: Table = CataloguePublication.__table__  # type: ignore[attr-defined]
 RUN: Table = RematchRun.__table__  # type: ignore[attr-defined]
+IMPORT_JOB: Table = ImportJob.__table__  # type: ignore[attr-defined]

@@ -158,6 +158,7 @@ def test_every_protected_operation_documents_its_scope(client: TestClient, auth:
         "/v1/measures/{measure_id}",
         "/v1/departments",
         "/v1/vocabularies",  # open, as the contract lists it
+        "/v1/enterprises/import-template.xlsx",  # columns and labels only, nothing of any firm
         "/v1/auth/token",
         "/healthz",
         "/readyz",

@@ -30,6 +30,7 @@ from tests.conftest import TEST_SETTINGS
 
 pytestmark = pytest.mark.slow
 PACKAGE = "policy_match_client"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 
 
@@ -55,7 +56,11 @@ def served(app: FastAPI) -> Iterator[str]:
 def generate(document: bytes, folder: Path) -> None:
     """Write the client package for this document into `folder`."""
     (folder / "openapi.json").write_bytes(document)
-    (folder / "config.yaml").write_text(f"package_name_override: {PACKAGE}\npost_hooks: []\n")
+    # a workbook answer is a file to the client, as application/octet-stream would be
+    (folder / "config.yaml").write_text(
+        f"package_name_override: {PACKAGE}\npost_hooks: []\ncontent_type_overrides:\n"
+        f"  {XLSX}: application/octet-stream\n"
+    )
     run = subprocess.run(
         [
             str(GENERATOR),

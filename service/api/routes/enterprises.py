@@ -15,6 +15,7 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api.auth import EnterprisesReader, EnterprisesWriter, authorize_platform
 from service.api.body import profile_body
@@ -40,6 +41,7 @@ from service.api.responses import (
     conditional,
     json_answer,
 )
+from service.api.route_table import route_table
 from service.api.schemas import EnterpriseHistory, MatchResponse
 from service.api.security_docs import secured
 from service.core.clock import today, utc_text
@@ -63,10 +65,22 @@ from service.registry.store import (
     store_profile,
 )
 
-router = APIRouter(prefix="/v1/enterprises", tags=[Tag.REGISTRY])
+
+def not_a_sibling(request: Request) -> None:
+    """405 for a method the path of another route does not serve (DELETE /v1/enterprises/imports),
+    before the token is read: that path is no credit code. Run before a route's dependencies."""
+    uscc = request.path_params.get("uscc", "")
+    if len(uscc) != USCC_LENGTH and _sibling(request):
+        raise StarletteHTTPException(405)
+
+
+router = APIRouter(
+    prefix="/v1/enterprises", tags=[Tag.REGISTRY], dependencies=[Depends(not_a_sibling)]
+)
 
 
 # documented, not enforced by the schema: enterprise_uscc names the exact problem
+USCC_LENGTH = 18
 USCC_SCHEMA: dict[str, Any] = {"minLength": 18, "maxLength": 18, "pattern": USCC_PATTERN}
 
 
@@ -200,6 +214,7 @@ async def put_enterprise(request: Request) -> Response:
     The firm's matches are recomputed against the catalogue in force and kept with its version.
     Storing an unchanged profile is a no-op (200, same ETag).
     """
+    not_a_sibling(request)
     caller = await authorize_platform(request, Scope.ENTERPRISES_WRITE)
     uscc = enterprise_uscc(request, request.path_params["uscc"])
     catalogue: Catalogue = request.app.state.catalogue
@@ -237,6 +252,12 @@ async def put_enterprise(request: Request) -> Response:
     if result.created:
         return _profile_answer(result.stored, 201, Location=f"/v1/enterprises/{uscc}")
     return _profile_answer(result.stored)
+
+
+def _sibling(request: Request) -> bool:
+    """Whether the path is another route's (/v1/enterprises/matches, …/imports), which this
+    directly served route, ahead of the others, would otherwise take for a credit code."""
+    return "{" not in (route_table(request.app).template(request.url.path) or "{")
 
 
 async def _stored(engine: Engine, uscc: str) -> StoredEnterprise:
