@@ -173,14 +173,26 @@ def record_match_changes(
             tally.add(change)
 
     lock_event_order(connection)
-    inserted = connection.execute(
-        insert(EVENT).returning(EVENT.c.id, sort_by_parameter_order=True), rows
-    ).scalars()
+    positions = _insert_events(connection, rows)
     events = [
-        (position, row["county"], row["kind"]) for position, row in zip(inserted, rows, strict=True)
+        (position, row["county"], row["kind"]) for position, row in zip(positions, rows, strict=True)
     ]
     # a delivery per active subscription the event passes, up to each one's cap of pending
     return fan_out(connection, events, now)
+
+
+def _insert_events(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the events; their feed positions (row ids), in the order of `rows`."""
+    if connection.dialect.name == "sqlite":
+        # SQLAlchemy cannot sort SQLite's RETURNING rows into parameter order, so asked to it
+        # inserts a row per statement: insert many at once and match the ids back by event_id
+        returned = connection.execute(insert(EVENT).returning(EVENT.c.event_id, EVENT.c.id), rows)
+        ids = dict(returned.all())
+        return [ids[row["event_id"]] for row in rows]
+    inserted = connection.execute(
+        insert(EVENT).returning(EVENT.c.id, sort_by_parameter_order=True), rows
+    )
+    return list(inserted.scalars())
 
 
 def as_sent(position: int, document: dict[str, Any]) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from service.core.i18n import message
 from service.policy.catalogue import Catalogue
 from service.policy.profile import NULLABLE_FIELDS, Profile, field_specs
 from service.policy.vocabulary import vocabularies
-from service.registry.store import store_profile
+from service.registry.store_batch import store_profiles
 
 BATCH_ROWS = 500
 _TRUE = frozenset({"true", "1", "yes", "y", "是"})
@@ -220,21 +220,13 @@ def _store_rows(
     synthetic: bool,
 ) -> tuple[int, int, int]:
     """Store the rows in one transaction: (created, updated, unchanged)."""
-    created = updated = unchanged = 0
     with write_transaction(engine) as connection:
-        for _, profile in batch:
-            result = store_profile(
-                connection,
-                catalogue,
-                profile,
-                changed_by=changed_by,
-                day=day,
-                synthetic=synthetic,
-            )
-            if result.created:
-                created += 1
-            elif result.changed:
-                updated += 1
-            else:
-                unchanged += 1
-    return created, updated, unchanged
+        counts = store_profiles(
+            connection,
+            catalogue,
+            [profile for _, profile in batch],
+            changed_by=changed_by,
+            day=day,
+            synthetic=synthetic,
+        )
+    return counts.created, counts.updated, counts.unchanged
