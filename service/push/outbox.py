@@ -174,9 +174,7 @@ def record_match_changes(
 
     lock_event_order(connection)
     positions = _insert_events(connection, rows)
-    events = [
-        (position, row["county"], row["kind"]) for position, row in zip(positions, rows, strict=True)
-    ]
+    events = [(at, row["county"], row["kind"]) for at, row in zip(positions, rows, strict=True)]
     # a delivery per active subscription the event passes, up to each one's cap of pending
     return fan_out(connection, events, now)
 
@@ -187,7 +185,7 @@ def _insert_events(connection: Connection, rows: list[dict[str, Any]]) -> list[i
         # SQLAlchemy cannot sort SQLite's RETURNING rows into parameter order, so asked to it
         # inserts a row per statement: insert many at once and match the ids back by event_id
         returned = connection.execute(insert(EVENT).returning(EVENT.c.event_id, EVENT.c.id), rows)
-        ids = dict(returned.all())
+        ids: dict[str, int] = dict(returned.all())
         return [ids[row["event_id"]] for row in rows]
     inserted = connection.execute(
         insert(EVENT).returning(EVENT.c.id, sort_by_parameter_order=True), rows

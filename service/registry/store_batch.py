@@ -141,6 +141,7 @@ def _store_part(
         query = _LOCK_CURRENT if connection.dialect.name == "postgresql" else _CURRENT
         current = {r.uscc: r for r in connection.execute(query, {"keys": stored})}
     changes = []
+    before: list[str]
     for profile, row in zip(part, rows, strict=True):
         uscc = row["uscc"]
         if uscc in inserted:
