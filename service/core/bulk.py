@@ -9,6 +9,7 @@ Other databases take SQLAlchemy's own executemany.
 """
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert
@@ -27,19 +28,22 @@ def insert_many(
     compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
     order = compiled.positiontup or []  # the columns as the statement places them
     converters = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in order]
-    seen: list[dict[Any, Any]] = [{} for _ in order]
-    plan = list(zip(order, converters, seen, strict=True))
-    values = [
-        tuple(_converted(row[c], convert, known) for c, convert, known in plan) for row in rows
+    converting: list[tuple[int, Any, dict[Any, Any]]] = [
+        (at, c, {}) for at, c in enumerate(converters) if c is not None
     ]
+    get = itemgetter(*order)
+    values = []
+    for row in rows:
+        value = list(get(row)) if len(order) > 1 else [get(row)]
+        for at, convert, seen in converting:
+            value[at] = _converted(value[at], convert, seen)
+        values.append(tuple(value))
     connection.exec_driver_sql(compiled.string, values)
 
 
 def _converted(value: Any, convert: Any, seen: dict[Any, Any]) -> Any:
     """The value as the driver takes it; a scalar converted once (an import's batch repeats its
     time in every row)."""
-    if convert is None:
-        return value
     if isinstance(value, dict | list):
         return convert(value)
     if value not in seen:

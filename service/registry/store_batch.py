@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from service.core.bulk import insert_many
 from service.core.tables import CONSENT, ENTERPRISE, VERSION, utcnow
 from service.policy.catalogue import Catalogue
 from service.policy.profile import Profile
@@ -63,9 +64,8 @@ _CURRENT = select(
 # in credit-code order, so that two batches locking the same firms wait rather than deadlock
 _LOCK_CURRENT = _CURRENT.order_by(ENTERPRISE.c.uscc).with_for_update()
 _UPDATE = update(ENTERPRISE).where(ENTERPRISE.c.uscc == bindparam("key"))
-_INSERT_VERSION = insert(VERSION)
+_VERSION_COLUMNS = ("uscc", "version", "action", "profile", "changed_by", "changed_at")
 _DELETE_CONSENTS = delete(CONSENT).where(CONSENT.c.uscc.in_(bindparam("keys", expanding=True)))
-_INSERT_CONSENT = insert(CONSENT)
 _REFRESHED = ("matched", "matched_catalogue_version", "matched_on")
 
 
@@ -211,9 +211,7 @@ def _execute(connection: Connection, writes: _Writes) -> None:
     """The gathered writes, a statement each (an UPDATE per set of columns changed)."""
     for values in writes.updates.values():
         connection.execute(_UPDATE, values)
-    if writes.versions:
-        connection.execute(_INSERT_VERSION, writes.versions)
+    insert_many(connection, VERSION, _VERSION_COLUMNS, writes.versions)
     if writes.consents_replaced:
         connection.execute(_DELETE_CONSENTS, {"keys": writes.consents_replaced})
-    if writes.consents:
-        connection.execute(_INSERT_CONSENT, writes.consents)
+    insert_many(connection, CONSENT, ("bank_id", "uscc"), writes.consents)
