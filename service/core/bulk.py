@@ -12,20 +12,28 @@ from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Insert, Table, insert
 
 
 def insert_many(
-    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]
-) -> None:
-    """Insert rows, each a dict holding (at least) these columns, in one executemany."""
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+    *,
+    statement: Insert | None = None,
+) -> int:
+    """Insert rows, each a dict holding (at least) these columns, in one executemany: with
+    `insert(table)`, or the statement given (such as one that skips a conflict). The number of
+    rows inserted."""
     if not rows:
-        return
+        return 0
+    statement = insert(table) if statement is None else statement
     if connection.dialect.name != "sqlite":
-        connection.execute(insert(table), [{c: row[c] for c in columns} for row in rows])
-        return
+        result = connection.execute(statement, [{c: row[c] for c in columns} for row in rows])
+        return int(result.rowcount)
     dialect = connection.dialect
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
+    compiled = statement.compile(dialect=dialect, column_keys=list(columns))
     order = compiled.positiontup or []  # the columns as the statement places them
     converters = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in order]
     converting: list[tuple[int, Any, dict[Any, Any]]] = [
@@ -38,7 +46,7 @@ def insert_many(
         for at, convert, seen in converting:
             value[at] = _converted(value[at], convert, seen)
         values.append(tuple(value))
-    connection.exec_driver_sql(compiled.string, values)
+    return int(connection.exec_driver_sql(compiled.string, values).rowcount)
 
 
 def _converted(value: Any, convert: Any, seen: dict[Any, Any]) -> Any:

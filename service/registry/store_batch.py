@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.core.bulk import insert_many
@@ -48,12 +48,12 @@ class _Writes:
 
 
 # Statements built once, their values bound at execution (store.py says why).
-_INSERT_IF_ABSENT = {
-    name: dialect.insert(ENTERPRISE)
-    .on_conflict_do_nothing(index_elements=["uscc"])
-    .returning(ENTERPRISE.c.uscc)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+_INSERT_IF_ABSENT = postgresql.insert(ENTERPRISE).on_conflict_do_nothing(index_elements=["uscc"])
+_INSERT_IF_ABSENT_RETURNING = _INSERT_IF_ABSENT.returning(ENTERPRISE.c.uscc)
+_SQLITE_INSERT_IF_ABSENT = sqlite.insert(ENTERPRISE).on_conflict_do_nothing(index_elements=["uscc"])
+_LAST_INSERTED = (
+    select(ENTERPRISE.c.uscc).order_by(literal_column("rowid").desc()).limit(bindparam("count"))
+)
 _CURRENT = select(
     ENTERPRISE.c.uscc,
     ENTERPRISE.c.version,
@@ -134,7 +134,7 @@ def _store_part(
                 "deleted_at": None,
             }
         )
-    inserted = set(connection.execute(_INSERT_IF_ABSENT[connection.dialect.name], rows).scalars())
+    inserted = _insert_absent(connection, rows)
     stored = [row["uscc"] for row in rows if row["uscc"] not in inserted]
     current = {}
     if stored:
@@ -159,6 +159,20 @@ def _store_part(
         changes.append(MatchChange(uscc, profile.county, before, row["matched"]))
     _execute(connection, writes)
     return changes
+
+
+def _insert_absent(connection: Connection, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert the firms not stored yet, as the part's first write (so that SQLite's write lock
+    is taken at once); the credit codes inserted."""
+    if connection.dialect.name != "sqlite":
+        return set(connection.execute(_INSERT_IF_ABSENT_RETURNING, rows).scalars())
+    columns = tuple(rows[0])
+    count = insert_many(connection, ENTERPRISE, columns, rows, statement=_SQLITE_INSERT_IF_ABSENT)
+    if not count:
+        return set()
+    # SQLite gives a new row the rowid after the greatest, and holds the table for this one
+    # writer: the rows inserted are the `count` last
+    return set(connection.execute(_LAST_INSERTED, {"count": count}).scalars())
 
 
 def _existing(
