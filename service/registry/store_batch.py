@@ -165,7 +165,10 @@ def _insert_absent(connection: Connection, rows: list[dict[str, Any]]) -> set[st
     """Insert the firms not stored yet, as the part's first write (so that SQLite's write lock
     is taken at once); the credit codes inserted."""
     if connection.dialect.name != "sqlite":
-        return set(connection.execute(_INSERT_IF_ABSENT_RETURNING, rows).scalars())
+        # in credit-code order, as the rows are then locked: concurrent batches wait, never
+        # for each other
+        ordered = sorted(rows, key=lambda row: str(row["uscc"]))
+        return set(connection.execute(_INSERT_IF_ABSENT_RETURNING, ordered).scalars())
     columns = tuple(rows[0])
     count = insert_many(connection, ENTERPRISE, columns, rows, statement=_SQLITE_INSERT_IF_ABSENT)
     if not count:

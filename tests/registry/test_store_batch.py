@@ -7,12 +7,13 @@ generated ids.
 """
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Engine, Table, func, select
 
 from service.core.database import make_engine, write_transaction
 from service.core.migrate import upgrade_database
@@ -198,3 +199,33 @@ def test_a_firm_repeated_in_a_batch_gets_a_version_each_time(engine: Engine) -> 
             .order_by(VERSION.c.version)
         ).all()
     assert [(v, p["employees"]) for v, p in versions] == [(1, 10), (2, 20), (3, 30)]
+
+
+def test_concurrent_batches_of_the_same_firms_each_become_versions(engine: Engine) -> None:
+    bodies = [firm() for _ in range(12)]
+    with write_transaction(engine) as connection:  # half stored already, half new
+        store_profiles(
+            connection, CATALOGUE, [_profile(b) for b in bodies[:6]], changed_by="test", day=DAY
+        )
+    writers = 4
+
+    def write(n: int) -> StoredCounts:
+        order = bodies if n % 2 == 0 else list(reversed(bodies))  # the locks taken in order
+        batch = [_profile(b, employees=1000 + n) for b in order]
+        with write_transaction(engine) as connection:
+            return store_profiles(connection, CATALOGUE, batch, changed_by=f"w{n}", day=DAY)
+
+    with ThreadPoolExecutor(writers) as pool:
+        results = list(pool.map(write, range(writers)))
+    assert sum(r.created for r in results) == 6  # each new firm created exactly once
+    assert sum(r.updated for r in results) == writers * 12 - 6
+    with engine.connect() as connection:
+        versions = connection.execute(
+            select(VERSION.c.uscc, func.count(), func.max(VERSION.c.version))
+            .where(VERSION.c.uscc.in_([b["uscc"] for b in bodies]))
+            .group_by(VERSION.c.uscc)
+        ).all()
+    expected = {b["uscc"]: writers + (n < 6) for n, b in enumerate(bodies)}
+    assert {uscc: (count, top) for uscc, count, top in versions} == {
+        uscc: (n, n) for uscc, n in expected.items()
+    }
