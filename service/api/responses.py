@@ -7,11 +7,13 @@ body (weak comparison, as §13.1.2 asks for GET).
 """
 
 import hashlib
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Header
 from fastapi.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from service.core.i18n import Language
 
@@ -67,6 +69,29 @@ def catalogue_answer(
     """A JSON answer drawn from a catalogue: its version, language, and (if given) cache life."""
     headers = _catalogue_headers(catalogue_version, language, max_age)
     return Response(body, media_type="application/json", headers=headers)
+
+
+class AnsweredFirst(Response):
+    """A response that runs `after` once it is sent, or its sending failed (the caller gone):
+    work the caller need not wait for, still done for every answer."""
+
+    def __init__(self, body: bytes, after: Callable[[], None], headers: dict[str, str]) -> None:
+        super().__init__(body, media_type="application/json", headers=headers)
+        self.after = after
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the answer, then run `after`."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.after()
+
+
+def catalogue_answer_then(
+    body: bytes, catalogue_version: str, language: Language, after: Callable[[], None]
+) -> Response:
+    """`catalogue_answer`, and `after` run once it is sent."""
+    return AnsweredFirst(body, after, _catalogue_headers(catalogue_version, language, None))
 
 
 def catalogue_read(

@@ -40,10 +40,17 @@ def add_import(commands: Commands, language: Language) -> None:
     """Declare `policy-match import`."""
     command = commands.add_parser(
         "import",
-        help=message("store enterprise profiles from a .csv or .jsonl file").translate(language),
+        help=message("store enterprise profiles from an .xlsx, .csv or .jsonl file").translate(
+            language
+        ),
     )
     command.add_argument(
-        "file", type=Path, help=message("a .csv or .jsonl file of profiles").translate(language)
+        "file",
+        type=Path,
+        help=message(
+            "an .xlsx, .csv (UTF-8 or GB18030) or .jsonl file of profiles; headers may be "
+            "field names or their Chinese labels"
+        ).translate(language),
     )
     command.add_argument(
         "--synthetic",
@@ -62,6 +69,14 @@ def add_import(commands: Commands, language: Language) -> None:
         type=Path,
         default=None,
         help=message("write bad rows as JSONL").translate(language),
+    )
+    command.add_argument(
+        "--bad-rows",
+        type=Path,
+        default=None,
+        help=message(
+            "write bad rows to this .xlsx: each as the file had it, with an error column"
+        ).translate(language),
     )
     command.add_argument(
         "--no-progress",
@@ -89,6 +104,8 @@ def import_command(args: argparse.Namespace) -> int:
 
     from service.core.clock import today
     from service.core.database import make_engine
+    from service.core.errors import SheetRefused
+    from service.registry.import_result import write_bad_rows
     from service.registry.importing import database_said, import_file
 
     language: Language = args.lang
@@ -110,9 +127,15 @@ def import_command(args: argparse.Namespace) -> int:
             synthetic=args.synthetic,
             progress=not args.no_progress and on_terminal(),
         )
-    except ValueError as e:
-        say(e.args[0] if e.args else str(e), language, err=True)
-        return 2
+    except SheetRefused as e:  # refused whole: nothing was stored
+        cause = message(
+            "{file} refused, nothing stored: {title}: {detail}",
+            file=args.file.name,
+            title=e.title,
+            detail=e.detail,
+        )
+        say(cause, language, err=True)
+        return 1
     except DBAPIError as e:  # the engine hides the parameters; only the first line is shown
         said = database_said(e)
         stopped = message(
@@ -131,7 +154,10 @@ def import_command(args: argparse.Namespace) -> int:
     if args.errors:
         with args.errors.open("wb") as out:
             for bad in report.bad:
-                out.write(json.dumps({"line": bad.line, "problems": bad.problems}).encode() + b"\n")
+                problems = bad.said(language)
+                out.write(json.dumps({"line": bad.line, "problems": problems}).encode() + b"\n")
+    if args.bad_rows:
+        write_bad_rows(report, args.bad_rows, language)
     stored = message(
         "stored {stored} enterprises ({created} created, {updated} updated, {unchanged} "
         "unchanged); {bad} bad rows",

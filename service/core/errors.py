@@ -17,7 +17,15 @@ ServiceError            the base: a status, a title and a detail
 ├── UnsupportedMedia    415  a body that is not JSON
 ├── Unprocessable       422  a body that is JSON but not a valid document (fields named)
 ├── TooManyRequests     429  the caller is over its rate limit; Retry-After says when
-└── Unavailable         503  the database is busy, slow (statement timeout) or unreachable
+├── Unavailable         503  the database is busy, slow (statement timeout) or unreachable
+└── SheetRefused        422  an import file refused whole: nothing is stored from it
+    ├── UnsupportedSheet      415  not an .xlsx, .csv or .jsonl file
+    ├── NotAWorkbook          422  an .xlsx that is no workbook (not a zip, no sheet in it)
+    ├── UnknownEncoding       422  a CSV in neither UTF-8 nor GB18030
+    ├── WorkbookTooLarge      413  a zip bomb: uncompressed size or ratio over the bound
+    ├── MergedCells           422  a sheet with merged cells
+    ├── BadHeader             422  unknown or duplicated columns (each named in `errors`)
+    └── TooManyRows           413  more rows than an import reads
 """
 
 from collections.abc import Sequence
@@ -159,6 +167,56 @@ class Unavailable(ServiceError):
     """The service cannot answer now; Retry-After says when to try again."""
 
     status, title, slug = 503, message("Service unavailable"), "unavailable"
+
+
+class SheetRefused(ServiceError):
+    """An import file refused whole, naming the cause; nothing is stored from it."""
+
+    status, title, slug = 422, message("Import file refused"), "sheet-refused"
+
+
+class UnsupportedSheet(SheetRefused):
+    """The file is not an .xlsx workbook, a CSV or JSON Lines."""
+
+    status, title, slug = 415, message("Unsupported import file"), "unsupported-sheet"
+
+
+class NotAWorkbook(SheetRefused):
+    """An .xlsx file that is not a workbook: not a zip, or no worksheet in it."""
+
+    status, title, slug = 422, message("Not a workbook"), "not-a-workbook"
+
+
+class UnknownEncoding(SheetRefused):
+    """A CSV file that is neither UTF-8 (with or without BOM) nor GB18030."""
+
+    status, title, slug = 422, message("Unknown text encoding"), "unknown-encoding"
+
+
+class WorkbookTooLarge(SheetRefused):
+    """A workbook whose zip declares more than the bound uncompressed, or compresses too well."""
+
+    status, title, slug = 413, message("Workbook too large"), "workbook-too-large"
+
+
+class MergedCells(SheetRefused):
+    """A sheet with merged cells: which row a merged value belongs to cannot be known."""
+
+    status, title, slug = 422, message("Merged cells"), "merged-cells"
+
+
+class BadHeader(SheetRefused):
+    """A header row with unknown or duplicated columns, each an `errors` item: `field` the
+    header as written, `in` "file", `column` its number from 1, `type` unknown_column or
+    duplicated_column."""
+
+    status, title, slug = 422, message("Bad header row"), "bad-header"
+
+
+class TooManyRows(SheetRefused):
+    """A sheet or file with more rows than an import reads."""
+
+    status, title, slug = 413, message("Too many rows"), "too-many-rows"
 
 
 def problem_document(

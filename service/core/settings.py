@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # X-Forwarded-Proto are believed; none by default: the peer's own address is the client's
     trusted_proxies: str = ""
     max_batch_size: int = Field(default=1000, ge=1, le=10_000)
+    # An imported workbook (policy-match import, POST /v1/enterprises/imports): its zip may
+    # declare at most this many bytes uncompressed, and a sheet may hold at most this many rows
+    import_max_uncompressed_bytes: int = Field(default=200_000_000, ge=1_000_000)
+    import_max_rows: int = Field(default=1_000_000, ge=10, le=1_048_576)
 
     # Logs: JSON lines on stdout (service/core/logs.py); off, the host's logging setup stays (tests)
     log_json: bool = True

@@ -1,27 +1,28 @@
-"""`policy-match import FILE`: load enterprise profiles from CSV or JSON Lines into the registry.
+"""`policy-match import FILE`: load enterprise profiles from .xlsx, CSV or JSON Lines into the
+registry.
 
-Each row is validated as a profile on its own and stored as PUT /v1/enterprises/{uscc} would
-store it (a new version if changed, matches recomputed). A bad row is reported by its line
-number and skipped; the good rows are kept. Rows are committed in batches, so an interrupted
-import keeps what it had stored. A batch the database refuses (a row it cannot hold) is stored
-again row by row, so that only the row it refuses is reported, by its line; the reason given is
-the database's first line, never the row's values.
+The file is read by service/registry/sheet_reading.py: checked whole first (a file refused
+raises a SheetRefused and nothing is stored from it), then row by row, each row validated as a
+profile on its own and stored as PUT /v1/enterprises/{uscc} would store it (a new version if
+changed, matches recomputed). A bad row is reported by its row (line) number with its cells as
+read, each problem naming the field by its label and name, and skipped; the good rows are kept
+(service/registry/import_result.py writes the bad ones back as a workbook). Rows are committed
+in batches, so an interrupted import keeps what it had stored. A batch the database refuses (a
+row it cannot hold) is stored again row by row, so that only the row it refuses is reported, by
+its line; the reason given is the database's first line, never the row's values.
 
-CSV: a header row of profile field names; an empty cell means "not given", `null` gives null
-to a field that allows it (cluster, sub_industry, tier_valid_until); yes/no cells may be
-true/false, 1/0, yes/no or 是/否; `bank_consents` lists bank ids separated by `;`.
+Cells: an empty cell means "not given", `null` gives null to a field that allows it (cluster,
+sub_industry, tier_valid_until); codes or their names, yes/no as 是/否, days as Excel dates or
+text (service/registry/sheet_cells.py); `bank_consents` lists bank ids separated by `;`.
 """
 
-import csv
-import io
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-import orjson
 from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -29,105 +30,38 @@ from tqdm import tqdm
 
 from service.core.database import write_transaction
 from service.core.errors import field_errors
-from service.core.i18n import message
+from service.core.i18n import Text, message
 from service.policy.catalogue import Catalogue
-from service.policy.profile import NULLABLE_FIELDS, Profile, field_specs
-from service.policy.vocabulary import vocabularies
+from service.policy.profile import Profile
+from service.registry.import_rows import BadRow, ImportReport, SheetRow
+from service.registry.sheet_reading import field_problem, open_sheet
 from service.registry.store_batch import store_profiles
+from service.registry.workbook_guard import SheetLimits
+
+__all__ = ["BadRow", "ImportReport", "SheetRow", "import_file", "validate_row"]
 
 BATCH_ROWS = 500
-_TRUE = frozenset({"true", "1", "yes", "y", "是"})
-_FALSE = frozenset({"false", "0", "no", "n", "否"})
-_INTEGER = re.compile(r"[+-]?[0-9]+")
+_FIELD = re.compile(r"\$\.([a-z_]+)")
 
 
-@dataclass(frozen=True, slots=True)
-class BadRow:
-    """A row that was not stored, by its line number in the file, with what was wrong."""
-
-    line: int
-    problems: tuple[str, ...]
-
-
-@dataclass
-class ImportReport:
-    """What an import did."""
-
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    bad: list[BadRow] = field(default_factory=list)
-
-    @property
-    def stored(self) -> int:
-        """Rows stored (created, updated or unchanged)."""
-        return self.created + self.updated + self.unchanged
-
-
-def _csv_cell(name: str, cell: str, kinds: dict[str, type]) -> Any:
-    text = cell.strip()
-    if name == "bank_consents":
-        return [b.strip() for b in text.split(";") if b.strip()]
-    if text.lower() == "null" and name in NULLABLE_FIELDS:
-        return None
-    kind = kinds.get(name, str)
-    if kind is bool and text.lower() in _TRUE | _FALSE:
-        return text.lower() in _TRUE
-    if kind is int and _INTEGER.fullmatch(text):
-        return int(text)
-    return text  # as written: validation names the field if it is not what the field takes
-
-
-def _csv_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
-    kinds: dict[str, type] = {n: s.type for n, s in field_specs(vocabularies()).items()}
-    reader = csv.DictReader(stream)
-    unknown = [n for n in reader.fieldnames or () if n not in Profile.model_fields]
-    if unknown:
-        yield 1, BadRow(1, (f"header: unknown column(s) {', '.join(unknown)}",))
-        return
-    for row in reader:
-        line = reader.line_num
-        if None in row:  # more cells than the header names
-            yield line, BadRow(line, ("more cells than the header has columns",))
-            continue
-        yield line, {k: _csv_cell(k, v, kinds) for k, v in row.items() if v and v.strip()}
-
-
-def _jsonl_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
-    for line, text in enumerate(stream, start=1):
-        if not text.strip():
-            continue
-        try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError as e:
-            yield line, BadRow(line, (f"not valid JSON: {e}",))
-            continue
-        if not isinstance(value, dict):
-            yield line, BadRow(line, ("not a JSON object",))
-            continue
-        yield line, value
-
-
-def read_rows(path: Path, text: TextIO) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
-    """(line number, raw profile or BadRow) for each row; the format from the file's suffix."""
-    if path.suffix.lower() == ".csv":
-        return _csv_rows(text)
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        return _jsonl_rows(text)
-    raise ValueError(message("{file}: import reads .csv or .jsonl (JSON Lines) files", file=path))
-
-
-def validate_row(line: int, raw: dict[str, Any]) -> Profile | BadRow:
-    """The row as a profile with its credit code, or what is wrong with it."""
+def validate_row(line: int, raw: dict[str, Any], cells: tuple[str, ...] = ()) -> Profile | BadRow:
+    """The row as a profile with its credit code, or what is wrong with it (fields named)."""
     try:
         profile = Profile.model_validate(raw)
     except ValidationError as e:
-        return BadRow(
-            line, tuple(f"{x['field']}: {x['message']}" for x in field_errors(e.errors()))
-        )
+        return BadRow(line, tuple(_problem(x) for x in field_errors(e.errors())), cells)
     if profile.uscc is None:
-        return BadRow(line, ("$.uscc: a stored profile needs its uscc",))
+        return BadRow(
+            line, (field_problem("uscc", message("a stored profile needs its uscc")),), cells
+        )
     return profile
+
+
+def _problem(error: dict[str, Any]) -> Text:
+    named = _FIELD.match(error["field"])
+    if named is None:
+        return message("{field}: {message}", field=error["field"], message=error["message"])
+    return field_problem(named.group(1), error["message"])
 
 
 def import_file(
@@ -139,35 +73,61 @@ def import_file(
     day: date,
     synthetic: bool = False,
     progress: bool = True,
+    on_progress: Callable[[int], None] | None = None,
+    limits: SheetLimits | None = None,
 ) -> ImportReport:
-    """Store every good row of a CSV or JSON Lines file; report the bad ones by line."""
+    """Store every good row of an .xlsx, CSV or JSON Lines file; report the bad ones by row.
+
+    Raises a SheetRefused (nothing stored) for a file refused whole; `on_progress` is told the
+    rows read so far after each batch, and at the end.
+    """
     report = ImportReport()
-    size = path.stat().st_size
+    read = 0
     with (
-        path.open(encoding="utf-8-sig", newline="") as text,
-        tqdm(total=size, unit="B", unit_scale=True, desc=path.name, disable=not progress) as bar,
+        open_sheet(path, limits) as sheet,
+        tqdm(unit=" rows", desc=path.name, disable=not progress) as bar,
     ):
+        report.header = sheet.header
         batch: list[tuple[int, Profile]] = []
-        for line, raw in read_rows(path, text):
-            row = raw if isinstance(raw, BadRow) else validate_row(line, raw)
+        cells: dict[int, tuple[str, ...]] = {}
+        for line, raw, row_cells in sheet.rows:
+            read += 1
+            row = raw if isinstance(raw, BadRow) else validate_row(line, raw, row_cells)
             if isinstance(row, BadRow):
                 report.bad.append(row)
             else:
                 batch.append((line, row))
+                cells[line] = row_cells
             if len(batch) >= BATCH_ROWS:
-                _store(batch, engine, catalogue, changed_by, day, synthetic, report)
-                batch = []
-                bar.update(_position(text) - bar.n)
-        _store(batch, engine, catalogue, changed_by, day, synthetic, report)
-        bar.update(size - bar.n)
+                _store_batch(batch, cells, engine, catalogue, changed_by, day, synthetic, report)
+                batch, cells = [], {}
+                bar.update(read - bar.n)
+                if on_progress is not None:
+                    on_progress(read)
+        _store_batch(batch, cells, engine, catalogue, changed_by, day, synthetic, report)
+        bar.update(read - bar.n)
+    if on_progress is not None:
+        on_progress(read)
     return report
 
 
-def _position(text: TextIO) -> int:
-    try:
-        return text.buffer.tell()
-    except (AttributeError, OSError, io.UnsupportedOperation):
-        return 0
+def _store_batch(
+    batch: list[tuple[int, Profile]],
+    cells: dict[int, tuple[str, ...]],
+    engine: Engine,
+    catalogue: Catalogue,
+    changed_by: str,
+    day: date,
+    synthetic: bool,
+    report: ImportReport,
+) -> None:
+    """_store, then the cells of each row the database refused put back on its BadRow."""
+    known = len(report.bad)
+    _store(batch, engine, catalogue, changed_by, day, synthetic, report)
+    for at in range(known, len(report.bad)):
+        bad = report.bad[at]
+        if not bad.cells and bad.line in cells:
+            report.bad[at] = replace(bad, cells=cells[bad.line])
 
 
 def database_said(error: DBAPIError) -> str:

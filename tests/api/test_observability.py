@@ -19,7 +19,16 @@ from service.core.migrate import upgrade_database
 from service.policy.examples import FULL_PROFILE
 from service.push.metrics import PUSH_ATTEMPTS
 from tests.conftest import TEST_SETTINGS, Token, serve
-from tests.factories import FAST, deliver_until, firm, put, states, subscribe, worker_for
+from tests.factories import (
+    FAST,
+    deliver_until,
+    firm,
+    new_uscc,
+    put,
+    states,
+    subscribe,
+    worker_for,
+)
 from tests.receiver import Receiver
 
 
@@ -151,6 +160,13 @@ def test_the_running_service_logs_json_lines_with_request_ids_and_a_masked_decis
             headers={"Authorization": f"Bearer {token}", "X-Request-ID": "req-42"},
         )
         assert answer.status_code == 200
+        second = {**FULL_PROFILE, "uscc": new_uscc(), "tier": "municipal"}
+        batch = httpx.post(
+            f"{base}/v1/match/batch?view=compact",
+            json={"profiles": [FULL_PROFILE, second]},
+            headers={"Authorization": f"Bearer {token}", "X-Request-ID": "req-43"},
+        )
+        assert batch.status_code == 200
         httpx.get(f"{base}/v1/enterprises/{FULL_PROFILE['uscc']}")  # 401, path logged masked
         scraped = httpx.get(f"{base}/metrics").text  # the served application's own registry
         assert 'http_request_duration_seconds_count{handler="/v1/match",method="POST"} 1.0' in (
@@ -169,6 +185,10 @@ def test_the_running_service_logs_json_lines_with_request_ids_and_a_masked_decis
     assert decision["uscc"] == FULL_PROFILE["uscc"][:8] + "*" * 9 + FULL_PROFILE["uscc"][17]
     assert decision["matched"] == [m["measure_id"] for m in answer.json()["matched"]]
     assert decision["near_misses"] == [m["measure_id"] for m in answer.json()["near_misses"]]
+    # a batch writes a line per profile, in order, each with its request's id
+    batched = [e for e in lines if e.get("request_id") == "req-43" and "matched" in e]
+    assert [e["matched"] for e in batched] == [r["matched"] for r in batch.json()["results"]]
+    assert batched[1]["tier"] == "municipal" and batched[0]["ts"] <= batched[1]["ts"]
     access = [e for e in lines if e["logger"] == "policy_match.access"]
     assert {
         "method": "POST",

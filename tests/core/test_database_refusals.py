@@ -120,7 +120,7 @@ def test_a_nul_in_a_name_refuses_that_row_and_stores_the_other_nine(
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     report = import_quietly(path, database)
     assert report.stored == 9
-    assert [(b.line, b.problems[0][:7]) for b in report.bad] == [(4, "$.name:")]
+    assert [(b.line, b.said("en")[0][:23]) for b in report.bad] == [(4, "Enterprise name (name):")]
     assert count_enterprises(database, ENTERPRISE.c.uscc.in_([r["uscc"] for r in rows])) == 9
 
 

@@ -180,7 +180,7 @@ def test_the_profile_stores_and_imports_the_award_level(
     )
     report = import_quietly(path, database)
     assert report.created == 1 and [b.line for b in report.bad] == [3]
-    assert any("$.quality_award_level" in p for p in report.bad[0].problems)
+    assert any("(quality_award_level):" in p for p in report.bad[0].said("en"))
     engine = make_engine(database)
     with engine.connect() as connection:
         stored = connection.execute(

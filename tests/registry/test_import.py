@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from service.cli import main
 from service.core.database import make_engine
+from service.core.errors import BadHeader, UnsupportedSheet
 from service.core.settings import get_settings
 from service.core.tables import CONSENT, ENTERPRISE
 from service.registry.demo import write_demo_file
@@ -39,8 +40,12 @@ def test_csv_keeps_good_rows_and_names_bad_ones_by_line(database: str, tmp_path:
     engine = make_engine(database)
     assert (report.created, report.updated, report.unchanged) == (2, 0, 0)
     assert [b.line for b in report.bad] == [3, 5]
-    assert any("$.tier" in p for p in report.bad[0].problems)
-    assert {p.split(":")[0] for p in report.bad[1].problems} == {"$.uscc", "$.has_bank_loan"}
+    assert any("(tier):" in p for p in report.bad[0].said("en"))
+    assert {p.split(":")[0] for p in report.bad[1].said("en")} == {
+        "Unified social credit code (uscc)",
+        "Has a bank loan (has_bank_loan)",
+    }
+    assert report.bad[1].cells[0] == wrong_check_digit(good)  # the row as it was written
     with engine.connect() as connection:
         row = connection.execute(
             select(ENTERPRISE.c.profile, ENTERPRISE.c.cluster_given).where(
@@ -107,11 +112,12 @@ def test_the_demo_data_goes_through_import(database: str, tmp_path: Path) -> Non
 
 
 def test_an_unknown_file_type_or_column_is_refused(database: str, tmp_path: Path) -> None:
-    odd = tmp_path / "firms.xlsx"
+    odd = tmp_path / "firms.ods"
     odd.write_bytes(b"PK")
-    with pytest.raises(ValueError, match=r"\.csv or \.jsonl"):
+    with pytest.raises(UnsupportedSheet, match=r"\.xlsx, \.csv or \.jsonl"):
         import_quietly(odd, database)
     header = tmp_path / "firms.csv"
-    header.write_text("uscc,county,turnover\n", encoding="utf-8")
-    report = import_quietly(header, database)
-    assert report.stored == 0 and "turnover" in report.bad[0].problems[0]
+    header.write_text(f"uscc,county,turnover\n{new_uscc()},440781,12\n", encoding="utf-8")
+    with pytest.raises(BadHeader, match="turnover") as refused:
+        import_quietly(header, database)
+    assert refused.value.errors and refused.value.errors[0]["column"] == 3

@@ -24,12 +24,12 @@ from service.api.deps import AS_OF_PARAMETER, LANGUAGE_PARAMETER, app_settings, 
 from service.api.openapi import json_body, problems
 from service.api.openapi_texts import Tag
 from service.api.ratelimit import Limited, spend
-from service.api.responses import catalogue_answer
+from service.api.responses import catalogue_answer, catalogue_answer_then
 from service.api.security_docs import secured
 from service.core.errors import Unprocessable, translated_errors
 from service.core.i18n import Language, message, negotiate_language
 from service.matching.answer import VIEWS, View, answer_profile
-from service.matching.decision_log import logged_decisions, record_decision
+from service.matching.decision_log import Decisions, record_decision
 from service.policy.catalogue import Catalogue
 from service.policy.examples import MATCH_EXAMPLES, batch_example
 from service.policy.profile import Profile
@@ -174,27 +174,28 @@ async def match_batch(request: Request) -> Response:
         )
     spend(request, Limited.MATCH, caller, cost=max(1, len(profiles)))
     items: list[bytes] = []
-    # the decision lines of the batch are written together when it is answered: one write,
-    # not a record, a format and a flush per profile (as long as the matching itself)
-    with logged_decisions(request.app.state.decisions, caller.subject) as record:
-        for index, raw in enumerate(profiles):
-            try:
-                profile = Profile.model_validate(raw)
-            except ValidationError as e:
-                errors = translated_errors(refused(e, ("profiles", index)).errors or (), language)
-                items.append(orjson.dumps({"index": index, "ok": False, "errors": errors}))
-                continue
-            head = orjson.dumps({"index": index, "ok": True, "uscc": profile.uscc})[:-1]
-            answer = answer_profile(
-                catalogue,
-                profile,
-                as_of=as_of,
-                language=language,
-                record=record,
-                whole=False,
-                view=view,
-            )
-            items.append(head + b"," + answer + b"}")
+    # each decision counted and kept as it is made; their lines made and written together once
+    # the answer is sent: one write, not a record, a format and a flush per profile, and the
+    # caller does not wait for them
+    decided = Decisions(request.app.state.decisions, caller.subject)
+    for index, raw in enumerate(profiles):
+        try:
+            profile = Profile.model_validate(raw)
+        except ValidationError as e:
+            errors = translated_errors(refused(e, ("profiles", index)).errors or (), language)
+            items.append(orjson.dumps({"index": index, "ok": False, "errors": errors}))
+            continue
+        head = orjson.dumps({"index": index, "ok": True, "uscc": profile.uscc})[:-1]
+        answer = answer_profile(
+            catalogue,
+            profile,
+            as_of=as_of,
+            language=language,
+            record=decided.record,
+            whole=False,
+            view=view,
+        )
+        items.append(head + b"," + answer + b"}")
     body = b"".join(
         (
             b'{"view":"compact","catalogue_version":'
@@ -208,4 +209,4 @@ async def match_batch(request: Request) -> Response:
             b"]}",
         )
     )
-    return catalogue_answer(body, catalogue.version, language)
+    return catalogue_answer_then(body, catalogue.version, language, decided.write)
