@@ -6,9 +6,9 @@ Run: .venv/bin/python -m bench.import_rows [--rows 100000] [--slow-rows 5000]
 
 Writes `--rows` synthetic firms (service.registry.demo.synthetic_profile) to one file in the
 format asked (.xlsx with XlsxWriter, or CSV, or JSON Lines), headed by the Chinese column titles
-when the import's header table (service/registry/sheet_columns.py) is there, else by the field
-names; yes/no as 是/否, bank ids joined by `;`. Then, in one run, each measurement in a process
-of its own (so that its memory is its own) on a fresh SQLite file:
+(service/registry/sheet_columns.py, as the import template writes them); yes/no as 是/否, bank
+ids joined by `;`. Then, in one run, each measurement in a process of its own (so that its
+memory is its own) on a fresh SQLite file:
 
 1. import, batched: `import_file` as `policy-match import` runs it (a batch of rows stored by
    `store_profiles`: a statement per kind of write), the whole file; the process's peak resident
@@ -51,6 +51,7 @@ from service.policy.profile import Profile
 from service.registry import importing
 from service.registry.demo import synthetic_profile
 from service.registry.importing import BATCH_ROWS, import_file
+from service.registry.sheet_columns import column_title
 from service.registry.store import store_profile
 from service.registry.store_batch import store_profiles
 
@@ -74,11 +75,7 @@ def profiles(count: int) -> Iterator[Profile]:
 
 
 def headers() -> list[str]:
-    """The Chinese column titles when the import reads them, else the field names."""
-    try:
-        from service.registry.sheet_columns import column_title  # type: ignore[import-not-found]
-    except ImportError:
-        return list(COLUMNS)
+    """The Chinese column titles, as the import template writes them."""
     return [column_title(name) for name in COLUMNS]
 
 
