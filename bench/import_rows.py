@@ -14,11 +14,13 @@ memory is its own) on a fresh SQLite file:
    `store_profiles`: a statement per kind of write), the whole file; the process's peak resident
    memory (VmHWM, reset first) above its resident memory before the import;
 2. import again, the same file into the same database: every row unchanged;
-3. import, one by one: the same path with each row stored by `store_profile`, as before
-   (`--slow-rows` rows, the beginning of the file);
+3. import, one by one: the same path with each row stored by `store_profile`, as before, of
+   `--slow-rows` further firms (a file of their own) into the same database, so that both
+   paths meet a registry of `--rows` firms;
 4. store only, batched and one by one: the profiles validated beforehand (and frozen out of
    the garbage collector's passes), then stored in batches of BATCH_ROWS, each batch one
-   transaction (no file read: the store path alone).
+   transaction (no file read: the store path alone); one by one again `--slow-rows` further
+   firms after the batched ones.
 
 Ratios are of rows a second, batched to one by one. No push subscription exists: each firm's
 events (a handful per firm) are written, no deliveries.
@@ -61,17 +63,19 @@ SEED = 2024
 COLUMNS = tuple(Profile.model_fields)
 
 
-def profiles(count: int) -> Iterator[Profile]:
-    """`count` validated synthetic profiles with distinct credit codes, made as they are used."""
+def profiles(count: int, skip: int = 0) -> Iterator[Profile]:
+    """`count` validated synthetic profiles with distinct credit codes, made as they are used,
+    after the first `skip` of them."""
     rng = random.Random(SEED)
     seen: set[str] = set()
     n = 0
-    while len(seen) < count:
+    while len(seen) < skip + count:
         n += 1
         profile = Profile.model_validate(synthetic_profile(rng, n))
         if profile.uscc is not None and profile.uscc not in seen:
             seen.add(profile.uscc)
-            yield profile
+            if len(seen) > skip:
+                yield profile
 
 
 def headers() -> list[str]:
@@ -90,9 +94,9 @@ def cell(value: Any) -> Any:
     return value
 
 
-def write_file(path: Path, count: int, form: str) -> None:
-    """`count` synthetic firms in the format `form` (xlsx, csv or jsonl)."""
-    documents = (p.model_dump(mode="json", exclude_unset=True) for p in profiles(count))
+def write_file(path: Path, count: int, form: str, skip: int = 0) -> None:
+    """`count` synthetic firms (after the first `skip`) in the format `form` (xlsx, csv, jsonl)."""
+    documents = (p.model_dump(mode="json", exclude_unset=True) for p in profiles(count, skip))
     if form == "jsonl":
         with path.open("wb") as out:
             for document in documents:
@@ -151,7 +155,7 @@ def one_by_one(
     return created, updated, unchanged
 
 
-def measure(kind: str, path: Path, database: str, rows: int) -> dict[str, Any]:
+def measure(kind: str, path: Path, database: str, rows: int, skip: int) -> dict[str, Any]:
     """One measurement in this process: rows, seconds, resident memory growth in MiB."""
     catalogue = load_catalogue(PROJECT_ROOT / "policies")
     engine = make_engine(database)
@@ -165,7 +169,7 @@ def measure(kind: str, path: Path, database: str, rows: int) -> dict[str, Any]:
     batches: list[list[Profile]] = []
     if kind.startswith("store"):
         batch: list[Profile] = []
-        for profile in profiles(rows):
+        for profile in profiles(rows, skip):
             batch.append(profile)
             if len(batch) == BATCH_ROWS:
                 batches.append(batch)
@@ -191,10 +195,10 @@ def measure(kind: str, path: Path, database: str, rows: int) -> dict[str, Any]:
     return {"rows": stored, "bad": bad, "seconds": seconds, "rss_growth_mib": growth}
 
 
-def child(kind: str, path: Path, database: str, rows: int) -> dict[str, Any]:
+def child(kind: str, path: Path, database: str, rows: int, skip: int) -> dict[str, Any]:
     """`measure` in a process of its own."""
     command = [sys.executable, "-m", "bench.import_rows", "--measure", kind, "--file", str(path)]
-    command += ["--database", database, "--rows", str(rows)]
+    command += ["--database", database, "--rows", str(rows), "--skip", str(skip)]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result
@@ -216,32 +220,33 @@ def main() -> None:
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
+    parser.add_argument("--skip", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure, args.file, args.database, args.rows)))
+        print(json.dumps(measure(args.measure, args.file, args.database, args.rows, args.skip)))
         return
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        big, small = folder / f"firms.{args.format}", folder / f"first.{args.format}"
+        big, small = folder / f"firms.{args.format}", folder / f"more.{args.format}"
         started = time.perf_counter()
         write_file(big, args.rows, args.format)
-        write_file(small, args.slow_rows, args.format)
+        write_file(small, args.slow_rows, args.format, skip=args.rows)
         print(
             f"wrote {args.rows:,} firms as .{args.format} ({big.stat().st_size / 2**20:.1f} MiB, "
             f"headers {headers()[0]}…) in {time.perf_counter() - started:.1f} s"
         )
-        batched_db = fresh(folder, "batched")
-        runs = [
-            ("import, batched", big, batched_db, args.rows),
-            ("import again (unchanged)", big, batched_db, args.rows),
-            ("import, one by one", small, fresh(folder, "one"), args.slow_rows),
-            ("store only, batched", big, fresh(folder, "store"), args.rows),
-            ("store only, one by one", big, fresh(folder, "store_one"), args.slow_rows),
+        imported, stored = fresh(folder, "imported"), fresh(folder, "stored")
+        runs = [  # the one-by-one runs store further firms into the registry the batched ones made
+            ("import, batched", big, imported, args.rows, 0),
+            ("import again (unchanged)", big, imported, args.rows, 0),
+            ("import, one by one", small, imported, args.slow_rows, 0),
+            ("store only, batched", big, stored, args.rows, 0),
+            ("store only, one by one", big, stored, args.slow_rows, args.rows),
         ]
         results = {}
         print(f"{'measurement':26s} {'rows':>8s} {'bad':>5s} {'s':>7s} {'rows/s':>8s} RSS +MiB")
-        for kind, path, database, rows in runs:
-            run = results[kind] = child(kind, path, database, rows)
+        for kind, path, database, rows, skip in runs:
+            run = results[kind] = child(kind, path, database, rows, skip)
             rate = run["rows"] / run["seconds"]
             print(
                 f"{kind:26s} {run['rows']:8,d} {run['bad']:5d} {run['seconds']:7.1f} "
