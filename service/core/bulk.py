@@ -44,16 +44,14 @@ def insert_many(
     for row in rows:
         value = list(get(row)) if len(order) > 1 else [get(row)]
         for at, convert, seen in converting:
-            value[at] = _converted(value[at], convert, seen)
+            # a scalar is converted once (an import's batch repeats its time, days and yes/no
+            # in every row); a document each time
+            one = value[at]
+            if isinstance(one, dict | list):
+                value[at] = convert(one)
+            elif one in seen:
+                value[at] = seen[one]
+            else:
+                value[at] = seen[one] = convert(one)
         values.append(tuple(value))
     return int(connection.exec_driver_sql(compiled.string, values).rowcount)
-
-
-def _converted(value: Any, convert: Any, seen: dict[Any, Any]) -> Any:
-    """The value as the driver takes it; a scalar converted once (an import's batch repeats its
-    time in every row)."""
-    if isinstance(value, dict | list):
-        return convert(value)
-    if value not in seen:
-        seen[value] = convert(value)
-    return seen[value]
