@@ -4,8 +4,8 @@ Run: .venv/bin/python -m bench.record [--quick] [--output DIR] [--only NAME ...]
 Runs, each as a subprocess of its own (`python -m bench.NAME`), one after another:
 match_inprocess, http_match (the issue's load: 64 connections, 60 s, one round), store_http,
 bank_query (needs PostgreSQL; drops and loads 1,000,000 firms unless --reuse finds them),
-push_delivery, rematch and memory. Each one's stdout and stderr are shown as they come and
-kept in DIR/NAME.txt and DIR/NAME.stderr.txt (DIR: --output, by default
+push_delivery, rematch, import_rows and memory. Each one's stdout and stderr are shown as they
+come and kept in DIR/NAME.txt and DIR/NAME.stderr.txt (DIR: --output, by default
 /tmp/policy-match-bench/<timestamp>/, outside the repository). Then it prints, and writes to
 DIR/summary.txt, each benchmark's headline: the last line it printed to stdout, which is its
 summary (with PASS or FAIL where it has a target), or its exit status if it failed.
@@ -44,6 +44,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "push_delivery": ([], ["--firms", "50", "--rounds", "1"]),
     "rematch": ([], ["--firms", "2000"]),
+    "import_rows": ([], ["--rows", "2000", "--slow-rows", "500"]),
     "memory": ([], ["--count", "2000", "--requests", "30"]),
 }
 DEFAULT_ROOT = Path("/tmp/policy-match-bench")

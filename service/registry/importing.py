@@ -35,7 +35,7 @@ from service.policy.catalogue import Catalogue
 from service.policy.profile import Profile
 from service.registry.import_rows import BadRow, ImportReport, SheetRow
 from service.registry.sheet_reading import field_problem, open_sheet
-from service.registry.store import store_profile
+from service.registry.store_batch import store_profiles
 from service.registry.workbook_guard import SheetLimits
 
 __all__ = ["BadRow", "ImportReport", "SheetRow", "import_file", "validate_row"]
@@ -180,21 +180,13 @@ def _store_rows(
     synthetic: bool,
 ) -> tuple[int, int, int]:
     """Store the rows in one transaction: (created, updated, unchanged)."""
-    created = updated = unchanged = 0
     with write_transaction(engine) as connection:
-        for _, profile in batch:
-            result = store_profile(
-                connection,
-                catalogue,
-                profile,
-                changed_by=changed_by,
-                day=day,
-                synthetic=synthetic,
-            )
-            if result.created:
-                created += 1
-            elif result.changed:
-                updated += 1
-            else:
-                unchanged += 1
-    return created, updated, unchanged
+        counts = store_profiles(
+            connection,
+            catalogue,
+            [profile for _, profile in batch],
+            changed_by=changed_by,
+            day=day,
+            synthetic=synthetic,
+        )
+    return counts.created, counts.updated, counts.unchanged
