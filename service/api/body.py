@@ -4,7 +4,7 @@ from typing import Any
 
 import orjson
 from fastapi import Request
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from service.api.body_size import over_limit
 from service.api.deps import app_settings
@@ -64,9 +64,26 @@ async def profile_body(request: Request) -> Profile:
         raise refused(e) from None
 
 
-async def json_object(request: Request) -> Any:
-    """The request body parsed as JSON, not yet validated."""
-    body = await json_bytes(request)
+class _ValidBatch(BaseModel):
+    """A batch body whose every profile is valid (`{"profiles": [...]}`, nothing else)."""
+
+    model_config = ConfigDict(extra="forbid")
+    profiles: list[Profile]
+
+
+def valid_batch(body: bytes, limit: int) -> list[Profile] | None:
+    """The profiles of a batch body when it holds at most `limit` and every one is valid (the
+    usual batch: parsed and validated in one pass, as POST /v1/match parses its one); None
+    otherwise, for the caller to read it item by item and say what is wrong where."""
+    try:
+        profiles = _ValidBatch.model_validate_json(body).profiles
+    except ValidationError:
+        return None
+    return profiles if len(profiles) <= limit else None
+
+
+def parsed(body: bytes) -> Any:
+    """The body parsed as JSON, not yet validated; 400 if it is not JSON."""
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:

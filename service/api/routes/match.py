@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from service.api.auth import Caller, authorize
-from service.api.body import json_object, profile_body, refused
+from service.api.body import json_bytes, parsed, profile_body, refused, valid_batch
 from service.api.clients import Scope
 from service.api.compact_schemas import BatchAnswer, MatchAnswer
 from service.api.deps import AS_OF_PARAMETER, LANGUAGE_PARAMETER, app_settings, as_of_param
@@ -101,6 +101,39 @@ async def _matching_inputs(request: Request) -> tuple[Caller, Catalogue, Languag
     )
 
 
+def _batch_items(body: Any, limit: int) -> list[Any]:
+    """The items of a batch body that is not all valid, once it is an object with a list of at
+    most `limit` profiles (422 naming `$.profiles` otherwise)."""
+    profiles = body.get("profiles") if isinstance(body, dict) else None
+    if not isinstance(profiles, list) or set(body) != {"profiles"}:
+        raise Unprocessable(
+            message("the body must be an object with one field, `profiles`: a list of profiles"),
+            errors=[
+                {
+                    "field": "$.profiles",
+                    "in": "body",
+                    "message": message("a list of profiles"),
+                    "type": "list_type",
+                }
+            ],
+        )
+    if len(profiles) > limit:
+        raise Unprocessable(
+            message(
+                "at most {limit} profiles per batch, got {count}", limit=limit, count=len(profiles)
+            ),
+            errors=[
+                {
+                    "field": "$.profiles",
+                    "in": "body",
+                    "type": "too_long",
+                    "message": message("at most {limit} profiles", limit=limit),
+                }
+            ],
+        )
+    return profiles
+
+
 @router.post(
     "",
     operation_id="matchProfile",
@@ -143,35 +176,11 @@ async def match_profile(request: Request) -> Response:
 async def match_batch(request: Request) -> Response:
     """Match many profiles in one call; answers come in the request's order."""
     caller, catalogue, language, as_of, view = await _matching_inputs(request)
-    body = await json_object(request)
-    profiles = body.get("profiles") if isinstance(body, dict) else None
     limit = app_settings(request).max_batch_size
-    if not isinstance(profiles, list) or set(body) != {"profiles"}:
-        raise Unprocessable(
-            message("the body must be an object with one field, `profiles`: a list of profiles"),
-            errors=[
-                {
-                    "field": "$.profiles",
-                    "in": "body",
-                    "message": message("a list of profiles"),
-                    "type": "list_type",
-                }
-            ],
-        )
-    if len(profiles) > limit:
-        raise Unprocessable(
-            message(
-                "at most {limit} profiles per batch, got {count}", limit=limit, count=len(profiles)
-            ),
-            errors=[
-                {
-                    "field": "$.profiles",
-                    "in": "body",
-                    "type": "too_long",
-                    "message": message("at most {limit} profiles", limit=limit),
-                }
-            ],
-        )
+    body = await json_bytes(request)
+    profiles: list[Profile] | list[Any] | None = valid_batch(body, limit)
+    if profiles is None:  # something is wrong: each profile read on its own, errors in place
+        profiles = _batch_items(parsed(body), limit)
     spend(request, Limited.MATCH, caller, cost=max(1, len(profiles)))
     items: list[bytes] = []
     # each decision counted and kept as it is made; their lines made and written together once
@@ -180,7 +189,7 @@ async def match_batch(request: Request) -> Response:
     decided = Decisions(request.app.state.decisions, caller.subject)
     for index, raw in enumerate(profiles):
         try:
-            profile = Profile.model_validate(raw)
+            profile = raw if isinstance(raw, Profile) else Profile.model_validate(raw)
         except ValidationError as e:
             errors = translated_errors(refused(e, ("profiles", index)).errors or (), language)
             items.append(orjson.dumps({"index": index, "ok": False, "errors": errors}))
