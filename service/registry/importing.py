@@ -18,7 +18,6 @@ text (service/registry/sheet_cells.py); `bank_consents` lists bank ids separated
 
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -99,35 +98,16 @@ def import_file(
                 batch.append((line, row))
                 cells[line] = row_cells
             if len(batch) >= BATCH_ROWS:
-                _store_batch(batch, cells, engine, catalogue, changed_by, day, synthetic, report)
+                _store(batch, cells, engine, catalogue, changed_by, day, synthetic, report)
                 batch, cells = [], {}
                 bar.update(read - bar.n)
                 if on_progress is not None:
                     on_progress(read)
-        _store_batch(batch, cells, engine, catalogue, changed_by, day, synthetic, report)
+        _store(batch, cells, engine, catalogue, changed_by, day, synthetic, report)
         bar.update(read - bar.n)
     if on_progress is not None:
         on_progress(read)
     return report
-
-
-def _store_batch(
-    batch: list[tuple[int, Profile]],
-    cells: dict[int, tuple[str, ...]],
-    engine: Engine,
-    catalogue: Catalogue,
-    changed_by: str,
-    day: date,
-    synthetic: bool,
-    report: ImportReport,
-) -> None:
-    """_store, then the cells of each row the database refused put back on its BadRow."""
-    known = len(report.bad)
-    _store(batch, engine, catalogue, changed_by, day, synthetic, report)
-    for at in range(known, len(report.bad)):
-        bad = report.bad[at]
-        if not bad.cells and bad.line in cells:
-            report.bad[at] = replace(bad, cells=cells[bad.line])
 
 
 def database_said(error: DBAPIError) -> str:
@@ -138,6 +118,7 @@ def database_said(error: DBAPIError) -> str:
 
 def _store(
     batch: list[tuple[int, Profile]],
+    cells: dict[int, tuple[str, ...]],
     engine: Engine,
     catalogue: Catalogue,
     changed_by: str,
@@ -145,6 +126,8 @@ def _store(
     synthetic: bool,
     report: ImportReport,
 ) -> None:
+    """Store a batch; if the database refuses it, row by row, each row it refuses reported
+    with its cells as read."""
     if not batch:
         return
     try:
@@ -162,7 +145,8 @@ def _store(
         except OperationalError:
             raise
         except DBAPIError as e:
-            report.bad.append(BadRow(line, (f"the database refused the row ({database_said(e)})",)))
+            said = message("the database refused the row ({said})", said=database_said(e))
+            report.bad.append(BadRow(line, (said,), cells.get(line, ())))
 
 
 def _count(report: ImportReport, counts: tuple[int, int, int]) -> None:
