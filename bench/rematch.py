@@ -6,7 +6,7 @@ Loads synthetic firms straight into a fresh SQLite file (or the empty, migrated 
 with their matches, and one push subscription. Then two catalogue changes, each published and
 re-matched by a run in batches, as the worker executes it (each batch one transaction: read,
 match, write the new sets, the events and their deliveries):
-1. a copy of the policies folder without `brand-cultivation-services`: firms lose it;
+1. a copy of the policies folder without `ladder-training-courses`: firms lose it;
 2. the real folder again: they gain it back.
 Beside each run, in the same process: reading every stored profile and matching it, with no
 writes (the floor a run cannot go below).
@@ -36,7 +36,7 @@ from service.registry.rematch import claim_run, execute_run, queue_rematch
 from service.registry.store import fact_columns, matched_ids, profile_document
 
 DAY = date(2025, 6, 1)
-DROPPED = "brand-cultivation-services"
+DROPPED = "ladder-training-courses"  # no indicator or target names it: the copy still loads
 
 
 def load(engine: Engine, catalogue: Catalogue, firms: int, max_pending: int) -> None:
