@@ -5,8 +5,8 @@ Lines, chosen by the file's suffix.
 csv_reading.py) and reads its header (service/registry/sheet_columns.py): a file refused
 raises a SheetRefused (service/core/errors.py), naming the cause, and nothing is stored from it.
 Each row then comes as a SheetRow: its number, the raw profile (or a BadRow naming each field
-that is wrong) and its cells as the file had them. Empty rows are skipped; a run of
-EMPTY_RUN of them ends the data (a sheet formatted far below its last row).
+that is wrong) and its cells as the file had them. Empty rows are skipped; a workbook is read
+down to its last row with a value (found by the guard), however many empty rows lie between.
 """
 
 from collections.abc import Iterator, Sequence
@@ -26,7 +26,6 @@ from service.registry.sheet_columns import column_label, header_field, header_ke
 from service.registry.workbook_guard import SheetLimits
 from service.registry.workbook_reading import BEYOND, UNCALCULATED, Marker, workbook_rows
 
-EMPTY_RUN = 1000
 SUFFIXES = (".xlsx", ".csv", ".jsonl", ".ndjson")
 
 
@@ -74,10 +73,10 @@ def open_sheet(path: Path, limits: SheetLimits | None = None) -> Iterator[Sheet]
 
 
 def _table(rows: Iterator[tuple[int, Sequence[Any]]]) -> Sheet:
-    for number, values in rows:
+    for _, values in rows:
         if not all(is_empty(v) for v in values):
             header = read_header(values)
-            return Sheet(header.written, _profiles(header, number, rows))
+            return Sheet(header.written, _profiles(header, rows))
     return Sheet((), iter(()))
 
 
@@ -126,16 +125,10 @@ def _header_error(column: int, text: str, what: Message, kind: str) -> dict[str,
     }
 
 
-def _profiles(
-    header: Header, last: int, rows: Iterator[tuple[int, Sequence[Any]]]
-) -> Iterator[SheetRow]:
+def _profiles(header: Header, rows: Iterator[tuple[int, Sequence[Any]]]) -> Iterator[SheetRow]:
     for number, values in rows:
-        if number - last > EMPTY_RUN:  # rows missing from the sheet are empty
-            return
-        if all(is_empty(v) for v in values):
-            continue
-        last = number
-        yield profile_row(header, number, values)
+        if not all(is_empty(v) for v in values):
+            yield profile_row(header, number, values)
 
 
 def profile_row(header: Header, number: int, values: Sequence[Any]) -> SheetRow:

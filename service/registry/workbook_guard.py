@@ -9,7 +9,9 @@ merged cells and with no more rows than an import reads.
 - The sheet's XML is then scanned as bytes, decompressed a chunk at a time: a `<mergeCell`
   refuses the file (openpyxl's read-only mode does not expose merged cells, and a merged value
   belongs to no one row), and so does a row numbered past the row bound. The `<dimension>` a
-  sheet declares is never trusted, so a sheet claiming A1:XFD1048576 allocates nothing.
+  sheet declares is never trusted, so a sheet claiming A1:XFD1048576 allocates nothing. The
+  scan also finds the last row that holds a value (or a formula): the reader stops there, so
+  rows formatted below the data are never read, and no row with a value is left unread.
 """
 
 import re
@@ -33,6 +35,7 @@ CHUNK = 1 << 20
 _MERGE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell[\s/>]")
 _ROW_NUMBER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr=\"([0-9]{1,9})\"")
 _ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v|is|f)[\s/>]")  # a cell's value or formula
 OVERLAP = 256  # bytes kept between chunks, so that no tag is cut in two unseen
 
 
@@ -125,11 +128,15 @@ def check_sizes(archive: zipfile.ZipFile, limits: SheetLimits) -> None:
             )
 
 
-def scan_sheet(archive: zipfile.ZipFile, member: str, title: str, limits: SheetLimits) -> int:
-    """The sheet's row elements, counted as its XML streams by; refused for merged cells or a
-    row numbered past the bound (the header's row and `max_rows` below it)."""
+def scan_sheet(
+    archive: zipfile.ZipFile, member: str, title: str, limits: SheetLimits
+) -> int | None:
+    """The number of the sheet's last row that holds a value (None: its rows are not numbered),
+    its XML streamed by; refused for merged cells, or rows past the bound (the header's row
+    and `max_rows` below it), counted or numbered."""
     rows = 0
     tail = b""
+    valued = _LastValued()
     well_formed = expat.ParserCreate()  # no handlers: the XML is only checked
     try:
         with archive.open(member) as xml:
@@ -145,15 +152,17 @@ def scan_sheet(archive: zipfile.ZipFile, member: str, title: str, limits: SheetL
                     )
                 cut = max(len(data) - OVERLAP, 0)
                 rows += len(_ROW.findall(data, 0, _row_cut(data, cut)))
-                numbers = _ROW_NUMBER.findall(data)
-                if numbers and int(numbers[-1]) > limits.max_rows + 1:
+                starts = [(m.start(), int(m.group(1))) for m in _ROW_NUMBER.finditer(data)]
+                valued.see(data, starts)
+                numbers = [number for _, number in starts]
+                if numbers and numbers[-1] > limits.max_rows + 1:
                     raise TooManyRows(
                         message(
                             "sheet {sheet} has rows down to row {row:,}; an import reads at "
                             "most {limit:,} rows below the header (delete the empty rows below "
                             "the data)",
                             sheet=title,
-                            row=int(numbers[-1]),
+                            row=numbers[-1],
                             limit=limits.max_rows,
                         )
                     )
@@ -174,7 +183,35 @@ def scan_sheet(archive: zipfile.ZipFile, member: str, title: str, limits: SheetL
                 limit=limits.max_rows,
             )
         )
-    return rows
+    return valued.row if valued.numbered else None
+
+
+class _LastValued:
+    """The last numbered row with a value in it, followed chunk by chunk (a chunk may begin
+    inside a row whose start the previous one held)."""
+
+    def __init__(self) -> None:
+        self.row = 0
+        self.numbered = False
+        self.current = 0  # the row the previous chunk ended in
+
+    def see(self, data: bytes, starts: list[tuple[int, int]]) -> None:
+        """Take in a chunk and the (offset, number) of the rows that start in it."""
+        if not starts:
+            if _VALUE.search(data):
+                self.row = max(self.row, self.current)
+            return
+        self.numbered = True
+        if _VALUE.search(data, 0, starts[0][0]):
+            self.row = max(self.row, self.current)
+        ends = [start for start, _ in starts[1:]] + [len(data)]
+        for (start, number), end in zip(reversed(starts), reversed(ends), strict=True):
+            if number <= self.row:
+                break
+            if _VALUE.search(data, start, end):
+                self.row = number
+                break
+        self.current = starts[-1][1]
 
 
 def _row_cut(data: bytes, cut: int) -> int:

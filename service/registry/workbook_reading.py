@@ -138,13 +138,14 @@ def workbook_rows(path: Path, limits: SheetLimits) -> Iterator[tuple[str, Iterat
             if not sheets:
                 raise NotAWorkbook(message("{file} has no worksheet", file=path.name))
             sheet: Any = sheets[0]
-            scan_sheet(archive, sheet._worksheet_path, sheet.title, limits)
-            yield sheet.title, _rows(sheet)
+            last = scan_sheet(archive, sheet._worksheet_path, sheet.title, limits)
+            yield sheet.title, _rows(sheet, last)
         finally:
             workbook.close()
 
 
-def _rows(sheet: Any) -> Iterator[Row]:  # a ReadOnlyWorksheet; its parts are private
+def _rows(sheet: Any, last: int | None) -> Iterator[Row]:  # a ReadOnlyWorksheet (private parts)
+    """The sheet's rows, up to its `last` row with a value (None: to its end)."""
     workbook = sheet.parent
     with sheet._get_source() as source:
         parser = _ValuesParser(
@@ -156,7 +157,10 @@ def _rows(sheet: Any) -> Iterator[Row]:  # a ReadOnlyWorksheet; its parts are pr
             timedelta_formats=workbook._timedelta_formats,
         )
         try:
-            yield from parser.parse()
+            for row in parser.parse():
+                if last is not None and row[0] > last:
+                    return  # below the data: empty, if formatted
+                yield row
         except (KeyError, IndexError, ValueError, SyntaxError) as e:  # checked before: rare
             raise NotAWorkbook(
                 message("sheet {sheet} cannot be read ({error})", sheet=sheet.title, error=repr(e))

@@ -18,8 +18,9 @@ from service.core.errors import (
     WorkbookTooLarge,
 )
 from service.core.tables import ENTERPRISE
-from service.registry.sheet_reading import EMPTY_RUN, open_sheet
+from service.registry.sheet_reading import open_sheet
 from service.registry.workbook_guard import SheetLimits
+from service.registry.workbook_reading import workbook_rows
 from tests.factories import count_enterprises, import_quietly, new_uscc
 
 
@@ -146,14 +147,31 @@ def test_a_huge_declared_dimension_allocates_nothing(tmp_path: Path) -> None:
         assert [row.cells for row in sheet.rows] == [("a", "440781")]
 
 
-def test_a_run_of_empty_rows_ends_the_data(tmp_path: Path) -> None:
-    after = 2 + EMPTY_RUN + 1
-    path = workbook(tmp_path / "gap.xlsx", {0: ["uscc"], 1: ["a"], 2: ["b"], after: ["c"]})
-    assert rows_of(path) == [2, 3]
-    within = workbook(tmp_path / "near.xlsx", {0: ["uscc"], 1: ["a"], EMPTY_RUN: ["b"]})
-    assert rows_of(within) == [2, EMPTY_RUN + 1]
+def test_rows_are_read_down_to_the_last_with_a_value(tmp_path: Path) -> None:
+    gap = workbook(tmp_path / "gap.xlsx", {0: ["uscc"], 1: ["a"], 2: ["b"], 5000: ["c"]})
+    assert rows_of(gap) == [2, 3, 5001]  # no run of empty rows ends the data
     with pytest.raises(TooManyRows):
-        rows_of(within, SheetLimits(max_rows=10))
+        rows_of(gap, SheetLimits(max_rows=10))
+
+
+def test_rows_formatted_below_the_data_are_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "formatted.xlsx"
+    book = xlsxwriter.Workbook(path, {"constant_memory": True})
+    sheet, shaded = book.add_worksheet(), book.add_format({"bg_color": "#FFFFCC"})
+    # past the guard's first chunk (1 MiB of XML), empty rows with a style between values
+    values = {0: ["uscc", "name"], **{n: [f"u{n}", "企业" * 20] for n in range(1, 20_001)}}
+    values[60_000] = ["last", "尾行"]
+    for number in range(0, 90_000):
+        if number in values:
+            sheet.write_row(number, 0, values[number])
+        else:
+            sheet.write_blank(number, 0, None, shaded)  # a cell with a style and no value
+            sheet.write_blank(number, 1, None, shaded)
+    book.close()
+    read = rows_of(path)
+    assert read[:2] == [2, 3] and read[-2:] == [20_001, 60_001] and len(read) == 20_001
+    with workbook_rows(path, SheetLimits()) as (_, rows):
+        assert max(number for number, _ in rows) == 60_001  # the formatted rows below: unread
 
 
 def test_text_in_neither_encoding_is_refused_not_a_codec_error(tmp_path: Path) -> None:
