@@ -37,8 +37,8 @@ class FieldError(BaseModel):
     in_: str = Field(
         alias="in",
         description="位置所在：body、query、path、header、catalogue 或 file"
-        "（上传表格的某列或某格）。Where: body, query, path, header, catalogue (a policy file), or file (a column or cell "
-        "of an uploaded spreadsheet)",
+        "（上传表格的某列或某格）。Where: body, query, path, header, catalogue (a policy "
+        "file), or file (a column or cell of an uploaded spreadsheet)",
         examples=["body"],
     )
     message: str = Field(
