@@ -5,6 +5,9 @@ POLICY_MATCH_SCREENSHOTS=docs/screenshots saves what a developer sees after "Try
 POST /v1/match (docs/screenshots/swagger-ui.png; Chinese shows with fonts-noto-cjk)."""
 
 import json
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 from selenium.webdriver.chrome.webdriver import WebDriver
@@ -12,6 +15,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 
+from service.registry.sheet_columns import column_title
+from tests.factories import new_uscc
 from tests.pages.harness import BROWSER_MARKS, foreign, requested_urls, screenshot, wait
 
 pytestmark = BROWSER_MARKS
@@ -83,10 +88,21 @@ def _operation(browser: WebDriver, method: str, path: str) -> WebElement:
 
 def _try_match(browser: WebDriver) -> tuple[str, str]:
     """ "Try it out" on POST /v1/match with its example: the status and the body shown."""
-    block = _operation(browser, "post", "/v1/match")
+    return _try(browser, "post", "/v1/match")
+
+
+def _try(
+    browser: WebDriver,
+    method: str,
+    path: str,
+    fill: Callable[[WebElement], None] = lambda block: None,
+) -> tuple[str, str]:
+    """ "Try it out" on an operation, its form filled by `fill`: the status and body shown."""
+    block = _operation(browser, method, path)
     wait(browser).until(lambda d: block.find_elements(By.CSS_SELECTOR, ".try-out__btn"))
     block.find_element(By.CSS_SELECTOR, ".try-out__btn").click()
     wait(browser).until(lambda d: block.find_elements(By.CSS_SELECTOR, ".execute"))
+    fill(block)
     block.find_element(By.CSS_SELECTOR, ".execute").click()
     status = wait(browser).until(
         lambda d: block.find_elements(
@@ -114,6 +130,44 @@ def test_a_developer_authorizes_and_matches_a_profile_in_swagger_ui(
     # the curl line, the request URL and the 200 with its answer (Chinese words)
     block = _operation_block(browser, "post", "/v1/match")
     screenshot(browser, block.find_element(By.CSS_SELECTOR, ".responses-wrapper"), "swagger-ui.png")
+
+
+def test_a_developer_uploads_a_gb18030_csv_for_import_in_swagger_ui(
+    browser: WebDriver, service_url: str, tmp_path: Path
+) -> None:
+    uscc = new_uscc()
+    header = ",".join(column_title(f) for f in ("uscc", "name", "county"))
+    firms = tmp_path / "企业名单.csv"  # as Excel on Chinese Windows saves it
+    firms.write_bytes(f"{header}\n{uscc},江门测试科技有限公司,台山市\n".encode("gb18030"))
+    browser.get(f"{service_url}/docs")
+    browser.execute_script("window.localStorage.clear()")  # no authorization from before
+    browser.refresh()
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock"))
+    _authorize(browser, "demo-platform", "demo-platform-secret-0001")
+
+    def choose_file(block: WebElement) -> None:
+        block.find_element(By.CSS_SELECTOR, "input[type='file']").send_keys(str(firms))
+
+    status, body = _try(browser, "post", "/v1/enterprises/imports", choose_file)
+    assert status == "202", body
+    job = json.loads(body)
+    token = httpx.post(
+        f"{service_url}/v1/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "demo-platform",
+            "client_secret": "demo-platform-secret-0001",
+        },
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    for _ in range(100):
+        state = httpx.get(f"{service_url}/v1/enterprises/imports/{job['id']}", headers=headers)
+        if state.json()["status"] not in ("queued", "running"):
+            break
+        time.sleep(0.1)
+    assert state.json()["status"] == "succeeded" and state.json()["created"] == 1, state.text
+    stored = httpx.get(f"{service_url}/v1/enterprises/{uscc}", headers=headers).json()
+    assert stored["county"] == "440781" and stored["name"] == "江门测试科技有限公司"
 
 
 def test_redoc_renders_from_this_origin_only(browser: WebDriver, service_url: str) -> None:
