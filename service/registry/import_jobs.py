@@ -112,13 +112,12 @@ def start_job(connection: Connection, job_id: str) -> bool:
     return moved.rowcount == 1
 
 
-def record_progress(connection: Connection, job_id: str, rows_read: int) -> None:
-    """The rows the job has read so far; this runner's unfinished jobs' heartbeats move with it."""
+def record_progress(connection: Connection, job_id: str, counts: dict[str, int]) -> None:
+    """The job's counts so far (rows read, created, updated, unchanged, bad); this runner's
+    unfinished jobs' heartbeats move with it."""
     now = utcnow()
     connection.execute(
-        update(IMPORT_JOB)
-        .where(IMPORT_JOB.c.id == job_id)
-        .values(rows_read=rows_read, heartbeat_at=now)
+        update(IMPORT_JOB).where(IMPORT_JOB.c.id == job_id).values(**counts, heartbeat_at=now)
     )
     connection.execute(
         update(IMPORT_JOB)

@@ -85,10 +85,10 @@ def import_job_file(
 
     read = [0]
 
-    def on_progress(rows_read: int) -> None:
+    def on_progress(rows_read: int, so_far: ImportReport) -> None:
         read[0] = rows_read
         with write_transaction(engine) as connection:
-            jobs.record_progress(connection, job_id, rows_read)
+            jobs.record_progress(connection, job_id, counts_of(so_far, rows_read))
         if stopping.is_set():
             raise JobStopped
 

@@ -72,13 +72,13 @@ def import_file(
     day: date,
     synthetic: bool = False,
     progress: bool = True,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[int, ImportReport], None] | None = None,
     limits: SheetLimits | None = None,
 ) -> ImportReport:
     """Store every good row of an .xlsx, CSV or JSON Lines file; report the bad ones by row.
 
     Raises a SheetRefused (nothing stored) for a file refused whole; `on_progress` is told the
-    rows read so far after each batch, and at the end.
+    rows read so far and the report as it stands after each batch, and at the end.
     """
     report = ImportReport()
     read = 0
@@ -102,11 +102,11 @@ def import_file(
                 batch, cells = [], {}
                 bar.update(read - bar.n)
                 if on_progress is not None:
-                    on_progress(read)
+                    on_progress(read, report)
         _store(batch, cells, engine, catalogue, changed_by, day, synthetic, report)
         bar.update(read - bar.n)
     if on_progress is not None:
-        on_progress(read)
+        on_progress(read, report)
     return report
 
 
