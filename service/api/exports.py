@@ -125,6 +125,9 @@ async def spreadsheet_answer(
     )
 
 
+WORKBOOK_CONTENT = {SheetFormat.XLSX.media_type: {"schema": {"type": "string", "format": "binary"}}}
+
+
 def sheet_content(csv_example: str) -> dict[str, Any]:
     """OpenAPI `content` of the spreadsheet forms of an answer (CSV with an example, .xlsx)."""
     return {
@@ -132,8 +135,13 @@ def sheet_content(csv_example: str) -> dict[str, Any]:
             "schema": {"type": "string"},
             "example": csv_example,
         },
-        SheetFormat.XLSX.media_type: {"schema": {"type": "string", "format": "binary"}},
+        **WORKBOOK_CONTENT,
     }
+
+
+def workbook_answer(description: str) -> dict[str, Any]:
+    """An OpenAPI response that is an .xlsx attachment."""
+    return {"description": description, "content": WORKBOOK_CONTENT}
 
 
 SHEET_ANSWER = (

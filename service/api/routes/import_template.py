@@ -10,6 +10,7 @@ from functools import cache
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from service.api.exports import workbook_answer
 from service.api.openapi_texts import Tag
 from service.core.spreadsheets import SheetFormat
 from service.registry.import_template import template_workbook
@@ -36,10 +37,7 @@ def _template() -> bytes:
     ),
     response_class=Response,
     responses={
-        200: {
-            "description": "导入模板（.xlsx 附件）。The template, as an .xlsx attachment",
-            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
-        }
+        200: workbook_answer("导入模板（.xlsx 附件）。The template, as an .xlsx attachment")
     },
 )
 async def import_template() -> Response:

@@ -20,6 +20,7 @@ from fastapi.responses import FileResponse, Response
 
 from service.api.auth import EnterprisesWriter
 from service.api.deps import CursorKeysDep, EngineDep, LanguageDep
+from service.api.exports import workbook_answer
 from service.api.import_schemas import ImportJobList, ImportJobOut, job_answer, job_location
 from service.api.openapi import REF, problems
 from service.api.openapi_texts import Tag
@@ -192,10 +193,7 @@ async def get_import(
     ),
     response_class=Response,
     responses={
-        200: {
-            "description": "有问题的行（.xlsx 附件）。The bad rows, as an .xlsx attachment",
-            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
-        },
+        200: workbook_answer("有问题的行（.xlsx 附件）。The bad rows, as an .xlsx attachment"),
         **problems(409, 410),
     },
 )
