@@ -122,7 +122,7 @@ _UPDATE = update(ENTERPRISE).where(ENTERPRISE.c.uscc == bindparam("key"))
 _INSERT_VERSION = insert(VERSION)
 _DELETE_CONSENTS = delete(CONSENT).where(CONSENT.c.uscc == bindparam("key"))
 _INSERT_CONSENT = insert(CONSENT)
-_REFRESHED = ("matched", "matched_catalogue_version", "matched_on")
+REFRESHED = ("matched", "matched_catalogue_version", "matched_on")  # kept by an unchanged store
 
 
 def _replace_consents(connection: Connection, uscc: str, banks: list[str], fresh: bool) -> None:
@@ -130,6 +130,70 @@ def _replace_consents(connection: Connection, uscc: str, banks: list[str], fresh
         connection.execute(_DELETE_CONSENTS, {"key": uscc})
     if banks:
         connection.execute(_INSERT_CONSENT, [{"bank_id": b, "uscc": uscc} for b in banks])
+
+
+def firm_row(
+    catalogue: Catalogue,
+    profile: Profile,
+    *,
+    day: date,
+    changed_by: str,
+    synthetic: bool,
+    now: datetime,
+) -> dict[str, Any]:
+    """The enterprise row a store writes (but its uscc, version and creation time): the typed
+    columns, the profile as given and its matches on `day`."""
+    return {
+        **fact_columns(profile),
+        "name": profile.name,
+        "profile": profile_document(profile),
+        "matched": list(matched_ids(catalogue, profile, day)),
+        "matched_catalogue_version": catalogue.version,
+        "matched_on": day,
+        "synthetic": synthetic,
+        "updated_at": now,
+        "updated_by": changed_by,
+        "deleted_at": None,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """What storing a document over a stored row does: the matches before, whether the firm is
+    (re-)created or changed, its version after, and the bank consents to write (None: kept)."""
+
+    before: list[str]
+    created: bool
+    changed: bool
+    version: int
+    consents: list[str] | None
+
+    @property
+    def action(self) -> str:
+        """The history entry's action."""
+        return "created" if self.created else "updated"
+
+
+def first_store(profile: Profile) -> Transition:
+    """Storing a firm not stored before: version 1, with its bank consents."""
+    banks = sorted(set(profile.bank_consents or []))
+    return Transition(before=[], created=True, changed=True, version=1, consents=banks)
+
+
+def transition(current: Any, profile: Profile, document: dict[str, Any]) -> Transition:
+    """Storing `profile` (as `document`) over the stored row `current` (version, profile,
+    deleted_at, matched): a deleted firm is re-created, a different document is a new version."""
+    deleted = current.deleted_at is not None
+    created, changed = deleted, deleted or current.profile != document
+    banks = sorted(set(profile.bank_consents or []))
+    consented = sorted(set(current.profile.get("bank_consents") or []))
+    return Transition(
+        before=[] if deleted else list(current.matched),
+        created=created,
+        changed=changed,
+        version=int(current.version) + 1 if changed else int(current.version),
+        consents=banks if changed and (created or banks != consented) else None,
+    )
 
 
 def store_profile(
@@ -149,53 +213,36 @@ def store_profile(
     """
     if profile.uscc is None:
         raise ValueError("a stored profile needs its uscc")
-    uscc, document, now = profile.uscc, profile_document(profile), utcnow()
-    matched = matched_ids(catalogue, profile, day)
-    row = {
-        **fact_columns(profile),
-        "name": profile.name,
-        "profile": document,
-        "matched": list(matched),
-        "matched_catalogue_version": catalogue.version,
-        "matched_on": day,
-        "synthetic": synthetic,
-        "updated_at": now,
-        "updated_by": changed_by,
-        "deleted_at": None,
-    }
+    uscc, now = profile.uscc, utcnow()
+    row = firm_row(catalogue, profile, day=day, changed_by=changed_by, synthetic=synthetic, now=now)
+    document, matched = row["profile"], tuple(row["matched"])
     first = {**row, "uscc": uscc, "version": 1, "created_at": now}
-    consented: list[str] = []
-    before: list[str] = []
     if connection.execute(_INSERT_IF_ABSENT[connection.dialect.name], first).first():
         condition.check(None)
-        version, created, changed = 1, True, True
+        step = first_store(profile)
     else:
         current = connection.execute(_LOCK_CURRENT, {"key": uscc}).one()
-        consented = current.profile.get("bank_consents") or []
-        deleted = current.deleted_at is not None
-        before = [] if deleted else list(current.matched)
-        condition.check(None if deleted else current.version)
-        created, changed = deleted, deleted or current.profile != document
-        version = int(current.version) + 1 if changed else int(current.version)
-        values = row if changed else {k: row[k] for k in _REFRESHED}
-        if deleted:
+        condition.check(None if current.deleted_at is not None else current.version)
+        step = transition(current, profile, document)
+        values = row if step.changed else {k: row[k] for k in REFRESHED}
+        if step.created:
             values = {**values, "created_at": now}
-        connection.execute(_UPDATE, {**values, "version": version, "key": uscc})
+        connection.execute(_UPDATE, {**values, "version": step.version, "key": uscc})
+    created, changed, version, before = step.created, step.changed, step.version, step.before
     if changed:
         connection.execute(
             _INSERT_VERSION,
             {
                 "uscc": uscc,
                 "version": version,
-                "action": "created" if created else "updated",
+                "action": step.action,
                 "profile": document,
                 "changed_by": changed_by,
                 "changed_at": now,
             },
         )
-        banks = sorted(set(profile.bank_consents or []))
-        if created or banks != sorted(set(consented)):
-            _replace_consents(connection, uscc, banks, fresh=created)
+        if step.consents is not None:
+            _replace_consents(connection, uscc, step.consents, fresh=created)
         stored = StoredEnterprise(uscc, document, version, now, changed_by)
     else:
         stored = fetch(connection, uscc)

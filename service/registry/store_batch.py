@@ -26,7 +26,7 @@ from service.core.tables import CONSENT, ENTERPRISE, VERSION, utcnow
 from service.policy.catalogue import Catalogue
 from service.policy.profile import Profile
 from service.push.outbox import MatchChange, record_match_changes
-from service.registry.store import fact_columns, matched_ids, profile_document
+from service.registry.store import REFRESHED, Transition, firm_row, first_store, transition
 
 
 @dataclass(slots=True)
@@ -70,7 +70,6 @@ _LOCK_CURRENT = _CURRENT.order_by(ENTERPRISE.c.uscc).with_for_update()
 _UPDATE = update(ENTERPRISE).where(ENTERPRISE.c.uscc == bindparam("key"))
 _VERSION_COLUMNS = ("uscc", "version", "action", "profile", "changed_by", "changed_at")
 _DELETE_CONSENTS = delete(CONSENT).where(CONSENT.c.uscc.in_(bindparam("keys", expanding=True)))
-_REFRESHED = ("matched", "matched_catalogue_version", "matched_on")
 
 
 def _parts(profiles: Sequence[Profile]) -> Iterator[list[Profile]]:
@@ -119,25 +118,22 @@ def _store_part(
 ) -> list[MatchChange]:
     """Store profiles of distinct firms; the match changes they make, in order."""
     writes = _Writes(utcnow())
-    rows: list[dict[str, Any]] = []
-    for profile in part:
-        rows.append(
-            {
-                **fact_columns(profile),
-                "uscc": profile.uscc,
-                "name": profile.name,
-                "profile": profile_document(profile),
-                "version": 1,
-                "matched": list(matched_ids(catalogue, profile, day)),
-                "matched_catalogue_version": catalogue.version,
-                "matched_on": day,
-                "synthetic": synthetic,
-                "created_at": writes.now,
-                "updated_at": writes.now,
-                "updated_by": changed_by,
-                "deleted_at": None,
-            }
-        )
+    rows = [
+        {
+            **firm_row(
+                catalogue,
+                profile,
+                day=day,
+                changed_by=changed_by,
+                synthetic=synthetic,
+                now=writes.now,
+            ),
+            "uscc": profile.uscc,
+            "version": 1,
+            "created_at": writes.now,
+        }
+        for profile in part
+    ]
     inserted = _insert_absent(connection, rows)
     stored = [row["uscc"] for row in rows if row["uscc"] not in inserted]
     current = {}
@@ -145,22 +141,22 @@ def _store_part(
         query = _LOCK_CURRENT if connection.dialect.name == "postgresql" else _CURRENT
         current = {r.uscc: r for r in connection.execute(query, {"keys": stored})}
     changes = []
-    before: list[str]
     for profile, row in zip(part, rows, strict=True):
         uscc = row["uscc"]
         if uscc in inserted:
-            before, created, changed = [], True, True
-            _versioned(writes, row, 1, "created", changed_by)
-            _consents(writes, uscc, sorted(set(profile.bank_consents or [])), fresh=True)
+            step = first_store(profile)
+            _versioned(writes, row, step, changed_by)
+            _consents(writes, uscc, step.consents or [], fresh=True)
         else:
-            before, created, changed = _existing(writes, profile, row, current[uscc], changed_by)
-        if created:
+            step = transition(current[uscc], profile, row["profile"])
+            _existing(writes, row, step, changed_by)
+        if step.created:
             counts.created += 1
-        elif changed:
+        elif step.changed:
             counts.updated += 1
         else:
             counts.unchanged += 1
-        changes.append(MatchChange(uscc, profile.county, before, row["matched"]))
+        changes.append(MatchChange(uscc, profile.county, step.before, row["matched"]))
     _execute(connection, writes)
     return changes
 
@@ -182,39 +178,28 @@ def _insert_absent(connection: Connection, rows: list[dict[str, Any]]) -> set[st
     return set(connection.execute(_LAST_INSERTED, {"count": count}).scalars())
 
 
-def _existing(
-    writes: _Writes, profile: Profile, row: dict[str, Any], current: Any, changed_by: str
-) -> tuple[list[str], bool, bool]:
-    """Gather the writes of a store over a stored row: (matches before, created, changed)."""
-    deleted = current.deleted_at is not None
-    before = [] if deleted else list(current.matched)
-    created, changed = deleted, deleted or current.profile != row["profile"]
-    version = int(current.version) + 1 if changed else int(current.version)
-    if changed:
+def _existing(writes: _Writes, row: dict[str, Any], step: Transition, changed_by: str) -> None:
+    """Gather the writes of a store over a stored row."""
+    if step.changed:
         values = {k: v for k, v in row.items() if k not in ("uscc", "created_at")}
-        if deleted:  # re-created after deletion
+        if step.created:  # re-created after deletion
             values["created_at"] = writes.now
     else:
-        values = {k: row[k] for k in _REFRESHED}
-    values |= {"version": version, "key": row["uscc"]}
+        values = {k: row[k] for k in REFRESHED}
+    values |= {"version": step.version, "key": row["uscc"]}
     writes.updates.setdefault(frozenset(values), []).append(values)
-    if changed:
-        consented = current.profile.get("bank_consents") or []
-        _versioned(writes, row, version, "created" if created else "updated", changed_by)
-        banks = sorted(set(profile.bank_consents or []))
-        if created or banks != sorted(set(consented)):
-            _consents(writes, row["uscc"], banks, fresh=created)
-    return before, created, changed
+    if step.changed:
+        _versioned(writes, row, step, changed_by)
+        if step.consents is not None:
+            _consents(writes, row["uscc"], step.consents, fresh=step.created)
 
 
-def _versioned(
-    writes: _Writes, row: dict[str, Any], version: int, action: str, changed_by: str
-) -> None:
+def _versioned(writes: _Writes, row: dict[str, Any], step: Transition, changed_by: str) -> None:
     writes.versions.append(
         {
             "uscc": row["uscc"],
-            "version": version,
-            "action": action,
+            "version": step.version,
+            "action": step.action,
             "profile": row["profile"],
             "changed_by": changed_by,
             "changed_at": writes.now,
